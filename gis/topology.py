@@ -1,0 +1,379 @@
+"""The topology engine: sections, the normal-state supply tree and fast study states.
+
+Everything here works on integer indices and NumPy arrays; :class:`gis.grid.Grid`
+translates ids. The idea:
+
+* **Sections.** Contract every line: the connected components of the node graph
+  without switches are the *sections* (nodes that are always energised
+  together). Switches join sections.
+* **Normal tree.** A virtual root joins every source section (one holding a
+  busbar). A depth-first search from the root over the normally-closed
+  switches gives the supply tree of the normal (radial) state. A closed switch
+  that is not a tree edge closes a loop (or parallels two sources) and is a
+  validation error. In DFS *pre-order* every subtree is one contiguous range
+  ``[tin, tout)`` of positions, and nodes and customers are stored sorted by
+  the position of their section, so "everything below switch S" is one slice.
+* **Study states.** Opening tree switches cuts the tree into *pieces* (each a
+  range minus the ranges of the pieces nested in it); closing normally-open
+  switches joins pieces. A breadth-first search over the handful of pieces says
+  which are energised and by which feeder. A query with k switches changed
+  costs O(k log k) plus the size of the answer.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components, depth_first_order
+
+NO = -1  # "none" in integer arrays
+
+
+@dataclass
+class Topology:
+    """Index structures of a grid in its normal state (all integer arrays).
+
+    Inputs: ``n_nodes``; lines as ``line_from``/``line_to`` node indices;
+    switches as ``sw_from``/``sw_to`` node indices, ``sw_open`` (normally open)
+    and ``sw_feeder_breaker`` (a breaker whose upstream node is a busbar);
+    ``source_nodes`` (busbar node indices) with ``source_substation`` labels.
+    """
+
+    n_nodes: int
+    line_from: np.ndarray
+    line_to: np.ndarray
+    sw_from: np.ndarray
+    sw_to: np.ndarray
+    sw_open: np.ndarray
+    sw_feeder_breaker: np.ndarray
+    source_nodes: np.ndarray
+    source_substation: np.ndarray
+
+    # derived (filled by build())
+    section_of_node: np.ndarray = field(init=False)
+    n_sections: int = field(init=False)
+    is_source_section: np.ndarray = field(init=False)
+    sw_sec_a: np.ndarray = field(init=False)
+    sw_sec_b: np.ndarray = field(init=False)
+    parent_switch: np.ndarray = field(init=False)  # tree switch above each section, NO for roots
+    parent_section: np.ndarray = field(init=False)
+    child_of_switch: np.ndarray = field(init=False)  # section below a tree switch, NO otherwise
+    tin: np.ndarray = field(init=False)  # DFS position of each section
+    tout: np.ndarray = field(init=False)
+    normal_feeder: np.ndarray = field(init=False)  # feeder breaker switch index per section, NO
+    normally_live: np.ndarray = field(init=False)  # section energised in the normal state
+    component_roots: np.ndarray = field(init=False)  # sections not reached from a source: their tree roots
+    loops: list[list[int]] = field(init=False)  # switch indices of each closed loop found
+    paralleled: list[tuple[int, int, int]] = field(init=False)  # (switch, source a, source b)
+    bypassed_switches: np.ndarray = field(init=False)  # switches whose ends share a section
+
+    def build(self) -> Topology:
+        self._sections()
+        self._tree()
+        return self
+
+    # -- sections -----------------------------------------------------------
+
+    def _sections(self) -> None:
+        n = self.n_nodes
+        adj = sp.coo_matrix(
+            (np.ones(len(self.line_from), dtype=np.int8), (self.line_from, self.line_to)), shape=(n, n)
+        ).tocsr()
+        self.n_sections, labels = connected_components(adj, directed=False)
+        self.section_of_node = labels.astype(np.int64)
+        self.is_source_section = np.zeros(self.n_sections, dtype=bool)
+        self.is_source_section[self.section_of_node[self.source_nodes]] = True
+        self.sw_sec_a = self.section_of_node[self.sw_from]
+        self.sw_sec_b = self.section_of_node[self.sw_to]
+        self.bypassed_switches = np.flatnonzero(self.sw_sec_a == self.sw_sec_b)
+
+    # -- normal tree --------------------------------------------------------
+
+    def _tree(self) -> None:
+        ns = self.n_sections
+        root = ns  # virtual root
+        a, b = self.sw_sec_a, self.sw_sec_b
+        src_a = self.is_source_section[a]
+        src_b = self.is_source_section[b]
+        # Switches between two source sections (bus couplers) never change what
+        # is energised; between different substations and closed they parallel
+        # two sources, which is reported.
+        coupler = src_a & src_b
+        usable = (~self.sw_open) & (a != b) & ~coupler
+        sec_sub = np.full(ns, NO, dtype=np.int64)
+        sec_sub[self.section_of_node[self.source_nodes]] = self.source_substation
+        self.paralleled = [
+            (int(s), int(a[s]), int(b[s]))
+            for s in np.flatnonzero(coupler & ~self.sw_open & (a != b))
+            if sec_sub[a[s]] != sec_sub[b[s]]
+        ]
+        sw_idx = np.flatnonzero(usable)
+        src_secs = np.flatnonzero(self.is_source_section)
+        rows = np.concatenate([a[sw_idx], b[sw_idx], np.full(len(src_secs), root), src_secs])
+        cols = np.concatenate([b[sw_idx], a[sw_idx], src_secs, np.full(len(src_secs), root)])
+        graph = sp.csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(ns + 1, ns + 1))
+
+        order_parts: list[np.ndarray] = []
+        pred = np.full(ns + 1, NO, dtype=np.int64)
+        visited = np.zeros(ns + 1, dtype=bool)
+        order, p = depth_first_order(graph, root, directed=False, return_predecessors=True)
+        order_parts.append(order[1:])  # drop the virtual root
+        visited[order] = True
+        pred[order] = p[order]
+        comp_roots: list[int] = []
+        if not visited[:ns].all():
+            # Sections no source reaches in the normal state: their own trees.
+            ncomp, comp = connected_components(graph, directed=False)
+            unvisited = np.flatnonzero(~visited[:ns])
+            _, first = np.unique(comp[unvisited], return_index=True)
+            for r in unvisited[np.sort(first)]:
+                o, p = depth_first_order(graph, int(r), directed=False, return_predecessors=True)
+                order_parts.append(o)
+                pred[o] = p[o]
+                pred[r] = NO
+                comp_roots.append(int(r))
+        self.component_roots = np.array(comp_roots, dtype=np.int64)
+        order = np.concatenate(order_parts) if order_parts else np.zeros(0, dtype=np.int64)
+        pred = pred[:ns]
+        pred[pred == root] = NO
+        pred[pred < 0] = NO
+        self.parent_section = pred
+
+        self.tin = np.empty(ns, dtype=np.int64)
+        self.tin[order] = np.arange(ns)
+        size = np.ones(ns, dtype=np.int64)
+        # accumulate subtree sizes bottom-up (reverse pre-order visits children first)
+        for v in order[::-1]:
+            pv = pred[v]
+            if pv != NO:
+                size[pv] += size[v]
+        self.tout = self.tin + size
+
+        # Which switch is the tree edge above each section. Several usable
+        # switches between the same two sections form a loop.
+        self.parent_switch = np.full(ns, NO, dtype=np.int64)
+        self.child_of_switch = np.full(len(self.sw_from), NO, dtype=np.int64)
+        non_tree: list[int] = []
+        for s in sw_idx:
+            sa, sb = int(a[s]), int(b[s])
+            if pred[sb] == sa and self.parent_switch[sb] == NO:
+                child = sb
+            elif pred[sa] == sb and self.parent_switch[sa] == NO:
+                child = sa
+            else:
+                non_tree.append(int(s))
+                continue
+            self.parent_switch[child] = s
+            self.child_of_switch[s] = child
+        self.loops = [self._cycle(s) for s in non_tree]
+
+        live = np.zeros(ns, dtype=bool)
+        live[order_parts[0]] = True
+        self.normally_live = live
+        feeder = np.full(ns, NO, dtype=np.int64)
+        for v in order:
+            ps = self.parent_switch[v]
+            if ps == NO:
+                continue
+            feeder[v] = ps if self.sw_feeder_breaker[ps] else feeder[pred[v]]
+        self.normal_feeder = feeder
+
+    def _cycle(self, s: int) -> list[int]:
+        """Switches on the closed loop made by non-tree switch ``s`` (including ``s``)."""
+        a, b = int(self.sw_sec_a[s]), int(self.sw_sec_b[s])
+        path_a = self._path_to_root(a)
+        path_b = self._path_to_root(b)
+        on_a = {sec: i for i, sec in enumerate(path_a)}
+        meet = next((sec for sec in path_b if sec in on_a), None)
+        switches = [s]
+        for path in (path_a, path_b):
+            for sec in path:
+                if sec == meet:
+                    break
+                switches.append(int(self.parent_switch[sec]))
+        return [x for x in switches if x != NO]
+
+    def _path_to_root(self, sec: int) -> list[int]:
+        out = [sec]
+        while self.parent_section[sec] != NO:
+            sec = int(self.parent_section[sec])
+            out.append(sec)
+        return out
+
+    # -- sorted positions of nodes ------------------------------------------
+
+    @cached_property
+    def node_order(self) -> np.ndarray:
+        """Node indices sorted by the DFS position of their section."""
+        return np.argsort(self.tin[self.section_of_node], kind="stable")
+
+    @cached_property
+    def node_pos(self) -> np.ndarray:
+        """DFS position of each node's section, in :attr:`node_order`."""
+        return self.tin[self.section_of_node][self.node_order]
+
+    @cached_property
+    def section_order(self) -> np.ndarray:
+        order = np.empty(self.n_sections, dtype=np.int64)
+        order[self.tin] = np.arange(self.n_sections)
+        return order
+
+    def study(self, open_switches: np.ndarray, close_switches: np.ndarray) -> State:
+        return State(self, np.asarray(open_switches, dtype=np.int64), np.asarray(close_switches, dtype=np.int64))
+
+
+LIVE_ROOT = -2  # piece id of the energised part of the normal tree
+
+
+class State:
+    """A study state: the normal state with some switches opened and others closed.
+
+    The DFS positions ``[0, n_sections)`` are partitioned into intervals, each
+    owned by one *piece* (the part of a normal tree between cuts). ``pieces``
+    lists piece roots; a piece is energised when the BFS over closing switches
+    reaches it from the live root.
+    """
+
+    def __init__(self, topo: Topology, open_switches: np.ndarray, close_switches: np.ndarray) -> None:
+        self.topo = topo
+        t = topo
+        cut_children = t.child_of_switch[open_switches]
+        cut_children = np.unique(cut_children[cut_children != NO])
+        roots = np.concatenate([t.component_roots, cut_children])
+        roots = roots[np.argsort(t.tin[roots], kind="stable")]
+        self.piece_roots = roots  # section index per piece (pieces 0..k-1), LIVE_ROOT is extra
+        # intervals: each piece owns from its root's tin; enclosing pieces resume after it
+        starts: list[int] = [0] + [int(t.tin[r]) for r in roots]
+        owner: list[int] = [-1] + list(range(len(roots)))
+        # Add resume points: after each piece ends, its enclosing piece owns again.
+        bounds = self._resume_points(roots)
+        # resume points first: at equal positions a later entry wins, and a
+        # piece starting where another ends must win over the resumed parent
+        all_starts = np.array([b[0] for b in bounds] + starts, dtype=np.int64)
+        all_owner = np.array([b[1] for b in bounds] + owner, dtype=np.int64)
+        order = np.lexsort((np.arange(len(all_starts)), all_starts))
+        all_starts, all_owner = all_starts[order], all_owner[order]
+        # when several intervals start at the same position the last one wins
+        keep = np.append(all_starts[1:] != all_starts[:-1], True)
+        self.starts = all_starts[keep]
+        self.owner = all_owner[keep]
+
+        # Pieces joined by closing switches; BFS from the live root.
+        self.piece_live = np.zeros(len(roots), dtype=bool)
+        self.piece_feeder = np.full(len(roots), NO, dtype=np.int64)
+        self.piece_via = np.full(len(roots), NO, dtype=np.int64)  # switch that energises it
+        closing = [int(s) for s in close_switches if t.sw_open[s] and t.sw_sec_a[s] != t.sw_sec_b[s]]
+        self.closing = closing
+        if len(closing):
+            sec_a = t.sw_sec_a[closing]
+            sec_b = t.sw_sec_b[closing]
+            pa = self.piece_of_sections(sec_a)
+            pb = self.piece_of_sections(sec_b)
+            adj: dict[int, list[tuple[int, int, int]]] = {}
+            for s, x, y, sx, sy in zip(closing, pa, pb, sec_a, sec_b, strict=True):
+                adj.setdefault(int(x), []).append((int(y), s, int(sx)))
+                adj.setdefault(int(y), []).append((int(x), s, int(sy)))
+            seen = {-1}
+            queue = deque([-1])
+            while queue:
+                p = queue.popleft()
+                for q, s, from_sec in adj.get(p, ()):
+                    if q in seen:
+                        continue
+                    seen.add(q)
+                    queue.append(q)
+                    self.piece_live[q] = True
+                    self.piece_via[q] = s
+                    if t.sw_feeder_breaker[s] or t.is_source_section[from_sec]:
+                        self.piece_feeder[q] = s
+                    else:
+                        self.piece_feeder[q] = self._feeder_in_piece(p, from_sec)
+
+    def _resume_points(self, roots: np.ndarray) -> list[tuple[int, int]]:
+        """(position, piece) where an enclosing piece takes over again after a nested one."""
+        t = self.topo
+        out: list[tuple[int, int]] = []
+        stack: list[tuple[int, int]] = [(-1, t.n_sections)]
+        for i, r in enumerate(roots):
+            r_tin, r_tout = int(t.tin[r]), int(t.tout[r])
+            while stack[-1][1] <= r_tin:
+                ended = stack.pop()
+                out.append((ended[1], stack[-1][0]))
+            stack.append((i, r_tout))
+        while len(stack) > 1:
+            ended = stack.pop()
+            out.append((ended[1], stack[-1][0]))
+        return [(pos, p) for pos, p in out if pos < t.n_sections]
+
+    def _feeder_in_piece(self, piece: int, sec: int) -> int:
+        if piece == -1:
+            return int(self.topo.normal_feeder[sec])
+        return int(self.piece_feeder[piece])
+
+    # -- queries --------------------------------------------------------------
+
+    def piece_of_positions(self, pos: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(self.starts, pos, side="right") - 1
+        return self.owner[idx]
+
+    def piece_of_sections(self, secs: np.ndarray) -> np.ndarray:
+        return self.piece_of_positions(self.topo.tin[np.asarray(secs, dtype=np.int64)])
+
+    def live_pieces_mask(self, pieces: np.ndarray) -> np.ndarray:
+        """True where the piece (-1 = live root) is energised."""
+        out = np.ones(len(pieces), dtype=bool)
+        inner = pieces >= 0
+        out[inner] = self.piece_live[pieces[inner]]
+        return out
+
+    def dead_intervals(self) -> list[tuple[int, int]]:
+        """DFS position ranges ``[start, end)`` of de-energised sections."""
+        ends = np.append(self.starts[1:], self.topo.n_sections)
+        out: list[tuple[int, int]] = []
+        for s, e, o in zip(self.starts, ends, self.owner, strict=True):
+            if o >= 0 and not self.piece_live[o] and e > s:
+                if out and out[-1][1] == s:
+                    out[-1] = (out[-1][0], int(e))
+                else:
+                    out.append((int(s), int(e)))
+        return out
+
+    def section_live(self, secs: np.ndarray) -> np.ndarray:
+        return self.live_pieces_mask(self.piece_of_sections(secs))
+
+    def section_feeder(self, secs: np.ndarray) -> np.ndarray:
+        """Feeder breaker index feeding each section in this state (NO when dead or a source)."""
+        secs = np.asarray(secs, dtype=np.int64)
+        pieces = self.piece_of_sections(secs)
+        out = np.full(len(secs), NO, dtype=np.int64)
+        root = pieces == -1
+        out[root] = self.topo.normal_feeder[secs[root]]
+        inner = ~root
+        out[inner] = np.where(self.piece_live[pieces[inner]], self.piece_feeder[pieces[inner]], NO)
+        return out
+
+    def positions_feeder(self, pos: np.ndarray, secs: np.ndarray) -> np.ndarray:
+        """Like :meth:`section_feeder` for items at DFS positions ``pos`` in sections ``secs``."""
+        pieces = self.piece_of_positions(pos)
+        out = np.full(len(pos), NO, dtype=np.int64)
+        root = pieces == -1
+        out[root] = self.topo.normal_feeder[secs[root]]
+        inner = ~root
+        out[inner] = np.where(self.piece_live[pieces[inner]], self.piece_feeder[pieces[inner]], NO)
+        return out
+
+
+def slice_sorted(sorted_pos: np.ndarray, intervals: list[tuple[int, int]]) -> np.ndarray:
+    """Indices into ``sorted_pos`` (ascending) of the items inside the given intervals."""
+    if not intervals:
+        return np.zeros(0, dtype=np.int64)
+    iv = np.asarray(intervals, dtype=np.int64)
+    lo = np.searchsorted(sorted_pos, iv[:, 0], side="left")
+    hi = np.searchsorted(sorted_pos, iv[:, 1], side="left")
+    if len(iv) == 1:
+        return np.arange(lo[0], hi[0])
+    return np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)])
