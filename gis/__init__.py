@@ -12,7 +12,7 @@ from gis.errors import (
     Problem,
 )
 from gis.format import read_layers, read_postgis, write_grid
-from gis.grid import Grid, Isolation, Section, TieOption, load_grid, validate_grid
+from gis.grid import Grid, Isolation, Section, StateCheck, TieOption, load_grid, validate_grid
 
 __all__ = [
     "ConflictError",
@@ -24,6 +24,7 @@ __all__ = [
     "OutageError",
     "Problem",
     "Section",
+    "StateCheck",
     "TieOption",
     "load_grid",
     "read_layers",

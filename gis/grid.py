@@ -79,6 +79,27 @@ class TieOption:
     customers: tuple[str, ...]  # customers it would restore
 
 
+@dataclass(frozen=True)
+class StateCheck:
+    """Safety findings for one switching state (see :meth:`Grid.check_state`).
+
+    ``meshes``: ``(switch, feeder_a, feeder_b, substation_a, substation_b)`` for each
+    closed switch that makes a loop (both ends already energised); ``paralleled``:
+    the meshes whose two sides come from different substations (never allowed);
+    ``overloads``: ``(feeder, load_kw, limit_kw)`` where the load at the given time
+    exceeds capacity x (1 - margin).
+    """
+
+    meshes: tuple[tuple[str, str | None, str | None, str | None, str | None], ...]
+    paralleled: tuple[tuple[str, str | None, str | None], ...]
+    overloads: tuple[tuple[str, float, float], ...]
+
+    @property
+    def ok(self) -> bool:
+        """No paralleled substations and no overload (meshes within one substation are allowed)."""
+        return not self.paralleled and not self.overloads
+
+
 def load_grid(path: str | Path, *, join_distance_m: float = 500.0) -> Grid:
     """Load and validate a grid from a GeoPackage or GeoJSON folder.
 
@@ -495,6 +516,51 @@ class Grid:
         feeders = self.customer_feeders(open_switches=open_switches, close_switches=close_switches)
         s = load.groupby(feeders.to_numpy()).sum()
         return s.reindex(self.feeders["id"], fill_value=0.0)
+
+    def check_state(
+        self,
+        *,
+        open_switches: SwitchIds = (),
+        close_switches: SwitchIds = (),
+        at: datetime | None = None,
+        margin: float = 0.0,
+    ) -> StateCheck:
+        """Loops, paralleled substations and (when ``at`` is given) feeder overloads in a state.
+
+        ``margin`` is the share of capacity kept free (0.1 = load must stay within 90 %).
+        Feeders of unknown capacity are never reported as overloaded.
+        """
+        state = self.study(open_switches=open_switches, close_switches=close_switches)
+        sw_ids = self.switches["id"].to_numpy(dtype=object)
+        sub_codes = self._substation_codes
+        def name(code: int, ids: np.ndarray) -> str | None:
+            return None if code == NO else str(ids[code])
+        meshes = []
+        paralleled = []
+        for s, fa, fb, sa, sb in state.meshes():
+            meshes.append((str(sw_ids[s]), name(fa, sw_ids), name(fb, sw_ids), name(sa, sub_codes), name(sb, sub_codes)))
+            if sa != NO and sb != NO and sa != sb:
+                paralleled.append((str(sw_ids[s]), str(sub_codes[sa]), str(sub_codes[sb])))
+        overloads = []
+        if at is not None:
+            load = self.customer_load_kw(at)
+            feeders = self.customer_feeders(state=state)
+            per = load.groupby(feeders.to_numpy()).sum()
+            for _, row in self.feeders.iterrows():
+                cap = row["capacity_kw"]
+                if cap is None or pd.isna(cap):
+                    continue
+                limit = float(cap) * (1.0 - margin)
+                kw = float(per.get(row["id"], 0.0))
+                if kw > limit + 1e-9:
+                    overloads.append((str(row["id"]), round(kw, 3), round(limit, 3)))
+        return StateCheck(tuple(meshes), tuple(paralleled), tuple(overloads))
+
+    @cached_property
+    def _substation_codes(self) -> np.ndarray:
+        src = np.flatnonzero((self.nodes["kind"] == "busbar").to_numpy())
+        _, uniques = pd.factorize(self.nodes["substation_id"].to_numpy(dtype=object)[src])
+        return np.asarray(uniques, dtype=object)
 
     # -- isolation, sections, ties -------------------------------------------------
 

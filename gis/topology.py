@@ -57,6 +57,7 @@ class Topology:
     section_of_node: np.ndarray = field(init=False)
     n_sections: int = field(init=False)
     is_source_section: np.ndarray = field(init=False)
+    section_substation: np.ndarray = field(init=False)  # substation code of source sections, NO
     sw_sec_a: np.ndarray = field(init=False)
     sw_sec_b: np.ndarray = field(init=False)
     parent_switch: np.ndarray = field(init=False)  # tree switch above each section, NO for roots
@@ -87,6 +88,8 @@ class Topology:
         self.section_of_node = labels.astype(np.int64)
         self.is_source_section = np.zeros(self.n_sections, dtype=bool)
         self.is_source_section[self.section_of_node[self.source_nodes]] = True
+        self.section_substation = np.full(self.n_sections, NO, dtype=np.int64)
+        self.section_substation[self.section_of_node[self.source_nodes]] = self.source_substation
         self.sw_sec_a = self.section_of_node[self.sw_from]
         self.sw_sec_b = self.section_of_node[self.sw_to]
         self.bypassed_switches = np.flatnonzero(self.sw_sec_a == self.sw_sec_b)
@@ -226,9 +229,6 @@ class Topology:
         return State(self, np.asarray(open_switches, dtype=np.int64), np.asarray(close_switches, dtype=np.int64))
 
 
-LIVE_ROOT = -2  # piece id of the energised part of the normal tree
-
-
 class State:
     """A study state: the normal state with some switches opened and others closed.
 
@@ -268,6 +268,7 @@ class State:
         self.piece_via = np.full(len(roots), NO, dtype=np.int64)  # switch that energises it
         closing = [int(s) for s in close_switches if t.sw_open[s] and t.sw_sec_a[s] != t.sw_sec_b[s]]
         self.closing = closing
+        self.mesh_switches: list[int] = []
         if len(closing):
             sec_a = t.sw_sec_a[closing]
             sec_b = t.sw_sec_b[closing]
@@ -292,6 +293,36 @@ class State:
                         self.piece_feeder[q] = s
                     else:
                         self.piece_feeder[q] = self._feeder_in_piece(p, from_sec)
+        via = set(self.piece_via[self.piece_live].tolist())
+        self.mesh_switches = [
+            s for s in closing if s not in via and self.section_live(np.array([t.sw_sec_a[s], t.sw_sec_b[s]])).all()
+        ]
+
+    def supply_of_section(self, sec: int) -> tuple[int, int]:
+        """(feeder switch index or NO, substation code or NO) supplying a section in this state."""
+        t = self.topo
+        if t.is_source_section[sec]:
+            return NO, int(t.section_substation[sec])
+        f = int(self.section_feeder(np.array([sec]))[0])
+        if f == NO:
+            return NO, NO
+        return f, int(t.section_substation[t.sw_sec_a[f]]) if t.is_source_section[t.sw_sec_a[f]] else (
+            int(t.section_substation[t.sw_sec_b[f]]) if t.is_source_section[t.sw_sec_b[f]] else NO
+        )
+
+    def meshes(self) -> list[tuple[int, int, int, int, int]]:
+        """Closed loops in this state: (switch, feeder a, feeder b, substation a, substation b).
+
+        Each closing switch whose two ends are already energised by other paths
+        makes a mesh; when the substations differ, two sources are paralleled.
+        """
+        t = self.topo
+        out = []
+        for s in self.mesh_switches:
+            fa, sa = self.supply_of_section(int(t.sw_sec_a[s]))
+            fb, sb = self.supply_of_section(int(t.sw_sec_b[s]))
+            out.append((int(s), fa, fb, sa, sb))
+        return out
 
     def _resume_points(self, roots: np.ndarray) -> list[tuple[int, int]]:
         """(position, piece) where an enclosing piece takes over again after a nested one."""
