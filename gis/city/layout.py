@@ -1,0 +1,300 @@
+"""Turn the network design into nodes, lines and switches (metric CRS).
+
+Element model (one RMU, ring ways in and out, tee ways to rooms)::
+
+    busbar --[breaker]-- head junction ~~cable~~ J_in --[SI]-- RMU --[SO]-- J_out ~~cable~~ ...
+                                                                |
+                                                              [ST1]-- J_tee ~~cable~~ room
+                                                              [ST2]-- J_tee ~~overhead~~ pole -- pole
+
+The two tail RMUs of a ring are joined by a tie cable; the switch on the
+feeder-A side of it is normally open.  Switch ``from_node`` is the side that
+is upstream in the normal state; lines run ``from_node`` -> ``to_node``
+downstream.  Every cable follows the street centrelines.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from gis.city import network as nw
+from gis.city.roads import StreetGraph
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Segment:
+    id: str
+    from_node: str
+    to_node: str
+    kind: str
+    rating_a: int
+    src_tap: int
+    dst_tap: int
+    src_xy: np.ndarray
+    dst_xy: np.ndarray
+
+
+def _street_lines(segments: list[_Segment], streets: StreetGraph) -> dict[str, shapely.LineString]:
+    """Geometry of every cable: end point -> street path -> end point."""
+    out: dict[str, shapely.LineString] = {}
+    by_src: dict[int, list[_Segment]] = {}
+    for seg in segments:
+        by_src.setdefault(seg.src_tap, []).append(seg)
+    sources = sorted(by_src)
+    for k in range(0, len(sources), 64):
+        chunk = sources[k : k + 64]
+        _dist, pred = streets.distances(np.array(chunk))
+        for row, src in enumerate(chunk):
+            for seg in by_src[src]:
+                path = streets.path(pred[row], src, seg.dst_tap)
+                coords = [seg.src_xy, *streets.xy[path], seg.dst_xy]
+                out[seg.id] = _clean_line(coords)
+    return out
+
+
+def _clean_line(coords: list[np.ndarray]) -> shapely.LineString:
+    pts: list[tuple[float, float]] = []
+    for c in coords:
+        p = (round(float(c[0]), 2), round(float(c[1]), 2))
+        if not pts or p != pts[-1]:
+            pts.append(p)
+    if len(pts) == 1:
+        pts.append((pts[0][0] + 1.0, pts[0][1]))
+    return shapely.LineString(pts)
+
+
+def design_network(
+    cust_xy: np.ndarray,
+    load: np.ndarray,
+    demand_kw: np.ndarray,
+    footprint_m2: np.ndarray,
+    importance: np.ndarray,
+    streets: StreetGraph,
+    *,
+    params: nw.Params,
+    rng: np.random.Generator,
+    street_name: Callable[[np.ndarray], str],
+    place_name: Callable[[np.ndarray], str],
+) -> nw.Network:
+    """Design the grid for these customers.
+
+    Parameters
+    ----------
+    cust_xy
+        ``(n, 2)`` customer points in the metric CRS.
+    load
+        ``(n, T)`` load (kW) of each customer over the profile time steps.
+    demand_kw, footprint_m2, importance
+        Per-customer peak (kW), building footprint (m²) and importance grade.
+    streets
+        Street graph in the same metric CRS.
+    street_name, place_name
+        Name lookups for a metric point (for human-readable element names).
+    """
+    transformers = nw.make_transformers(cust_xy, load, demand_kw, streets, params)
+    tload = {t.index: load[t.members].sum(axis=0) for t in transformers}
+    for t in transformers:
+        t.peak_kw = float(tload[t.index].max())
+    substations = nw.place_substations(
+        transformers, cust_xy, footprint_m2, importance, streets, params, rng
+    )
+    sub_taps = np.array([s.tap for s in substations])
+    dist, _ = streets.distances(sub_taps)
+    sub_dist = dist[:, [t.tap for t in transformers]]
+    if not np.all(np.isfinite(sub_dist)):
+        raise ValueError("some transformers cannot be reached along streets")
+
+    total_peak = float(np.sum(list(tload.values()), axis=0).max())
+    diversity = total_peak / sum(t.peak_kw for t in transformers)
+    target_kw = nw.TARGET_LOADING_AT_500A * nw.p_max_kw(500) / diversity
+    rings = nw.group_rings(transformers, substations, sub_dist, target_kw, params)
+    xy = {t.index: t.xy for t in transformers}
+    for _ in range(4):
+        for ring in rings:
+            nw.order_ring(ring, transformers, substations, streets)
+            nw.cut_ring(ring, tload)
+        split = nw.split_overloaded(rings, tload, xy)
+        if len(split) == len(rings):
+            break
+        rings = split
+    for ring in rings:
+        nw.rate_ring(ring, tload)
+
+    # --- ids, in ring order ------------------------------------------------
+    for s in substations:
+        s.id = f"SUB{s.index + 1}"
+        s.name = f"{place_name(s.xy)} 110/10 kV"
+    counters = {"distribution_room": 0, "pole_transformer": 0}
+    prefix = {"distribution_room": "DR", "pole_transformer": "PT"}
+    for ring in rings:
+        for i in ring.transformers:
+            t = transformers[i]
+            counters[t.kind] += 1
+            t.id = f"{prefix[t.kind]}{counters[t.kind]:04d}"
+
+    net = nw.Network(substations, transformers, rings, [], [])
+    nodes, switches, segments = [], [], []
+    feeder_no = {s.index: 0 for s in substations}
+    rmu_no = 0
+    line_no = {"cable": 0, "overhead": 0}
+
+    def new_line(frm, to, kind, rating, src_tap, dst_tap, src_xy, dst_xy) -> None:
+        line_no[kind] += 1
+        lid = f"{'CB' if kind == 'cable' else 'OH'}{line_no[kind]:05d}"
+        segments.append(_Segment(lid, frm, to, kind, rating, src_tap, dst_tap, src_xy, dst_xy))
+
+    def add_node(nid, kind, xy_, tap, name, **extra) -> None:
+        nodes.append({"id": nid, "kind": kind, "xy": xy_, "tap": tap, "name": name, **extra})
+
+    for s in substations:
+        add_node(f"{s.id}-BB", "busbar", s.xy, s.tap, f"{s.name} 10 kV busbar", substation_id=s.id)
+
+    tail_rmus: list[tuple[nw.Rmu, nw.Rmu, str]] = []
+    all_rmus: list[nw.Rmu] = []
+    for ring in rings:
+        halves = [
+            (ring.start, ring.transformers[: ring.cut]),
+            (ring.end, ring.transformers[ring.cut :][::-1]),
+        ]
+        tails: list[nw.Rmu] = []
+        for sub_index, chain in halves:
+            sub = substations[sub_index]
+            feeder_no[sub_index] += 1
+            fid = f"{sub.id}-F{feeder_no[sub_index]:02d}"
+            head = f"{fid}-HJ"
+            add_node(head, "junction", sub.xy, sub.tap, f"{fid} cable head")
+            switches.append(
+                {
+                    "id": fid,
+                    "from_node": f"{sub.id}-BB",
+                    "to_node": head,
+                    "kind": "breaker",
+                    "normally_open": False,
+                    "remote": True,
+                    "fault_indicator": False,
+                    "rating_a": ring.rating_a,
+                    "xy": sub.xy,
+                }
+            )
+            groups = nw.group_rmus(chain, transformers, streets, params)
+            rmus: list[nw.Rmu] = []
+            prev_node, prev_tap, prev_xy = head, sub.tap, sub.xy
+            for ways in groups:
+                rmu_no += 1
+                rid = f"RMU{rmu_no:04d}"
+                rxy, rtap = nw.rmu_site(ways, transformers, streets)
+                rmu = nw.Rmu(rid, rxy, rtap, ways)
+                rmus.append(rmu)
+                add_node(rid, "rmu", rxy, rtap, f"RMU {street_name(rxy)}")
+                add_node(f"{rid}-JI", "junction", rxy, rtap, f"{rid} ring in")
+                add_node(f"{rid}-JO", "junction", rxy, rtap, f"{rid} ring out")
+                switches.append(_sw(f"{rid}-SI", f"{rid}-JI", rid, "ring", rxy, rmu=rid))
+                switches.append(_sw(f"{rid}-SO", rid, f"{rid}-JO", "ring", rxy, rmu=rid))
+                new_line(prev_node, f"{rid}-JI", "cable", ring.rating_a, prev_tap, rtap, prev_xy, rxy)
+                for w, way in enumerate(ways, start=1):
+                    jt = f"{rid}-JT{w}"
+                    add_node(jt, "junction", rxy, rtap, f"{rid} tee {w}")
+                    spur = transformers[way[0]].kind == "pole_transformer"
+                    switches.append(
+                        _sw(f"{rid}-ST{w}", rid, jt, "fuse" if spur else "tee", rxy, rmu=rid)
+                    )
+                    up, up_tap, up_xy = jt, rtap, rxy
+                    for i in way:
+                        t = transformers[i]
+                        kind = "overhead" if t.kind == "pole_transformer" else "cable"
+                        rating = nw.OVERHEAD_RATING_A if spur else nw.TEE_CABLE_RATING_A
+                        new_line(up, t.id, kind, rating, up_tap, t.tap, up_xy, t.xy)
+                        up, up_tap, up_xy = t.id, t.tap, t.xy
+                prev_node, prev_tap, prev_xy = f"{rid}-JO", rtap, rxy
+            tails.append(rmus[-1])
+            all_rmus.extend(rmus)
+            net.feeders.append(nw.Feeder(fid, sub_index, rmus, ring.rating_a))
+        # tie: cable from feeder B's tail (live) to feeder A's tail (open there)
+        a, b = tails
+        new_line(f"{b.id}-JO", f"{a.id}-JO", "cable", ring.rating_a, b.tap, a.tap, b.xy, a.xy)
+        tie_kind = "between substations" if ring.start != ring.end else "within substation"
+        tail_rmus.append((a, b, tie_kind))
+        for sw in switches:
+            if sw["id"] == f"{a.id}-SO":
+                sw["normally_open"] = True
+        net.ties.append((f"{a.id}-SO", a.id, b.id, tie_kind))
+
+    for t in transformers:
+        name = ("Room " if t.kind == "distribution_room" else "Pole ") + street_name(t.xy)
+        add_node(t.id, t.kind, t.xy, t.tap, name, kva=t.kva)
+
+    # --- remote control and fault indicators, per RMU -------------------------
+    tie_rmus = {a.id for a, _b, _k in tail_rmus} | {b.id for _a, b, _k in tail_rmus}
+    favoured = np.array([r.id in tie_rmus for r in all_rmus])
+    remote = nw.choose_remote(len(all_rmus), favoured, params.remote_share, rng)
+    fi_ring = rng.random(len(all_rmus)) < params.fault_indicator_share
+    fi_tee = rng.random(len(all_rmus)) < 0.5
+    by_rmu = {r.id: k for k, r in enumerate(all_rmus)}
+    for r, flag in zip(all_rmus, remote, strict=True):
+        r.remote = bool(flag)
+    for sw in switches:
+        rid = sw.pop("rmu", None)
+        role = sw.pop("role", None)
+        if rid is None:
+            continue
+        k = by_rmu[rid]
+        sw["remote"] = bool(remote[k]) and role != "fuse"
+        sw["fault_indicator"] = bool(fi_ring[k]) if role == "ring" else (
+            bool(fi_tee[k]) if role == "tee" else False
+        )
+
+    geoms = _street_lines(segments, streets)
+    lines = []
+    for seg in segments:
+        geom = geoms[seg.id]
+        lines.append(
+            {
+                "id": seg.id,
+                "from_node": seg.from_node,
+                "to_node": seg.to_node,
+                "kind": seg.kind,
+                "rating_a": seg.rating_a,
+                "length_m": round(float(geom.length), 1),
+                "geometry": geom,
+            }
+        )
+    supply = np.empty(len(cust_xy), dtype=object)
+    for t in transformers:
+        supply[t.members] = t.id
+    net.nodes, net.lines, net.switches, net.supply_node = nodes, lines, switches, supply
+    for f in net.feeders:
+        members = [i for r in f.rmus for way in r.ways for i in way]
+        f.peak_kw = float(np.sum([tload[i] for i in members], axis=0).max())
+    log.info(
+        "network: %d substations, %d feeders, %d RMUs, %d rooms, %d pole transformers, %d ties",
+        len(substations),
+        len(net.feeders),
+        len(all_rmus),
+        counters["distribution_room"],
+        counters["pole_transformer"],
+        len(net.ties),
+    )
+    return net
+
+
+def _sw(sid: str, frm: str, to: str, role: str, xy: np.ndarray, *, rmu: str) -> dict:
+    return {
+        "id": sid,
+        "from_node": frm,
+        "to_node": to,
+        "kind": "fuse" if role == "fuse" else "load_break",
+        "normally_open": False,
+        "remote": False,
+        "fault_indicator": False,
+        "rating_a": nw.RMU_SWITCH_RATING_A if role != "fuse" else 100,
+        "xy": xy,
+        "rmu": rmu,
+        "role": role,
+    }
