@@ -1,0 +1,720 @@
+"""Crew dispatch: who goes where, in which order, arriving when.
+
+:func:`plan_routes` validates the input, explains every task it cannot serve
+(:class:`~routing.model.DroppedTask`), builds the integer model
+(:class:`~routing.solver.VrpProblem`) and solves it with OR-Tools, then turns
+the routes into stops with ETAs and road geometry.
+:func:`greedy_routes` is the nearest-available-crew baseline on the same input.
+
+Times inside are seconds after ``now``; travel times come from
+:meth:`routing.roads.RoadNetwork.matrix` (exact, partial edges included).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time as _time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import time as dtime
+
+import networkx as nx
+import numpy as np
+
+from routing.errors import RoutingInputError, UnknownLocationError
+from routing.model import (
+    DROP_CODES,
+    OBJECTIVES,
+    Crew,
+    CrewRoute,
+    DroppedTask,
+    RoutePlan,
+    Stop,
+    Task,
+)
+from routing.roads import RoadNetwork, SnappedPoint
+from routing.solver import VrpProblem, solve
+
+log = logging.getLogger(__name__)
+
+__all__ = ["greedy_routes", "plan_routes"]
+
+#: Largest completion-weight coefficient in the integer model (weights are scaled to it).
+WEIGHT_SCALE = 10_000
+#: Longest accepted time limit (s): dispatch answers in minutes, not hours.
+MAX_TIME_LIMIT_S = 3600.0
+
+
+@dataclass
+class _Crew:
+    crew: Crew
+    index: int  # vehicle index
+    start: SnappedPoint
+    end: SnappedPoint | None
+    early_s: float  # may leave at (s after now)
+    late_s: float  # must be done by (s after now)
+
+
+@dataclass
+class _Task:
+    task: Task
+    point: SnappedPoint
+    early_s: float
+    late_s: float
+    service_s: float
+    allowed: list[int] = field(default_factory=list)  # vehicle indices
+    committed_to: int | None = None
+
+
+@dataclass
+class _Prepared:
+    """Validated input and the travel-time matrix between every place involved."""
+
+    now: datetime
+    objective: str
+    crews: list[_Crew]
+    tasks: list[_Task]  # kept tasks (the model's visits, in this order)
+    dropped: list[DroppedTask]
+    warnings: list[str]
+    seconds: np.ndarray  # places x places
+    metres: np.ndarray
+    horizon_s: float
+    preds: dict[int, list[int]]  # kept task index -> kept predecessor indices
+
+    # place indices: tasks 0..T-1, crew starts T..T+V-1, crew ends T+V..
+    def start_place(self, v: int) -> int:
+        return len(self.tasks) + v
+
+    def end_place(self, v: int) -> int | None:
+        if self.crews[v].end is None:
+            return None
+        return len(self.tasks) + len(self.crews) + v
+
+
+def _shift(value: datetime | dtime, now: datetime, what: str) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise RoutingInputError(f"{what} must be timezone-aware, got {value.isoformat()}")
+        return value
+    return datetime.combine(now.date(), value, tzinfo=now.tzinfo)
+
+
+def _rel(t: datetime | None, now: datetime, what: str) -> float | None:
+    if t is None:
+        return None
+    if not isinstance(t, datetime) or t.tzinfo is None or t.utcoffset() is None:
+        raise RoutingInputError(f"{what} must be a timezone-aware datetime, got {t!r}")
+    return (t - now).total_seconds()
+
+
+def _check_ids(items: Sequence[Crew] | Sequence[Task], kind: str) -> None:
+    seen: set[str] = set()
+    dup = sorted({x.id for x in items if x.id in seen or seen.add(x.id)})  # type: ignore[func-returns-value]
+    if dup:
+        raise RoutingInputError(f"duplicate {kind} ids: {', '.join(dup)}", details={"ids": dup})
+
+
+def _hhmm(seconds: float, now: datetime) -> str:
+    return (now + timedelta(seconds=seconds)).strftime("%H:%M")
+
+
+def _prepare(
+    roads: RoadNetwork,
+    crews: Sequence[Crew],
+    tasks: Sequence[Task],
+    *,
+    now: datetime,
+    objective: str,
+) -> _Prepared:
+    if not isinstance(roads, RoadNetwork):
+        raise RoutingInputError("roads must be a RoadNetwork (see routing.load_roads)")
+    if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
+        raise RoutingInputError(f"now must be a timezone-aware datetime, got {now!r}")
+    if objective not in OBJECTIVES:
+        raise RoutingInputError(f"unknown objective {objective!r}; expected one of {OBJECTIVES}")
+    crews, tasks = list(crews), list(tasks)
+    if not crews:
+        raise RoutingInputError("no crews: at least one crew is needed to plan routes")
+    for c in crews:
+        if not isinstance(c, Crew):
+            raise RoutingInputError(f"expected Crew objects, got {type(c).__name__}")
+    for t in tasks:
+        if not isinstance(t, Task):
+            raise RoutingInputError(f"expected Task objects, got {type(t).__name__}")
+    _check_ids(crews, "crew")
+    _check_ids(tasks, "task")
+    by_id = {t.id: t for t in tasks}
+
+    # precedence: known ids, no cycles
+    dag = nx.DiGraph()
+    dag.add_nodes_from(by_id)
+    for t in tasks:
+        for a in t.after:
+            if a not in by_id:
+                raise RoutingInputError(f"task {t.id} must come after unknown task {a!r}")
+            if a == t.id:
+                raise RoutingInputError(f"task {t.id} cannot come after itself")
+            dag.add_edge(a, t.id)
+    try:
+        cycle = nx.find_cycle(dag)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        ids = [a for a, _ in cycle]
+        raise RoutingInputError(f"precedence cycle: {' -> '.join([*ids, ids[0]])}")
+
+    # committed stops
+    committed_by: dict[str, str] = {}
+    for c in crews:
+        for tid in c.committed:
+            if tid not in by_id:
+                raise RoutingInputError(f"crew {c.id} is committed to unknown task {tid!r}")
+            if tid in committed_by:
+                raise RoutingInputError(
+                    f"task {tid} is committed to two crews: {committed_by[tid]} and {c.id}"
+                )
+            committed_by[tid] = c.id
+
+    warnings: list[str] = []
+    # crews: shifts, positions
+    active: list[_Crew] = []
+    for c in crews:
+        start_dt = _shift(c.shift_start, now, f"crew {c.id} shift_start")
+        end_dt = _shift(c.shift_end, now, f"crew {c.id} shift_end")
+        if end_dt <= start_dt:
+            raise RoutingInputError(
+                f"crew {c.id}: shift ends ({end_dt.isoformat()}) before it starts "
+                f"({start_dt.isoformat()})",
+                details={"crew_id": c.id},
+            )
+        early = max(0.0, (start_dt - now).total_seconds())
+        avail = _rel(c.available_from, now, f"crew {c.id} available_from")
+        if avail is not None:
+            early = max(early, avail)
+        late = (end_dt - now).total_seconds()
+        start_pt = roads.locate(c.start)
+        end_pt = None if c.end is None else roads.locate(c.end)
+        for label, pt in (("start", start_pt), ("end", end_pt)):
+            if pt is not None and not roads.on_network(pt):
+                warnings.append(
+                    f"crew {c.id} {label} is {pt.snap_distance_m:.0f} m from the nearest road"
+                )
+        if late <= early:
+            if c.committed:
+                raise RoutingInputError(
+                    f"crew {c.id} is off shift but has committed stops {list(c.committed)}"
+                )
+            warnings.append(f"crew {c.id} is off shift (shift ends {end_dt.isoformat()})")
+            continue
+        active.append(_Crew(c, len(active), start_pt, end_pt, early, late))
+
+    dropped: list[DroppedTask] = []
+
+    def drop(t: Task, code: str, reason: str) -> None:
+        dropped.append(DroppedTask(t.id, code, reason))
+
+    horizon = max((c.late_s for c in active), default=0.0)
+    crew_index = {c.crew.id: c.index for c in active}
+    # tasks: location, skills, windows
+    cands: list[_Task] = []
+    for t in tasks:
+        try:
+            pt = roads.locate(t.location)
+        except UnknownLocationError:
+            drop(t, "unknown_location", f"unknown location id {t.location!r}")
+            continue
+        if not roads.on_network(pt):
+            drop(
+                t,
+                "off_network",
+                f"location is {pt.snap_distance_m:.0f} m from the nearest drivable road "
+                f"(limit {roads.max_snap_m:.0f} m)",
+            )
+            continue
+        ws = _rel(t.window_start, now, f"task {t.id} window_start")
+        we = _rel(t.window_end, now, f"task {t.id} window_end")
+        if ws is not None and we is not None and we < ws:
+            raise RoutingInputError(f"task {t.id}: time window ends before it starts")
+        if t.id in committed_by:
+            v = crew_index[committed_by[t.id]]
+            cands.append(
+                _Task(t, pt, 0.0, horizon, t.service_min * 60.0, allowed=[v], committed_to=v)
+            )
+            continue
+        if not active:
+            drop(t, "no_skilled_crew", "no crew is on shift")
+            continue
+        skilled = [c.index for c in active if t.skills <= c.crew.skills]
+        if not skilled:
+            have = set().union(*(c.crew.skills for c in active))
+            missing = sorted(t.skills - have)
+            reason = (
+                f"no crew on shift has skill(s) {', '.join(missing)}"
+                if missing
+                else f"no single crew on shift has all of {', '.join(sorted(t.skills))}"
+            )
+            drop(t, "no_skilled_crew", reason)
+            continue
+        early = max(0.0, ws or 0.0)
+        late = horizon if we is None else min(we, horizon)
+        if we is not None and we < 0:
+            drop(t, "window_closed", f"its window closed at {_hhmm(we, now)}")
+            continue
+        if late < early:
+            drop(t, "window_closed", "its window lies outside every crew's shift")
+            continue
+        cands.append(_Task(t, pt, early, late, t.service_min * 60.0, allowed=skilled))
+
+    # one matrix for every place involved
+    places = [x.point for x in cands] + [c.start for c in active]
+    places += [c.end if c.end is not None else c.start for c in active]
+    if places:
+        secs, metres = roads.matrix(places, places, with_length=True)  # type: ignore[misc]
+    else:
+        secs = metres = np.zeros((0, 0))
+    nt = len(cands)
+
+    # who can make it in time at all (ignoring the other tasks)
+    keep: list[_Task] = []
+    for i, x in enumerate(cands):
+        if x.committed_to is not None:
+            keep.append(x)
+            continue
+        ok = []
+        for v in x.allowed:
+            c = active[v]
+            arrive = c.early_s + secs[nt + v, i]
+            begin = max(arrive, x.early_s)
+            finish = begin + x.service_s
+            back = 0.0 if c.end is None else secs[i, nt + len(active) + v]
+            if begin <= x.late_s and finish + back <= c.late_s:
+                ok.append(v)
+        if not ok:
+            drop(
+                x.task,
+                "unreachable_in_time",
+                "no skilled crew can arrive within the window and finish within its shift",
+            )
+            continue
+        x.allowed = ok
+        keep.append(x)
+
+    # a task whose predecessor is gone goes too (transitively, in topological order)
+    gone = {d.task_id for d in dropped}
+    kept_ids = {x.task.id for x in keep}
+    for tid in nx.topological_sort(dag):
+        if tid in kept_ids and any(a in gone for a in by_id[tid].after):
+            first = next(a for a in by_id[tid].after if a in gone)
+            if tid in committed_by:
+                raise RoutingInputError(
+                    f"committed task {tid} must come after task {first}, which cannot be served"
+                )
+            drop(by_id[tid], "predecessor_dropped", f"task {first} must come first and is dropped")
+            gone.add(tid)
+            kept_ids.discard(tid)
+    keep = [x for x in keep if x.task.id in kept_ids]
+
+    # re-index the matrix to kept tasks + crew places
+    where = {id(x): i for i, x in enumerate(cands)}
+    sel = [where[id(x)] for x in keep] + list(range(nt, nt + 2 * len(active)))
+    secs = secs[np.ix_(sel, sel)] if sel else secs
+    metres = metres[np.ix_(sel, sel)] if sel else metres
+    pos = {x.task.id: i for i, x in enumerate(keep)}
+    preds = {pos[x.task.id]: [pos[a] for a in x.task.after] for x in keep}
+    prep = _Prepared(
+        now=now,
+        objective=objective,
+        crews=active,
+        tasks=keep,
+        dropped=dropped,
+        warnings=warnings,
+        seconds=secs,
+        metres=metres,
+        horizon_s=horizon,
+        preds=preds,
+    )
+    _extend_for_committed(prep)
+    return prep
+
+
+def _extend_for_committed(prep: _Prepared) -> None:
+    """Let a crew work past its shift when its committed stops alone need it (with a warning)."""
+    index = {x.task.id: i for i, x in enumerate(prep.tasks)}
+    for c in prep.crews:
+        if not c.crew.committed:
+            continue
+        t, place = c.early_s, prep.start_place(c.index)
+        for tid in c.crew.committed:
+            i = index[tid]
+            t += prep.seconds[place, i] + prep.tasks[i].service_s
+            place = i
+        end = prep.end_place(c.index)
+        if end is not None:
+            t += prep.seconds[place, end]
+        if t > c.late_s:
+            prep.warnings.append(
+                f"crew {c.crew.id} needs until {_hhmm(t, prep.now)} for its committed stops, "
+                f"past its shift end {_hhmm(c.late_s, prep.now)}"
+            )
+            c.late_s = math.ceil(t) + 60.0
+            prep.horizon_s = max(prep.horizon_s, c.late_s)
+
+
+def _problem(prep: _Prepared) -> VrpProblem:
+    """The integer model: seconds (rounded up) and metres."""
+    nt, nv = len(prep.tasks), len(prep.crews)
+    n = nt + 2 * nv
+    dur = np.ceil(prep.seconds).astype(np.int64)
+    metres = np.rint(prep.metres).astype(np.int64)
+    # arcs into a crew's start are never used; arcs into an open end cost nothing
+    for v, c in enumerate(prep.crews):
+        if c.end is None:
+            dur[:, nt + nv + v] = 0
+            metres[:, nt + nv + v] = 0
+    horizon = int(math.ceil(prep.horizon_s)) + 1
+    service = np.zeros(n, dtype=np.int64)
+    early = np.zeros(n, dtype=np.int64)
+    late = np.full(n, horizon, dtype=np.int64)
+    for i, x in enumerate(prep.tasks):
+        service[i] = int(math.ceil(x.service_s))
+        if x.committed_to is None:
+            early[i] = int(math.floor(x.early_s))
+            late[i] = int(math.floor(x.late_s))
+    weights = np.array([x.task.weight for x in prep.tasks], dtype=float)
+    wmax = float(weights.max()) if nt and weights.max() > 0 else 1.0
+    coef = {i: max(1, round(w / wmax * WEIGHT_SCALE)) for i, w in enumerate(weights) if w > 0}
+    if prep.objective == "weighted_restoration":
+        cost = dur.copy()
+        big = sum(coef.values()) * horizon + (nt + nv + 1) * int(dur.max(initial=0)) + 1
+        penalty = {
+            i: big + coef.get(i, 0) * horizon
+            for i, x in enumerate(prep.tasks)
+            if x.committed_to is None
+        }
+        completion = coef
+    else:
+        cost = metres
+        big = 2 * (nt + nv + 1) * int(metres.max(initial=0)) + 1
+        penalty = {
+            i: big + round(weights[i] / wmax * 1000)
+            for i, x in enumerate(prep.tasks)
+            if x.committed_to is None
+        }
+        completion = {}
+    allowed = {i: list(x.allowed) for i, x in enumerate(prep.tasks) if len(x.allowed) < nv}
+    committed = {}
+    index = {x.task.id: i for i, x in enumerate(prep.tasks)}
+    for c in prep.crews:
+        if c.crew.committed:
+            committed[c.index] = [index[t] for t in c.crew.committed]
+    precedence = [(a, b) for b, ps in prep.preds.items() for a in ps]
+    return VrpProblem(
+        duration=dur,
+        cost=cost,
+        service=service,
+        tw_early=early,
+        tw_late=late,
+        visits=list(range(nt)),
+        starts=[nt + v for v in range(nv)],
+        ends=[nt + nv + v for v in range(nv)],
+        vehicle_early=[int(math.ceil(c.early_s)) for c in prep.crews],
+        vehicle_late=[int(math.floor(c.late_s)) for c in prep.crews],
+        horizon=horizon,
+        penalty=penalty,
+        completion_weight=completion,
+        allowed=allowed,
+        precedence=precedence,
+        committed=committed,
+    )
+
+
+def _schedule(prep: _Prepared, routes: list[list[int]]) -> dict[int, tuple[float, float, float]]:
+    """Earliest (arrival, start, finish) per served task, precedence across crews included."""
+    times: dict[int, tuple[float, float, float]] = {}
+    for _ in range(len(prep.tasks) + 2):
+        changed = False
+        for v, route in enumerate(routes):
+            t, place = prep.crews[v].early_s, prep.start_place(v)
+            for i in route:
+                arrive = t + prep.seconds[place, i]
+                ready = max((times[p][2] for p in prep.preds.get(i, []) if p in times), default=0.0)
+                begin = max(arrive, ready)
+                if prep.tasks[i].committed_to is None:
+                    begin = max(begin, prep.tasks[i].early_s)
+                new = (arrive, begin, begin + prep.tasks[i].service_s)
+                if times.get(i) != new:
+                    times[i] = new
+                    changed = True
+                t, place = new[2], i
+        if not changed:
+            break
+    return times
+
+
+def _build_plan(
+    roads: RoadNetwork,
+    prep: _Prepared,
+    routes: list[list[int]],
+    *,
+    status: str,
+    engine: str,
+    solve_time_s: float,
+    unserved_code: str = "not_scheduled",
+) -> RoutePlan:
+    now = prep.now
+    times = _schedule(prep, routes)
+    served = {i for r in routes for i in r}
+    dropped = list(prep.dropped)
+    for i, x in enumerate(prep.tasks):
+        if i not in served:
+            dropped.append(DroppedTask(x.task.id, unserved_code, DROP_CODES[unserved_code]))
+    warnings = list(prep.warnings)
+    # road paths for every leg in one batch
+    legs: list[tuple[SnappedPoint, SnappedPoint]] = []
+    for v, route in enumerate(routes):
+        c = prep.crews[v]
+        pts = [c.start] + [prep.tasks[i].point for i in route]
+        if c.end is not None:
+            pts.append(c.end)
+        legs.extend(zip(pts[:-1], pts[1:], strict=True))
+    paths = iter(roads.paths(legs))
+    out_routes: list[CrewRoute] = []
+    wcm = 0.0
+    for v, route in enumerate(routes):
+        c = prep.crews[v]
+        coords: list[tuple[float, float]] = []
+        stops: list[Stop] = []
+        travel = dist = 0.0
+        for i in route:
+            leg = next(paths)
+            coords.extend(leg.coords)
+            travel += leg.travel_time_s
+            dist += leg.length_m
+            x = prep.tasks[i]
+            arrive, begin, finish = times[i]
+            if x.committed_to is None and begin > x.late_s + 1.0:
+                warnings.append(f"task {x.task.id} starts after its window")
+            stops.append(
+                Stop(
+                    task_id=x.task.id,
+                    name=x.task.name or x.point.name or x.task.id,
+                    lon=x.point.lon,
+                    lat=x.point.lat,
+                    road_lon=x.point.road_lon,
+                    road_lat=x.point.road_lat,
+                    arrival=now + timedelta(seconds=arrive),
+                    start=now + timedelta(seconds=begin),
+                    departure=now + timedelta(seconds=finish),
+                    travel_s=leg.travel_time_s,
+                    distance_m=leg.length_m,
+                    weight=x.task.weight,
+                    committed=x.committed_to is not None,
+                )
+            )
+            wcm += x.task.weight * finish / 60.0
+        last = times[route[-1]][2] if route else c.early_s
+        end_time = last
+        if c.end is not None:
+            leg = next(paths)
+            coords.extend(leg.coords)
+            travel += leg.travel_time_s
+            dist += leg.length_m
+            end_time = last + leg.travel_time_s
+        deduped: list[tuple[float, float]] = []
+        for p in coords:
+            if not deduped or deduped[-1] != p:
+                deduped.append(p)
+        out_routes.append(
+            CrewRoute(
+                crew_id=c.crew.id,
+                crew_name=c.crew.name or c.crew.id,
+                stops=tuple(stops),
+                start_time=now + timedelta(seconds=c.early_s),
+                end_time=now + timedelta(seconds=end_time),
+                travel_time_s=travel,
+                distance_m=dist,
+                path=tuple(deduped),
+                start_lonlat=(c.start.lon, c.start.lat),
+                end_lonlat=None if c.end is None else (c.end.lon, c.end.lat),
+            )
+        )
+    return RoutePlan(
+        status=status,
+        objective=prep.objective,
+        now=now,
+        routes=out_routes,
+        dropped=dropped,
+        weighted_customer_minutes=wcm,
+        distance_m=sum(r.distance_m for r in out_routes),
+        travel_time_s=sum(r.travel_time_s for r in out_routes),
+        solve_time_s=solve_time_s,
+        engine=engine,
+        warnings=warnings,
+    )
+
+
+def _check_time_limit(time_limit_s: float) -> float:
+    try:
+        value = float(time_limit_s)
+    except (TypeError, ValueError):
+        raise RoutingInputError(
+            f"time limit must be a number of seconds, got {time_limit_s!r}"
+        ) from None
+    if not value > 0 or not math.isfinite(value):
+        raise RoutingInputError(f"time limit must be > 0 seconds, got {time_limit_s!r}")
+    if value > MAX_TIME_LIMIT_S:
+        raise RoutingInputError(
+            f"time limit {value:g} s is above the maximum of {MAX_TIME_LIMIT_S:g} s"
+        )
+    return value
+
+
+def plan_routes(
+    roads: RoadNetwork,
+    crews: Sequence[Crew],
+    tasks: Sequence[Task],
+    *,
+    now: datetime,
+    objective: str = "weighted_restoration",
+    time_limit_s: float = 10.0,
+) -> RoutePlan:
+    """Plan crew routes on real roads with OR-Tools.
+
+    Parameters
+    ----------
+    roads
+        The road network (:func:`routing.load_roads`).
+    crews, tasks
+        :class:`~routing.model.Crew` and :class:`~routing.model.Task` objects;
+        ids must be unique. Crews' ``committed`` stops are kept on that crew in
+        that order (re-plan); new tasks are inserted around them.
+    now
+        Timezone-aware "now"; no crew leaves before it.
+    objective
+        ``"weighted_restoration"`` minimises sum(weight x finish time of the
+        task's service); ``"distance"`` minimises metres driven. Either way
+        the plan first serves as many tasks as it can.
+    time_limit_s
+        Wall-clock budget of the solver, seconds (0 < limit <= 3600).
+
+    Returns
+    -------
+    RoutePlan
+        Per crew the ordered stops with ETAs (arrival, start and end of
+        service), the road path (WGS84) and totals; dropped tasks with codes
+        and reasons; the solver status.
+
+    Raises
+    ------
+    RoutingInputError
+        Zero crews, duplicate ids, a shift that ends before it starts, a time
+        limit <= 0, naive datetimes, unknown or cyclic precedence, committed
+        stops that cannot be kept.
+    UnknownLocationError
+        A crew's start or end id has no access point.
+    """
+    limit = _check_time_limit(time_limit_s)
+    t0 = _time.monotonic()
+    prep = _prepare(roads, crews, tasks, now=now, objective=objective)
+    if not prep.crews or not prep.tasks:
+        return _build_plan(
+            roads,
+            prep,
+            [[] for _ in prep.crews],
+            status="feasible" if prep.crews else "no_solution",
+            engine="none",
+            solve_time_s=_time.monotonic() - t0,
+        )
+    problem = _problem(prep)
+    left = max(0.1, limit - (_time.monotonic() - t0))
+    first = "parallel_cheapest_insertion" if problem.precedence or problem.committed else None
+    sol = solve(problem, time_limit_s=left, engine="ortools", first_solution=first)
+    if not sol.found:
+        return _build_plan(
+            roads,
+            prep,
+            [[] for _ in prep.crews],
+            status="no_solution",
+            engine=sol.engine,
+            solve_time_s=_time.monotonic() - t0,
+            unserved_code="no_solution",
+        )
+    return _build_plan(
+        roads,
+        prep,
+        sol.routes,
+        status=sol.status,
+        engine=sol.engine,
+        solve_time_s=_time.monotonic() - t0,
+    )
+
+
+def greedy_routes(
+    roads: RoadNetwork,
+    crews: Sequence[Crew],
+    tasks: Sequence[Task],
+    *,
+    now: datetime,
+) -> RoutePlan:
+    """Nearest-available-crew baseline, blind to weights.
+
+    Repeatedly gives the task that some crew can reach first to that crew
+    (earliest arrival over all free crews and open tasks, honouring skills,
+    windows, shifts, precedence and committed stops), as a dispatcher without
+    a planner would. Same input and output as :func:`plan_routes`.
+    """
+    t0 = _time.monotonic()
+    prep = _prepare(roads, crews, tasks, now=now, objective="weighted_restoration")
+    nv = len(prep.crews)
+    routes: list[list[int]] = [[] for _ in range(nv)]
+    clock = [c.early_s for c in prep.crews]
+    place = [prep.start_place(v) for v in range(nv)]
+    finish: dict[int, float] = {}
+
+    def visit(v: int, i: int, begin: float) -> None:
+        routes[v].append(i)
+        finish[i] = begin + prep.tasks[i].service_s
+        clock[v] = finish[i]
+        place[v] = i
+
+    index = {x.task.id: i for i, x in enumerate(prep.tasks)}
+    for c in prep.crews:  # committed stops first, as promised
+        for tid in c.crew.committed:
+            i = index[tid]
+            arrive = clock[c.index] + prep.seconds[place[c.index], i]
+            ready = max((finish.get(p, 0.0) for p in prep.preds.get(i, [])), default=0.0)
+            visit(c.index, i, max(arrive, ready))
+    open_tasks = {i for i in range(len(prep.tasks)) if i not in finish}
+    while open_tasks:
+        best: tuple[float, float, int, int] | None = None
+        for i in open_tasks:
+            preds = prep.preds.get(i, [])
+            if any(p not in finish for p in preds):
+                continue
+            ready = max((finish[p] for p in preds), default=0.0)
+            x = prep.tasks[i]
+            for v in x.allowed:
+                arrive = clock[v] + prep.seconds[place[v], i]
+                begin = max(arrive, x.early_s, ready)
+                end = prep.end_place(v)
+                back = 0.0 if end is None else prep.seconds[i, end]
+                if begin > x.late_s or begin + x.service_s + back > prep.crews[v].late_s:
+                    continue
+                cand = (arrive, begin, v, i)
+                if best is None or cand < best:
+                    best = cand
+        if best is None:
+            break
+        _, begin, v, i = best
+        visit(v, i, begin)
+        open_tasks.discard(i)
+    return _build_plan(
+        roads,
+        prep,
+        routes,
+        status="feasible",
+        engine="greedy",
+        solve_time_s=_time.monotonic() - t0,
+    )

@@ -1,0 +1,947 @@
+"""The drivable road network: loading, snapping points to edges, exact shortest paths.
+
+Conventions (osmnx): the graph is a ``networkx.MultiDiGraph`` in WGS84
+(EPSG:4326, node attributes ``x`` = longitude, ``y`` = latitude), every edge has
+``length`` (metres), ``speed_kph`` (km/h) and ``travel_time`` (seconds). One-way
+streets are a single directed edge; two-way streets are two edges with the same
+geometry in opposite directions.
+
+A point (an RMU's access point, a crew's GPS position) is snapped once to the
+nearest drivable *edge*, not node: the vehicle reaches the point after the
+fraction of the edge's travel time up to the point, and leaves it towards the
+edge's head (and, on a two-way street, also towards its tail). Matrices and
+paths handle these partial edges exactly.
+
+Nothing here touches the network except :func:`roads_from_place` and
+:func:`roads_from_bbox`, which call osmnx (Overpass) on purpose.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import shapely
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from routing.errors import RoadNetworkError, RoutingInputError, UnknownLocationError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_MAX_SNAP_M",
+    "DEFAULT_SPEEDS_KPH",
+    "LoadReport",
+    "Location",
+    "RoadNetwork",
+    "RoadPath",
+    "SnappedPoint",
+    "load_roads",
+    "roads_from_bbox",
+    "roads_from_place",
+]
+
+#: Free-flow speeds (km/h) by OSM ``highway`` class, used where an edge has no
+#: ``maxspeed``. Urban European defaults; pass ``hwy_speeds`` to override.
+DEFAULT_SPEEDS_KPH: dict[str, float] = {
+    "motorway": 90.0,
+    "motorway_link": 45.0,
+    "trunk": 70.0,
+    "trunk_link": 40.0,
+    "primary": 50.0,
+    "primary_link": 40.0,
+    "secondary": 45.0,
+    "secondary_link": 35.0,
+    "tertiary": 40.0,
+    "tertiary_link": 30.0,
+    "unclassified": 30.0,
+    "residential": 30.0,
+    "road": 30.0,
+    "living_street": 10.0,
+    "service": 15.0,
+    "busway": 30.0,
+    "escape": 20.0,
+    "track": 15.0,
+}
+#: Speed (km/h) for highway classes missing from the table and without maxspeed.
+FALLBACK_SPEED_KPH = 30.0
+#: Points farther than this from every drivable edge are "off the road network".
+DEFAULT_MAX_SNAP_M = 250.0
+#: Smallest travel time given to an edge (s): csgraph needs strictly positive weights.
+_MIN_EDGE_TIME_S = 1e-3
+_EARTH_RADIUS_M = 6_371_008.8
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What :func:`load_roads` kept and dropped."""
+
+    source: str
+    nodes_in: int
+    edges_in: int
+    nodes_kept: int
+    edges_kept: int
+    components_dropped: int
+    access_points_snapped: int = 0
+    access_points_off_network: tuple[str, ...] = ()
+
+    @property
+    def nodes_dropped(self) -> int:
+        return self.nodes_in - self.nodes_kept
+
+    @property
+    def edges_dropped(self) -> int:
+        return self.edges_in - self.edges_kept
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "nodes_in": self.nodes_in,
+            "edges_in": self.edges_in,
+            "nodes_kept": self.nodes_kept,
+            "edges_kept": self.edges_kept,
+            "nodes_dropped": self.nodes_dropped,
+            "edges_dropped": self.edges_dropped,
+            "components_dropped": self.components_dropped,
+            "access_points_snapped": self.access_points_snapped,
+            "access_points_off_network": list(self.access_points_off_network),
+        }
+
+
+@dataclass(frozen=True)
+class SnappedPoint:
+    """A point snapped to the nearest drivable edge.
+
+    ``lon``/``lat`` is the input point and ``road_lon``/``road_lat`` its
+    projection on the road (WGS84 degrees); ``snap_distance_m`` the distance
+    between them (metres). ``edges`` lists ``(edge index, fraction)`` for every
+    directed edge running along the snapped street segment (one for a one-way
+    street, two for a two-way one), the fraction measured from the edge's tail.
+    """
+
+    lon: float
+    lat: float
+    road_lon: float
+    road_lat: float
+    snap_distance_m: float
+    segment: int
+    offset_m: float
+    edges: tuple[tuple[int, float], ...]
+    id: str | None = None
+    name: str | None = None
+
+    @property
+    def key(self) -> tuple[int, float]:
+        """Identity of the position on the road (two ids at one spot share it)."""
+        return (self.segment, round(self.offset_m, 3))
+
+    @property
+    def geo_uri(self) -> str:
+        """RFC 5870 ``geo:lat,lon`` URI of the point (the input point, not the road)."""
+        return f"geo:{self.lat:.6f},{self.lon:.6f}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "lon": self.lon,
+            "lat": self.lat,
+            "road_lon": self.road_lon,
+            "road_lat": self.road_lat,
+            "snap_distance_m": round(self.snap_distance_m, 2),
+        }
+
+
+#: Where a crew goes: an access-point id, ``(lon, lat)`` in WGS84, or a snapped point.
+Location = str | tuple[float, float] | SnappedPoint
+
+
+@dataclass(frozen=True)
+class RoadPath:
+    """A driven path between two snapped points.
+
+    ``coords`` are ``(lon, lat)`` pairs in WGS84, from the origin's road point to
+    the destination's; ``travel_time_s`` in seconds, ``length_m`` in metres.
+    """
+
+    travel_time_s: float
+    length_m: float
+    coords: tuple[tuple[float, float], ...]
+    nodes: tuple[int, ...] = field(default=(), repr=False)
+
+    def linestring(self) -> shapely.LineString | None:
+        """The path as a shapely LineString (WGS84), or None for a zero-length path."""
+        pts = _dedupe_coords(self.coords)
+        return shapely.LineString(pts) if len(pts) >= 2 else None
+
+
+class RoadNetwork:
+    """A drivable road graph with snapping, exact matrices and paths.
+
+    Build it with :func:`load_roads`. The graph is the largest strongly
+    connected component of the input (every node reaches every other), so every
+    snapped point can reach every other snapped point. The graph is treated as
+    immutable: the sparse matrices used by every query are built once.
+    """
+
+    def __init__(
+        self,
+        graph: nx.MultiDiGraph,
+        *,
+        report: LoadReport,
+        max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    ) -> None:
+        self.graph = graph
+        self.report = report
+        self.max_snap_m = float(max_snap_m)
+        self.crs = "EPSG:4326"
+        self.access: dict[str, SnappedPoint] = {}
+
+        nodes = list(graph.nodes)
+        self.node_ids = np.asarray(nodes)
+        index = {n: i for i, n in enumerate(nodes)}
+        self._node_index = index
+        self.node_lon = np.array([float(graph.nodes[n]["x"]) for n in nodes])
+        self.node_lat = np.array([float(graph.nodes[n]["y"]) for n in nodes])
+        self._lon0 = float(self.node_lon.mean())
+        self._lat0 = float(self.node_lat.mean())
+        self._kx = _EARTH_RADIUS_M * math.cos(math.radians(self._lat0)) * math.pi / 180.0
+        self._ky = _EARTH_RADIUS_M * math.pi / 180.0
+
+        us, vs, times, lengths, keys, geoms = [], [], [], [], [], []
+        for u, v, k, data in graph.edges(keys=True, data=True):
+            us.append(index[u])
+            vs.append(index[v])
+            times.append(max(float(data["travel_time"]), _MIN_EDGE_TIME_S))
+            lengths.append(float(data["length"]))
+            keys.append((u, v, k))
+            geom = data.get("geometry")
+            if geom is not None and len(geom.coords) >= 2:
+                coords = np.asarray(geom.coords, dtype=float)[:, :2]
+            else:
+                coords = np.array(
+                    [
+                        [self.node_lon[index[u]], self.node_lat[index[u]]],
+                        [self.node_lon[index[v]], self.node_lat[index[v]]],
+                    ]
+                )
+            geoms.append(coords)
+        self.edge_u = np.asarray(us, dtype=np.int64)
+        self.edge_v = np.asarray(vs, dtype=np.int64)
+        self.edge_time_s = np.asarray(times, dtype=float)
+        self.edge_length_m = np.asarray(lengths, dtype=float)
+        self.edge_keys = keys
+        self._edge_lonlat = geoms
+        self._edge_xy = [self._to_xy(c) for c in geoms]
+        self._edge_cum = [_cumlen(xy) for xy in self._edge_xy]
+        self._build_segments()
+        self._build_csr()
+
+    # ------------------------------------------------------------------ setup
+    def _to_xy(self, lonlat: np.ndarray) -> np.ndarray:
+        """WGS84 degrees -> local equirectangular metres (exact inverse in _to_lonlat)."""
+        out = np.empty_like(lonlat, dtype=float)
+        out[:, 0] = (lonlat[:, 0] - self._lon0) * self._kx
+        out[:, 1] = (lonlat[:, 1] - self._lat0) * self._ky
+        return out
+
+    def _to_lonlat(self, xy: np.ndarray) -> np.ndarray:
+        out = np.empty_like(xy, dtype=float)
+        out[:, 0] = xy[:, 0] / self._kx + self._lon0
+        out[:, 1] = xy[:, 1] / self._ky + self._lat0
+        return out
+
+    def _build_segments(self) -> None:
+        """Group directed edges sharing one street geometry into segments for snapping."""
+        seg_of: dict[tuple, int] = {}
+        seg_edges: list[list[tuple[int, bool]]] = []
+        seg_xy: list[np.ndarray] = []
+        for e, lonlat in enumerate(self._edge_lonlat):
+            fwd = tuple(map(tuple, np.round(lonlat, 7)))
+            rev = fwd[::-1]
+            forward = fwd <= rev
+            canon = fwd if forward else rev
+            s = seg_of.get(canon)
+            if s is None:
+                s = len(seg_edges)
+                seg_of[canon] = s
+                seg_edges.append([])
+                xy = self._edge_xy[e]
+                seg_xy.append(xy if forward else xy[::-1].copy())
+            seg_edges[s].append((e, forward))
+        self._seg_edges = seg_edges
+        self._seg_lines = np.array([shapely.LineString(xy) for xy in seg_xy], dtype=object)
+        self._seg_len = shapely.length(self._seg_lines)
+        self._tree = shapely.STRtree(self._seg_lines)
+
+    def _build_csr(self) -> None:
+        """Node-to-node CSR of the fastest parallel edge (built once per graph)."""
+        n = len(self.node_ids)
+        order = np.lexsort((self.edge_time_s, self.edge_v, self.edge_u))
+        u, v = self.edge_u[order], self.edge_v[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+        best = order[first]  # sorted by (u, v): CSR order
+        self._csr_edge = best
+        self._csr_u = self.edge_u[best]
+        self._csr_v = self.edge_v[best]
+        counts = np.bincount(self._csr_u, minlength=n)
+        indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        self._csr_indptr = indptr
+        self._csr_indices = self._csr_v.astype(np.int32)
+        self._csr_time = self.edge_time_s[best]
+        self._csr_length = self.edge_length_m[best]
+        self._csr_keys = self._csr_u * n + self._csr_v  # sorted
+        self.csr = csr_matrix((self._csr_time, self._csr_indices, indptr), shape=(n, n))
+        # reversed graph: transpose, also in canonical CSR form
+        t = self.csr.T.tocsr()
+        t.sort_indices()
+        self.csr_reversed = t
+
+    # ------------------------------------------------------------- properties
+    @property
+    def num_nodes(self) -> int:
+        return len(self.node_ids)
+
+    @property
+    def num_edges(self) -> int:
+        return len(self.edge_u)
+
+    def __repr__(self) -> str:
+        return (
+            f"RoadNetwork({self.num_nodes} nodes, {self.num_edges} edges, "
+            f"{len(self.access)} access points, source={self.report.source!r})"
+        )
+
+    # --------------------------------------------------------------- snapping
+    def snap_many(
+        self,
+        lonlats: Sequence[tuple[float, float]] | np.ndarray,
+        *,
+        ids: Sequence[str | None] | None = None,
+        names: Sequence[str | None] | None = None,
+    ) -> list[SnappedPoint]:
+        """Snap WGS84 ``(lon, lat)`` points to their nearest drivable edges.
+
+        Raises :class:`RoutingInputError` for coordinates that are not finite
+        or out of range. Points far from every road are still snapped; compare
+        ``snap_distance_m`` with :attr:`max_snap_m` (see :meth:`on_network`).
+        """
+        arr = np.asarray(lonlats, dtype=float).reshape(-1, 2) if len(lonlats) else np.empty((0, 2))
+        bad = ~np.isfinite(arr).all(axis=1) | (np.abs(arr[:, 0]) > 180) | (np.abs(arr[:, 1]) > 90)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            label = ids[i] if ids is not None else i
+            raise RoutingInputError(
+                f"invalid coordinates for {label!r}: {tuple(arr[i])} "
+                "(expected (lon, lat) in WGS84 degrees)",
+                details={"index": i, "lonlat": [float(x) for x in arr[i]]},
+            )
+        if len(arr) == 0:
+            return []
+        xy = self._to_xy(arr)
+        pts = shapely.points(xy)
+        found = self._tree.query_nearest(pts, all_matches=False)
+        seg = np.empty(len(arr), dtype=np.int64)
+        seg[found[0]] = found[1]
+        lines = self._seg_lines[seg]
+        offset = shapely.line_locate_point(lines, pts)
+        road = shapely.get_coordinates(shapely.line_interpolate_point(lines, offset))
+        dist = shapely.distance(pts, lines)
+        road_ll = self._to_lonlat(road)
+        out: list[SnappedPoint] = []
+        for i in range(len(arr)):
+            s = int(seg[i])
+            seg_len = float(self._seg_len[s])
+            frac = float(offset[i]) / seg_len if seg_len > 0 else 0.0
+            frac = min(max(frac, 0.0), 1.0)
+            edges = tuple((e, frac if fwd else 1.0 - frac) for e, fwd in self._seg_edges[s])
+            out.append(
+                SnappedPoint(
+                    lon=float(arr[i, 0]),
+                    lat=float(arr[i, 1]),
+                    road_lon=float(road_ll[i, 0]),
+                    road_lat=float(road_ll[i, 1]),
+                    snap_distance_m=float(dist[i]),
+                    segment=s,
+                    offset_m=frac * seg_len,
+                    edges=edges,
+                    id=None if ids is None else ids[i],
+                    name=None if names is None else names[i],
+                )
+            )
+        return out
+
+    def snap(self, lon: float, lat: float, *, id: str | None = None) -> SnappedPoint:
+        """Snap one WGS84 point to its nearest drivable edge."""
+        return self.snap_many([(lon, lat)], ids=[id])[0]
+
+    def on_network(self, point: SnappedPoint) -> bool:
+        """Whether the point lies within :attr:`max_snap_m` metres of a drivable edge."""
+        return point.snap_distance_m <= self.max_snap_m
+
+    def add_access_points(
+        self,
+        points: Mapping[str, tuple[float, float]],
+        *,
+        names: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """Snap equipment / depot access points ``{id: (lon, lat)}`` and keep them.
+
+        Returns the ids farther than :attr:`max_snap_m` from every drivable
+        edge (kept, but tasks there are dropped as off the road network).
+        """
+        ids = [str(k) for k in points]
+        snapped = self.snap_many(
+            [tuple(points[k]) for k in points],
+            ids=ids,
+            names=[(names or {}).get(k) for k in points],
+        )
+        far = []
+        for p in snapped:
+            assert p.id is not None
+            self.access[p.id] = p
+            if not self.on_network(p):
+                far.append(p.id)
+        return far
+
+    def locate(self, location: Any) -> SnappedPoint:
+        """Resolve an access-point id, a ``(lon, lat)`` pair or a SnappedPoint.
+
+        Raises :class:`UnknownLocationError` for an unknown id and
+        :class:`RoutingInputError` for anything else that is not a location.
+        """
+        if isinstance(location, SnappedPoint):
+            return location
+        if isinstance(location, str):
+            try:
+                return self.access[location]
+            except KeyError:
+                raise UnknownLocationError(
+                    f"unknown location id {location!r}: no access point on the road network",
+                    details={"id": location},
+                ) from None
+        if (
+            isinstance(location, Sequence | np.ndarray)
+            and len(location) == 2
+            and all(isinstance(x, int | float | np.number) for x in location)
+        ):
+            return self.snap(float(location[0]), float(location[1]))
+        raise RoutingInputError(
+            f"not a location: {location!r} (expected an access-point id or (lon, lat))"
+        )
+
+    # ----------------------------------------------------------- the maths
+    def _links(
+        self, points: Sequence[SnappedPoint], *, outgoing: bool, with_length: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per point, the graph nodes it leaves to (or is reached from) and the cost.
+
+        Returns ``nodes`` (P x K int), ``seconds`` (P x K, inf padding) and
+        ``metres`` (P x K) for the partial edges.
+        """
+        k = max((len(p.edges) for p in points), default=1)
+        nodes = np.zeros((len(points), k), dtype=np.int64)
+        secs = np.full((len(points), k), np.inf)
+        metres = np.full((len(points), k), np.inf)
+        for i, p in enumerate(points):
+            for j, (e, f) in enumerate(p.edges):
+                part = (1.0 - f) if outgoing else f
+                nodes[i, j] = self.edge_v[e] if outgoing else self.edge_u[e]
+                secs[i, j] = part * self.edge_time_s[e]
+                metres[i, j] = part * self.edge_length_m[e]
+        return nodes, secs, metres
+
+    def _augmented(self, nodes: np.ndarray, costs: np.ndarray, *, reverse: bool) -> csr_matrix:
+        """The base CSR (or its transpose) plus one virtual source row per point.
+
+        Virtual sources have only outgoing edges, so no other search ever enters
+        them: the shortest-path rows of the base nodes are unchanged.
+        """
+        base = self.csr_reversed if reverse else self.csr
+        n = base.shape[0]
+        s = len(nodes)
+        rows_idx, rows_val, counts = [], [], np.zeros(s, dtype=np.int64)
+        for i in range(s):
+            best: dict[int, float] = {}
+            for node, c in zip(nodes[i], costs[i], strict=True):
+                if np.isfinite(c) and c < best.get(int(node), np.inf):
+                    best[int(node)] = float(c)
+            for node in sorted(best):
+                rows_idx.append(node)
+                rows_val.append(max(best[node], 1e-9))
+            counts[i] = len(best)
+        indptr = np.concatenate((base.indptr, base.indptr[-1] + np.cumsum(counts)))
+        indices = np.concatenate((base.indices, np.asarray(rows_idx, dtype=base.indices.dtype)))
+        data = np.concatenate((base.data, np.asarray(rows_val, dtype=float)))
+        return csr_matrix((data, indices, indptr), shape=(n + s, n + s))
+
+    def _same_edge(
+        self, origins: Sequence[SnappedPoint], dests: Sequence[SnappedPoint]
+    ) -> list[tuple[int, int, float, float]]:
+        """Direct trips along one directed edge: (origin i, dest j, seconds, metres)."""
+        by_edge: dict[int, list[tuple[int, float]]] = {}
+        for j, p in enumerate(dests):
+            for e, f in p.edges:
+                by_edge.setdefault(e, []).append((j, f))
+        out = []
+        for i, p in enumerate(origins):
+            for e, fo in p.edges:
+                for j, fd in by_edge.get(e, ()):
+                    if fd >= fo:
+                        part = fd - fo
+                        out.append((i, j, part * self.edge_time_s[e], part * self.edge_length_m[e]))
+        return out
+
+    def matrix(
+        self,
+        origins: Sequence[Any],
+        destinations: Sequence[Any] | None = None,
+        *,
+        with_length: bool = False,
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Exact fastest travel times (seconds) from every origin to every destination.
+
+        Origins/destinations are access-point ids, ``(lon, lat)`` WGS84 pairs or
+        :class:`SnappedPoint`. One-way streets and the partial edges of snapped
+        points are respected. Uses ``scipy.sparse.csgraph.dijkstra`` from
+        whichever side has fewer distinct points (the reversed graph when
+        destinations are fewer). With ``with_length=True`` also returns the
+        length (metres) of each fastest path.
+        """
+        o_pts = [self.locate(x) for x in origins]
+        d_pts = o_pts if destinations is None else [self.locate(x) for x in destinations]
+        if not o_pts or not d_pts:
+            shape = (len(o_pts), len(d_pts))
+            return (np.zeros(shape), np.zeros(shape)) if with_length else np.zeros(shape)
+        uo, inv_o = _unique_points(o_pts)
+        ud, inv_d = _unique_points(d_pts)
+        reverse = len(ud) < len(uo)
+        if not reverse:
+            src_nodes, src_s, src_m = self._links(uo, outgoing=True)
+            dst_nodes, dst_s, dst_m = self._links(ud, outgoing=False)
+        else:
+            src_nodes, src_s, src_m = self._links(ud, outgoing=False)
+            dst_nodes, dst_s, dst_m = self._links(uo, outgoing=True)
+        aug = self._augmented(src_nodes, src_s, reverse=reverse)
+        n = self.num_nodes
+        indices = np.arange(n, n + len(src_nodes))
+        if not with_length:
+            dist = dijkstra(aug, directed=True, indices=indices)
+            # (S, T, K) -> (S, T)
+            tt = (dist[:, dst_nodes] + dst_s[None, :, :]).min(axis=2)
+            ll = None
+        else:
+            dist, pred = dijkstra(aug, directed=True, indices=indices, return_predecessors=True)
+            plen = self._tree_lengths(pred, src_nodes, src_s, src_m, reverse=reverse)
+            total = dist[:, dst_nodes] + dst_s[None, :, :]
+            k = total.argmin(axis=2)
+            tt = np.take_along_axis(total, k[:, :, None], axis=2)[:, :, 0]
+            lens = plen[:, dst_nodes] + dst_m[None, :, :]
+            ll = np.take_along_axis(lens, k[:, :, None], axis=2)[:, :, 0]
+        if reverse:
+            tt = tt.T
+            ll = None if ll is None else ll.T
+        for i, j, secs, metres in self._same_edge(uo, ud):
+            if secs < tt[i, j] or (secs == tt[i, j] and ll is not None and metres < ll[i, j]):
+                tt[i, j] = secs
+                if ll is not None:
+                    ll[i, j] = metres
+        tt = tt[np.ix_(inv_o, inv_d)]
+        if with_length:
+            assert ll is not None
+            return tt, ll[np.ix_(inv_o, inv_d)]
+        return tt
+
+    def _tree_lengths(
+        self,
+        pred: np.ndarray,
+        src_nodes: np.ndarray,
+        src_s: np.ndarray,
+        src_m: np.ndarray,
+        *,
+        reverse: bool,
+    ) -> np.ndarray:
+        """Metres from each virtual source to every node along the shortest-path tree.
+
+        Pointer doubling over the predecessor arrays: O(S x N x log depth).
+        """
+        s, m = pred.shape
+        n = self.num_nodes
+        # metres of the tree edge (pred[x] -> x) for every x
+        p = pred.copy()
+        rows = np.arange(s)[:, None]
+        cols = np.broadcast_to(np.arange(m)[None, :], (s, m))
+        root = p < 0
+        p[root] = cols[root]
+        edge_len = np.zeros((s, m))
+        from_virtual = (p >= n) & ~root
+        base = ~root & ~from_virtual
+        # base edges: look up (u, v) in the (possibly reversed) base CSR
+        pu, pv = p[base], cols[base]
+        if reverse:
+            pu, pv = pv, pu
+        keys = pu.astype(np.int64) * n + pv
+        pos = np.searchsorted(self._csr_keys, keys)
+        edge_len[base] = self._csr_length[pos]
+        # virtual first hop: min-time link of that source to node x
+        if from_virtual.any():
+            vi = p[from_virtual] - n
+            vx = cols[from_virtual]
+            best_s = np.full(len(vi), np.inf)
+            best_m = np.zeros(len(vi))
+            for k in range(src_nodes.shape[1]):
+                better = (src_nodes[vi, k] == vx) & (src_s[vi, k] < best_s)
+                best_s = np.where(better, src_s[vi, k], best_s)
+                best_m = np.where(better, src_m[vi, k], best_m)
+            edge_len[from_virtual] = best_m
+        # pointer doubling
+        for _ in range(64):
+            nxt = p[rows, p]
+            if np.array_equal(nxt, p):
+                break
+            edge_len = edge_len + edge_len[rows, p]
+            p = nxt
+        return edge_len
+
+    # ------------------------------------------------------------------ paths
+    def paths(self, pairs: Sequence[tuple[Any, Any]]) -> list[RoadPath]:
+        """Fastest paths (with geometry) for ``(origin, destination)`` pairs."""
+        if not pairs:
+            return []
+        o_pts = [self.locate(a) for a, _ in pairs]
+        d_pts = [self.locate(b) for _, b in pairs]
+        uo, inv_o = _unique_points(o_pts)
+        src_nodes, src_s, _ = self._links(uo, outgoing=True)
+        aug = self._augmented(src_nodes, src_s, reverse=False)
+        n = self.num_nodes
+        dist, pred = dijkstra(
+            aug, directed=True, indices=np.arange(n, n + len(uo)), return_predecessors=True
+        )
+        out = []
+        for row, (a, b) in zip(inv_o, zip(o_pts, d_pts, strict=True), strict=True):
+            out.append(self._one_path(a, b, dist[row], pred[row], n + int(row)))
+        return out
+
+    def path(self, origin: Any, destination: Any) -> RoadPath:
+        """Fastest path between two locations, with travel time (s), length (m), geometry."""
+        return self.paths([(origin, destination)])[0]
+
+    def _one_path(
+        self, a: SnappedPoint, b: SnappedPoint, dist: np.ndarray, pred: np.ndarray, src: int
+    ) -> RoadPath:
+        # candidate 1: through the graph
+        best_s, best_k = np.inf, -1
+        for k, (e, f) in enumerate(b.edges):
+            s = dist[self.edge_u[e]] + f * self.edge_time_s[e]
+            if s < best_s:
+                best_s, best_k = s, k
+        # candidate 2: along one edge
+        direct = None
+        for e, fo in a.edges:
+            for e2, fd in b.edges:
+                if e == e2 and fd >= fo:
+                    s = (fd - fo) * self.edge_time_s[e]
+                    if s <= best_s and (direct is None or s < direct[0]):
+                        direct = (s, e, fo, fd)
+        if direct is not None:
+            s, e, fo, fd = direct
+            coords = self._sub_coords(e, fo, fd)
+            return RoadPath(
+                travel_time_s=float(s),
+                length_m=float((fd - fo) * self.edge_length_m[e]),
+                coords=coords,
+            )
+        if best_k < 0 or not np.isfinite(best_s):  # pragma: no cover - SCC guarantees a path
+            raise RoadNetworkError("no path between two points of one strongly connected graph")
+        e_last, f_last = b.edges[best_k]
+        # walk back node by node to the virtual source
+        nodes = [int(self.edge_u[e_last])]
+        while True:
+            p = int(pred[nodes[-1]])
+            if p < 0:  # pragma: no cover - defensive
+                raise RoadNetworkError("broken predecessor chain")
+            if p == src:
+                break
+            nodes.append(p)
+        nodes.reverse()
+        first = nodes[0]
+        # origin leaves along the edge whose head is `first` at minimum cost
+        e_first, f_first = min(
+            ((e, f) for e, f in a.edges if self.edge_v[e] == first),
+            key=lambda ef: (1.0 - ef[1]) * self.edge_time_s[ef[0]],
+        )
+        coords = list(self._sub_coords(e_first, f_first, 1.0))
+        length = (1.0 - f_first) * self.edge_length_m[e_first]
+        for u, v in zip(nodes[:-1], nodes[1:], strict=True):
+            pos = int(np.searchsorted(self._csr_keys, u * self.num_nodes + v))
+            e = int(self._csr_edge[pos])
+            coords.extend(map(tuple, self._edge_lonlat[e].tolist()))
+            length += self.edge_length_m[e]
+        coords.extend(self._sub_coords(e_last, 0.0, f_last))
+        length += f_last * self.edge_length_m[e_last]
+        return RoadPath(
+            travel_time_s=float(best_s),
+            length_m=float(length),
+            coords=tuple(_dedupe_coords(coords)),
+            nodes=tuple(int(x) for x in nodes),
+        )
+
+    def _sub_coords(self, e: int, f0: float, f1: float) -> tuple[tuple[float, float], ...]:
+        """WGS84 coordinates of edge ``e`` between fractions ``f0 <= f1`` of its length."""
+        xy, cum = self._edge_xy[e], self._edge_cum[e]
+        total = cum[-1]
+        if total <= 0:
+            pts = xy[:1]
+        else:
+            d0, d1 = f0 * total, f1 * total
+            inner = xy[(cum > d0) & (cum < d1)]
+            pts = np.vstack([_interp(xy, cum, d0), inner, _interp(xy, cum, d1)])
+        return tuple(map(tuple, self._to_lonlat(pts).tolist()))
+
+    # ---------------------------------------------------------------- export
+    def edges_geojson(self) -> dict[str, Any]:
+        """The road edges as a GeoJSON FeatureCollection (RFC 7946, lon/lat)."""
+        feats = []
+        for e, (u, v, k) in enumerate(self.edge_keys):
+            feats.append(
+                {
+                    "type": "Feature",
+                    "geometry": {
+                        "type": "LineString",
+                        "coordinates": self._edge_lonlat[e].tolist(),
+                    },
+                    "properties": {
+                        "u": _jsonable(u),
+                        "v": _jsonable(v),
+                        "key": int(k),
+                        "length_m": float(self.edge_length_m[e]),
+                        "travel_time_s": float(self.edge_time_s[e]),
+                    },
+                }
+            )
+        return {"type": "FeatureCollection", "features": feats}
+
+
+# ---------------------------------------------------------------- helpers
+def _jsonable(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _cumlen(xy: np.ndarray) -> np.ndarray:
+    d = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))
+    return np.concatenate(([0.0], np.cumsum(d)))
+
+
+def _interp(xy: np.ndarray, cum: np.ndarray, d: float) -> np.ndarray:
+    x = np.interp(d, cum, xy[:, 0])
+    y = np.interp(d, cum, xy[:, 1])
+    return np.array([[x, y]])
+
+
+def _dedupe_coords(coords: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for c in coords:
+        c = (float(c[0]), float(c[1]))
+        if not out or abs(out[-1][0] - c[0]) > 1e-9 or abs(out[-1][1] - c[1]) > 1e-9:
+            out.append(c)
+    return out
+
+
+def _unique_points(points: Sequence[SnappedPoint]) -> tuple[list[SnappedPoint], np.ndarray]:
+    seen: dict[tuple[int, float], int] = {}
+    uniq: list[SnappedPoint] = []
+    inv = np.empty(len(points), dtype=np.int64)
+    for i, p in enumerate(points):
+        j = seen.get(p.key)
+        if j is None:
+            j = seen[p.key] = len(uniq)
+            uniq.append(p)
+        inv[i] = j
+    return uniq, inv
+
+
+# ----------------------------------------------------------------- loading
+def _read_graph(source: str | Path) -> nx.MultiDiGraph:
+    path = Path(source)
+    if not path.exists():
+        raise RoadNetworkError(f"road network file not found: {path}", details={"path": str(path)})
+    name = path.name.lower()
+    try:
+        if name.endswith(".graphml"):
+            import osmnx as ox
+
+            return ox.load_graphml(path)
+        if name.endswith(".pbf"):
+            import pyrosm
+
+            with warnings.catch_warnings():
+                # pyrosm 0.25 is noisy about pandas/shapely deprecations; not ours to fix.
+                warnings.simplefilter("ignore", FutureWarning)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                osm = pyrosm.OSM(str(path))
+                got = osm.get_network(network_type="driving", nodes=True)
+                if got is None or got[1] is None or len(got[1]) == 0:
+                    raise RoadNetworkError(f"no drivable roads in {path}")
+                nodes, edges = got
+                return osm.to_graph(nodes, edges, graph_type="networkx")
+        if name.endswith((".osm", ".xml", ".osm.xml")):
+            import osmnx as ox
+
+            return ox.graph_from_xml(path, retain_all=True)
+    except RoadNetworkError:
+        raise
+    except Exception as exc:  # third-party readers raise anything; say which file
+        raise RoadNetworkError(
+            f"cannot read road network {path}: {type(exc).__name__}: {exc}",
+            details={"path": str(path)},
+        ) from exc
+    raise RoadNetworkError(
+        f"unsupported road network format: {path.name} (expected .graphml, .osm.pbf or .osm)",
+        details={"path": str(path)},
+    )
+
+
+def _prepare(graph: nx.MultiDiGraph, *, hwy_speeds: Mapping[str, float] | None) -> nx.MultiDiGraph:
+    """Ensure WGS84, ``length``, ``speed_kph`` and ``travel_time`` on every edge."""
+    import osmnx as ox
+
+    if not isinstance(graph, nx.MultiDiGraph):
+        raise RoadNetworkError(f"expected a networkx MultiDiGraph, got {type(graph).__name__}")
+    if graph.number_of_edges() == 0:
+        raise RoadNetworkError("the road network has no edges")
+    crs = str(graph.graph.get("crs", "EPSG:4326"))
+    if crs.lower() not in ("epsg:4326", "wgs84"):
+        graph = ox.project_graph(graph, to_latlong=True)
+    for n, d in graph.nodes(data=True):
+        if "x" not in d or "y" not in d:
+            raise RoadNetworkError(f"node {n!r} has no x/y coordinates")
+        d["x"], d["y"] = float(d["x"]), float(d["y"])
+    graph.graph["crs"] = "EPSG:4326"
+    missing_len = [(u, v) for u, v, d in graph.edges(data=True) if "length" not in d]
+    if missing_len:
+        raise RoadNetworkError(
+            f"{len(missing_len)} edges have no 'length' (metres), e.g. {missing_len[0]}"
+        )
+    for _, _, d in graph.edges(data=True):
+        d["length"] = float(d["length"])
+    have_tt = all("travel_time" in d for _, _, d in graph.edges(data=True))
+    if hwy_speeds is not None or not have_tt:
+        have_speed = all("speed_kph" in d for _, _, d in graph.edges(data=True))
+        if hwy_speeds is not None or not have_speed:
+            speeds = dict(DEFAULT_SPEEDS_KPH)
+            speeds.update(hwy_speeds or {})
+            for _, _, d in graph.edges(data=True):
+                d.setdefault("highway", "road")
+            graph = ox.add_edge_speeds(graph, hwy_speeds=speeds, fallback=FALLBACK_SPEED_KPH)
+        for _, _, d in graph.edges(data=True):
+            d["speed_kph"] = float(d["speed_kph"])
+            if not d["speed_kph"] > 0:
+                d["speed_kph"] = FALLBACK_SPEED_KPH
+        graph = ox.add_edge_travel_times(graph)
+    for _, _, d in graph.edges(data=True):
+        d["travel_time"] = float(d["travel_time"])
+    return graph
+
+
+def _largest_scc(graph: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, int]:
+    comps = list(nx.strongly_connected_components(graph))
+    largest = max(comps, key=len)
+    if len(comps) == 1:
+        return graph, 0
+    return graph.subgraph(largest).copy(), len(comps) - 1
+
+
+def load_roads(
+    source: str | Path | nx.MultiDiGraph,
+    *,
+    access_points: Mapping[str, tuple[float, float]] | None = None,
+    names: Mapping[str, str] | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    hwy_speeds: Mapping[str, float] | None = None,
+) -> RoadNetwork:
+    """Load a drivable road network and snap the grid's access points once.
+
+    Parameters
+    ----------
+    source
+        A GraphML file in osmnx conventions, an OSM extract (``.osm.pbf`` read
+        with pyrosm's driving network; ``.osm`` XML with osmnx), or a graph.
+    access_points
+        ``{equipment_id: (lon, lat)}`` in WGS84 (RMUs, distribution rooms,
+        depots). Each is snapped to its nearest drivable edge.
+    names
+        ``{equipment_id: name}``, used for stop and waypoint names.
+    max_snap_m
+        Points farther than this (metres) from every drivable edge count as off
+        the road network; tasks there are dropped with a reason.
+    hwy_speeds
+        Speeds (km/h) by highway class for edges without ``maxspeed``; default
+        :data:`DEFAULT_SPEEDS_KPH`. If given, speeds are recomputed even when
+        the file already has ``travel_time``.
+
+    Only the largest strongly connected component is kept (``report`` says
+    what was dropped), so every point can reach every other point.
+    """
+    if max_snap_m is None or not max_snap_m > 0:
+        raise RoutingInputError(f"max_snap_m must be > 0 metres, got {max_snap_m!r}")
+    if isinstance(source, nx.MultiDiGraph):
+        graph, label = source.copy(), "graph"
+    else:
+        graph, label = _read_graph(source), str(source)
+    nodes_in, edges_in = graph.number_of_nodes(), graph.number_of_edges()
+    graph = _prepare(graph, hwy_speeds=hwy_speeds)
+    graph, dropped = _largest_scc(graph)
+    if graph.number_of_edges() == 0:
+        raise RoadNetworkError("no strongly connected drivable roads")
+    report = LoadReport(
+        source=label,
+        nodes_in=nodes_in,
+        edges_in=edges_in,
+        nodes_kept=graph.number_of_nodes(),
+        edges_kept=graph.number_of_edges(),
+        components_dropped=dropped,
+    )
+    net = RoadNetwork(graph, report=report, max_snap_m=max_snap_m)
+    if access_points:
+        far = net.add_access_points(access_points, names=names)
+        net.report = LoadReport(
+            **{
+                **{k: getattr(report, k) for k in report.__dataclass_fields__},
+                "access_points_snapped": len(access_points) - len(far),
+                "access_points_off_network": tuple(far),
+            }
+        )
+    log.info(
+        "loaded roads from %s: %d nodes, %d edges kept (%d nodes in %d components dropped)",
+        label,
+        report.nodes_kept,
+        report.edges_kept,
+        report.nodes_dropped,
+        dropped,
+    )
+    return net
+
+
+def roads_from_place(query: str, **kwargs: Any) -> RoadNetwork:
+    """Download the drivable roads of a place with osmnx (needs the network)."""
+    import osmnx as ox
+
+    graph = ox.graph_from_place(query, network_type="drive")
+    return load_roads(graph, **kwargs)
+
+
+def roads_from_bbox(bbox: tuple[float, float, float, float], **kwargs: Any) -> RoadNetwork:
+    """Download drivable roads in ``(left, bottom, right, top)`` WGS84 (needs the network)."""
+    import osmnx as ox
+
+    graph = ox.graph_from_bbox(bbox, network_type="drive")
+    return load_roads(graph, **kwargs)
