@@ -1,0 +1,272 @@
+"""GeoJSON (RFC 7946, EPSG:4326, ``[lon, lat]``) for the web maps, built from a :class:`gis.Grid`.
+
+Pure functions: grid (and switch states or results) in, plain ``dict`` out, ready for
+``json.dumps``. The pages load the big layers (customers) by URL and the small ones
+inline. Coordinates are rounded to 6 decimals (about 0.1 m). Properties carry user
+strings (names, addresses) as data only: the browser side puts them into the page with
+``textContent``, never as HTML, so nothing here needs HTML escaping. Customers'
+phone numbers are never included (only customer service and admin may see them,
+through the API).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gis import Grid
+
+Feature = dict[str, Any]
+FeatureCollection = dict[str, Any]
+
+#: Importance grades from most to least important (drawing order and legend order).
+IMPORTANCE_ORDER = ("special", "first", "second", "temporary", "normal")
+#: Grades that are "important customers", always shown unclustered on the planner map.
+IMPORTANT = ("special", "first", "second", "temporary")
+#: Node kinds drawn as equipment (junctions and busbars are not drawn as nodes).
+EQUIPMENT_KINDS = ("rmu", "distribution_room", "pole_transformer")
+
+# A colour-blind-friendly cycle (Okabe-Ito plus Tableau) for feeders.
+FEEDER_PALETTE = (
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+    "#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#76B7B2", "#EDC948", "#FF9DA7", "#9C755F",
+)
+
+
+def _r(x: float) -> float:
+    return round(float(x), 6)
+
+
+def _coords(geom: Any) -> Any:
+    """Rounded GeoJSON coordinates of a shapely Point or LineString (``[lon, lat]``)."""
+    if geom.geom_type == "Point":
+        return [_r(geom.x), _r(geom.y)]
+    if geom.geom_type == "LineString":
+        return [[_r(x), _r(y)] for x, y, *_ in geom.coords]
+    if geom.geom_type == "MultiLineString":
+        return [[[_r(x), _r(y)] for x, y, *_ in part.coords] for part in geom.geoms]
+    raise ValueError(f"unsupported geometry {geom.geom_type}")
+
+
+def _feature(geom: Any, props: Mapping[str, Any]) -> Feature:
+    return {"type": "Feature", "geometry": {"type": geom.geom_type, "coordinates": _coords(geom)}, "properties": dict(props)}
+
+
+def _clean(v: Any) -> Any:
+    """JSON-safe scalar: NaN/None -> None, numpy scalars -> Python."""
+    if v is None:
+        return None
+    if isinstance(v, float | np.floating):
+        return None if np.isnan(v) else round(float(v), 3)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if pd.isna(v) if not isinstance(v, list | tuple | dict) else False:
+        return None
+    return v
+
+
+def collection(features: Iterable[Feature], **extra: Any) -> FeatureCollection:
+    """A FeatureCollection (extra top-level members are allowed by RFC 7946)."""
+    return {"type": "FeatureCollection", "features": list(features), **extra}
+
+
+def feeder_colors(grid: Grid) -> dict[str, str]:
+    """A stable colour per feeder id (sorted by id, palette cycled)."""
+    ids = sorted(map(str, grid.feeders["id"]))
+    return {f: FEEDER_PALETTE[i % len(FEEDER_PALETTE)] for i, f in enumerate(ids)}
+
+
+def normal_feeders(grid: Grid) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """Normal-state feeder of every node and of every line: ``(by_node, by_line)``."""
+    by_node: dict[str, str | None] = {}
+    by_line: dict[str, str | None] = {}
+    for sec in grid.sections():
+        for n in sec.nodes:
+            by_node[n] = sec.feeder
+        for ln in sec.lines:
+            by_line[ln] = sec.feeder
+    return by_node, by_line
+
+
+def grid_layers(grid: Grid, *, colors: Mapping[str, str] | None = None) -> dict[str, FeatureCollection]:
+    """The grid's static layers for the map, one FeatureCollection each.
+
+    Keys: ``substations``, ``lines`` (property ``feeder`` and its ``color``),
+    ``equipment`` (RMUs, distribution rooms, pole transformers with their
+    ``feeder``), ``switches`` (``normally_open``, ``remote``, ``fault_indicator``,
+    ``tie`` = normally open between two feeders or substations).
+    """
+    colors = dict(colors or feeder_colors(grid))
+    by_node, by_line = normal_feeders(grid)
+
+    subs = [
+        _feature(g, {"id": str(i), "name": _clean(n), "layer": "substation"})
+        for i, n, g in zip(grid.substations["id"], grid.substations["name"], grid.substations.geometry, strict=True)
+    ]
+    lines = []
+    for i, k, g in zip(grid.lines["id"], grid.lines["kind"], grid.lines.geometry, strict=True):
+        f = by_line.get(str(i))
+        lines.append(_feature(g, {"id": str(i), "kind": _clean(k), "feeder": f, "color": colors.get(f or "", "#777777"), "layer": "line"}))
+    nodes = grid.nodes[grid.nodes["kind"].isin(EQUIPMENT_KINDS)]
+    equipment = []
+    for i, k, n, g in zip(nodes["id"], nodes["kind"], nodes["name"], nodes.geometry, strict=True):
+        f = by_node.get(str(i))
+        equipment.append(_feature(g, {"id": str(i), "kind": str(k), "name": _clean(n), "feeder": f, "color": colors.get(f or "", "#777777"), "layer": "equipment"}))
+    sw = grid.switches
+    switches = []
+    for row in zip(sw["id"], sw["kind"], sw["normally_open"], sw["remote"], sw["fault_indicator"], sw["from_node"], sw["to_node"], sw.geometry, strict=True):
+        i, k, no, rem, fi, a, b, g = row
+        fa, fb = by_node.get(str(a)), by_node.get(str(b))
+        switches.append(
+            _feature(
+                g,
+                {
+                    "id": str(i), "kind": str(k), "normally_open": bool(no), "remote": bool(rem),
+                    "fault_indicator": bool(fi), "tie": bool(no), "feeder": fa or fb,
+                    "feeders": sorted({f for f in (fa, fb) if f}), "layer": "switch",
+                },
+            )
+        )
+    return {
+        "substations": collection(subs),
+        "lines": collection(lines),
+        "equipment": collection(equipment),
+        "switches": collection(switches),
+    }
+
+
+def customers_geojson(grid: Grid, *, importance: Sequence[str] | None = None, ids: Iterable[str] | None = None) -> FeatureCollection:
+    """Customers as points: ``id, name, importance, category, demand_kw, node_id, feeder``.
+
+    ``importance`` keeps only those grades; ``ids`` only those customers. No phone
+    numbers. Built column-wise: about 0.2 s for 23k customers.
+    """
+    c = grid.customers
+    mask = np.ones(len(c), dtype=bool)
+    if importance is not None:
+        mask &= c["importance"].isin(list(importance)).to_numpy()
+    if ids is not None:
+        mask &= c["id"].isin(list(ids)).to_numpy()
+    c = c[mask]
+    feeders = grid.customer_feeders()
+    lon = np.round(c.geometry.x.to_numpy(), 6)
+    lat = np.round(c.geometry.y.to_numpy(), 6)
+    feats = []
+    for cid, name, imp, cat, kw, node, x, y in zip(
+        c["id"].astype(str), c["name"], c["importance"], c["category"], c["demand_kw"], c["node_id"], lon, lat, strict=True
+    ):
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
+                "properties": {
+                    "id": cid, "name": _clean(name), "importance": _clean(imp), "category": _clean(cat),
+                    "demand_kw": _clean(kw), "node_id": _clean(node), "feeder": _clean(feeders.get(cid)),
+                },
+            }
+        )
+    return collection(feats)
+
+
+def state_overlay(
+    grid: Grid,
+    *,
+    open_switches: Sequence[str] = (),
+    close_switches: Sequence[str] = (),
+    work_nodes: Iterable[str] = (),
+    colors: Mapping[str, str] | None = None,
+) -> FeatureCollection:
+    """What a switching state does, for drawing an outage or a restoration stage.
+
+    Lines and equipment get ``role``: ``work`` (in ``work_nodes``), ``dead`` (no supply
+    in the state), or ``transferred`` (dead when only ``open_switches`` are opened but
+    re-fed through ``close_switches``; ``feeder`` is the feeder that takes them and
+    ``color`` its colour). Dead customers are included as points with ``role: "dead"``.
+    Top-level ``summary`` counts dead/transferred customers.
+    """
+    colors = dict(colors or feeder_colors(grid))
+    work = set(work_nodes)
+    dead = grid.dead_nodes(open_switches=open_switches, close_switches=close_switches)
+    before = grid.dead_nodes(open_switches=open_switches) if close_switches else dead
+    transferred = before - dead
+    node_feeder: dict[str, str | None] = {}
+    if transferred:
+        by_sec: dict[str, str | None] = {}
+        for n in transferred:
+            sec = grid.section_of(n)
+            if sec not in by_sec:
+                by_sec[sec] = grid.feeder_of(n, open_switches=open_switches, close_switches=close_switches)
+            node_feeder[n] = by_sec[sec]
+
+    def role(node: str) -> str | None:
+        if node in work:
+            return "work"
+        if node in dead:
+            return "dead"
+        if node in transferred:
+            return "transferred"
+        return None
+
+    feats: list[Feature] = []
+    for i, a, b, g in zip(grid.lines["id"], grid.lines["from_node"], grid.lines["to_node"], grid.lines.geometry, strict=True):
+        ra, rb = role(str(a)), role(str(b))
+        if ra is None or rb is None:
+            continue
+        r = "work" if "work" in (ra, rb) else ("dead" if "dead" in (ra, rb) else "transferred")
+        f = node_feeder.get(str(a)) if r == "transferred" else None
+        feats.append(_feature(g, {"id": str(i), "layer": "line", "role": r, "feeder": f, "color": colors.get(f or "")}))
+    nodes = grid.nodes
+    for i, k, n, g in zip(nodes["id"], nodes["kind"], nodes["name"], nodes.geometry, strict=True):
+        r = role(str(i))
+        if r is None or k not in EQUIPMENT_KINDS:
+            continue
+        f = node_feeder.get(str(i)) if r == "transferred" else None
+        feats.append(_feature(g, {"id": str(i), "kind": str(k), "name": _clean(n), "layer": "equipment", "role": r, "feeder": f, "color": colors.get(f or "")}))
+    affected = grid.affected_customers(open_switches=open_switches, close_switches=close_switches)
+    for cid, name, imp, kw, x, y in zip(affected["id"], affected["name"], affected["importance"], affected["demand_kw"], affected["lon"], affected["lat"], strict=True):
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [_r(x), _r(y)]},
+                "properties": {"id": str(cid), "name": _clean(name), "importance": _clean(imp), "demand_kw": _clean(kw), "layer": "customer", "role": "dead"},
+            }
+        )
+    n_before = len(grid.affected_customers(open_switches=open_switches)) if close_switches else len(affected)
+    summary = {"dead_customers": len(affected), "transferred_customers": n_before - len(affected), "dead_nodes": len(dead)}
+    return collection(feats, summary=summary)
+
+
+def isolation_overlay(grid: Grid, equipment: str | Sequence[str], *, colors: Mapping[str, str] | None = None) -> FeatureCollection:
+    """The outage zone of some equipment (``grid.isolate``) with the best tie transfer per dead block.
+
+    A quick preview for the planner before a plan is run: work zone, downstream
+    blocks re-fed by the tie that restores the most customers, what stays dead.
+    Top-level ``isolation`` lists the switches to open and the ties used.
+    """
+    iso = grid.isolate(equipment)
+    close: list[str] = []
+    remaining = set(iso.nodes) - set(iso.work_nodes)
+    for opt in grid.tie_options(remaining, open_switches=iso.switches):
+        if opt.nodes & remaining and not (opt.nodes & set(iso.work_nodes)):
+            close.append(opt.switch)
+            remaining -= set(opt.nodes)
+    fc = state_overlay(grid, open_switches=iso.switches, close_switches=close, work_nodes=iso.work_nodes, colors=colors)
+    fc["isolation"] = {"equipment": list(iso.equipment), "open": list(iso.switches), "close": close, "ties": list(iso.ties)}
+    return fc
+
+
+def points_geojson(rows: Iterable[Mapping[str, Any]], *, lon: str = "lon", lat: str = "lat") -> FeatureCollection:
+    """Points from records holding ``lon``/``lat`` (e.g. generator trucks, crew positions)."""
+    feats = []
+    for r in rows:
+        x, y = r.get(lon), r.get(lat)
+        if x is None or y is None:
+            continue
+        props = {k: _clean(v) for k, v in r.items() if k not in (lon, lat)}
+        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [_r(x), _r(y)]}, "properties": props})
+    return collection(feats)

@@ -1,0 +1,362 @@
+"""The four web pages (planner, dispatcher, crew, customer service) and their map data.
+
+``bp`` is registered by :func:`app.create_app`. Pages are thin: a folium map built
+by :mod:`app.maps` from ``app.extensions["grid"]``, a sidebar, and page JavaScript
+(``static/js/pages/*.js``) that talks to the JSON API under ``/api``. The map's
+inline script is served as an external file (``/pages/map/<page>.js``) so the
+service's CSP (``script-src 'self'``) holds. Read-only map data derived from the
+grid (customers, outage-zone previews, switching-state overlays, load curves) is
+served here under ``/pages/data/``; everything that creates or changes records goes
+through the API.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from jinja2 import TemplateNotFound
+
+from app import maps
+from gis import Grid, OutageError
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("pages", __name__, url_prefix="")
+
+PAGES = {
+    "planner": ("planner",),
+    "dispatcher": ("dispatcher",),
+    "crew": ("crew", "dispatcher"),
+    "customer_service": ("customer_service",),
+}
+
+
+# -- access ------------------------------------------------------------------------
+
+
+def _auth() -> Any:
+    """The service's auth module, or None when the pages run without it (unit tests)."""
+    if "login_manager" not in current_app.extensions and not hasattr(current_app, "login_manager"):
+        return None
+    from app import auth
+
+    return auth
+
+
+def roles(*allowed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Logged-in users with one of ``allowed`` roles (admin always); others get 403.
+
+    Not logged in: redirect to the service's login page with ``next``.
+    """
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            auth = _auth()
+            if auth is not None:
+                if auth.user() is None:
+                    if request.path.startswith("/pages/data/") or request.path.startswith("/pages/map/"):
+                        abort(401)
+                    return redirect(url_for("auth.login", next=request.full_path))
+                if allowed and not auth.has_role(*allowed):
+                    abort(403)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
+def _grid() -> Grid:
+    grid = current_app.extensions.get("grid")
+    if grid is None:
+        abort(503, "no grid loaded")
+    return grid
+
+
+# -- translations for the pages' JavaScript -------------------------------------------
+
+
+def js_labels() -> dict[str, str]:
+    """Labels used by outage-map.js and the page scripts, in the request's language."""
+    return {
+        "id": _("Id"), "kind": _("Kind"), "feeder": _("Feeder"), "role": _("State"), "importance": _("Importance"),
+        "category": _("Category"), "demand_kw": _("Demand (kW)"), "normally_open": _("Normally open"),
+        "remote": _("Remote-controlled"), "fault_indicator": _("Fault indicator"), "yes": _("yes"), "no": _("no"),
+        "status": _("Status"), "eta": _("ETA"), "kw": _("kW"), "crew": _("Crew"), "distance_m": _("Distance (m)"),
+        "time_s": _("Time (s)"),
+        "rmu": _("Ring-main unit"), "distribution_room": _("Distribution room"), "pole_transformer": _("Pole transformer"),
+        "breaker": _("Breaker"), "load_break": _("Load-break switch"), "disconnector": _("Disconnector"), "fuse": _("Fuse"),
+        "cable": _("Cable"), "overhead": _("Overhead line"),
+        "special": _("Special grade"), "first": _("First grade"), "second": _("Second grade"),
+        "temporary": _("Temporary"), "normal": _("Normal"),
+        "work": _("Work zone"), "dead": _("Without supply"), "transferred": _("Transferred"),
+        "generator": _("Generator truck"), "stop": _("Stop"), "arrived": _("Arrived"), "done": _("Done"),
+        "planned": _("Planned"), "pending": _("Pending"), "sent": _("Sent"), "failed": _("Failed"),
+        "queued": _("Queued"), "running": _("Running"), "finished": _("Finished"),
+        "loading": _("Loading…"), "no_results": _("Nothing found"), "error": _("Error"),
+        "customers": _("customers"), "job_created": _("Job created"), "plan_running": _("Planning…"),
+        "plan_done": _("Plan ready"), "outage": _("Outage"), "start": _("Start"), "end": _("End"),
+        "window": _("Outage window"), "load_kw": _("Load (kW)"), "hour": _("Hour"),
+        "metric": _("Metric"), "plan": _("Plan"), "baseline": _("Baseline"),
+        "outages": _("Outages"), "ci": _("Customer interruptions"), "cmi": _("Customer-minutes"),
+        "ens_kwh": _("Energy not supplied (kWh)"), "peak_hits": _("Peak-hour hits"), "generator_hours": _("Generator-hours"),
+        "stage": _("Stage"), "restored": _("restored"), "still_out": _("still out"), "dropped": _("Dropped"),
+        "sent_to_crew": _("Sent to crew"), "navigate": _("Navigate"), "candidate": _("Candidate"),
+        "select_equipment": _("Click equipment on the map"), "zone_customers": _("customers without supply"),
+        "transferred_customers": _("customers transferred"),
+    }
+
+
+LAYER_NAMES_EN = maps.LAYER_NAMES
+
+
+def layer_names() -> dict[str, str]:
+    return {
+        "lines": _("Cables and lines"), "equipment": _("RMUs and distribution rooms"),
+        "switches": _("Switches (T = normally-open tie)"), "substations": _("Substations"),
+        "important": _("Important customers"), "customers": _("All customers (clustered)"),
+        "overlay": _("Outage / restoration"), "points": _("Crews, generators, stops"), "routes": _("Routes"),
+    }
+
+
+# -- maps (built once per page and language; the grid is immutable) --------------------
+
+
+def _build_map(page: str) -> maps.MapParts:
+    grid = _grid()
+    static_prefix = url_for("static", filename="").rstrip("/")
+    common: dict[str, Any] = {
+        "tile_url": current_app.config.get("TILE_URL") or None,
+        "static_prefix": static_prefix,
+        "labels": js_labels(),
+        "layer_names": layer_names(),
+    }
+    if page == "planner":
+        m = maps.planner_map(grid, customers_url=url_for("pages.customers_data"), **common)
+    elif page == "dispatcher":
+        m = maps.dispatcher_map(grid, customers_url=url_for("pages.customers_data"), **common)
+    elif page == "crew":
+        m = maps.crew_map(grid, **common)
+    else:
+        m = maps.service_map(grid, **common)
+    return maps.render_parts(m)
+
+
+def map_parts(page: str, lang: str | None = None) -> maps.MapParts:
+    """Rendered map for a page in a language (default: the request's), cached on the app."""
+    cache: dict[tuple[str, str], maps.MapParts] = current_app.extensions.setdefault("pages_maps", {})
+    lang = lang or str(get_locale() or "en")
+    key = (page, lang)
+    if key not in cache:
+        with force_locale(lang):
+            cache[key] = _build_map(page)
+    return cache[key]
+
+
+def _json_response(payload: bytes, *, mimetype: str = "application/json", max_age: int = 0) -> Response:
+    etag = hashlib.sha256(payload).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        resp = Response(status=304)
+    elif "gzip" in (request.headers.get("Accept-Encoding") or "") and len(payload) > 4096:
+        resp = Response(gzip.compress(payload, compresslevel=5), mimetype=mimetype)
+        resp.headers["Content-Encoding"] = "gzip"
+        resp.headers["Vary"] = "Accept-Encoding"
+    else:
+        resp = Response(payload, mimetype=mimetype)
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = f"private, max-age={max_age}"
+    return resp
+
+
+def _page(page: str, template: str, **ctx: Any) -> str:
+    parts = map_parts(page)
+    config = {
+        "page": page,
+        "labels": js_labels(),
+        "locale": str(get_locale() or "en"),
+        "data": {
+            "customers": url_for("pages.customers_data"),
+            "zone": url_for("pages.zone_data"),
+            "state": url_for("pages.state_data"),
+            "load": url_for("pages.load_data"),
+        },
+        **ctx.pop("config", {}),
+    }
+    return render_template(
+        template,
+        page=page,
+        map_header=parts.header,
+        map_html=parts.html,
+        map_script_url=url_for("pages.map_script", page=page, lang=config["locale"], v=hashlib.sha256(parts.script.encode()).hexdigest()[:12]),
+        page_config=maps.json_for_script(config),
+        base_template=_base_template(),
+        **ctx,
+    )
+
+
+def _base_template() -> str:
+    """The service's ``base.html`` (or config ``PAGES_BASE_TEMPLATE``), else our standalone layout."""
+    name = current_app.config.get("PAGES_BASE_TEMPLATE", "base.html")
+    try:
+        current_app.jinja_env.get_template(name)
+        return str(name)
+    except TemplateNotFound:
+        return "pages/_standalone.html"
+
+
+# -- pages -----------------------------------------------------------------------------
+
+
+@bp.context_processor
+def _page_context() -> dict[str, Any]:
+    return {"page_locale": str(get_locale() or "en"), "lang_switch": "set_language" in current_app.view_functions}
+
+
+@bp.route("/pages/")
+@roles()
+def index() -> Any:
+    return render_template("pages/index.html", base_template=_base_template(), page="index")
+
+
+@bp.route("/planner")
+@roles(*PAGES["planner"])
+def planner() -> Any:
+    return _page("planner", "pages/planner.html")
+
+
+@bp.route("/dispatcher")
+@roles(*PAGES["dispatcher"])
+def dispatcher() -> Any:
+    grid = _grid()
+    feeders = sorted(map(str, grid.feeders["id"]))
+    sw = grid.switches
+    indicators = sorted(map(str, sw.loc[sw["fault_indicator"].astype(bool), "id"]))
+    return _page("dispatcher", "pages/dispatcher.html", feeders=feeders, indicators=indicators)
+
+
+@bp.route("/crew")
+@bp.route("/crew/<crew_id>")
+@roles(*PAGES["crew"])
+def crew(crew_id: str | None = None) -> Any:
+    auth = _auth()
+    if crew_id is None and auth is not None:
+        u = auth.user()
+        crew_id = getattr(u, "crew_id", None)
+    if auth is not None and crew_id is not None:
+        try:
+            auth.crew_scope(crew_id)
+        except OutageError:
+            abort(404)
+    return _page("crew", "pages/crew.html", crew_id=crew_id, config={"crew_id": crew_id, "dispatch": request.args.get("dispatch")})
+
+
+@bp.route("/service")
+@roles(*PAGES["customer_service"])
+def customer_service() -> Any:
+    return _page("customer_service", "pages/service.html")
+
+
+@bp.route("/pages/map/<page>.js")
+@roles()
+def map_script(page: str) -> Any:
+    languages = tuple(current_app.config.get("LANGUAGES", ("en", "zh")))
+    lang = request.args.get("lang")
+    if page not in PAGES or (lang is not None and lang not in languages):
+        abort(404)
+    script = map_parts(page, lang).script
+    return _json_response(script.encode(), mimetype="text/javascript", max_age=3600)
+
+
+# -- read-only map data ------------------------------------------------------------------
+
+
+@bp.route("/pages/data/customers.geojson")
+@roles()
+def customers_data() -> Any:
+    """All customers as GeoJSON (no phone numbers), cached and gzip-compressed."""
+    cache: dict[str, bytes] = current_app.extensions.setdefault("pages_data", {})
+    if "customers" not in cache:
+        fc = maps.customers_geojson(_grid())
+        cache["customers"] = json.dumps(fc, ensure_ascii=False, separators=(",", ":")).encode()
+    return _json_response(cache["customers"], mimetype="application/geo+json", max_age=300)
+
+
+def _ids(name: str) -> list[str]:
+    raw = request.args.get(name, "")
+    return [p for p in (s.strip() for s in raw.split(",")) if p]
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    resp = Response(json.dumps({"code": code, "message": message, "details": None}), status=status, mimetype="application/json")
+    return resp
+
+
+@bp.route("/pages/data/zone.geojson")
+@roles()
+def zone_data() -> Any:
+    """Outage-zone preview for ``?equipment=ID[,ID]``: work zone, best transfers, dead customers."""
+    equipment = _ids("equipment")
+    if not equipment:
+        return _error(400, "missing_equipment", "give ?equipment=ID[,ID...]")
+    try:
+        fc = maps.isolation_overlay(_grid(), equipment)
+    except OutageError as exc:
+        return _error(404 if exc.__class__.__name__ == "NotFoundError" else 422, exc.code or "bad_equipment", str(exc))
+    return _json_response(json.dumps(fc, ensure_ascii=False).encode(), mimetype="application/geo+json")
+
+
+@bp.route("/pages/data/state.geojson")
+@roles()
+def state_data() -> Any:
+    """Overlay for a switching state: ``?open=S1,S2&close=T1&work=R2`` (switch and node ids)."""
+    try:
+        fc = maps.state_overlay(_grid(), open_switches=_ids("open"), close_switches=_ids("close"), work_nodes=_ids("work"))
+    except OutageError as exc:
+        return _error(404 if exc.__class__.__name__ == "NotFoundError" else 422, exc.code or "bad_state", str(exc))
+    return _json_response(json.dumps(fc, ensure_ascii=False).encode(), mimetype="application/geo+json")
+
+
+@bp.route("/pages/data/load.json")
+@roles()
+def load_data() -> Any:
+    """Load (kW) of ``?customers=ID,...`` (at most 50) every 15 min over ``?date=YYYY-MM-DD``
+    in the grid's timezone: ``{"times": [iso...], "series": [{"id", "name", "importance", "kw": [...]}]}``."""
+    grid = _grid()
+    ids = _ids("customers")[:50]
+    try:
+        day = date.fromisoformat(request.args.get("date") or datetime.now(grid.timezone).date().isoformat())
+    except ValueError:
+        return _error(400, "bad_date", "date must be YYYY-MM-DD")
+    c = grid.customers.set_index("id")
+    unknown = [i for i in ids if i not in c.index]
+    if unknown:
+        return _error(404, "unknown_customer", f"unknown customer id(s): {', '.join(unknown[:5])}")
+    start = datetime(day.year, day.month, day.day, tzinfo=grid.timezone)
+    times = [start + timedelta(minutes=15 * k) for k in range(96)]
+    series: list[dict[str, Any]] = [{"id": i, "name": str(c.at[i, "name"]), "importance": str(c.at[i, "importance"]), "kw": []} for i in ids]
+    for t in times:
+        kw = grid.customer_load_kw(t)
+        for s in series:
+            s["kw"].append(round(float(kw.loc[s["id"]]), 2))
+    payload = {"times": [t.isoformat() for t in times], "series": series}
+    return _json_response(json.dumps(payload, ensure_ascii=False).encode())

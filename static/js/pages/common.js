@@ -1,0 +1,134 @@
+/* Shared page helpers: configuration, translations, the JSON API, safe DOM building.
+ * Strings from data are always set with textContent (see outage-map.js). */
+(function () {
+  'use strict';
+  var cfgEl = document.getElementById('page-config');
+  var config = cfgEl ? JSON.parse(cfgEl.textContent) : {labels: {}, data: {}};
+  var P = window.Pages = {config: config};
+
+  /* The service's API, in one place (see docs/pages.md for the contract). */
+  P.API = {
+    jobs: '/api/jobs',
+    jobsImport: '/api/jobs/import',
+    plans: '/api/plans',
+    plan: function (id) { return '/api/plans/' + encodeURIComponent(id); },
+    run: function (id) { return '/api/runs/' + encodeURIComponent(id); },
+    planExport: function (id, fmt) { return '/api/plans/' + encodeURIComponent(id) + '/customers.' + fmt; },
+    outageExport: function (id, fmt) { return '/api/outages/' + encodeURIComponent(id) + '/customers.' + fmt; },
+    outageCustomers: function (id) { return '/api/outages/' + encodeURIComponent(id) + '/customers'; },
+    outages: '/api/outages',
+    faults: '/api/faults',
+    fault: function (id) { return '/api/faults/' + encodeURIComponent(id); },
+    faultCustomers: function (id) { return '/api/faults/' + encodeURIComponent(id) + '/customers'; },
+    faultExport: function (id, fmt) { return '/api/faults/' + encodeURIComponent(id) + '/customers.' + fmt; },
+    dispatch: function (id) { return '/api/faults/' + encodeURIComponent(id) + '/dispatch'; },
+    sendToCrew: function (dispatchId, crewId) { return '/api/dispatches/' + encodeURIComponent(dispatchId) + '/crews/' + encodeURIComponent(crewId) + '/send'; },
+    crews: '/api/crews',
+    crewRoute: function (crewId) { return '/api/crews/' + encodeURIComponent(crewId) + '/route'; },
+    crewGpx: function (crewId) { return '/api/crews/' + encodeURIComponent(crewId) + '/route.gpx'; },
+    stopStatus: function (crewId, stopId) { return '/api/crews/' + encodeURIComponent(crewId) + '/stops/' + encodeURIComponent(stopId); },
+    notifications: '/api/notifications'
+  };
+  if (config.api) { Object.keys(config.api).forEach(function (k) { if (typeof P.API[k] === 'string') { P.API[k] = config.api[k]; } }); }
+
+  P.t = function (key) {
+    var l = config.labels || {};
+    return Object.prototype.hasOwnProperty.call(l, key) ? l[key] : key;
+  };
+  P.el = function (tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  };
+  P.$ = function (id) { return document.getElementById(id); };
+  P.clear = function (node) { while (node.firstChild) { node.removeChild(node.firstChild); } return node; };
+
+  function csrf() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute('content') : null;
+  }
+  P.idempotencyKey = function () {
+    var a = new Uint8Array(16);
+    window.crypto.getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  };
+
+  /* fetch JSON; rejects with {status, code, message} on HTTP errors. */
+  P.api = function (method, url, body) {
+    var headers = {Accept: 'application/json'};
+    var init = {method: method, credentials: 'same-origin', headers: headers};
+    if (method !== 'GET') {
+      var t = csrf();
+      if (t) { headers['X-CSRFToken'] = t; }
+      if (method === 'POST') { headers['Idempotency-Key'] = P.idempotencyKey(); }
+    }
+    if (body instanceof FormData) { init.body = body; }
+    else if (body !== undefined) { headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+    return fetch(url, init).then(function (r) {
+      var ct = r.headers.get('Content-Type') || '';
+      var parse = ct.indexOf('json') >= 0 ? r.json() : r.text().then(function () { return {message: 'HTTP ' + r.status}; });
+      return parse.then(function (data) {
+        if (!r.ok) { throw {status: r.status, code: data && data.code, message: (data && data.message) || ('HTTP ' + r.status), details: data && data.details}; }
+        return data;
+      });
+    });
+  };
+  P.items = function (data) { return Array.isArray(data) ? data : (data && (data.items || data.results || data.data)) || []; };
+
+  P.message = function (id, text, isError) {
+    var box = P.$(id);
+    if (!box) { return; }
+    box.textContent = text || '';
+    box.classList.toggle('error', !!isError);
+  };
+  P.errorText = function (err) {
+    if (!err) { return P.t('error'); }
+    return P.t('error') + ': ' + (err.message || String(err));
+  };
+
+  /* A table from rows (objects) and columns [{key, label, format?}], text only. */
+  P.table = function (table, rows, columns) {
+    P.clear(table);
+    var head = P.el('thead');
+    var tr = P.el('tr');
+    columns.forEach(function (c) { tr.appendChild(P.el('th', null, c.label || P.t(c.key))); });
+    head.appendChild(tr);
+    table.appendChild(head);
+    var body = P.el('tbody');
+    rows.forEach(function (row) {
+      var r = P.el('tr');
+      columns.forEach(function (c) {
+        var v = c.format ? c.format(row[c.key], row) : row[c.key];
+        r.appendChild(P.el('td', null, v === undefined || v === null ? '' : v));
+      });
+      body.appendChild(r);
+    });
+    table.appendChild(body);
+  };
+
+  P.fmtTime = function (iso) {
+    if (!iso) { return ''; }
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) { return String(iso); }
+    return d.toLocaleString(config.locale === 'zh' ? 'zh-CN' : 'en-GB', {month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit'});
+  };
+
+  P.geoUri = function (lat, lon, label) {
+    return 'geo:' + Number(lat).toFixed(6) + ',' + Number(lon).toFixed(6) + '?q=' + Number(lat).toFixed(6) + ',' + Number(lon).toFixed(6) + (label ? '(' + encodeURIComponent(label) + ')' : '');
+  };
+
+  /* Overlay for a switching state from /pages/data/state.geojson. */
+  P.showState = function (mapKey, open, close, work) {
+    var q = new URLSearchParams({open: (open || []).join(','), close: (close || []).join(','), work: (work || []).join(',')});
+    return P.api('GET', config.data.state + '?' + q.toString()).then(function (fc) {
+      OutageMap.setData(mapKey, 'overlay', fc);
+      return fc;
+    });
+  };
+  P.fitOverlay = function (mapKey) {
+    var layer = OutageMap.layer(mapKey, 'overlay');
+    var m = OutageMap.maps[mapKey];
+    if (layer && m && layer.getLayers().length) { m.map.fitBounds(layer.getBounds(), {maxZoom: 17, padding: [20, 20]}); }
+  };
+})();

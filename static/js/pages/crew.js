@@ -1,0 +1,49 @@
+/* Crew phone page: own stops in order with ETA, route on the map, geo: navigation links,
+ * arrived / done buttons that update the dispatcher's view through the API. */
+(function () {
+  'use strict';
+  var P = window.Pages, OM = window.OutageMap, t = P.t;
+  var MAP = 'crew';
+  var crewId = P.config.crew_id;
+
+  function render(route) {
+    var stops = route.stops || [];
+    var list = P.clear(P.$('stops'));
+    if (route.crew_name || route.name) { P.$('crew-name').textContent = route.crew_name || route.name; }
+    stops.forEach(function (s) {
+      var li = P.el('li', 'stop');
+      li.appendChild(P.el('strong', null, s.name || s.task || s.id));
+      li.appendChild(P.el('div', null, t('eta') + ': ' + P.fmtTime(s.eta) + (s.status ? ' · ' + t(s.status) : '')));
+      if (s.lat !== undefined && s.lon !== undefined) {
+        var a = P.el('a', 'nav-link', t('navigate'));
+        a.href = P.geoUri(s.lat, s.lon, s.name || s.id);
+        li.appendChild(a);
+      }
+      ['arrived', 'done'].forEach(function (status) {
+        var b = P.el('button', 'stop-' + status, t(status));
+        b.type = 'button';
+        b.disabled = s.status === 'done' || (status === 'arrived' && s.status === 'arrived');
+        b.addEventListener('click', function () {
+          P.api('POST', P.API.stopStatus(crewId, s.id || s.task), {status: status}).then(function () { load(); })
+            .catch(function (err) { P.message('crew-messages', P.errorText(err), true); });
+        });
+        li.appendChild(b);
+      });
+      list.appendChild(li);
+    });
+    var feats = stops.filter(function (s) { return s.lon !== undefined; }).map(function (s, i) {
+      return {type: 'Feature', geometry: {type: 'Point', coordinates: [s.lon, s.lat]}, properties: {id: s.id || s.task, name: s.name, kind: 'stop', label: String(i + 1), eta: s.eta, status: s.status}};
+    });
+    OM.setData(MAP, 'points', {type: 'FeatureCollection', features: feats});
+    OM.setData(MAP, 'routes', route.geometry ? {type: 'FeatureCollection', features: [{type: 'Feature', geometry: route.geometry, properties: {crew: crewId}}]} : null);
+    var layer = OM.layer(MAP, 'points');
+    if (feats.length) { OM.maps[MAP].map.fitBounds(layer.getBounds(), {maxZoom: 17, padding: [20, 20]}); }
+  }
+
+  function load() {
+    if (!crewId) { P.message('crew-messages', t('no_results')); return; }
+    P.api('GET', P.API.crewRoute(crewId)).then(render).catch(function (err) { P.message('crew-messages', P.errorText(err), true); });
+  }
+  load();
+  setInterval(load, 60000);
+})();

@@ -1,0 +1,121 @@
+/* Dispatcher page: enter a fault, candidate locations, restoration stages on the map,
+ * crews and routes with ETAs, dropped tasks, "send to crew" (crew link + GPX). */
+(function () {
+  'use strict';
+  var P = window.Pages, OM = window.OutageMap, t = P.t;
+  var MAP = 'dispatcher';
+  var state = {fault: null, faultId: null, dispatch: null};
+  window.DispatcherState = state;
+
+  function stageSwitches(stages, upto) {
+    var open = [], close = [];
+    stages.slice(0, upto + 1).forEach(function (st) {
+      (st.steps || []).forEach(function (s) {
+        var sw = s.switch || s.switch_id || s.equipment;
+        var act = s.action || s.op;
+        if (!sw) { return; }
+        if (act === 'open') { close = close.filter(function (x) { return x !== sw; }); if (open.indexOf(sw) < 0) { open.push(sw); } }
+        if (act === 'close') { open = open.filter(function (x) { return x !== sw; }); if (close.indexOf(sw) < 0) { close.push(sw); } }
+      });
+    });
+    return {open: open, close: close};
+  }
+
+  function showStage(i) {
+    var stages = state.fault.stages || [];
+    Array.prototype.forEach.call(document.querySelectorAll('#stages li'), function (li, k) { li.classList.toggle('active', k === i); });
+    var sw = stageSwitches(stages, i);
+    var cand = (state.fault.candidates || [])[0] || {};
+    P.showState(MAP, sw.open, sw.close, cand.nodes || []).then(function () { P.fitOverlay(MAP); })
+      .catch(function (err) { P.message('fault-messages', P.errorText(err), true); });
+  }
+
+  function showFault(f) {
+    state.fault = f.result || f;
+    state.faultId = f.id || state.fault.id;
+    P.$('fault-result').hidden = false;
+    var cl = P.clear(P.$('candidates'));
+    (state.fault.candidates || []).forEach(function (c, i) {
+      var li = P.el('li', null, t('candidate') + ' ' + (i + 1) + ': ' + (c.nodes || []).slice(0, 6).join(', ') + ((c.nodes || []).length > 6 ? '…' : '') +
+        (c.score !== undefined ? ' (' + Number(c.score).toFixed(2) + ')' : '') + (c.reason ? ' — ' + c.reason : ''));
+      cl.appendChild(li);
+    });
+    var sl = P.clear(P.$('stages'));
+    (state.fault.stages || []).forEach(function (st, i) {
+      var li = P.el('li', null, t('stage') + ' ' + (i + 1) + ' (' + (st.kind || '') + '): ' + (st.restored_customers || []).length + ' ' + t('restored') + ', ' + (st.still_out || []).length + ' ' + t('still_out'));
+      li.dataset.stage = String(i);
+      li.addEventListener('click', function () { showStage(i); });
+      sl.appendChild(li);
+    });
+    if ((state.fault.stages || []).length) { showStage(state.fault.stages.length - 1); }
+  }
+
+  P.$('fault-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var fi = {};
+    Array.prototype.forEach.call(document.querySelectorAll('#fault-indicators input'), function (c) { if (c.checked) { fi[c.value] = true; } });
+    var calls = P.$('fault-calls').value.split(/[\s,;]+/).filter(Boolean);
+    var body = {};
+    if (P.$('fault-breaker').value) { body.tripped_breaker = P.$('fault-breaker').value; }
+    if (Object.keys(fi).length) { body.fault_indicators = fi; }
+    if (calls.length) { body.calls = calls; }
+    P.message('fault-messages', t('loading'));
+    P.api('POST', P.API.faults, body).then(function (f) {
+      P.message('fault-messages', '');
+      showFault(f);
+      loadCrews();
+    }).catch(function (err) { P.message('fault-messages', P.errorText(err), true); });
+  });
+
+  function loadCrews() {
+    return P.api('GET', P.API.crews).then(function (data) {
+      var feats = P.items(data).filter(function (c) { return c.lon !== undefined && c.lat !== undefined; }).map(function (c) {
+        return {type: 'Feature', geometry: {type: 'Point', coordinates: [c.lon, c.lat]}, properties: {id: c.id, name: c.name, kind: 'crew', label: 'C', status: c.status}};
+      });
+      OM.setData(MAP, 'points', {type: 'FeatureCollection', features: feats});
+    }).catch(function () { /* crews are optional on the map */ });
+  }
+
+  P.$('dispatch').addEventListener('click', function () {
+    if (!state.faultId) { return; }
+    P.message('fault-messages', t('loading'));
+    P.api('POST', P.API.dispatch(state.faultId), {}).then(function (d) {
+      P.message('fault-messages', '');
+      state.dispatch = d;
+      var routes = d.routes || [];
+      var feats = [];
+      var rl = P.clear(P.$('routes'));
+      routes.forEach(function (r) {
+        if (r.geometry) { feats.push({type: 'Feature', geometry: r.geometry, properties: {crew: r.crew, distance_m: r.distance_m, time_s: r.time_s}}); }
+        var li = P.el('li', 'route');
+        li.appendChild(P.el('strong', null, (r.crew_name || r.crew) + ': '));
+        li.appendChild(P.el('span', null, (r.stops || []).map(function (s) { return (s.name || s.task || s.id) + ' @' + P.fmtTime(s.eta); }).join(' → ')));
+        var btn = P.el('button', 'send-crew', t('sent_to_crew').replace(/^./, function (c) { return c; }));
+        btn.type = 'button';
+        btn.textContent = '📱 ' + t('crew');
+        btn.addEventListener('click', function () { sendToCrew(d, r, li); });
+        li.appendChild(btn);
+        rl.appendChild(li);
+      });
+      OM.setData(MAP, 'routes', {type: 'FeatureCollection', features: feats});
+      var dl = P.clear(P.$('dropped'));
+      (d.dropped || []).forEach(function (x) { dl.appendChild(P.el('li', null, (x.task || x.id) + ': ' + (x.reason || ''))); });
+    }).catch(function (err) { P.message('fault-messages', P.errorText(err), true); });
+  });
+
+  function sendToCrew(d, r, li) {
+    P.api('POST', P.API.sendToCrew(d.id || d.dispatch_id, r.crew), {}).then(function (res) {
+      var link = P.el('a', 'crew-link', t('sent_to_crew'));
+      link.href = res.crew_url || res.url;
+      link.target = '_blank';
+      li.appendChild(link);
+      if (res.gpx_url) {
+        var g = P.el('a', 'crew-gpx', 'GPX');
+        g.href = res.gpx_url;
+        li.appendChild(g);
+      }
+    }).catch(function (err) { P.message('fault-messages', P.errorText(err), true); });
+  }
+
+  loadCrews();
+})();

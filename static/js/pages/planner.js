@@ -1,0 +1,260 @@
+/* Planner page: search, click equipment -> job (with zone preview), CSV upload, run a plan
+ * with progress, outages on a timeline and on the map, load chart, metrics, exports. */
+(function () {
+  'use strict';
+  var P = window.Pages, OM = window.OutageMap, t = P.t;
+  var MAP = 'planner';
+  var state = {jobs: [], plan: null, planId: null, outage: null, chart: null};
+  window.PlannerState = state;
+
+  /* -- search ------------------------------------------------------------------ */
+  var searchTimer = null;
+  P.$('search').addEventListener('input', function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(function () {
+      var list = P.clear(P.$('search-results'));
+      var hits = OM.search(MAP, P.$('search').value, 15);
+      if (!hits.length && P.$('search').value.trim()) { list.appendChild(P.el('li', 'pg-hint', t('no_results'))); }
+      hits.forEach(function (h) {
+        var li = P.el('li', null, (h.props.name || h.props.id) + ' (' + h.props.id + ')');
+        li.addEventListener('click', function () {
+          OM.focus(MAP, h);
+          if (h.layerKey === 'equipment' || h.layerKey === 'switches' || h.layerKey === 'lines') { selectEquipment(h.props.id); }
+        });
+        list.appendChild(li);
+      });
+    }, 200);
+  });
+
+  /* -- new job from a map click ------------------------------------------------- */
+  function isoLocal(d) {
+    var p = function (n) { return ('0' + n).slice(-2); };
+    return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
+  }
+  (function defaults() {
+    var e = new Date(); e.setDate(e.getDate() + 8); e.setHours(8, 0, 0, 0);
+    var l = new Date(e.getTime()); l.setDate(l.getDate() + 14); l.setHours(18, 0, 0, 0);
+    P.$('job-earliest').value = isoLocal(e);
+    P.$('job-latest').value = isoLocal(l);
+  })();
+
+  function selectEquipment(id) {
+    P.$('job-equipment').value = id;
+    P.$('job-hint').textContent = '';
+    P.$('zone-summary').textContent = t('loading');
+    P.api('GET', P.config.data.zone + '?equipment=' + encodeURIComponent(id)).then(function (fc) {
+      OM.setData(MAP, 'overlay', fc);
+      P.$('zone-summary').textContent = fc.summary.dead_customers + ' ' + t('zone_customers') + ', ' +
+        fc.summary.transferred_customers + ' ' + t('transferred_customers');
+    }).catch(function (err) { P.$('zone-summary').textContent = P.errorText(err); });
+  }
+  document.addEventListener('outagemap:featureclick', function (e) {
+    var d = e.detail;
+    if (d.mapKey !== MAP) { return; }
+    if (d.layerKey === 'equipment' || d.layerKey === 'switches' || d.layerKey === 'lines') {
+      selectEquipment(d.feature.properties.id);
+    }
+  });
+
+  function offsetIso(local) {
+    // datetime-local has no zone: send it with the browser's offset (ISO 8601).
+    var d = new Date(local);
+    var off = -d.getTimezoneOffset();
+    var sign = off >= 0 ? '+' : '-';
+    var p = function (n) { return ('0' + Math.floor(Math.abs(n))).slice(-2); };
+    return local + ':00' + sign + p(off / 60) + ':' + p(off % 60);
+  }
+
+  P.$('job-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var body = {
+      equipment: P.$('job-equipment').value.split(';').filter(Boolean),
+      duration_min: parseInt(P.$('job-duration').value, 10),
+      earliest: offsetIso(P.$('job-earliest').value),
+      latest: offsetIso(P.$('job-latest').value),
+      description: P.$('job-description').value
+    };
+    if (!body.equipment.length) { P.message('job-messages', t('select_equipment'), true); return; }
+    P.api('POST', P.API.jobs, body).then(function (job) {
+      P.message('job-messages', t('job_created') + ': ' + (job.id || ''));
+      loadJobs();
+    }).catch(function (err) { P.message('job-messages', P.errorText(err), true); });
+  });
+
+  P.$('csv-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var f = P.$('csv-file').files[0];
+    if (!f) { return; }
+    var fd = new FormData();
+    fd.append('file', f);
+    P.api('POST', P.API.jobsImport, fd).then(function (res) {
+      var errs = (res && res.errors) || [];
+      var created = (res && (res.created || res.items)) || [];
+      P.message('job-messages', created.length + ' ' + t('job_created') + (errs.length ? '; ' + errs.length + ' ' + t('error') : ''), errs.length > 0);
+      if (errs.length) {
+        var box = P.$('job-messages');
+        errs.slice(0, 20).forEach(function (e) { box.appendChild(P.el('div', null, (e.row !== undefined ? '#' + e.row + ': ' : '') + (e.message || e.code))); });
+      }
+      loadJobs();
+    }).catch(function (err) { P.message('job-messages', P.errorText(err), true); });
+  });
+
+  function loadJobs() {
+    return P.api('GET', P.API.jobs).then(function (data) {
+      state.jobs = P.items(data);
+      var list = P.clear(P.$('jobs'));
+      state.jobs.forEach(function (j) {
+        var eq = Array.isArray(j.equipment) ? j.equipment.join(';') : j.equipment;
+        var li = P.el('li', null, (j.id || '') + ' · ' + eq + ' · ' + (j.duration_min || '') + ' min' + (j.description ? ' · ' + j.description : ''));
+        li.dataset.jobId = j.id;
+        li.addEventListener('click', function () { selectEquipment(eq); });
+        list.appendChild(li);
+      });
+    }).catch(function (err) { P.message('job-messages', P.errorText(err), true); });
+  }
+
+  /* -- run a plan ---------------------------------------------------------------- */
+  function poll(runUrl) {
+    return P.api('GET', runUrl).then(function (run) {
+      var progress = typeof run.progress === 'number' ? run.progress : 0;
+      P.$('plan-progress').value = progress > 1 ? progress / 100 : progress;
+      P.$('plan-status').textContent = t(run.status || 'running');
+      if (run.status === 'failed' || run.status === 'error') { throw {message: run.error || run.message || t('failed')}; }
+      if (run.status === 'finished' || run.status === 'done' || run.status === 'succeeded') { return run; }
+      return new Promise(function (res) { setTimeout(res, 500); }).then(function () { return poll(runUrl); });
+    });
+  }
+
+  P.$('run-plan').addEventListener('click', function () {
+    var ids = state.jobs.map(function (j) { return j.id; });
+    P.$('plan-progress').hidden = false;
+    P.$('plan-progress').value = 0;
+    P.$('plan-status').textContent = t('plan_running');
+    P.api('POST', P.API.plans, {jobs: ids}).then(function (started) {
+      if (started.outages) { return {plan: started}; }
+      var runUrl = started.status_url || (started.run_id || started.id ? P.API.run(started.run_id || started.id) : null);
+      return poll(runUrl).then(function (run) {
+        var planId = run.plan_id || (run.result && run.result.plan_id) || started.plan_id;
+        if (run.result && run.result.outages) { return {plan: run.result, id: planId}; }
+        return P.api('GET', run.result_url || P.API.plan(planId)).then(function (plan) { return {plan: plan, id: planId}; });
+      });
+    }).then(function (res) {
+      state.plan = res.plan.plan || res.plan;
+      state.planId = res.id || state.plan.id;
+      P.$('plan-progress').value = 1;
+      P.$('plan-status').textContent = t('plan_done');
+      showPlan();
+    }).catch(function (err) {
+      P.$('plan-status').textContent = P.errorText(err);
+    });
+  });
+
+  /* -- plan display ---------------------------------------------------------------- */
+  function showPlan() {
+    var plan = state.plan;
+    P.$('plan-section').hidden = false;
+    var tl = P.clear(P.$('timeline'));
+    var outs = plan.outages || [];
+    var t0 = Infinity, t1 = -Infinity;
+    outs.forEach(function (o) { t0 = Math.min(t0, Date.parse(o.start)); t1 = Math.max(t1, Date.parse(o.end)); });
+    var span = Math.max(t1 - t0, 3600e3);
+    tl.style.height = (Math.max(outs.length, 1) * 18 + 6) + 'px';
+    outs.forEach(function (o, i) {
+      var bar = P.el('div', 'bar', o.id);
+      bar.style.left = (100 * (Date.parse(o.start) - t0) / span) + '%';
+      bar.style.width = Math.max(2, 100 * (Date.parse(o.end) - Date.parse(o.start)) / span) + '%';
+      bar.style.top = (3 + i * 18) + 'px';
+      bar.title = o.id + ': ' + P.fmtTime(o.start) + ' – ' + P.fmtTime(o.end);
+      bar.dataset.outageId = o.id;
+      bar.addEventListener('click', function () { showOutage(o); });
+      tl.appendChild(bar);
+    });
+    var m = plan.metrics || {};
+    var keys = ['outages', 'ci', 'cmi', 'ens_kwh', 'peak_hits', 'generator_hours'];
+    P.table(P.$('metrics'), keys.map(function (k) {
+      return {metric: t(k), plan: (m.plan || {})[k], baseline: (m.baseline || {})[k]};
+    }), [{key: 'metric'}, {key: 'plan'}, {key: 'baseline'}]);
+    var ex = P.clear(P.$('exports'));
+    if (state.planId) {
+      ['csv', 'xlsx', 'geojson'].forEach(function (fmt) {
+        var a = P.el('a', 'export-plan-' + fmt, t('customers') + ' ' + fmt.toUpperCase());
+        a.href = P.API.planExport(state.planId, fmt);
+        a.setAttribute('download', '');
+        ex.appendChild(a);
+      });
+    }
+    if (outs.length) { showOutage(outs[0]); }
+  }
+
+  function stepsOf(o) {
+    var open = [], close = [];
+    (o.switching_steps || []).forEach(function (s) {
+      var sw = s.switch || s.switch_id || s.equipment;
+      var act = s.action || s.op || s.kind;
+      if (!sw) { return; }
+      if (act === 'open' && open.indexOf(sw) < 0 && close.indexOf(sw) < 0) { open.push(sw); }
+      if (act === 'close' && close.indexOf(sw) < 0 && open.indexOf(sw) < 0) { close.push(sw); }
+    });
+    (o.transfers || []).forEach(function (tr) { var s = tr.switch || tr.tie; if (s && close.indexOf(s) < 0) { close.push(s); } });
+    return {open: open, close: close};
+  }
+
+  function showOutage(o) {
+    state.outage = o;
+    Array.prototype.forEach.call(document.querySelectorAll('#timeline .bar'), function (b) { b.classList.toggle('active', b.dataset.outageId === o.id); });
+    var st = stepsOf(o);
+    var work = o.work_nodes || o.zone_nodes || [];
+    var draw = st.open.length ? P.showState(MAP, st.open, st.close, work) :
+      P.api('GET', P.config.data.zone + '?equipment=' + encodeURIComponent((o.equipment || []).join(','))).then(function (fc) { OM.setData(MAP, 'overlay', fc); return fc; });
+    draw.then(function () { P.fitOverlay(MAP); }).catch(function (err) { P.message('job-messages', P.errorText(err), true); });
+    OM.setData(MAP, 'points', {type: 'FeatureCollection', features: (o.generators || []).filter(function (g) { return g.lon !== undefined && g.lat !== undefined; }).map(function (g) {
+      return {type: 'Feature', geometry: {type: 'Point', coordinates: [g.lon, g.lat]}, properties: {id: g.id || g.generator, name: g.name || g.customer, kind: 'generator', kw: g.kw, label: 'G'}};
+    })});
+    var d = P.clear(P.$('outage-detail'));
+    d.appendChild(P.el('h3', null, t('outage') + ' ' + o.id));
+    d.appendChild(P.el('div', null, t('start') + ': ' + P.fmtTime(o.start) + ' · ' + t('end') + ': ' + P.fmtTime(o.end)));
+    d.appendChild(P.el('div', null, (o.customers || []).length + ' ' + t('zone_customers') + ' · ' + (o.transfers || []).length + ' ' + t('transferred') + ' · ' + (o.generators || []).length + ' ' + t('generator')));
+    var ex = P.el('div', 'pg-exports');
+    ['csv', 'xlsx', 'geojson'].forEach(function (fmt) {
+      var a = P.el('a', 'export-outage-' + fmt, t('outage') + ' ' + fmt.toUpperCase());
+      a.href = P.API.outageExport(o.id, fmt);
+      a.setAttribute('download', '');
+      ex.appendChild(a);
+    });
+    d.appendChild(ex);
+    loadChart(o);
+  }
+
+  /* Important customers' load over the outage day, with the window shaded. */
+  var importantIds = null;
+  function importantSet() {
+    if (importantIds) { return importantIds; }
+    importantIds = {};
+    var layer = OM.layer(MAP, 'important');
+    if (layer) { layer.eachLayer(function (l) { if (l.feature) { importantIds[l.feature.properties.id] = l.feature.properties.importance; } }); }
+    return importantIds;
+  }
+  function loadChart(o) {
+    var imp = importantSet();
+    var ids = (o.customers || []).filter(function (c) { return imp[c]; }).slice(0, 8);
+    var canvas = P.$('load-chart');
+    if (state.chart) { state.chart.destroy(); state.chart = null; }
+    if (!ids.length || !window.Chart) { canvas.hidden = true; return; }
+    var day = String(o.start).slice(0, 10);
+    P.api('GET', P.config.data.load + '?customers=' + encodeURIComponent(ids.join(',')) + '&date=' + day).then(function (data) {
+      canvas.hidden = false;
+      var labels = data.times.map(function (x) { return x.slice(11, 16); });
+      var s = Date.parse(o.start), e = Date.parse(o.end);
+      var inWin = data.times.map(function (x) { var tt = Date.parse(x); return tt >= s && tt < e; });
+      var max = 0;
+      data.series.forEach(function (sr) { sr.kw.forEach(function (v) { max = Math.max(max, v); }); });
+      var datasets = data.series.map(function (sr) {
+        return {type: 'line', label: sr.name + ' (' + t(sr.importance) + ')', data: sr.kw, borderColor: OM.IMPORTANCE_COLORS[sr.importance] || '#333', pointRadius: 0, borderWidth: 2};
+      });
+      datasets.push({type: 'bar', label: t('window'), data: inWin.map(function (w) { return w ? max * 1.05 : null; }), backgroundColor: 'rgba(208,0,0,0.15)', barPercentage: 1, categoryPercentage: 1});
+      state.chart = new window.Chart(canvas, {data: {labels: labels, datasets: datasets}, options: {animation: false, responsive: true, plugins: {legend: {labels: {boxWidth: 10}}}, scales: {y: {title: {display: true, text: t('load_kw')}}, x: {ticks: {maxTicksLimit: 12}}}}});
+    }).catch(function () { canvas.hidden = true; });
+  }
+
+  loadJobs();
+})();

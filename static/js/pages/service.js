@@ -1,0 +1,72 @@
+/* Customer service page: affected customers of an outage or fault, importance filter,
+ * exports, and the notification outbox with due times and status. */
+(function () {
+  'use strict';
+  var P = window.Pages, OM = window.OutageMap, t = P.t;
+  var MAP = 'service';
+  var state = {rows: [], event: null};
+  window.ServiceState = state;
+
+  function grades() {
+    var out = [];
+    Array.prototype.forEach.call(document.querySelectorAll('#importance-filter input'), function (c) { if (c.checked) { out.push(c.value); } });
+    return out;
+  }
+
+  function render() {
+    var g = grades();
+    var rows = state.rows.filter(function (r) { return g.indexOf(r.importance || 'normal') >= 0; });
+    P.$('service-count').textContent = rows.length + ' ' + t('customers');
+    P.table(P.$('affected'), rows, [
+      {key: 'id'}, {key: 'name', label: ''}, {key: 'importance', format: function (v) { return t(v || 'normal'); }},
+      {key: 'phone', label: '☎'}, {key: 'address', label: ''}, {key: 'feeder'}
+    ]);
+    OM.setData(MAP, 'overlay', {type: 'FeatureCollection', features: rows.filter(function (r) { return r.lon !== undefined; }).map(function (r) {
+      return {type: 'Feature', geometry: {type: 'Point', coordinates: [r.lon, r.lat]}, properties: {id: r.id, name: r.name, importance: r.importance, layer: 'customer', role: 'dead'}};
+    })});
+  }
+
+  function loadEvent(value) {
+    if (!value) { state.rows = []; render(); return; }
+    var parts = value.split(':');
+    var kind = parts[0], id = parts.slice(1).join(':');
+    var url = kind === 'fault' ? P.API.faultCustomers(id) : P.API.outageCustomers(id);
+    P.api('GET', url).then(function (data) {
+      state.rows = P.items(data);
+      render();
+      var ex = P.clear(P.$('service-exports'));
+      ['csv', 'xlsx', 'geojson'].forEach(function (fmt) {
+        var a = P.el('a', 'export-' + fmt, fmt.toUpperCase());
+        a.href = kind === 'fault' ? P.API.faultExport(id, fmt) : P.API.outageExport(id, fmt);
+        a.setAttribute('download', '');
+        ex.appendChild(a);
+      });
+    }).catch(function (err) { P.$('service-count').textContent = P.errorText(err); });
+  }
+
+  P.$('event').addEventListener('change', function () { loadEvent(this.value); });
+  P.$('importance-filter').addEventListener('change', render);
+
+  function loadEvents() {
+    var sel = P.$('event');
+    Promise.all([
+      P.api('GET', P.API.outages).then(P.items).catch(function () { return []; }),
+      P.api('GET', P.API.faults).then(P.items).catch(function () { return []; })
+    ]).then(function (res) {
+      res[0].forEach(function (o) { var op = P.el('option', null, t('outage') + ' ' + o.id + ' · ' + P.fmtTime(o.start)); op.value = 'outage:' + o.id; sel.appendChild(op); });
+      res[1].forEach(function (f) { var op = P.el('option', null, t('candidate') + ' ' + f.id + ' · ' + P.fmtTime(f.created_at || f.time)); op.value = 'fault:' + f.id; sel.appendChild(op); });
+    });
+  }
+
+  function loadOutbox() {
+    P.api('GET', P.API.notifications).then(function (data) {
+      P.table(P.$('outbox'), P.items(data), [
+        {key: 'recipient', label: '→'}, {key: 'due_at', label: t('start'), format: P.fmtTime},
+        {key: 'status', format: function (v) { return t(v || 'pending'); }}, {key: 'text', label: ''}
+      ]);
+    }).catch(function () { /* outbox optional */ });
+  }
+
+  loadEvents();
+  loadOutbox();
+})();
