@@ -1,0 +1,128 @@
+"""The Flask service: ``create_app(config=None)`` builds one app.
+
+The grid (and, when configured, the road network) is loaded once here and kept in
+``app.extensions["grid"]`` / ``app.extensions["roads"]``; handlers receive them
+explicitly. See ``docs/api.md`` for configuration keys, roles and endpoints.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, request, session, url_for
+
+from app import config as config_mod
+from app.config import ConfigError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config: dict[str, Any] | None = None, *, environ: dict[str, str] | None = None) -> Flask:
+    """Build the app: layered config, database, grid, roads, auth, API, pages, CLI.
+
+    Raises :class:`app.config.ConfigError` with a message naming the bad key when the
+    configuration is invalid (missing grid, bad database URL, ...).
+    """
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(__name__, instance_relative_config=True, static_folder=str(root / "static"), static_url_path="/static")
+    instance = Path((config or {}).get("INSTANCE_PATH") or app.instance_path)
+    cfg = config_mod.layered(instance, config, config_mod.environ() if environ is None else environ)
+    config_mod.validate(cfg)
+    app.config.update(cfg)
+    app.config["INSTANCE_PATH"] = str(instance)
+
+    from app import (
+        audit,  # noqa: F401  (registers the audit listeners)
+        auth,
+        cli,
+        db,
+        errors,
+        i18n,
+        runs,
+        web,
+    )
+    from app.api import init_api
+    from app.services import grid as grid_service
+
+    errors.register(app)
+    db.init_app(app)
+    app.extensions["grid"] = grid_service.load(app.config["GRID_PATH"])
+    app.extensions["roads"] = grid_service.load_roads(app.config.get("ROADS_PATH"), app.extensions["grid"])
+    web.init_app(app)
+    auth.init_app(app)
+    i18n.init_app(app)
+    runs.init_app(app)
+    init_api(app)
+    cli.init_app(app)
+    _register_pages(app)
+
+    @app.route("/")
+    def home() -> Any:
+        if "pages" in app.blueprints:
+            target = _landing()
+            if target:
+                return redirect(target)
+        return redirect(url_for("api_docs.docs"))
+
+    @app.route("/lang/<code>", methods=["POST"])
+    def set_language(code: str) -> Any:
+        if code in app.config["LANGUAGES"]:
+            session["lang"] = code
+        ref = request.referrer or ""
+        return redirect(ref if ref.startswith(request.host_url) else url_for("home"))
+
+    @app.context_processor
+    def _nav() -> dict[str, Any]:
+        return {"nav_links": lambda: _nav_links(app)}
+
+    @app.route("/healthz")
+    def healthz() -> Any:
+        return {"status": "ok", "grid": app.extensions["grid"].summary().get("source", ""), "runner": app.config["RUNNER"]}
+
+    return app
+
+
+NAV = (("planner", "Planner"), ("dispatcher", "Dispatcher"), ("crew", "Crew"), ("customer_service", "Customer service"))
+
+
+def _nav_links(app: Flask) -> list[tuple[str, str]]:
+    """Links to the pages blueprint's role pages the current user may open."""
+    from flask_babel import gettext
+
+    from app.auth import has_role
+
+    return [(f"pages.{role}", gettext(label)) for role, label in NAV
+            if f"pages.{role}" in app.view_functions and has_role(role)]
+
+
+def _landing() -> str | None:
+    from app.auth import user
+
+    u = user()
+    if u is None:
+        return None
+    for endpoint in (f"pages.{u.role}", "pages.index"):
+        try:
+            return url_for(endpoint)
+        except Exception:  # noqa: BLE001 - the pages blueprint may not define it
+            continue
+    return None
+
+
+def _register_pages(app: Flask) -> None:
+    """Register the pages engineer's blueprint ``app.pages:bp`` when it exists."""
+    try:
+        pages = importlib.import_module("app.pages")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("app.pages",):
+            raise
+        log.info("app.pages not present; serving the API only")
+        return
+    bp = getattr(pages, "bp", None)
+    if bp is not None:
+        app.register_blueprint(bp)

@@ -1,0 +1,71 @@
+"""Small helpers shared by the API views."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import marshmallow as ma
+from flask import Response, current_app
+from sqlalchemy.orm import Session
+
+from app.db import get_session
+from gis import Grid
+from gis.errors import ConflictError, NotFoundError
+
+T = TypeVar("T")
+
+ID = ma.fields.String(validate=ma.validate.Regexp(r"^[A-Za-z0-9_.:\-]{1,64}$"))
+
+
+def session() -> Session:
+    return get_session()
+
+
+def grid() -> Grid:
+    return current_app.extensions["grid"]
+
+
+def get_or_404(model: type[T], ident: Any, what: str) -> T:
+    obj = session().get(model, ident)
+    if obj is None:
+        raise NotFoundError(f"no {what} {ident!r}", details={what: ident})
+    return obj
+
+
+def check_version(obj: Any, version: int) -> None:
+    """Optimistic locking: the client's version must be the stored one (else 409)."""
+    if obj.version != version:
+        raise ConflictError(
+            f"stale version: you sent {version}, the record is at {obj.version}; reload and retry",
+            code="stale_version",
+            details={"current_version": obj.version, "sent_version": version},
+        )
+
+
+def file_response(data: bytes, *, mimetype: str, filename: str) -> Response:
+    resp = Response(data, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return resp
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(v: datetime | None) -> str | None:
+    return v.isoformat() if v is not None else None
+
+
+class PageArgs(ma.Schema):
+    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(1, 1000))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(0, 10_000_000))
+
+
+class VersionArgs(ma.Schema):
+    version = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 2**31 - 1))
+
+
+class ExportArgs(ma.Schema):
+    format = ma.fields.String(load_default="csv", validate=ma.validate.OneOf(["csv", "xlsx", "geojson"]))
+    importance = ma.fields.String(validate=ma.validate.OneOf(["special", "first", "second", "temporary", "normal"]))

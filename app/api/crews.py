@@ -1,0 +1,142 @@
+"""Crews: list, create, shifts (with optimistic locking), positions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from sqlalchemy import select
+
+from app.api import ApiBlueprint
+from app.api.common import check_version, get_or_404, iso, session
+from app.auth import crew_scope, require, user
+from app.models import Crew, CrewPosition
+
+blp = ApiBlueprint("crews", __name__, url_prefix="/api/crews", description="Crews, shifts and positions")
+
+HHMM = ma.validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="expected HH:MM")
+SKILLS = ("cable", "overhead", "switching", "generator")
+
+
+class CrewIn(ma.Schema):
+    name = ma.fields.String(validate=ma.validate.Length(max=120))
+    depot_id = ma.fields.String(allow_none=True, validate=ma.validate.Length(1, 64))
+    skills = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(SKILLS)), validate=ma.validate.Length(max=10))
+    shift_start = ma.fields.String(validate=HHMM)
+    shift_end = ma.fields.String(validate=HHMM)
+    active = ma.fields.Boolean()
+
+
+class CrewCreate(CrewIn):
+    id = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[A-Za-z0-9_.:\-]{1,64}$"))
+
+
+class CrewPatch(CrewIn):
+    version = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 2**31 - 1))
+
+
+class PositionIn(ma.Schema):
+    lon = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180))
+    lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
+    at = ma.fields.AwareDateTime()
+
+
+def crew_json(c: Crew, position: CrewPosition | None = None) -> dict[str, Any]:
+    return {"id": c.id, "name": c.name, "depot_id": c.depot_id, "skills": c.skills, "shift_start": c.shift_start,
+            "shift_end": c.shift_end, "active": c.active, "version": c.version,
+            "position": None if position is None else {"lon": position.lon, "lat": position.lat, "at": iso(position.at)}}
+
+
+def last_position(crew_id: str) -> CrewPosition | None:
+    return session().scalars(select(CrewPosition).where(CrewPosition.crew_id == crew_id)
+                             .order_by(CrewPosition.at.desc(), CrewPosition.id.desc()).limit(1)).first()
+
+
+def _check_depot(depot_id: str | None) -> None:
+    from app.api.common import grid
+    from gis.errors import NotFoundError
+
+    if depot_id and grid().equipment_kind(depot_id) != "depot":
+        raise NotFoundError(f"no depot {depot_id!r}", details={"depot_id": depot_id})
+
+
+@blp.route("")
+@require("dispatcher", "planner", "customer_service", "viewer", "crew")
+@blp.response(200)
+def list_crews() -> Any:
+    """Every crew with its last position (a crew user sees only its own crew)."""
+    q = select(Crew).order_by(Crew.id)
+    u = user()
+    if u is not None and u.role == "crew":
+        q = q.where(Crew.id == u.crew_id)
+    return {"items": [crew_json(c, last_position(c.id)) for c in session().scalars(q)]}
+
+
+@blp.route("", methods=["POST"])
+@require("dispatcher")
+@blp.arguments(CrewCreate)
+@blp.response(201)
+def create_crew(data: dict[str, Any]) -> Any:
+    from gis.errors import ConflictError
+
+    if session().get(Crew, data["id"]) is not None:
+        raise ConflictError(f"crew {data['id']!r} exists", code="duplicate_id")
+    _check_depot(data.get("depot_id"))
+    c = Crew(**data)
+    session().add(c)
+    session().commit()
+    return crew_json(c)
+
+
+@blp.route("/<string:crew_id>")
+@require("dispatcher", "planner", "customer_service", "viewer", "crew")
+@blp.response(200)
+def get_crew(crew_id: str) -> Any:
+    crew_scope(crew_id)
+    c = get_or_404(Crew, crew_id, "crew")
+    return crew_json(c, last_position(c.id))
+
+
+@blp.route("/<string:crew_id>", methods=["PATCH"])
+@require("dispatcher")
+@blp.arguments(CrewPatch)
+@blp.response(200)
+def update_crew(data: dict[str, Any], crew_id: str) -> Any:
+    """Change a crew's shift, skills, depot or name; ``version`` must be current."""
+    c = get_or_404(Crew, crew_id, "crew")
+    check_version(c, data.pop("version"))
+    if "depot_id" in data:
+        _check_depot(data["depot_id"])
+    for k, v in data.items():
+        setattr(c, k, v)
+    session().commit()
+    return crew_json(c, last_position(c.id))
+
+
+@blp.route("/<string:crew_id>/positions", methods=["POST"])
+@require("dispatcher", "crew")
+@blp.arguments(PositionIn)
+@blp.response(201)
+def add_position(data: dict[str, Any], crew_id: str) -> Any:
+    """Report a crew's GPS position (a crew user only for its own crew)."""
+    crew_scope(crew_id)
+    get_or_404(Crew, crew_id, "crew")
+    u = user()
+    p = CrewPosition(crew_id=crew_id, lon=data["lon"], lat=data["lat"], recorded_by=u.id if u else None)
+    if data.get("at"):
+        p.at = data["at"]
+    session().add(p)
+    session().commit()
+    return {"id": p.id, "crew_id": crew_id, "lon": p.lon, "lat": p.lat, "at": iso(p.at)}
+
+
+@blp.route("/<string:crew_id>/positions")
+@require("dispatcher", "crew", "viewer")
+@blp.response(200)
+def list_positions(crew_id: str) -> Any:
+    """The crew's last 100 positions, newest first."""
+    crew_scope(crew_id)
+    get_or_404(Crew, crew_id, "crew")
+    rows = session().scalars(select(CrewPosition).where(CrewPosition.crew_id == crew_id)
+                             .order_by(CrewPosition.at.desc(), CrewPosition.id.desc()).limit(100))
+    return {"items": [{"lon": p.lon, "lat": p.lat, "at": iso(p.at)} for p in rows]}

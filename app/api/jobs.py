@@ -1,0 +1,178 @@
+"""Maintenance jobs: CRUD with optimistic locking, CSV import with per-row errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import request
+from sqlalchemy import func, select
+
+from app.api import ApiBlueprint
+from app.api.common import ID, PageArgs, VersionArgs, check_version, get_or_404, grid, session
+from app.auth import require
+from app.models import Job
+from app.services import jobs as jobs_service
+from gis.errors import ConflictError, InputError
+
+blp = ApiBlueprint("jobs", __name__, url_prefix="/api/jobs", description="Maintenance jobs (planning input)")
+
+STATUSES = ("open", "planned", "done", "cancelled")
+
+
+class JobIn(ma.Schema):
+    id = ID
+    equipment = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 64)), required=True,
+                               validate=ma.validate.Length(1, 50))
+    duration_min = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 60 * 24 * 31))
+    earliest = ma.fields.AwareDateTime(required=True)
+    latest = ma.fields.AwareDateTime(required=True)
+    crew = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=64))
+    description = ma.fields.String(validate=ma.validate.Length(max=2000))
+    requested_by = ma.fields.String(validate=ma.validate.Length(max=120))
+    night_work = ma.fields.Boolean()
+
+
+class JobPatch(JobIn):
+    class Meta:
+        partial = True
+
+    equipment = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 64)), validate=ma.validate.Length(1, 50))
+    duration_min = ma.fields.Integer(validate=ma.validate.Range(1, 60 * 24 * 31))
+    earliest = ma.fields.AwareDateTime()
+    latest = ma.fields.AwareDateTime()
+    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
+    version = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 2**31 - 1))
+
+
+class JobOut(ma.Schema):
+    id = ma.fields.String()
+    equipment = ma.fields.List(ma.fields.String())
+    duration_min = ma.fields.Integer()
+    earliest = ma.fields.DateTime()
+    latest = ma.fields.DateTime()
+    crew = ma.fields.String(allow_none=True)
+    description = ma.fields.String()
+    requested_by = ma.fields.String()
+    night_work = ma.fields.Boolean()
+    status = ma.fields.String()
+    version = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class JobListArgs(PageArgs):
+    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
+
+
+class ImportArgs(ma.Schema):
+    pass
+
+
+READ = ("planner", "dispatcher", "customer_service", "viewer")
+
+
+@blp.route("")
+@require(*READ)
+@blp.arguments(JobListArgs, location="query")
+@blp.response(200)
+def list_jobs(args: dict[str, Any]) -> Any:
+    """Jobs, newest first; filter by status."""
+    q = select(Job)
+    if "status" in args:
+        q = q.where(Job.status == args["status"])
+    total = session().scalar(select(func.count()).select_from(q.subquery()))
+    rows = session().scalars(q.order_by(Job.created_at.desc(), Job.id).limit(args["limit"]).offset(args["offset"]))
+    return {"total": total, "items": JobOut(many=True).dump(list(rows))}
+
+
+@blp.route("", methods=["POST"])
+@require("planner")
+@blp.arguments(JobIn)
+@blp.response(201, JobOut)
+def create_job(data: dict[str, Any]) -> Any:
+    """Create a job (id generated when absent). Unknown equipment is 404."""
+    s = session()
+    if "id" not in data:
+        n = s.scalar(select(func.count()).select_from(Job)) or 0
+        data["id"] = f"J{n + 1:05d}"
+        while s.get(Job, data["id"]) is not None:
+            n += 1
+            data["id"] = f"J{n + 1:05d}"
+    elif s.get(Job, data["id"]) is not None:
+        raise ConflictError(f"job {data['id']!r} exists", code="duplicate_id")
+    jobs_service.validate_job(grid(), data)
+    job = Job(**data)
+    s.add(job)
+    s.commit()
+    return job
+
+
+@blp.route("/<string:job_id>")
+@require(*READ)
+@blp.response(200, JobOut)
+def get_job(job_id: str) -> Any:
+    return get_or_404(Job, job_id, "job")
+
+
+@blp.route("/<string:job_id>", methods=["PATCH"])
+@require("planner")
+@blp.arguments(JobPatch)
+@blp.response(200, JobOut)
+def update_job(data: dict[str, Any], job_id: str) -> Any:
+    """Change a job; send the ``version`` you read (a stale one is 409)."""
+    job = get_or_404(Job, job_id, "job")
+    check_version(job, data.pop("version"))
+    if "id" in data and data["id"] != job.id:
+        raise InputError("a job's id cannot change", details={"id": data["id"]})
+    data.pop("id", None)
+    merged = {k: getattr(job, k) for k in ("equipment", "duration_min", "earliest", "latest")} | data
+    jobs_service.validate_job(grid(), merged)
+    for k, v in data.items():
+        setattr(job, k, v)
+    session().commit()
+    return job
+
+
+@blp.route("/<string:job_id>", methods=["DELETE"])
+@require("planner")
+@blp.arguments(VersionArgs, location="query")
+@blp.response(204)
+def delete_job(args: dict[str, Any], job_id: str) -> None:
+    """Delete a job; ``?version=`` must be current (409 otherwise)."""
+    job = get_or_404(Job, job_id, "job")
+    check_version(job, args["version"])
+    session().delete(job)
+    session().commit()
+
+
+@blp.route("/import", methods=["POST"])
+@require("planner")
+@blp.doc(requestBody={
+    "required": True,
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+    },
+})
+@blp.response(201)
+@blp.alt_response(422, description="Per-row errors: details.rows = [{row, id, field, message}]; nothing imported")
+def import_jobs() -> Any:
+    """Import jobs from CSV (columns id,equipment,duration_min,earliest,latest,crew,description,
+    requested_by,night_work; equipment separated by ';'). All rows or none: any bad row
+    answers 422 with every row's errors and imports nothing."""
+    upload = request.files.get("file")
+    if upload is not None:
+        data = upload.read()
+    elif request.mimetype in ("text/csv", "text/plain", "application/csv"):
+        data = request.get_data()
+    else:
+        raise InputError("send the CSV as text/csv or as multipart field 'file'")
+    s = session()
+    rows, errors = jobs_service.parse_csv(grid(), data, existing=jobs_service.existing_ids(s))
+    if errors:
+        raise InputError(f"{len({e['row'] for e in errors})} row(s) have errors; nothing imported",
+                         code="bad_rows", details={"rows": errors, "valid_rows": len(rows)})
+    ids = jobs_service.import_rows(s, rows)
+    s.commit()
+    return {"imported": len(ids), "ids": ids}

@@ -1,0 +1,147 @@
+"""``flask`` commands: ``db upgrade``, ``users create``, ``demo seed``, ``notify send-due``."""
+
+from __future__ import annotations
+
+import csv
+import secrets
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.auth import create_user
+from app.config import ROLES, ROOT
+from app.models import Crew, User
+from gis.errors import OutageError
+
+db_cli = AppGroup("db", help="Database schema (Alembic).")
+users_cli = AppGroup("users", help="User accounts.")
+demo_cli = AppGroup("demo", help="Demo data.")
+notify_cli = AppGroup("notify", help="Notifications outbox.")
+
+DEMO_USERS = [("admin", "admin", None), ("planner", "planner", None), ("dispatcher", "dispatcher", None),
+              ("service", "customer_service", None), ("viewer", "viewer", None)]
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini")) if (ROOT / "alembic.ini").exists() else Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to REVISION (default head)."""
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--crew", "crew_id", default=None, help="crew id (role crew)")
+@click.password_option()
+def users_create(username: str, role: str, crew_id: str | None, password: str) -> None:
+    """Create a user with a hashed password."""
+    db = current_app.extensions["db"]
+    try:
+        with db.session(actor="cli") as s:
+            if crew_id and s.get(Crew, crew_id) is None:
+                raise click.ClickException(f"no crew {crew_id!r}")
+            create_user(s, username=username, password=password, role=role, crew_id=crew_id)
+    except OutageError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"created {role} {username}")
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def seed(app: Flask, *, data_dir: Path, echo: Any = click.echo) -> dict[str, str]:
+    """Create demo users (once), crews and jobs; returns the new users' passwords."""
+    from app.services import jobs as jobs_service
+
+    db = app.extensions["db"]
+    created: dict[str, str] = {}
+    with db.session(actor="demo-seed") as s:
+        crews_csv = data_dir / "crews.csv"
+        if crews_csv.exists():
+            n = 0
+            for r in _read_csv(crews_csv):
+                if s.get(Crew, r["id"]) is None:
+                    s.add(Crew(id=r["id"], name=r.get("name", ""), depot_id=r.get("depot_id") or None,
+                               skills=[x for x in (r.get("skills") or "").split(";") if x],
+                               shift_start=r.get("shift_start") or "07:00", shift_end=r.get("shift_end") or "19:00"))
+                    n += 1
+            s.flush()
+            echo(f"crews: {n} added from {crews_csv}")
+        else:
+            echo(f"crews: {crews_csv} not found, skipped")
+        jobs_csv = data_dir / "jobs.csv"
+        if jobs_csv.exists():
+            rows, errors = jobs_service.parse_csv(app.extensions["grid"], jobs_csv.read_bytes(),
+                                                  existing=jobs_service.existing_ids(s))
+            jobs_service.import_rows(s, rows)
+            echo(f"jobs: {len(rows)} added from {jobs_csv}" + (f", {len(errors)} row problems skipped" if errors else ""))
+        else:
+            echo(f"jobs: {jobs_csv} not found, skipped")
+        gens = data_dir / "generators.csv"
+        echo(f"generators: {gens} {'found (used by planning options)' if gens.exists() else 'not found, skipped'}")
+        users = list(DEMO_USERS)
+        first_crew = s.scalars(select(Crew.id).order_by(Crew.id).limit(1)).first()
+        if first_crew:
+            users.append(("crew1", "crew", first_crew))
+        for username, role, crew_id in users:
+            if s.scalar(select(User).where(User.username == username)) is None:
+                pw = secrets.token_urlsafe(9)
+                create_user(s, username=username, password=pw, role=role, crew_id=crew_id)
+                created[username] = pw
+    return created
+
+
+@demo_cli.command("seed")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="folder with crews.csv, jobs.csv, generators.csv (default data/grid)")
+def demo_seed(data_dir: Path | None) -> None:
+    """Create demo users (passwords printed once), crews and jobs."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    created = seed(app, data_dir=data_dir or ROOT / "data" / "grid")
+    if created:
+        click.echo("demo users (shown once; change or delete them before real use):")
+        for username, pw in created.items():
+            click.echo(f"  {username:<11} {pw}")
+    else:
+        click.echo("demo users exist already (passwords were shown when they were created)")
+
+
+@notify_cli.command("send-due")
+def notify_send_due() -> None:
+    """Send every pending message that is due; running it twice sends nothing twice."""
+    from app.api.notifications import phones
+    from app.notify import make_sender, send_due
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with app.test_request_context():
+        book = phones()
+    counts = send_due(app.extensions["db"], make_sender(app.config), phones=book)
+    click.echo(f"sent {counts['sent']}, failed {counts['failed']}")
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, users_cli, demo_cli, notify_cli):
+        app.cli.add_command(group)

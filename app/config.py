@@ -1,0 +1,203 @@
+"""Layered, validated configuration.
+
+Order (later wins): :data:`DEFAULTS` -> ``instance/config.py`` (or the file named by
+``OUTAGE_CONFIG``) -> ``OUTAGE_*`` environment variables (plus ``DATABASE_URL`` and
+``REDIS_URL``) -> the ``config`` mapping given to :func:`app.create_app`.
+
+Every key is documented in ``docs/api.md``. :func:`validate` turns a bad value into a
+:class:`ConfigError` with a message that names the key and what is wrong, so a bad
+grid path or database URL stops the service at start-up, not at the first request.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from gis.errors import InputError
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ROLES = ("admin", "planner", "dispatcher", "crew", "customer_service", "viewer")
+
+
+class ConfigError(InputError):
+    """A configuration value is missing or invalid."""
+
+    code = "bad_config"
+
+
+def _default_grid() -> str:
+    city = ROOT / "data" / "grid" / "monaco.gpkg"
+    return str(city if city.exists() else ROOT / "tests" / "data" / "small_ring")
+
+
+def _default_roads() -> str | None:
+    roads = ROOT / "data" / "grid" / "monaco_roads.graphml"
+    return str(roads) if roads.exists() else None
+
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,  # None: read or create instance/secret_key
+    "DATABASE_URL": None,  # None: sqlite:///<instance>/outage.db
+    "GRID_PATH": None,  # None: data/grid/monaco.gpkg, else tests/data/small_ring
+    "ROADS_PATH": None,  # None: data/grid/monaco_roads.graphml when present
+    "LOAD_ROADS": True,
+    "REDIS_URL": None,
+    "RUNNER": None,  # "thread" (default), "rq" (default when REDIS_URL), "sync" (tests)
+    "RQ_QUEUE": "outage",
+    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "WTF_CSRF_ENABLED": True,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "PLAN_TIME_LIMIT_S": 30.0,
+    "ROUTING_TIME_LIMIT_S": 10.0,
+    "ROUTING_OBJECTIVE": "weighted_restoration",
+    "NOTIFY_SENDER": "file",  # file | log | webhook
+    "NOTIFY_FILE": None,  # None: <instance>/outbox.jsonl
+    "NOTIFY_WEBHOOK_URL": None,
+    "NOTIFY_WEBHOOK_TIMEOUT_S": 10.0,
+    "TILE_URL": None,  # intranet XYZ/WMTS template for the pages' basemap
+    "BABEL_DEFAULT_LOCALE": "en",
+    "LANGUAGES": ("en", "zh"),
+    "TOKEN_TTL_DAYS": 365,
+    "TESTING": False,
+}
+
+_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _coerce(key: str, raw: str) -> Any:
+    """Convert an environment string to the type of the key's default."""
+    default = DEFAULTS.get(key)
+    if isinstance(default, bool):
+        value = _BOOL.get(raw.strip().lower())
+        if value is None:
+            raise ConfigError(f"OUTAGE_{key} must be true/false, got {raw!r}")
+        return value
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"OUTAGE_{key} must be an integer, got {raw!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"OUTAGE_{key} must be a number, got {raw!r}") from None
+    if isinstance(default, tuple):
+        return tuple(p.strip() for p in raw.split(",") if p.strip())
+    return raw
+
+
+def from_environ(environ: dict[str, str]) -> dict[str, Any]:
+    """``OUTAGE_<KEY>`` variables, plus the conventional ``DATABASE_URL`` and ``REDIS_URL``."""
+    out: dict[str, Any] = {}
+    for plain in ("DATABASE_URL", "REDIS_URL"):
+        if environ.get(plain):
+            out[plain] = environ[plain]
+    for name, raw in environ.items():
+        if name.startswith("OUTAGE_") and name != "OUTAGE_CONFIG":
+            key = name[len("OUTAGE_"):]
+            out[key] = _coerce(key, raw)
+    return out
+
+
+def from_file(path: Path) -> dict[str, Any]:
+    """Upper-case names of a Python config file (like Flask's ``from_pyfile``)."""
+    scope: dict[str, Any] = {"__file__": str(path)}
+    try:
+        code = compile(path.read_bytes(), str(path), "exec")
+        exec(code, scope)  # noqa: S102 - trusted operator file, like Flask's from_pyfile
+    except (OSError, SyntaxError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    return {k: v for k, v in scope.items() if k.isupper()}
+
+
+def layered(instance_path: Path, test_config: dict[str, Any] | None, environ: dict[str, str]) -> dict[str, Any]:
+    """Merge the four layers and fill the computed defaults."""
+    cfg = dict(DEFAULTS)
+    cfg_file = Path(environ.get("OUTAGE_CONFIG") or instance_path / "config.py")
+    if cfg_file.exists():
+        cfg.update(from_file(cfg_file))
+    elif environ.get("OUTAGE_CONFIG"):
+        raise ConfigError(f"OUTAGE_CONFIG names {cfg_file}, which does not exist")
+    cfg.update(from_environ(environ))
+    if test_config:
+        cfg.update(test_config)
+    if not cfg["DATABASE_URL"]:
+        cfg["DATABASE_URL"] = f"sqlite:///{instance_path / 'outage.db'}"
+    if not cfg["GRID_PATH"]:
+        cfg["GRID_PATH"] = _default_grid()
+    if cfg["ROADS_PATH"] is None and cfg["LOAD_ROADS"]:
+        cfg["ROADS_PATH"] = _default_roads()
+    if not cfg["NOTIFY_FILE"]:
+        cfg["NOTIFY_FILE"] = str(instance_path / "outbox.jsonl")
+    if not cfg["RUNNER"]:
+        cfg["RUNNER"] = "rq" if cfg["REDIS_URL"] else "thread"
+    if not cfg["SECRET_KEY"]:
+        cfg["SECRET_KEY"] = _instance_secret(instance_path)
+    return cfg
+
+
+def _instance_secret(instance_path: Path) -> str:
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    log.info("created %s", path)
+    return key
+
+
+def validate(cfg: dict[str, Any]) -> None:
+    """Raise :class:`ConfigError` naming every bad key."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    problems: list[str] = []
+    grid = Path(str(cfg["GRID_PATH"]))
+    if not grid.exists():
+        problems.append(f"GRID_PATH {grid} does not exist (a GeoPackage file or a GeoJSON folder)")
+    if cfg.get("ROADS_PATH") and not Path(str(cfg["ROADS_PATH"])).exists():
+        problems.append(f"ROADS_PATH {cfg['ROADS_PATH']} does not exist (a GraphML or OSM file)")
+    try:
+        url = make_url(str(cfg["DATABASE_URL"]))
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            problems.append(f"DATABASE_URL must be sqlite or postgresql, got {url.get_backend_name()!r}")
+    except ArgumentError as exc:
+        problems.append(f"DATABASE_URL {cfg['DATABASE_URL']!r} is not a database URL: {exc}")
+    if cfg["RUNNER"] not in ("thread", "rq", "sync"):
+        problems.append(f"RUNNER must be thread, rq or sync, got {cfg['RUNNER']!r}")
+    if cfg["RUNNER"] == "rq" and not cfg.get("REDIS_URL"):
+        problems.append("RUNNER=rq needs REDIS_URL")
+    if cfg["NOTIFY_SENDER"] not in ("file", "log", "webhook"):
+        problems.append(f"NOTIFY_SENDER must be file, log or webhook, got {cfg['NOTIFY_SENDER']!r}")
+    if cfg["NOTIFY_SENDER"] == "webhook" and not cfg.get("NOTIFY_WEBHOOK_URL"):
+        problems.append("NOTIFY_SENDER=webhook needs NOTIFY_WEBHOOK_URL")
+    mcl = cfg.get("MAX_CONTENT_LENGTH")
+    if not isinstance(mcl, int) or mcl <= 0:
+        problems.append(f"MAX_CONTENT_LENGTH must be a positive integer (bytes), got {mcl!r}")
+    for key in ("PLAN_TIME_LIMIT_S", "ROUTING_TIME_LIMIT_S"):
+        v = cfg.get(key)
+        if not isinstance(v, int | float) or not v > 0:
+            problems.append(f"{key} must be a positive number of seconds, got {v!r}")
+    if cfg["ROUTING_OBJECTIVE"] not in ("weighted_restoration", "distance"):
+        problems.append("ROUTING_OBJECTIVE must be weighted_restoration or distance")
+    if problems:
+        raise ConfigError("invalid configuration: " + "; ".join(problems), details=problems)
+
+
+def environ() -> dict[str, str]:
+    return dict(os.environ)

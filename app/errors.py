@@ -1,0 +1,133 @@
+"""Every error becomes JSON ``{code, message, details}`` here, and only here.
+
+Domain errors from the core (:mod:`gis.errors`) map by class: ``NotFoundError`` ->
+404, other ``InputError`` -> 422, ``ConflictError`` -> 409, :class:`NotAvailable`
+-> 503. Werkzeug HTTP errors (400 malformed JSON, 413 too large, 405, ...) keep
+their status. Stale versions (``StaleDataError``) and integrity errors are 409.
+Anything else is logged and answered 500 without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from gis.errors import ConflictError, InputError, NotFoundError, OutageError
+
+log = logging.getLogger(__name__)
+
+
+class NotAvailable(OutageError):
+    """A core piece this endpoint needs is not installed or not configured (HTTP 503)."""
+
+    code = "not_available"
+
+
+class Forbidden(OutageError):
+    """The user is logged in but their role may not do this (HTTP 403)."""
+
+    code = "forbidden"
+
+
+class Unauthorized(OutageError):
+    """No valid session or token (HTTP 401)."""
+
+    code = "unauthorized"
+
+
+def status_of(exc: OutageError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, InputError):
+        return 422
+    if isinstance(exc, ConflictError):
+        return 409
+    if isinstance(exc, NotAvailable):
+        return 503
+    if isinstance(exc, Forbidden):
+        return 403
+    if isinstance(exc, Unauthorized):
+        return 401
+    return 500
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+}
+
+
+def _wants_json() -> bool:
+    if request.path.startswith("/api/") or request.path == "/api":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> Response | tuple[Any, int]:
+    if _wants_json():
+        resp = jsonify({"code": code, "message": message, "details": details})
+        resp.status_code = status
+        if status == 401:
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return resp
+    try:
+        return render_template("error.html", status=status, code=code, message=message), status
+    except Exception:  # noqa: BLE001 - never fail while reporting a failure
+        log.exception("error page failed")
+        return Response(f"{status} {code}: {message}", status=status, mimetype="text/plain")
+
+
+def _http_details(exc: HTTPException) -> Any:
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        return data.get("messages") or data.get("details")
+    return None
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(OutageError)
+    def _outage(exc: OutageError) -> Any:
+        status = status_of(exc)
+        if status >= 500:
+            log.error("core error: %s", exc, exc_info=exc)
+        return error_response(status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        code = _HTTP_CODES.get(status, "error")
+        message = exc.description or exc.name
+        if status == 422:
+            message = "the request failed validation"
+        if status == 413:
+            message = f"request body larger than the limit of {app.config['MAX_CONTENT_LENGTH']} bytes"
+        return error_response(status, code, message, _http_details(exc))
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError) -> Any:
+        return error_response(409, "stale_version", "the record was changed by someone else; reload and retry")
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError) -> Any:
+        log.info("integrity error: %s", exc.orig)
+        return error_response(409, "conflict", "the change conflicts with existing records (duplicate id or missing reference)")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "internal error; it has been logged")

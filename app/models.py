@@ -1,0 +1,346 @@
+"""Database tables (SQLAlchemy 2 declarative). Alembic migrations live in ``migrations/``.
+
+Results of the core (plans, fault restorations, routes) are stored as rows plus JSON
+columns that hold the core's own JSON contract, so a stored run reads back exactly
+as the core produced it. Datetimes are stored in UTC and read back timezone-aware.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes, stored as UTC (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+    __audit__ = True
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    crew_id: Mapped[str | None] = mapped_column(ForeignKey("crews.id"), default=None)
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    user: Mapped[User] = relationship()
+
+
+class Job(Base):
+    """A maintenance request (planning input)."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    equipment: Mapped[list[Any]] = mapped_column(JSON)
+    duration_min: Mapped[int] = mapped_column(Integer)
+    earliest: Mapped[datetime] = mapped_column()
+    latest: Mapped[datetime] = mapped_column()
+    crew: Mapped[str | None] = mapped_column(String(64), default=None)
+    description: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[str] = mapped_column(String(120), default="")
+    night_work: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Run(Base):
+    """A background computation (planning or routing) with its progress and result."""
+
+    __tablename__ = "runs"
+    __audit__ = False
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    kind: Mapped[str] = mapped_column(String(16))  # plan | dispatch
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued running done failed
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    target_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    now: Mapped[datetime] = mapped_column()
+    job_ids: Mapped[list[Any]] = mapped_column(JSON)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    errors: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), default=None)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outages: Mapped[list[Outage]] = relationship(back_populates="plan", order_by="Outage.id")
+
+
+class Outage(Base):
+    __tablename__ = "outages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    core_id: Mapped[str] = mapped_column(String(64))
+    jobs: Mapped[list[Any]] = mapped_column(JSON)
+    start: Mapped[datetime | None] = mapped_column(default=None)
+    end: Mapped[datetime | None] = mapped_column(default=None)
+    valid: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned confirmed cancelled done
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    plan: Mapped[Plan] = relationship(back_populates="outages")
+    steps: Mapped[list[OutageStep]] = relationship(order_by="OutageStep.seq", cascade="all, delete-orphan")
+    transfers: Mapped[list[OutageTransfer]] = relationship(cascade="all, delete-orphan")
+    generators: Mapped[list[OutageGenerator]] = relationship(cascade="all, delete-orphan")
+    customers: Mapped[list[OutageCustomer]] = relationship(cascade="all, delete-orphan")
+    __mapper_args__ = {"version_id_col": version}
+
+
+class OutageStep(Base):
+    __tablename__ = "outage_steps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class OutageTransfer(Base):
+    __tablename__ = "outage_transfers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class OutageGenerator(Base):
+    __tablename__ = "outage_generators"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class OutageCustomer(Base):
+    __tablename__ = "outage_customers"
+    __table_args__ = (UniqueConstraint("outage_id", "customer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(64))
+    notice_due: Mapped[datetime | None] = mapped_column(default=None)
+    sms_due: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Fault(Base):
+    __tablename__ = "faults"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open restored closed
+    tripped_breaker: Mapped[str | None] = mapped_column(String(64), default=None)
+    fault_indicators: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    calls: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    section: Mapped[str | None] = mapped_column(String(64), default=None)
+    now: Mapped[datetime] = mapped_column()
+    candidates: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stages: Mapped[list[FaultStage]] = relationship(order_by="FaultStage.seq", cascade="all, delete-orphan")
+    __mapper_args__ = {"version_id_col": version}
+
+
+class FaultStage(Base):
+    __tablename__ = "fault_stages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fault_id: Mapped[int] = mapped_column(ForeignKey("faults.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    steps: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    restored_customers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    still_out: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Crew(Base):
+    __tablename__ = "crews"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    depot_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    shift_start: Mapped[str] = mapped_column(String(5), default="07:00")
+    shift_end: Mapped[str] = mapped_column(String(5), default="19:00")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CrewPosition(Base):
+    __tablename__ = "crew_positions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crew_id: Mapped[str] = mapped_column(ForeignKey("crews.id", ondelete="CASCADE"), index=True)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class Dispatch(Base):
+    __tablename__ = "dispatches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    fault_id: Mapped[int | None] = mapped_column(ForeignKey("faults.id"), default=None)
+    now: Mapped[datetime] = mapped_column()
+    objective: Mapped[str] = mapped_column(String(32))
+    crew_ids: Mapped[list[Any]] = mapped_column(JSON)
+    tasks: Mapped[list[Any]] = mapped_column(JSON)
+    dropped: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    solver: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), default=None)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    routes: Mapped[list[Route]] = relationship(order_by="Route.id", cascade="all, delete-orphan")
+
+
+class Route(Base):
+    __tablename__ = "routes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispatch_id: Mapped[int] = mapped_column(ForeignKey("dispatches.id", ondelete="CASCADE"), index=True)
+    crew_id: Mapped[str] = mapped_column(ForeignKey("crews.id"), index=True)
+    stops: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    gpx: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Notification(Base):
+    """The outbox: one message to one recipient, sent once when due."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # notice | sms | fault
+    channel: Mapped[str] = mapped_column(String(16), default="sms")
+    outage_id: Mapped[int | None] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), default=None)
+    fault_id: Mapped[int | None] = mapped_column(ForeignKey("faults.id", ondelete="CASCADE"), default=None)
+    customer_id: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    text_en: Mapped[str] = mapped_column(Text, default="")
+    text_zh: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending sent failed cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __audit__ = False
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str | None] = mapped_column(String(80), default=None)
+    action: Mapped[str] = mapped_column(String(16))  # create update delete
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+    __audit__ = False
+    __table_args__ = (UniqueConstraint("user_key", "key", name="uq_idempotency_keys_user_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(80))
+    key: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(400))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(120), default="application/json")
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

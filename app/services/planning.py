@@ -1,0 +1,197 @@
+"""Glue to :mod:`planning` (issue 4): jobs -> ``plan_outages`` -> stored plan, outages, outbox.
+
+Contract used: ``planning.Job(id, equipment, duration_min, earliest, latest, crew,
+description, requested_by[, night_work])``, ``planning.PlanOptions(**options)``,
+``planning.plan_outages(grid, jobs, *, now, options) -> Plan`` with ``Plan.to_json()``
+giving ``{"outages": [{"id", "jobs", "start", "end", "switching_steps", "valid",
+"transfers", "generators", "customers"[, "notices"]}], "errors", "metrics"}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.errors import NotAvailable
+from app.models import (
+    Job,
+    Notification,
+    Outage,
+    OutageCustomer,
+    OutageGenerator,
+    OutageStep,
+    OutageTransfer,
+    Plan,
+)
+from gis import Grid
+from gis.errors import InputError
+
+log = logging.getLogger(__name__)
+
+NOTICE_LEAD = timedelta(days=7)
+SMS_LEAD = timedelta(minutes=10)
+
+
+def _core() -> Any:
+    try:
+        import planning
+
+        for name in ("plan_outages", "Job"):
+            getattr(planning, name)
+    except (ImportError, AttributeError) as exc:
+        raise NotAvailable("outage planning (planning.plan_outages) is not available in this build", details=str(exc)) from exc
+    return planning
+
+
+def available() -> bool:
+    try:
+        _core()
+    except NotAvailable:
+        return False
+    return True
+
+
+def _kwargs_for(cls: Any, values: dict[str, Any]) -> dict[str, Any]:
+    if dataclasses.is_dataclass(cls):
+        names = {f.name for f in dataclasses.fields(cls)}
+    else:
+        names = set(inspect.signature(cls).parameters)
+    return {k: v for k, v in values.items() if k in names}
+
+
+def to_core_job(planning: Any, job: Job) -> Any:
+    values = {
+        "id": job.id,
+        "equipment": tuple(job.equipment),
+        "duration_min": int(job.duration_min),
+        "earliest": job.earliest,
+        "latest": job.latest,
+        "crew": job.crew or None,
+        "description": job.description or "",
+        "requested_by": job.requested_by or "",
+        "night_work": bool(job.night_work),
+    }
+    return planning.Job(**_kwargs_for(planning.Job, values))
+
+
+def make_options(planning: Any, options: dict[str, Any], *, time_limit_s: float) -> Any:
+    opts_cls = getattr(planning, "PlanOptions", None)
+    if opts_cls is None:
+        return None
+    values = dict(options)
+    names = {f.name for f in dataclasses.fields(opts_cls)} if dataclasses.is_dataclass(opts_cls) else set()
+    unknown = set(values) - names if names else set()
+    if unknown:
+        raise InputError(f"unknown plan option(s): {', '.join(sorted(unknown))}", details={"known": sorted(names)})
+    for key in ("time_limit_s", "solver_time_limit_s"):
+        if key in names and key not in values:
+            values[key] = time_limit_s
+    try:
+        return opts_cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"invalid plan options: {exc}") from exc
+
+
+def _parse_dt(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _customer_ids(items: Any) -> list[str]:
+    out = []
+    for c in items or []:
+        out.append(str(c["id"] if isinstance(c, dict) else c))
+    return out
+
+
+def execute_plan(app: Flask, plan_id: int, *, progress: Any) -> None:
+    """Run ``plan_outages`` for a stored plan and store outages, steps, customers, notices."""
+    planning = _core()
+    grid: Grid = app.extensions["grid"]
+    db = app.extensions["db"]
+    with db.session(actor="planner-run") as s:
+        plan = s.get(Plan, plan_id)
+        if plan is None:
+            raise InputError(f"plan {plan_id} vanished")
+        plan.status = "running"
+        jobs = list(s.scalars(select(Job).where(Job.id.in_(plan.job_ids))))
+        core_jobs = [to_core_job(planning, j) for j in jobs]
+        options = make_options(planning, plan.options or {}, time_limit_s=float(app.config["PLAN_TIME_LIMIT_S"]))
+        now = plan.now
+    progress(0.1, f"planning {len(core_jobs)} jobs")
+    kwargs: dict[str, Any] = {"now": now}
+    if options is not None:
+        kwargs["options"] = options
+    result = planning.plan_outages(grid, core_jobs, **kwargs)
+    data = result.to_json() if hasattr(result, "to_json") else result
+    progress(0.8, "storing the plan")
+    with db.session(actor="planner-run") as s:
+        plan = s.get(Plan, plan_id)
+        assert plan is not None
+        store_plan(s, plan, data)
+        plan.status = "done"
+
+
+def store_plan(session: Any, plan: Plan, data: dict[str, Any]) -> None:
+    plan.result = data
+    plan.metrics = data.get("metrics")
+    plan.errors = data.get("errors") or []
+    for o in data.get("outages", []):
+        start = _parse_dt(o.get("start"))
+        end = _parse_dt(o.get("end"))
+        outage = Outage(
+            plan_id=plan.id,
+            core_id=str(o.get("id")),
+            jobs=[str(j) for j in o.get("jobs", [])],
+            start=start,
+            end=end,
+            valid=bool(o.get("valid", True)),
+            data={k: v for k, v in o.items() if k not in ("switching_steps", "transfers", "generators", "customers", "notices")},
+        )
+        outage.steps = [OutageStep(seq=i, data=st if isinstance(st, dict) else {"step": st})
+                        for i, st in enumerate(o.get("switching_steps", []))]
+        outage.transfers = [OutageTransfer(data=t if isinstance(t, dict) else {"value": t}) for t in o.get("transfers", [])]
+        outage.generators = [OutageGenerator(data=g if isinstance(g, dict) else {"value": g}) for g in o.get("generators", [])]
+        notices = {str(n.get("customer") or n.get("customer_id") or n.get("id")): n for n in o.get("notices", []) or []
+                   if isinstance(n, dict)}
+        ids = list(dict.fromkeys(_customer_ids(o.get("customers")) + list(notices)))
+        for cid in ids:
+            n = notices.get(cid, {})
+            notice_due = _parse_dt(n.get("notice_due")) or (start - NOTICE_LEAD if start else None)
+            sms_due = _parse_dt(n.get("sms_due")) or (start - SMS_LEAD if start else None)
+            outage.customers.append(OutageCustomer(customer_id=cid, notice_due=notice_due, sms_due=sms_due))
+        session.add(outage)
+        session.flush()
+        queue_notices(session, outage, notices)
+
+
+def queue_notices(session: Any, outage: Outage, notices: dict[str, dict[str, Any]]) -> int:
+    """Put the 7-day notice and the 10-minute SMS of every affected customer in the outbox."""
+    added = 0
+    when = f"{outage.start:%Y-%m-%d %H:%M} UTC" if outage.start else "?"
+    until = f"{outage.end:%H:%M} UTC" if outage.end else "?"
+    for oc in outage.customers:
+        n = notices.get(oc.customer_id, {})
+        for kind, due in (("notice", oc.notice_due), ("sms", oc.sms_due)):
+            if due is None:
+                continue
+            text_en = n.get(f"{kind}_text_en") or n.get("text_en") or (
+                f"Planned power outage {when} to {until} (outage {outage.id}) for maintenance.")
+            text_zh = n.get(f"{kind}_text_zh") or n.get("text_zh") or (
+                f"计划停电通知：{when} 至 {until}（停电编号 {outage.id}），因设备检修停电。")
+            session.add(Notification(
+                dedupe_key=f"outage:{outage.id}:{oc.customer_id}:{kind}",
+                kind=kind, channel="sms", outage_id=outage.id, customer_id=oc.customer_id, due_at=due,
+                text_en=text_en, text_zh=text_zh,
+            ))
+            added += 1
+    return added

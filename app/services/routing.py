@@ -1,0 +1,180 @@
+"""Glue to :mod:`routing` (issue 6): crews + tasks -> ``plan_routes`` -> stored routes, GPX.
+
+Contract used: ``routing.Crew``, ``routing.Task`` and ``routing.plan_routes(roads, crews,
+tasks, *, now, objective, time_limit_s) -> RoutePlan`` whose ``to_dict()`` lists routes
+per crew (stops with ETA, path, distance, time), dropped tasks and solver status;
+GPX from ``routing.plan_gpx(plan, crew_id)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import logging
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from flask import Flask
+
+from app.errors import NotAvailable
+from app.models import Crew, CrewPosition, Dispatch, Fault, Route
+from gis.errors import InputError
+
+log = logging.getLogger(__name__)
+
+
+def _core() -> Any:
+    try:
+        import routing
+
+        routing.plan_routes  # noqa: B018
+    except (ImportError, AttributeError) as exc:
+        raise NotAvailable("crew routing (routing.plan_routes) is not available in this build", details=str(exc)) from exc
+    return routing
+
+
+def _kwargs(cls: Any, values: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set(inspect.signature(cls).parameters)
+    return {k: v for k, v in values.items() if k in names and v is not None}
+
+
+def _shift(now: datetime, hhmm: str) -> datetime:
+    h, m = (int(x) for x in hhmm.split(":"))
+    return datetime.combine(now.date(), time(h, m), tzinfo=now.tzinfo)
+
+
+def crew_inputs(routing: Any, crews: list[Crew], positions: dict[str, CrewPosition], now: datetime, *, tz: Any) -> list[Any]:
+    """Routing crews; shifts (HH:MM) are local times of the grid's timezone on ``now``'s date."""
+    now = now.astimezone(tz)
+    out = []
+    for c in crews:
+        pos = positions.get(c.id)
+        start: Any = (pos.lon, pos.lat) if pos is not None else c.depot_id
+        if start is None:
+            raise InputError(f"crew {c.id} has neither a depot nor a reported position", details={"crew": c.id})
+        shift_start, shift_end = _shift(now, c.shift_start), _shift(now, c.shift_end)
+        if shift_end <= shift_start:
+            shift_end += timedelta(days=1)
+        values = {"id": c.id, "start": start, "end": c.depot_id, "shift_start": shift_start, "shift_end": shift_end,
+                  "skills": frozenset(c.skills or ()), "name": c.name}
+        out.append(routing.Crew(**_kwargs(routing.Crew, values)))
+    return out
+
+
+def task_inputs(routing: Any, tasks: list[dict[str, Any]]) -> list[Any]:
+    out = []
+    for t in tasks:
+        loc = t["location"]
+        values = {
+            "id": t["id"], "location": tuple(loc) if isinstance(loc, list) else loc,
+            "service_min": t.get("service_min"), "skills": frozenset(t.get("skills") or ()),
+            "weight": t.get("weight"), "window_start": _dt(t.get("earliest")), "window_end": _dt(t.get("latest")),
+            "after": tuple(t.get("after") or ()) or None, "name": t.get("name"),
+        }
+        out.append(routing.Task(**_kwargs(routing.Task, values)))
+    return out
+
+
+def _dt(v: Any) -> datetime | None:
+    return datetime.fromisoformat(v) if isinstance(v, str) else v
+
+
+def _loc(v: Any) -> Any:
+    if isinstance(v, dict) and "lon" in v and "lat" in v:
+        return [float(v["lon"]), float(v["lat"])]
+    return v
+
+
+def tasks_from_fault(fault: Fault) -> list[dict[str, Any]]:
+    """Manual switching steps and the repair of a stored fault as routing tasks."""
+    tasks: list[dict[str, Any]] = []
+    for st in fault.stages:
+        if st.kind != "manual":
+            continue
+        for i, step in enumerate(st.steps):
+            if not isinstance(step, dict):
+                continue
+            if step.get("remote"):
+                continue
+            loc = _loc(step.get("location")) or step.get("node")
+            if loc is None:
+                continue
+            tasks.append({"id": f"F{fault.id}-S{st.seq}-{i}", "location": loc, "service_min": 10,
+                          "skills": ["switching"], "weight": float(len(st.restored_customers) or 1),
+                          "name": str(step.get("switch") or step.get("name") or loc)})
+    repair = (fault.result or {}).get("repair") or {}
+    loc = _loc(repair.get("location")) or repair.get("node")
+    if loc is not None:
+        tasks.append({"id": f"F{fault.id}-repair", "location": loc,
+                      "service_min": repair.get("duration_min") or 60, "skills": repair.get("skills") or [],
+                      "weight": float(len(repair.get("customers_out", [])) or 1), "after": [t["id"] for t in tasks],
+                      "name": "repair"})
+    return tasks
+
+
+def execute_dispatch(app: Flask, dispatch_id: int, *, progress: Any) -> None:
+    routing = _core()
+    roads = app.extensions.get("roads")
+    if roads is None:
+        raise NotAvailable("no road network loaded (set ROADS_PATH)")
+    db = app.extensions["db"]
+    with db.session(actor="dispatch-run") as s:
+        d = s.get(Dispatch, dispatch_id)
+        if d is None:
+            raise InputError(f"dispatch {dispatch_id} vanished")
+        d.status = "running"
+        crews = [s.get(Crew, cid) for cid in d.crew_ids]
+        crews = [c for c in crews if c is not None]
+        positions = {}
+        for c in crews:
+            p = s.query(CrewPosition).filter_by(crew_id=c.id).order_by(CrewPosition.at.desc()).first()
+            if p is not None:
+                positions[c.id] = p
+        crew_in = crew_inputs(routing, crews, positions, d.now, tz=app.extensions["grid"].timezone)
+        task_in = task_inputs(routing, d.tasks)
+        now, objective = d.now, d.objective
+    progress(0.1, f"routing {len(crew_in)} crews to {len(task_in)} tasks")
+    plan = routing.plan_routes(roads, crew_in, task_in, now=now, objective=objective,
+                               time_limit_s=float(app.config["ROUTING_TIME_LIMIT_S"]))
+    data = plan.to_dict() if hasattr(plan, "to_dict") else plan
+    progress(0.8, "storing routes")
+    with db.session(actor="dispatch-run") as s:
+        d = s.get(Dispatch, dispatch_id)
+        assert d is not None
+        d.dropped = data.get("dropped", [])
+        d.solver = {k: v for k, v in data.items() if k not in ("routes", "dropped")}
+        for r in data.get("routes", []):
+            crew_id = str(r.get("crew_id"))
+            d.routes.append(Route(
+                crew_id=crew_id, stops=r.get("stops", []), geometry=r.get("path"),
+                distance_m=float(r.get("distance_m") or 0.0), duration_s=float(r.get("travel_time_s") or 0.0),
+                gpx=_gpx(routing, plan, crew_id),
+            ))
+        d.status = "done"
+
+
+def _gpx(routing: Any, plan: Any, crew_id: str) -> str | None:
+    fn = getattr(routing, "plan_gpx", None)
+    return str(fn(plan, crew_id)) if callable(fn) else None
+
+
+def gpx_from_route(route: Route, crew_name: str) -> str:
+    """GPX built in the shell from the stored route when the core gave none (gpxpy)."""
+    import gpxpy.gpx
+
+    g = gpxpy.gpx.GPX()
+    g.creator = "outage-planner"
+    for s in route.stops:
+        lon, lat = s.get("lon"), s.get("lat")
+        if lon is None or lat is None:
+            continue
+        g.waypoints.append(gpxpy.gpx.GPXWaypoint(latitude=lat, longitude=lon, name=str(s.get("name") or s.get("task_id") or "")))
+    geom = route.geometry or {}
+    coords = geom.get("coordinates") if geom.get("type") == "LineString" else None
+    if coords:
+        track = gpxpy.gpx.GPXTrack(name=crew_name)
+        seg = gpxpy.gpx.GPXTrackSegment()
+        seg.points = [gpxpy.gpx.GPXTrackPoint(latitude=c[1], longitude=c[0]) for c in coords]
+        track.segments.append(seg)
+        g.tracks.append(track)
+    return g.to_xml()
