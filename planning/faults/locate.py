@@ -16,7 +16,10 @@ candidate sections (Bayes with a prior by exposure):
   silent customers, few calls from elsewhere — under a model where a customer
   without supply calls with probability ``call_probability`` and one with
   supply with ``stray_call_probability``. The fault lies downstream of the
-  device; the device's likelihood is spread over the sections it feeds.
+  device: half of the device's likelihood goes to the section right below it
+  (the device most likely bounds the fault), half is spread over every
+  section it feeds by exposure. With a known tripped breaker the calls cannot
+  say where below it the fault is, and only check the outage extent.
 
 The prior of a section is its exposure (km of line plus 0.1 km per cabinet).
 Scores are posterior probabilities over the candidates (they sum to 1).
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 
 PROTECTIVE_KINDS = ("breaker", "fuse")
 MIN_RELATIVE_SCORE = 1e-3  # candidates scoring below this share of the best are dropped
+DEVICE_ZONE_SHARE = 0.5  # share of a call-inferred device's likelihood put on the section right below it
 
 
 @dataclass(frozen=True)
@@ -327,11 +331,15 @@ def _call_analysis(
     prior: dict[str, float] = {s: 0.0 for s in universe}
     info: dict[str, dict[str, Any]] = {}
     best_device = max(scored, key=lambda x: (x[0], -len(x[2])))[1]
+    # a device known to have operated (the tripped breaker) says nothing about where below it
+    # the fault is; a device inferred from calls most likely bounds the fault in its own zone
+    alpha = 0.0 if tripped_breaker is not None else DEVICE_ZONE_SHARE
     for ll, d, zone, k, silent, elsewhere in scored:
         pd_ = math.exp(ll - top) / z
         zone_exposure = sum(net.exposure_km[s] for s in zone)
+        first = zone[0]  # below_switch lists the section right below the device first
         for s in zone:
-            share = pd_ * net.exposure_km[s] / zone_exposure
+            share = pd_ * ((1 - alpha) * net.exposure_km[s] / zone_exposure + (alpha if s == first else 0.0))
             prior[s] += share
             cur = info.get(s)
             if cur is None or share > cur["_share"]:

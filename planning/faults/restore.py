@@ -319,8 +319,10 @@ class _Study:
             _, sa, sb = chk.paralleled[0]
             return _Eval(s, False, restored, customers, 0.0, feeder,
                          f"would parallel substations {sa} and {sb}")
-        if chk.overloads:
-            f, kw, limit = chk.overloads[0]
+        # a closing adds load to one feeder only: the one that picks up the restored area
+        overloads = [o for o in chk.overloads if o[0] == feeder]
+        if overloads:
+            f, kw, limit = overloads[0]
             return _Eval(s, False, restored, customers, 0.0, feeder,
                          f"would overload feeder {f} ({kw:.0f} kW > limit {limit:.0f} kW at {self.now:%H:%M})",
                          overload=True)
