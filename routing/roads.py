@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -78,6 +79,20 @@ DEFAULT_MAX_SNAP_M = 250.0
 #: Smallest travel time given to an edge (s): csgraph needs strictly positive weights.
 _MIN_EDGE_TIME_S = 1e-3
 _EARTH_RADIUS_M = 6_371_008.8
+#: A snapped point this close (metres) to an edge end is at that node.
+_AT_NODE_M = 0.01
+
+
+@dataclass(frozen=True)
+class _Link:
+    """A point's connection to a graph node: along edge ``edge`` from fraction f0 to f1."""
+
+    node: int
+    seconds: float
+    metres: float
+    edge: int = -1
+    f0: float = 0.0
+    f1: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -440,24 +455,42 @@ class RoadNetwork:
         )
 
     # ----------------------------------------------------------- the maths
-    def _links(
-        self, points: Sequence[SnappedPoint], *, outgoing: bool, with_length: bool = False
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per point, the graph nodes it leaves to (or is reached from) and the cost.
+    def point_links(self, p: SnappedPoint, *, outgoing: bool) -> list[_Link]:
+        """How a point connects to the graph's nodes.
 
-        Returns ``nodes`` (P x K int), ``seconds`` (P x K, inf padding) and
-        ``metres`` (P x K) for the partial edges.
+        Outgoing: drive from the point to the head of each edge it lies on.
+        Incoming: drive from the tail of each edge to the point. A point within
+        1 cm of an edge end *is* that node, so it also links to it at no cost
+        (otherwise a point at the tail of a one-way street could not leave by
+        the other streets of that junction).
         """
-        k = max((len(p.edges) for p in points), default=1)
+        links = []
+        for e, f in p.edges:
+            length = self.edge_length_m[e]
+            part = (1.0 - f) if outgoing else f
+            node = int(self.edge_v[e] if outgoing else self.edge_u[e])
+            span = (f, 1.0) if outgoing else (0.0, f)
+            links.append(_Link(node, part * self.edge_time_s[e], part * length, e, *span))
+            rest = f if outgoing else 1.0 - f
+            if rest * length <= _AT_NODE_M:
+                links.append(_Link(int(self.edge_u[e] if outgoing else self.edge_v[e]), 0.0, 0.0))
+        return links
+
+    def _links(
+        self, points: Sequence[SnappedPoint], *, outgoing: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`point_links` as arrays: ``nodes`` (P x K int), ``seconds`` (P x K, inf
+        padding), ``metres`` (P x K)."""
+        per_point = [self.point_links(p, outgoing=outgoing) for p in points]
+        k = max((len(x) for x in per_point), default=1)
         nodes = np.zeros((len(points), k), dtype=np.int64)
         secs = np.full((len(points), k), np.inf)
         metres = np.full((len(points), k), np.inf)
-        for i, p in enumerate(points):
-            for j, (e, f) in enumerate(p.edges):
-                part = (1.0 - f) if outgoing else f
-                nodes[i, j] = self.edge_v[e] if outgoing else self.edge_u[e]
-                secs[i, j] = part * self.edge_time_s[e]
-                metres[i, j] = part * self.edge_length_m[e]
+        for i, links in enumerate(per_point):
+            for j, link in enumerate(links):
+                nodes[i, j] = link.node
+                secs[i, j] = link.seconds
+                metres[i, j] = link.metres
         return nodes, secs, metres
 
     def _augmented(self, nodes: np.ndarray, costs: np.ndarray, *, reverse: bool) -> csr_matrix:
@@ -638,12 +671,12 @@ class RoadNetwork:
     def _one_path(
         self, a: SnappedPoint, b: SnappedPoint, dist: np.ndarray, pred: np.ndarray, src: int
     ) -> RoadPath:
-        # candidate 1: through the graph
-        best_s, best_k = np.inf, -1
-        for k, (e, f) in enumerate(b.edges):
-            s = dist[self.edge_u[e]] + f * self.edge_time_s[e]
+        # candidate 1: through the graph, entering b by its cheapest incoming link
+        best_s, last = np.inf, None
+        for link in self.point_links(b, outgoing=False):
+            s = dist[link.node] + link.seconds
             if s < best_s:
-                best_s, best_k = s, k
+                best_s, last = s, link
         # candidate 2: along one edge
         direct = None
         for e, fo in a.edges:
@@ -654,17 +687,14 @@ class RoadNetwork:
                         direct = (s, e, fo, fd)
         if direct is not None:
             s, e, fo, fd = direct
-            coords = self._sub_coords(e, fo, fd)
             return RoadPath(
                 travel_time_s=float(s),
                 length_m=float((fd - fo) * self.edge_length_m[e]),
-                coords=coords,
+                coords=self._sub_coords(e, fo, fd),
             )
-        if best_k < 0 or not np.isfinite(best_s):  # pragma: no cover - SCC guarantees a path
+        if last is None or not np.isfinite(best_s):  # pragma: no cover - one SCC: always a path
             raise RoadNetworkError("no path between two points of one strongly connected graph")
-        e_last, f_last = b.edges[best_k]
-        # walk back node by node to the virtual source
-        nodes = [int(self.edge_u[e_last])]
+        nodes = [last.node]  # walk back to the virtual source
         while True:
             p = int(pred[nodes[-1]])
             if p < 0:  # pragma: no cover - defensive
@@ -673,27 +703,32 @@ class RoadNetwork:
                 break
             nodes.append(p)
         nodes.reverse()
-        first = nodes[0]
-        # origin leaves along the edge whose head is `first` at minimum cost
-        e_first, f_first = min(
-            ((e, f) for e, f in a.edges if self.edge_v[e] == first),
-            key=lambda ef: (1.0 - ef[1]) * self.edge_time_s[ef[0]],
+        first = min(
+            (x for x in self.point_links(a, outgoing=True) if x.node == nodes[0]),
+            key=lambda x: x.seconds,
         )
-        coords = list(self._sub_coords(e_first, f_first, 1.0))
-        length = (1.0 - f_first) * self.edge_length_m[e_first]
+        coords = list(self._link_coords(first))
+        length = first.metres
         for u, v in zip(nodes[:-1], nodes[1:], strict=True):
             pos = int(np.searchsorted(self._csr_keys, u * self.num_nodes + v))
             e = int(self._csr_edge[pos])
             coords.extend(map(tuple, self._edge_lonlat[e].tolist()))
             length += self.edge_length_m[e]
-        coords.extend(self._sub_coords(e_last, 0.0, f_last))
-        length += f_last * self.edge_length_m[e_last]
+        coords.extend(self._link_coords(last))
+        length += last.metres
+        if len(coords) == 0:
+            coords = [(self.node_lon[nodes[0]], self.node_lat[nodes[0]])]
         return RoadPath(
             travel_time_s=float(best_s),
             length_m=float(length),
             coords=tuple(_dedupe_coords(coords)),
             nodes=tuple(int(x) for x in nodes),
         )
+
+    def _link_coords(self, link: _Link) -> tuple[tuple[float, float], ...]:
+        if link.edge < 0:
+            return ()
+        return self._sub_coords(link.edge, link.f0, link.f1)
 
     def _sub_coords(self, e: int, f0: float, f1: float) -> tuple[tuple[float, float], ...]:
         """WGS84 coordinates of edge ``e`` between fractions ``f0 <= f1`` of its length."""
@@ -812,7 +847,6 @@ def _read_graph(source: str | Path) -> nx.MultiDiGraph:
 
 def _prepare(graph: nx.MultiDiGraph, *, hwy_speeds: Mapping[str, float] | None) -> nx.MultiDiGraph:
     """Ensure WGS84, ``length``, ``speed_kph`` and ``travel_time`` on every edge."""
-    import osmnx as ox
 
     if not isinstance(graph, nx.MultiDiGraph):
         raise RoadNetworkError(f"expected a networkx MultiDiGraph, got {type(graph).__name__}")
@@ -820,6 +854,8 @@ def _prepare(graph: nx.MultiDiGraph, *, hwy_speeds: Mapping[str, float] | None) 
         raise RoadNetworkError("the road network has no edges")
     crs = str(graph.graph.get("crs", "EPSG:4326"))
     if crs.lower() not in ("epsg:4326", "wgs84"):
+        import osmnx as ox
+
         graph = ox.project_graph(graph, to_latlong=True)
     for n, d in graph.nodes(data=True):
         if "x" not in d or "y" not in d:
@@ -835,21 +871,48 @@ def _prepare(graph: nx.MultiDiGraph, *, hwy_speeds: Mapping[str, float] | None) 
         d["length"] = float(d["length"])
     have_tt = all("travel_time" in d for _, _, d in graph.edges(data=True))
     if hwy_speeds is not None or not have_tt:
+        speeds = dict(DEFAULT_SPEEDS_KPH)
+        speeds.update(hwy_speeds or {})
         have_speed = all("speed_kph" in d for _, _, d in graph.edges(data=True))
-        if hwy_speeds is not None or not have_speed:
-            speeds = dict(DEFAULT_SPEEDS_KPH)
-            speeds.update(hwy_speeds or {})
-            for _, _, d in graph.edges(data=True):
-                d.setdefault("highway", "road")
-            graph = ox.add_edge_speeds(graph, hwy_speeds=speeds, fallback=FALLBACK_SPEED_KPH)
         for _, _, d in graph.edges(data=True):
+            if hwy_speeds is not None or not have_speed:
+                d["speed_kph"] = edge_speed_kph(d, speeds)
             d["speed_kph"] = float(d["speed_kph"])
             if not d["speed_kph"] > 0:
                 d["speed_kph"] = FALLBACK_SPEED_KPH
-        graph = ox.add_edge_travel_times(graph)
+            d["travel_time"] = d["length"] / (d["speed_kph"] / 3.6)
     for _, _, d in graph.edges(data=True):
         d["travel_time"] = float(d["travel_time"])
     return graph
+
+
+def _parse_maxspeed(value: Any) -> float | None:
+    """km/h from an OSM ``maxspeed`` value ("50", "30 mph", "50;70", lists); None if unusable."""
+    if isinstance(value, list | tuple):
+        got = [v for v in (_parse_maxspeed(x) for x in value) if v is not None]
+        return float(np.mean(got)) if got else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) if value > 0 and math.isfinite(value) else None
+    if not isinstance(value, str):
+        return None
+    got = []
+    for part in re.split(r"[;|]", value):
+        m = re.match(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*(mph|km/h|kmh|kph)?\s*$", part)
+        if m:
+            v = float(m.group(1).replace(",", "."))
+            got.append(v * 1.609344 if m.group(2) == "mph" else v)
+    return float(np.mean(got)) if got else None
+
+
+def edge_speed_kph(data: Mapping[str, Any], speeds: Mapping[str, float]) -> float:
+    """Free-flow speed (km/h) of an edge: its ``maxspeed``, else by ``highway`` class."""
+    v = _parse_maxspeed(data.get("maxspeed"))
+    if v is not None:
+        return v
+    hwy = data.get("highway")
+    if isinstance(hwy, list | tuple):
+        hwy = hwy[0] if hwy else None
+    return float(speeds.get(str(hwy), FALLBACK_SPEED_KPH))
 
 
 def _largest_scc(graph: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, int]:
