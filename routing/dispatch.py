@@ -18,7 +18,6 @@ import time as _time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from datetime import time as dtime
 
 import networkx as nx
 import numpy as np
@@ -93,12 +92,37 @@ class _Prepared:
         return len(self.tasks) + len(self.crews) + v
 
 
-def _shift(value: datetime | dtime, now: datetime, what: str) -> datetime:
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise RoutingInputError(f"{what} must be timezone-aware, got {value.isoformat()}")
-        return value
-    return datetime.combine(now.date(), value, tzinfo=now.tzinfo)
+def _shift(crew: Crew, now: datetime) -> tuple[datetime, datetime]:
+    """The crew's shift as aware datetimes.
+
+    Datetimes are taken as given. Times of day are the occurrence that has not
+    ended yet: a shift 21:00-05:30 at 03:00 is the one that began yesterday;
+    an end at or before the start means the shift runs past midnight.
+    """
+    start, end = crew.shift_start, crew.shift_end
+    for name, value in (("shift_start", start), ("shift_end", end)):
+        if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
+            raise RoutingInputError(
+                f"crew {crew.id} {name} must be timezone-aware, got {value.isoformat()}"
+            )
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return start, end
+    if isinstance(start, datetime) or isinstance(end, datetime):
+        raise RoutingInputError(
+            f"crew {crew.id}: give shift_start and shift_end both as datetimes or both as times"
+        )
+    if start == end:
+        raise RoutingInputError(f"crew {crew.id}: shift ends when it starts ({start:%H:%M})")
+    tz = now.tzinfo
+    local = now.astimezone(tz)
+    for day in (local.date() - timedelta(days=1), local.date()):
+        s = datetime.combine(day, start, tzinfo=tz)
+        e = datetime.combine(day + timedelta(days=1 if end <= start else 0), end, tzinfo=tz)
+        if e > now:
+            return s, e
+    raise AssertionError(
+        "unreachable: today's shift always ends after yesterday's"
+    )  # pragma: no cover
 
 
 def _rel(t: datetime | None, now: datetime, what: str) -> float | None:
@@ -181,8 +205,7 @@ def _prepare(
     # crews: shifts, positions
     active: list[_Crew] = []
     for c in crews:
-        start_dt = _shift(c.shift_start, now, f"crew {c.id} shift_start")
-        end_dt = _shift(c.shift_end, now, f"crew {c.id} shift_end")
+        start_dt, end_dt = _shift(c, now)
         if end_dt <= start_dt:
             raise RoutingInputError(
                 f"crew {c.id}: shift ends ({end_dt.isoformat()}) before it starts "

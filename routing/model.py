@@ -69,9 +69,10 @@ class Crew:
     ``start`` is a depot / access-point id or the crew's current GPS position
     ``(lon, lat)``; ``end`` is where it must finish (an id or position), or
     ``None`` for an open route that ends at the last stop. ``shift_start`` /
-    ``shift_end`` are aware datetimes or times of day (taken on ``now``'s date
-    in ``now``'s time zone; a time-of-day shift must end after it starts, pass
-    datetimes for shifts across midnight). ``available_from`` delays the start
+    ``shift_end`` are both aware datetimes (the end must come after the start)
+    or both times of day in ``now``'s time zone (the next occurrence that has
+    not ended; an end at or before the start runs past midnight, e.g.
+    21:00-05:30). ``available_from`` delays the start
     (e.g. finishing a job in progress). ``committed`` lists task ids the crew
     is already driving to / has been promised, in order: a re-plan keeps them
     on this crew in this order, the first one next.

@@ -87,6 +87,20 @@ def test_shift_limits(line_roads):
     assert [d.code for d in p2.dropped] == ["unreachable_in_time"]
 
 
+def test_time_of_day_shifts_and_night_shift(line_roads):
+    night = crew("NIGHT", shift_start=time(21), shift_end=time(5, 30))
+    day = crew("DAY", "N10", shift_start=time(7, 30), shift_end=time(16))
+    tasks = [Task("T", "N5", service_min=10)]
+    # at 09:00 the day crew works; the night crew starts at 21:00
+    p = plan(line_roads, [night, day], tasks)
+    assert p.assignment() == {"NIGHT": [], "DAY": ["T"]}
+    assert minutes(p.route("NIGHT").start_time) == pytest.approx(12 * 60)
+    # at 03:00 the night shift that began yesterday is on; the day crew starts at 07:30
+    p = plan(line_roads, [night, day], tasks, now=NOW.replace(hour=3))
+    assert p.assignment() == {"NIGHT": ["T"], "DAY": []}
+    assert p.stop("T").arrival == NOW.replace(hour=3, minute=5)
+
+
 def test_closed_end_must_be_back_by_shift_end(line_roads):
     # 5 out + 20 work + 5 back = 30 > 29 minutes of shift
     c = crew("A", end="N0", shift_end=at(29))
@@ -226,7 +240,8 @@ def test_greedy_baseline_is_weight_blind(line_roads):
         ([crew("A"), crew("A")], [], {}, "duplicate crew"),
         ([crew("A")], [Task("T", "N1"), Task("T", "N2")], {}, "duplicate task"),
         ([crew("A", shift_start=at(60), shift_end=at(30))], [], {}, "ends"),
-        ([crew("A", shift_start=time(17), shift_end=time(8))], [], {}, "ends"),
+        ([crew("A", shift_start=time(8), shift_end=time(8))], [], {}, "ends when it starts"),
+        ([crew("A", shift_start=at(0), shift_end=time(8))], [], {}, "both"),
         ([crew("A")], [Task("T", "N1")], {"time_limit_s": 0}, "time limit"),
         ([crew("A")], [Task("T", "N1")], {"time_limit_s": float("nan")}, "time limit"),
         ([crew("A")], [Task("T", "N1")], {"objective": "fastest"}, "objective"),
