@@ -18,7 +18,16 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    has_app_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -58,7 +67,8 @@ def create_user(session: Any, *, username: str, password: str, role: str, crew_i
         raise InputError("a crew user needs a crew id")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise ConflictError(f"user {username!r} exists")
-    user = User(username=username, password_hash=generate_password_hash(password), role=role, crew_id=crew_id)
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+    user = User(username=username, password_hash=generate_password_hash(password, method=method), role=role, crew_id=crew_id)
     session.add(user)
     session.flush()
     return user
@@ -137,12 +147,12 @@ def require(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 raise Unauthorized("log in or send 'Authorization: Bearer <token>'")
             if roles and not has_role(*roles):
                 raise Forbidden(
-                    f"role {u.role!r} may not do this; needs one of: {', '.join(('admin', *roles))}",
-                    details={"required": ["admin", *roles], "role": u.role},
+                    f"role {u.role!r} may not do this; needs one of: {', '.join(admitted)}",
+                    details={"required": admitted, "role": u.role},
                 )
             return fn(*args, **kwargs)
 
-        admitted = ["admin", *roles] if roles else list(ROLES)
+        admitted = list(dict.fromkeys(["admin", *roles])) if roles else list(ROLES)
         apidoc = dict(getattr(wrapper, "_apidoc", {}))
         manual = dict(apidoc.get("manual_doc", {}))
         manual["security"] = [{"bearerAuth": []}, {"cookieAuth": []}]

@@ -70,6 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "en",
     "LANGUAGES": ("en", "zh"),
     "TOKEN_TTL_DAYS": 365,
+    "PASSWORD_HASH_METHOD": "scrypt",  # werkzeug method string
     "TESTING": False,
 }
 

@@ -1,0 +1,153 @@
+"""Fixtures for the Flask service: an app per test on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
+
+* SQLite: a database file migrated once per session with Alembic, copied per test.
+* PostgreSQL: a fresh schema per session (migrated with Alembic, dropped at the end),
+  tables truncated before each test.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.auth import create_user, issue_token
+from app.cli import upgrade
+from app.config import ROLES
+from app.models import Base, Crew
+from app.services import grid as grid_service
+
+_real_load = grid_service.load
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL_RING = ROOT / "tests" / "data" / "small_ring"
+BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def pg_url_with_schema(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Any:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("TEST_DATABASE_URL not set")
+    schema = f"app_test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(base)
+    with engine.begin() as c:
+        c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = pg_url_with_schema(base, schema)
+    upgrade(url)
+    yield url
+    with engine.begin() as c:
+        c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        db = tmp_path / "outage.db"
+        shutil.copy(sqlite_template, db)
+        return f"sqlite:///{db}"
+    url = request.getfixturevalue("pg_url")
+    engine = create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as c:
+        c.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+def base_config(tmp_path: Path, database_url: str, **extra: Any) -> dict[str, Any]:
+    cfg = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "GRID_PATH": str(SMALL_RING),
+        "LOAD_ROADS": False,
+        "ROADS_PATH": None,
+        "RUNNER": "sync",
+        "REDIS_URL": None,
+        "SECRET_KEY": "test-secret",
+        "NOTIFY_FILE": str(tmp_path / "outbox.jsonl"),
+        "MAX_CONTENT_LENGTH": 256 * 1024,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
+    }
+    cfg.update(extra)
+    return cfg
+
+
+@pytest.fixture
+def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
+    return base_config(tmp_path, database_url)
+
+
+@pytest.fixture(autouse=True)
+def _grid_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Load each test grid once per session (the app would load it at every create_app)."""
+    monkeypatch.setattr(grid_service, "load", _cached_load)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_load(path: str) -> Any:
+    return _real_load(path)
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Any:
+    application = create_app(app_config, environ={})
+    yield application
+    application.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, database_url: str) -> Any:
+    """``make_config(**overrides)``: the test configuration with changes."""
+    return lambda **extra: base_config(tmp_path, database_url, **extra)
+
+
+@pytest.fixture
+def make_tokens() -> Any:
+    return make_role_tokens
+
+
+@pytest.fixture
+def tokens(app: Any) -> dict[str, dict[str, str]]:
+    return make_role_tokens(app)
+
+
+def make_role_tokens(app: Any) -> dict[str, dict[str, str]]:
+    """``{role: headers}`` with one user and Bearer token per role (crew user on crew K1)."""
+    out: dict[str, dict[str, str]] = {}
+    with app.app_context(), app.extensions["db"].session(actor="test") as s:
+        s.add(Crew(id="K1", name="Crew one", depot_id="DEP1", skills=["switching", "cable"]))
+        s.add(Crew(id="K2", name="Crew two", depot_id="DEP1", skills=["switching"]))
+        s.flush()
+        for role in ROLES:
+            u = create_user(s, username=f"{role}-user", password="correct horse", role=role,
+                            crew_id="K1" if role == "crew" else None)
+            out[role] = {"Authorization": f"Bearer {issue_token(s, u)}"}
+    return out
