@@ -479,19 +479,37 @@ class RoadNetwork:
     def _links(
         self, points: Sequence[SnappedPoint], *, outgoing: bool
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`point_links` as arrays: ``nodes`` (P x K int), ``seconds`` (P x K, inf
-        padding), ``metres`` (P x K)."""
-        per_point = [self.point_links(p, outgoing=outgoing) for p in points]
-        k = max((len(x) for x in per_point), default=1)
-        nodes = np.zeros((len(points), k), dtype=np.int64)
-        secs = np.full((len(points), k), np.inf)
-        metres = np.full((len(points), k), np.inf)
-        for i, links in enumerate(per_point):
-            for j, link in enumerate(links):
-                nodes[i, j] = link.node
-                secs[i, j] = link.seconds
-                metres[i, j] = link.metres
-        return nodes, secs, metres
+        """:meth:`point_links` as arrays, vectorised: ``nodes`` (P x K int),
+        ``seconds`` (P x K, inf padding), ``metres`` (P x K)."""
+        counts = np.fromiter((len(p.edges) for p in points), dtype=np.int64, count=len(points))
+        flat = [ef for p in points for ef in p.edges]
+        e = np.fromiter((x[0] for x in flat), dtype=np.int64, count=len(flat))
+        f = np.fromiter((x[1] for x in flat), dtype=float, count=len(flat))
+        row = np.repeat(np.arange(len(points)), counts)
+        part = (1.0 - f) if outgoing else f
+        rest = f if outgoing else 1.0 - f
+        head, tail = self.edge_v[e], self.edge_u[e]
+        length = self.edge_length_m[e]
+        node = head if outgoing else tail
+        secs = part * self.edge_time_s[e]
+        metres = part * length
+        at_node = rest * length <= _AT_NODE_M  # the point is that node: free link
+        row = np.concatenate((row, row[at_node]))
+        node = np.concatenate((node, (tail if outgoing else head)[at_node]))
+        secs = np.concatenate((secs, np.zeros(int(at_node.sum()))))
+        metres = np.concatenate((metres, np.zeros(int(at_node.sum()))))
+        order = np.argsort(row, kind="stable")
+        row, node, secs, metres = row[order], node[order], secs[order], metres[order]
+        per_row = np.bincount(row, minlength=len(points))
+        k = max(int(per_row.max(initial=0)), 1)
+        col = np.arange(len(row)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+        out_nodes = np.zeros((len(points), k), dtype=np.int64)
+        out_secs = np.full((len(points), k), np.inf)
+        out_metres = np.full((len(points), k), np.inf)
+        out_nodes[row, col] = node
+        out_secs[row, col] = secs
+        out_metres[row, col] = metres
+        return out_nodes, out_secs, out_metres
 
     def _augmented(self, nodes: np.ndarray, costs: np.ndarray, *, reverse: bool) -> csr_matrix:
         """The base CSR (or its transpose) plus one virtual source row per point.
@@ -502,19 +520,20 @@ class RoadNetwork:
         base = self.csr_reversed if reverse else self.csr
         n = base.shape[0]
         s = len(nodes)
-        rows_idx, rows_val, counts = [], [], np.zeros(s, dtype=np.int64)
-        for i in range(s):
-            best: dict[int, float] = {}
-            for node, c in zip(nodes[i], costs[i], strict=True):
-                if np.isfinite(c) and c < best.get(int(node), np.inf):
-                    best[int(node)] = float(c)
-            for node in sorted(best):
-                rows_idx.append(node)
-                rows_val.append(max(best[node], 1e-9))
-            counts[i] = len(best)
+        rows = np.repeat(np.arange(s), nodes.shape[1])
+        cols, vals = nodes.ravel(), costs.ravel()
+        ok = np.isfinite(vals)
+        rows, cols, vals = rows[ok], cols[ok], vals[ok]
+        # one entry per (row, node), the cheapest, sorted by row then node
+        order = np.lexsort((vals, cols, rows))
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        rows, cols, vals = rows[first], cols[first], np.maximum(vals[first], 1e-9)
+        counts = np.bincount(rows, minlength=s)
         indptr = np.concatenate((base.indptr, base.indptr[-1] + np.cumsum(counts)))
-        indices = np.concatenate((base.indices, np.asarray(rows_idx, dtype=base.indices.dtype)))
-        data = np.concatenate((base.data, np.asarray(rows_val, dtype=float)))
+        indices = np.concatenate((base.indices, cols.astype(base.indices.dtype)))
+        data = np.concatenate((base.data, vals))
         return csr_matrix((data, indices, indptr), shape=(n + s, n + s))
 
     def _same_edge(
@@ -569,8 +588,9 @@ class RoadNetwork:
         indices = np.arange(n, n + len(src_nodes))
         if not with_length:
             dist = dijkstra(aug, directed=True, indices=indices)
-            # (S, T, K) -> (S, T)
-            tt = (dist[:, dst_nodes] + dst_s[None, :, :]).min(axis=2)
+            tt = np.take(dist, dst_nodes[:, 0], axis=1) + dst_s[:, 0]
+            for k in range(1, dst_nodes.shape[1]):
+                np.minimum(tt, np.take(dist, dst_nodes[:, k], axis=1) + dst_s[:, k], out=tt)
             ll = None
         else:
             dist, pred = dijkstra(aug, directed=True, indices=indices, return_predecessors=True)
