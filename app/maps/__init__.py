@@ -9,7 +9,7 @@ The only package of the project that imports folium. Pure functions of a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import folium
 
@@ -28,8 +28,11 @@ from app.maps.folium_map import (
 )
 from app.maps.geojson import (
     IMPORTANT,
+    customers_columns,
     customers_geojson,
     feeder_colors,
+    fit_zoom,
+    grid_bounds,
     grid_layers,
     isolation_overlay,
     points_geojson,
@@ -38,9 +41,11 @@ from app.maps.geojson import (
 from gis import Grid
 
 __all__ = [
+    "IMPORTANT",
     "OSM_ATTRIBUTION",
     "MapParts",
     "crew_map",
+    "customers_columns",
     "customers_geojson",
     "dispatcher_map",
     "feeder_colors",
@@ -75,8 +80,8 @@ LAYER_NAMES = {
 
 def grid_center(grid: Grid) -> tuple[float, float]:
     """Centre of the grid's nodes as ``(lat, lon)`` (Leaflet order)."""
-    b = grid.nodes.total_bounds  # minx, miny, maxx, maxy = lon/lat
-    return (float((b[1] + b[3]) / 2), float((b[0] + b[2]) / 2))
+    (s, w), (n, e) = grid_bounds(grid)
+    return ((s + n) / 2, (w + e) / 2)
 
 
 def _grid_map(
@@ -89,16 +94,21 @@ def _grid_map(
     labels: Mapping[str, str] | None,
     layer_names: Mapping[str, str] | None,
     zoom: int,
+    layer_url: Callable[[str], str] | None = None,
     show_customers: bool = True,
 ) -> folium.Map:
     names = {**LAYER_NAMES, **(layer_names or {})}
-    m = new_map(key=key, center=grid_center(grid), zoom=zoom, tile_url=tile_url, static_prefix=static_prefix, labels=labels)
-    layers = grid_layers(grid)
-    for k in ("lines", "equipment", "switches", "substations"):
-        add_layer(m, k, key=k, name=names[k], data=layers[k], static_prefix=static_prefix)
+    grid_keys = ("lines", "equipment", "switches", "substations", "important")
+    urls = {k: layer_url(k) for k in grid_keys} if layer_url else {}
+    prefetch = [*urls.values(), *([customers_url] if customers_url and show_customers else [])]
+    z = fit_zoom(grid_bounds(grid))
+    m = new_map(key=key, center=grid_center(grid), zoom=max(z, zoom) if zoom else z, min_zoom=z, max_zoom=18, tile_url=tile_url, static_prefix=static_prefix, labels=labels, prefetch=prefetch)
+    data = {} if layer_url else {**grid_layers(grid), "important": customers_geojson(grid, importance=IMPORTANT)}
+    for k in grid_keys[:4]:
+        add_layer(m, k, key=k, name=names[k], data=data.get(k), url=urls.get(k), static_prefix=static_prefix)
     if customers_url:
         add_layer(m, "customers", key="customers", name=names["customers"], url=customers_url, show=show_customers, static_prefix=static_prefix)
-    add_layer(m, "important", key="important", name=names["important"], data=customers_geojson(grid, importance=IMPORTANT), static_prefix=static_prefix)
+    add_layer(m, "important", key="important", name=names["important"], data=data.get("important"), url=urls.get("important"), static_prefix=static_prefix)
     add_layer(m, "overlay", key="overlay", name=names["overlay"], static_prefix=static_prefix)
     add_layer(m, "points", key="points", name=names["points"], static_prefix=static_prefix)
     add_layer(m, "routes", key="routes", name=names["routes"], static_prefix=static_prefix)
@@ -113,11 +123,16 @@ def planner_map(
     static_prefix: str = "/static",
     labels: Mapping[str, str] | None = None,
     layer_names: Mapping[str, str] | None = None,
+    layer_url: Callable[[str], str] | None = None,
 ) -> folium.Map:
     """The planner's map: the whole grid coloured by feeder, ties marked, important customers
     always visible, all customers clustered (fetched from ``customers_url``), and empty
-    ``overlay`` / ``points`` / ``routes`` layers the page fills with plan results."""
-    return _grid_map(grid, key="planner", tile_url=tile_url, static_prefix=static_prefix, customers_url=customers_url, labels=labels, layer_names=layer_names, zoom=15)
+    ``overlay`` / ``points`` / ``routes`` layers the page fills with plan results.
+
+    With ``layer_url`` (layer key -> URL of :func:`grid_layers` / important customers
+    as GeoJSON) the grid layers are fetched by URL too, which keeps the page small
+    and lets the browser fetch them in parallel; without it they are embedded."""
+    return _grid_map(grid, key="planner", tile_url=tile_url, static_prefix=static_prefix, customers_url=customers_url, labels=labels, layer_names=layer_names, zoom=0, layer_url=layer_url)
 
 
 def dispatcher_map(
@@ -128,9 +143,10 @@ def dispatcher_map(
     static_prefix: str = "/static",
     labels: Mapping[str, str] | None = None,
     layer_names: Mapping[str, str] | None = None,
+    layer_url: Callable[[str], str] | None = None,
 ) -> folium.Map:
     """The dispatcher's map: the grid, restoration stages (``overlay``), crews and routes."""
-    return _grid_map(grid, key="dispatcher", tile_url=tile_url, static_prefix=static_prefix, customers_url=customers_url, labels=labels, layer_names=layer_names, zoom=15, show_customers=False)
+    return _grid_map(grid, key="dispatcher", tile_url=tile_url, static_prefix=static_prefix, customers_url=customers_url, labels=labels, layer_names=layer_names, zoom=0, show_customers=False, layer_url=layer_url)
 
 
 def service_map(
@@ -140,9 +156,10 @@ def service_map(
     static_prefix: str = "/static",
     labels: Mapping[str, str] | None = None,
     layer_names: Mapping[str, str] | None = None,
+    layer_url: Callable[[str], str] | None = None,
 ) -> folium.Map:
     """Customer service's map: the grid and the affected customers of the chosen outage."""
-    return _grid_map(grid, key="service", tile_url=tile_url, static_prefix=static_prefix, customers_url=None, labels=labels, layer_names=layer_names, zoom=15)
+    return _grid_map(grid, key="service", tile_url=tile_url, static_prefix=static_prefix, customers_url=None, labels=labels, layer_names=layer_names, zoom=0, layer_url=layer_url)
 
 
 def crew_map(
@@ -152,11 +169,14 @@ def crew_map(
     static_prefix: str = "/static",
     labels: Mapping[str, str] | None = None,
     layer_names: Mapping[str, str] | None = None,
+    layer_url: Callable[[str], str] | None = None,
 ) -> folium.Map:
     """A light map for a crew's phone: cables for orientation, its route and stops."""
     names = {**LAYER_NAMES, **(layer_names or {})}
-    m = new_map(key="crew", center=grid_center(grid), zoom=15, tile_url=tile_url, static_prefix=static_prefix, labels=labels)
-    add_layer(m, "lines", key="lines", name=names["lines"], data=grid_layers(grid)["lines"], static_prefix=static_prefix)
+    lines_url = layer_url("lines") if layer_url else None
+    z = fit_zoom(grid_bounds(grid))
+    m = new_map(key="crew", center=grid_center(grid), zoom=z, min_zoom=max(1, z - 1), max_zoom=18, tile_url=tile_url, static_prefix=static_prefix, labels=labels, prefetch=[lines_url] if lines_url else [])
+    add_layer(m, "lines", key="lines", name=names["lines"], data=None if lines_url else grid_layers(grid)["lines"], url=lines_url, static_prefix=static_prefix)
     add_layer(m, "routes", key="routes", name=names["routes"], static_prefix=static_prefix)
     add_layer(m, "points", key="points", name=names["points"], static_prefix=static_prefix)
     return finish(m, layer_control=False)

@@ -122,6 +122,7 @@ class MapParts:
     header: str  # <link>/<script src> tags and the map's <style>
     html: str  # the map <div>
     script: str  # inline script that builds the map
+    prefetch: tuple[str, ...] = ()  # data URLs the map fetches at once (for <link rel=preload>)
 
 
 def new_map(
@@ -134,6 +135,8 @@ def new_map(
     static_prefix: str = "/static",
     labels: Mapping[str, str] | None = None,
     max_zoom: int = 19,
+    min_zoom: int = 10,
+    prefetch: Sequence[str] = (),
 ) -> folium.Map:
     """An empty map using only vendored assets.
 
@@ -141,14 +144,18 @@ def new_map(
     (``https://tiles.intranet/{z}/{x}/{y}.png``); without one no basemap is
     loaded and the grid and road layers are drawn on a plain background. The
     OpenStreetMap attribution is always shown (road and city data come from OSM).
+    ``min_zoom`` bounds how far out a user may zoom (a city, not the world: it also
+    saves the marker clusterer from building clusters for zoom levels nobody uses).
+    ``prefetch`` URLs are fetched as soon as the map exists, in parallel.
     """
     m = folium.Map(location=list(center), zoom_start=zoom, tiles=None, prefer_canvas=True, max_zoom=max_zoom, control_scale=True)
     m.options["max_zoom"] = max_zoom  # Leaflet.markercluster needs the map's maxZoom
+    m.options["min_zoom"] = min_zoom
     use_vendored_assets(m, static_prefix=static_prefix, js=VENDOR_JS[:1], css=VENDOR_CSS[:1])
     if tile_url:
         attribution = tile_attribution or OSM_ATTRIBUTION
         folium.TileLayer(tiles=tile_url, attr=attribution, name="basemap", max_zoom=max_zoom, control=False).add_to(m)
-    settings = {"attribution": OSM_ATTRIBUTION, "labels": dict(labels or {}), "basemap": bool(tile_url)}
+    settings = {"attribution": OSM_ATTRIBUTION, "labels": dict(labels or {}), "basemap": bool(tile_url), "prefetch": list(prefetch)}
     m.add_child(MapSetup(key=key, settings=settings, static_prefix=static_prefix))
     return m
 
@@ -174,7 +181,11 @@ def render_parts(m: folium.Map) -> MapParts:
     # Only the asset links: the page template owns <meta>, sizes and layout
     # (folium's header would also set html/body styles for a whole-page map).
     links = [c.render() for c in root.header._children.values() if isinstance(c, JavascriptLink | CssLink)]
-    return MapParts(header="\n".join(links), html=root.html.render(), script=root.script.render())
+    prefetch: tuple[str, ...] = ()
+    for child in m._children.values():
+        if isinstance(child, MapSetup):
+            prefetch = tuple(child.settings.get("prefetch", ()))
+    return MapParts(header="\n".join(links), html=root.html.render(), script=root.script.render(), prefetch=prefetch)
 
 
 def html_size(parts: MapParts) -> int:

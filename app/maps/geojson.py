@@ -93,45 +93,67 @@ def normal_feeders(grid: Grid) -> tuple[dict[str, str | None], dict[str, str | N
     return by_node, by_line
 
 
+def grid_bounds(grid: Grid) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``((south, west), (north, east))`` of the grid's nodes (Leaflet order)."""
+    b = grid.nodes.total_bounds
+    return ((float(b[1]), float(b[0])), (float(b[3]), float(b[2])))
+
+
+def fit_zoom(bounds: tuple[tuple[float, float], tuple[float, float]], *, width_px: int = 1024, height_px: int = 768) -> int:
+    """The largest web-mercator zoom at which ``bounds`` fit in a viewport of that size."""
+    import math
+
+    (s, w), (n, e) = bounds
+
+    def y(lat: float) -> float:
+        r = math.radians(max(min(lat, 85.0), -85.0))
+        return math.log(math.tan(math.pi / 4 + r / 2)) / (2 * math.pi)
+
+    dx = max(abs(e - w) / 360.0, 1e-9)
+    dy = max(abs(y(n) - y(s)), 1e-9)
+    z = math.floor(min(math.log2(width_px / 256 / dx), math.log2(height_px / 256 / dy)))
+    return int(max(1, min(18, z)))
+
+
 def grid_layers(grid: Grid, *, colors: Mapping[str, str] | None = None) -> dict[str, FeatureCollection]:
     """The grid's static layers for the map, one FeatureCollection each.
 
     Keys: ``substations``, ``lines`` (property ``feeder`` and its ``color``),
     ``equipment`` (RMUs, distribution rooms, pole transformers with their
-    ``feeder``), ``switches`` (``normally_open``, ``remote``, ``fault_indicator``,
-    ``tie`` = normally open between two feeders or substations).
+    ``feeder``), ``switches`` (``kind``, ``feeder``; ``normally_open`` (a tie, with the
+    ``feeders`` it joins), ``remote`` and ``fault_indicator`` present only when true).
     """
     colors = dict(colors or feeder_colors(grid))
     by_node, by_line = normal_feeders(grid)
 
     subs = [
-        _feature(g, {"id": str(i), "name": _clean(n), "layer": "substation"})
+        _feature(g, {"id": str(i), "name": _clean(n)})
         for i, n, g in zip(grid.substations["id"], grid.substations["name"], grid.substations.geometry, strict=True)
     ]
     lines = []
     for i, k, g in zip(grid.lines["id"], grid.lines["kind"], grid.lines.geometry, strict=True):
         f = by_line.get(str(i))
-        lines.append(_feature(g, {"id": str(i), "kind": _clean(k), "feeder": f, "color": colors.get(f or "", "#777777"), "layer": "line"}))
+        lines.append(_feature(g, {"id": str(i), "kind": _clean(k), "feeder": f, "color": colors.get(f or "", "#777777")}))
     nodes = grid.nodes[grid.nodes["kind"].isin(EQUIPMENT_KINDS)]
     equipment = []
     for i, k, n, g in zip(nodes["id"], nodes["kind"], nodes["name"], nodes.geometry, strict=True):
         f = by_node.get(str(i))
-        equipment.append(_feature(g, {"id": str(i), "kind": str(k), "name": _clean(n), "feeder": f, "color": colors.get(f or "", "#777777"), "layer": "equipment"}))
+        equipment.append(_feature(g, {"id": str(i), "kind": str(k), "name": _clean(n), "feeder": f, "color": colors.get(f or "", "#777777")}))
     sw = grid.switches
     switches = []
     for row in zip(sw["id"], sw["kind"], sw["normally_open"], sw["remote"], sw["fault_indicator"], sw["from_node"], sw["to_node"], sw.geometry, strict=True):
         i, k, no, rem, fi, a, b, g = row
         fa, fb = by_node.get(str(a)), by_node.get(str(b))
-        switches.append(
-            _feature(
-                g,
-                {
-                    "id": str(i), "kind": str(k), "normally_open": bool(no), "remote": bool(rem),
-                    "fault_indicator": bool(fi), "tie": bool(no), "feeder": fa or fb,
-                    "feeders": sorted({f for f in (fa, fb) if f}), "layer": "switch",
-                },
-            )
-        )
+        props: dict[str, Any] = {"id": str(i), "kind": str(k), "feeder": fa or fb}
+        # flags only when set: 9k switches on a city grid, keep the layer small
+        if no:
+            props["normally_open"] = True
+            props["feeders"] = sorted({f for f in (fa, fb) if f})
+        if rem:
+            props["remote"] = True
+        if fi:
+            props["fault_indicator"] = True
+        switches.append(_feature(g, props))
     return {
         "substations": collection(subs),
         "lines": collection(lines),
@@ -171,6 +193,27 @@ def customers_geojson(grid: Grid, *, importance: Sequence[str] | None = None, id
             }
         )
     return collection(feats)
+
+
+def customers_columns(grid: Grid) -> dict[str, Any]:
+    """All customers as columns, for the clustered map layer (parses ~3x faster than GeoJSON).
+
+    ``{"count", "id", "name", "importance", "feeder", "demand_kw", "lon", "lat"}``; each
+    value a list aligned by position; lon/lat in EPSG:4326 rounded to 6 decimals. No phones.
+    """
+    c = grid.customers
+    feeders = grid.customer_feeders()
+    ids = c["id"].astype(str)
+    return {
+        "count": int(len(c)),
+        "id": ids.tolist(),
+        "name": [_clean(v) for v in c["name"]],
+        "importance": [_clean(v) for v in c["importance"]],
+        "feeder": [_clean(v) for v in feeders.reindex(ids.to_numpy()).to_numpy()],
+        "demand_kw": [_clean(v) for v in c["demand_kw"]],
+        "lon": np.round(c.geometry.x.to_numpy(), 6).tolist(),
+        "lat": np.round(c.geometry.y.to_numpy(), 6).tolist(),
+    }
 
 
 def state_overlay(

@@ -15,6 +15,7 @@
   var OM = window.OutageMap = window.OutageMap || {};
   OM.maps = OM.maps || {};
   OM.loaded = OM.loaded || {};
+  OM.loadedAt = OM.loadedAt || {};
 
   var IMPORTANCE_COLORS = {special: '#7b2cbf', first: '#d00000', second: '#f48c06', temporary: '#0096c7', normal: '#6c757d'};
   var IMPORTANCE_BADGE = {special: 'S', first: '1', second: '2', temporary: 'T', normal: ''};
@@ -46,6 +47,18 @@
       map.attributionControl.addAttribution(settings.attribution);
     }
     if (!settings || !settings.basemap) { map.getContainer().classList.add('om-plain'); }
+    ((settings && settings.prefetch) || []).forEach(function (url) { OM.fetchJSON(url); });
+  };
+
+  /* One fetch per URL (prefetched in parallel as soon as the map exists). */
+  OM._fetches = OM._fetches || {};
+  OM.fetchJSON = function (url) {
+    if (!OM._fetches[url]) {
+      // same mode/credentials as the page's <link rel="preload" as="fetch" crossorigin>
+      OM._fetches[url] = fetch(url, {credentials: 'same-origin'})
+        .then(function (r) { if (!r.ok) { throw new Error(url + ': HTTP ' + r.status); } return r.json(); });
+    }
+    return OM._fetches[url];
   };
 
   OM.register = function (map, layerKey, layer) {
@@ -138,59 +151,184 @@
     };
   }
 
-  function bindFeature(kind, layerRef) {
-    return function (f, layer) {
-      layer.bindPopup(function () { return OM.info(layerRef.layer._omMapKey, kind, f.properties || {}); });
-      if (kind === 'equipment' || kind === 'switches' || kind === 'substations' || kind === 'important') {
-        layer.bindTooltip(function () { return el('span', null, (f.properties || {}).name || (f.properties || {}).id); }, {sticky: false});
-      }
-      layer.on('click', function (e) {
-        fire('featureclick', {mapKey: layerRef.layer._omMapKey, layerKey: layerRef.layer._omLayerKey, kind: kind, feature: f, latlng: e.latlng});
+  /* Hover tooltips only on the small layers; big layers get one delegated click handler. */
+  function bindTooltip(f, layer) {
+    layer.bindTooltip(function () { return el('span', null, (f.properties || {}).name || (f.properties || {}).id); });
+  }
+
+  /* The member line (a cable section) nearest to a click, in screen pixels. */
+  function nearestMember(map, members, latlng) {
+    var pt = map.latLngToLayerPoint(latlng);
+    var best = null, bestD = Infinity;
+    members.forEach(function (f) {
+      var g = f.geometry;
+      var parts = g.type === 'LineString' ? [g.coordinates] : g.coordinates;
+      parts.forEach(function (c) {
+        for (var i = 1; i < c.length; i++) {
+          var a = map.latLngToLayerPoint([c[i - 1][1], c[i - 1][0]]);
+          var b = map.latLngToLayerPoint([c[i][1], c[i][0]]);
+          var d = L.LineUtil.pointToSegmentDistance(pt, a, b);
+          if (d < bestD) { bestD = d; best = f; }
+        }
       });
-    };
+    });
+    return best;
+  }
+
+  function onGroupClick(group, kind) {
+    group.on('click', function (e) {
+      var l = e.propagatedFrom || e.layer;
+      var f = l && l.feature;
+      if (f && f.properties && f.properties._members) { f = nearestMember(group._map, f.properties._members, e.latlng); }
+      if (!f) { return; }
+      var ll = l.getLatLng ? l.getLatLng() : e.latlng;
+      L.popup().setLatLng(ll).setContent(OM.info(group._omMapKey, kind, f.properties || {})).openOn(group._map);
+      fire('featureclick', {mapKey: group._omMapKey, layerKey: group._omLayerKey, kind: kind, feature: f, latlng: ll});
+    });
+  }
+
+  OM.timings = OM.timings || [];
+  function mark(what, t0) { OM.timings.push([what, Math.round(performance.now() - t0), Math.round(performance.now())]); }
+  OM.mark = mark;
+
+  /* Zoom from which the detail features of a layer are drawn (scale-dependent rendering:
+   * a city has ~10k switches and rooms; they are created the first time they are needed). */
+  var DETAIL_ZOOM = {switches: 16, equipment: 15};
+  function isDetail(kind, p) {
+    if (kind === 'switches') { return !p.normally_open && !p.remote; }
+    if (kind === 'equipment') { return p.kind !== 'rmu'; }
+    return false;
   }
 
   OM.dataLayer = function (kind, data, options) {
+    var t0 = performance.now();
+    try { return makeLayer(kind, data, options); } finally { mark('dataLayer:' + kind, t0); }
+  };
+  function makeLayer(kind, data, options) {
     options = options || {};
     if (kind === 'customers') {
       var group = L.markerClusterGroup({
-        chunkedLoading: true, chunkInterval: 150, chunkDelay: 10,
-        disableClusteringAtZoom: options.disableClusteringAtZoom || 19,
+        chunkedLoading: true, chunkInterval: 200, chunkDelay: 5,
+        // clusters are built for every zoom from the map's minZoom to this one - 1
+        disableClusteringAtZoom: options.disableClusteringAtZoom || 17,
         showCoverageOnHover: false, spiderfyOnMaxZoom: false, removeOutsideVisibleBounds: true
       });
-      group.on('click', function (e) {
-        var f = e.layer.feature;
-        if (!f) { return; }
-        L.popup().setLatLng(e.layer.getLatLng()).setContent(OM.info(group._omMapKey, 'customers', f.properties || {})).openOn(group._map);
-        fire('featureclick', {mapKey: group._omMapKey, layerKey: group._omLayerKey, kind: 'customers', feature: f, latlng: e.layer.getLatLng()});
-      });
+      onGroupClick(group, 'customers');
       group._omKind = kind;
+      group._omFeatures = [];
       if (data) { OM.addCustomers(group, data); }
       return group;
     }
-    var ref = {};
-    var gj = L.geoJSON(null, {style: lineStyle(kind), pointToLayer: pointToLayer(kind), onEachFeature: bindFeature(kind, ref)});
-    ref.layer = gj;
-    gj._omKind = kind;
-    if (data) { gj.addData(data); }
-    return gj;
-  };
+    var small = kind === 'substations' || kind === 'important' || kind === 'points';
+    var geo = function () {
+      return L.geoJSON(null, {style: lineStyle(kind), pointToLayer: pointToLayer(kind), onEachFeature: small ? bindTooltip : null});
+    };
+    var outer = geo();
+    outer._omKind = kind;
+    outer._omFeatures = [];
+    onGroupClick(outer, kind);
+    if (DETAIL_ZOOM[kind]) {
+      var detail = [];
+      var detailLayer = null;
+      var sync = function () {
+        var map = outer._map;
+        if (!map) { return; }
+        var want = map.getZoom() >= DETAIL_ZOOM[kind];
+        if (want && !detailLayer && detail.length) {
+          var t0 = performance.now();
+          detailLayer = geo();
+          detailLayer.addData({type: 'FeatureCollection', features: detail});
+          mark('detail:' + kind, t0);
+        }
+        if (detailLayer) {
+          if (want && !outer.hasLayer(detailLayer)) { outer.addLayer(detailLayer); }
+          if (!want && outer.hasLayer(detailLayer)) { outer.removeLayer(detailLayer); }
+        }
+      };
+      var baseAdd = outer.addData.bind(outer);
+      outer.addData = function (fc) {
+        var feats = fc.features || [];
+        var now = [];
+        feats.forEach(function (f) { (isDetail(kind, f.properties || {}) ? detail : now).push(f); outer._omFeatures.push(f); });
+        baseAdd({type: 'FeatureCollection', features: now});
+        sync();
+        return outer;
+      };
+      var mapRef = null;
+      outer.on('add', function () { mapRef = outer._map; mapRef.on('zoomend', sync); sync(); });
+      outer.on('remove', function () { if (mapRef) { mapRef.off('zoomend', sync); } });
+    } else if (kind === 'lines') {
+      // Draw one MultiLineString per feeder (a city has ~10k cable sections); a click
+      // finds the nearest original section of that feeder.
+      var linesAdd = outer.addData.bind(outer);
+      outer.addData = function (fc) {
+        var groups = {};
+        var order = [];
+        (fc.features || []).forEach(function (f) {
+          var p = f.properties || {};
+          var k = (p.feeder || '') + '|' + (p.color || '');
+          if (!groups[k]) { groups[k] = {type: 'Feature', geometry: {type: 'MultiLineString', coordinates: []}, properties: {feeder: p.feeder, color: p.color, _members: []}}; order.push(k); }
+          var g = f.geometry;
+          if (g.type === 'LineString') { groups[k].geometry.coordinates.push(g.coordinates); }
+          else if (g.type === 'MultiLineString') { g.coordinates.forEach(function (c) { groups[k].geometry.coordinates.push(c); }); }
+          groups[k].properties._members.push(f);
+          outer._omFeatures.push(f);
+        });
+        return linesAdd({type: 'FeatureCollection', features: order.map(function (k) { return groups[k]; })});
+      };
+    } else {
+      var plainAdd = outer.addData.bind(outer);
+      outer.addData = function (fc) {
+        (fc.features || []).forEach(function (f) { outer._omFeatures.push(f); });
+        return plainAdd(fc);
+      };
+      var plainClear = outer.clearLayers.bind(outer);
+      outer.clearLayers = function () { outer._omFeatures = []; return plainClear(); };
+    }
+    if (data) { outer.addData(data); }
+    return outer;
+  }
 
+  /* Customers as GeoJSON or as columns ({count, id: [], name: [], lon: [], lat: [], ...}).
+   * With columns, a marker's feature is built only when it is needed (click, search). */
   OM.addCustomers = function (group, data, done) {
-    var feats = data.features || [];
-    var markers = new Array(feats.length);
-    for (var i = 0; i < feats.length; i++) {
-      var c = feats[i].geometry.coordinates;
-      var m = L.circleMarker([c[1], c[0]], {radius: 4, color: '#495057', weight: 1, fillColor: '#adb5bd', fillOpacity: 0.9});
-      m.feature = feats[i];
+    var t0 = performance.now();
+    var cols = data.features ? null : data;
+    var n = cols ? (cols.count || 0) : data.features.length;
+    var markers = new Array(n);
+    var style = {radius: 4, color: '#495057', weight: 1, fillColor: '#adb5bd', fillOpacity: 0.9};
+    for (var i = 0; i < n; i++) {
+      var m;
+      if (cols) {
+        m = L.circleMarker([cols.lat[i], cols.lon[i]], style);
+        m._omIdx = i;
+        m._omCols = cols;
+        Object.defineProperty(m, 'feature', {get: columnFeature, configurable: true});
+      } else {
+        var f = data.features[i];
+        m = L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], style);
+        m.feature = f;
+      }
       markers[i] = m;
     }
+    group._omMarkers = (group._omMarkers || []).concat(markers);
+    if (cols) { group._omColumns = (group._omColumns || []).concat([cols]); }
+    else { group._omFeatures = group._omFeatures.concat(data.features); }
+    mark('customers:markers', t0);
+    var t1 = performance.now();
     group.options.chunkProgress = function (processed, total) {
+      if (processed >= total) { mark('customers:cluster', t1); }
       if (processed >= total && done) { var d = done; done = null; d(total); }
     };
     group.addLayers(markers);
-    if (!feats.length && done) { done(0); }
+    if (!n && done) { done(0); }
   };
+
+  function columnFeature() {
+    var cols = this._omCols, i = this._omIdx, props = {};
+    Object.keys(cols).forEach(function (k) { if (k !== 'count' && k !== 'lon' && k !== 'lat') { props[k] = cols[k][i]; } });
+    return {type: 'Feature', geometry: {type: 'Point', coordinates: [cols.lon[i], cols.lat[i]]}, properties: props};
+  }
 
   OM.setData = function (mapKey, layerKey, data) {
     var layer = OM.layer(mapKey, layerKey);
@@ -203,53 +341,69 @@
   };
 
   OM.load = function (layer, url, layerKey) {
-    return fetch(url, {credentials: 'same-origin', headers: {Accept: 'application/geo+json, application/json'}})
-      .then(function (r) { if (!r.ok) { throw new Error(url + ': HTTP ' + r.status); } return r.json(); })
+    return OM.fetchJSON(url)
       .then(function (data) {
+        var t0 = performance.now();
         return new Promise(function (resolve) {
           var finish = function (count) {
             OM.loaded[layer._omMapKey + ':' + layerKey] = count;
+            OM.loadedAt[layer._omMapKey + ':' + layerKey] = performance.now();
             fire('loaded', {mapKey: layer._omMapKey, layerKey: layerKey, count: count, data: data});
             resolve(count);
           };
           if (layer._omKind === 'customers') { OM.addCustomers(layer, data, finish); }
-          else { layer.addData(data); finish((data.features || []).length); }
+          else { layer.addData(data); mark('load:' + layerKey, t0); finish((data.features || []).length); }
         });
       });
   };
 
-  /* Search features of the given layers by id or name (case-insensitive substring). */
+  /* Search features of a map's layers by id or name (case-insensitive substring). */
   OM.search = function (mapKey, query, limit) {
     var q = String(query || '').trim().toLowerCase();
     var out = [];
-    if (!q) { return out; }
     var m = OM.maps[mapKey];
-    if (!m) { return out; }
+    if (!q || !m) { return out; }
     limit = limit || 20;
     Object.keys(m.layers).forEach(function (lk) {
       var layer = m.layers[lk];
-      if (!layer.eachLayer || out.length >= limit) { return; }
-      var visit = function (l) {
-        if (out.length >= limit || !l.feature) { return; }
-        var p = l.feature.properties || {};
+      var feats = layer._omFeatures || [];
+      for (var i = 0; i < feats.length && out.length < limit; i++) {
+        var p = feats[i].properties || {};
         var hay = ((p.id || '') + ' ' + (p.name || '')).toLowerCase();
-        if (hay.indexOf(q) >= 0) { out.push({layerKey: lk, layer: l, props: p}); }
-      };
-      if (layer.getLayers) { layer.getLayers().forEach(visit); } else { layer.eachLayer(visit); }
+        if (hay.indexOf(q) >= 0) { out.push({layerKey: lk, feature: feats[i], props: p, index: i}); }
+      }
+      var offset = feats.length;
+      (layer._omColumns || []).forEach(function (cols) {
+        for (var j = 0; j < cols.count && out.length < limit; j++) {
+          var h = ((cols.id[j] || '') + ' ' + (cols.name[j] || '')).toLowerCase();
+          if (h.indexOf(q) >= 0) {
+            var mk = layer._omMarkers[offset + j];
+            var ft = mk.feature;
+            out.push({layerKey: lk, feature: ft, props: ft.properties, index: offset + j});
+          }
+        }
+        offset += cols.count;
+      });
     });
     return out;
   };
 
+  function featureLatLng(f) {
+    var g = f.geometry;
+    if (g.type === 'Point') { return L.latLng(g.coordinates[1], g.coordinates[0]); }
+    var c = g.type === 'LineString' ? g.coordinates : g.coordinates[0];
+    var mid = c[Math.floor(c.length / 2)];
+    return L.latLng(mid[1], mid[0]);
+  }
+  OM.featureLatLng = featureLatLng;
+
   OM.focus = function (mapKey, hit) {
     var m = OM.maps[mapKey];
-    var l = hit.layer;
-    var ll = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();
     var parent = m.layers[hit.layerKey];
-    var open = function () {
-      var kind = parent._omKind;
-      L.popup().setLatLng(ll).setContent(OM.info(mapKey, kind, hit.props)).openOn(m.map);
-    };
-    if (parent && parent.zoomToShowLayer) { parent.zoomToShowLayer(l, open); }
+    var ll = featureLatLng(hit.feature);
+    var open = function () { L.popup().setLatLng(ll).setContent(OM.info(mapKey, parent._omKind, hit.props)).openOn(m.map); };
+    var marker = parent._omMarkers && parent._omMarkers[hit.index];
+    if (marker && parent.zoomToShowLayer) { parent.zoomToShowLayer(marker, open); }
     else { m.map.setView(ll, Math.max(m.map.getZoom(), 17)); open(); }
   };
 })();

@@ -229,10 +229,12 @@
   var importantIds = null;
   function importantSet() {
     if (importantIds) { return importantIds; }
-    importantIds = {};
+    var ids = {};
     var layer = OM.layer(MAP, 'important');
-    if (layer) { layer.eachLayer(function (l) { if (l.feature) { importantIds[l.feature.properties.id] = l.feature.properties.importance; } }); }
-    return importantIds;
+    var feats = (layer && layer._omFeatures) || [];
+    feats.forEach(function (f) { ids[f.properties.id] = f.properties.importance; });
+    if (feats.length) { importantIds = ids; }
+    return ids;
   }
   function loadChart(o) {
     var imp = importantSet();
