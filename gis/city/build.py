@@ -408,7 +408,12 @@ def build_city(
 
 
 def _depots(net: nw.Network, roads, fwd, back, names: _Names, rng) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Three crew depots on main roads, one per area of the city (synthetic)."""
+    """Three crew depots (synthetic): yards on a main road near the substations.
+
+    Depot ``i`` sits at the main-road intersection nearest to substation
+    ``i`` that is at least 150 m from every substation; with fewer than three
+    substations the remaining depots go to the busiest other areas.
+    """
     main = {"primary", "secondary", "tertiary", "trunk"}
     cand = set()
     for u, v, data in roads.edges(data=True):
@@ -421,16 +426,19 @@ def _depots(net: nw.Network, roads, fwd, back, names: _Names, rng) -> tuple[gpd.
     lat = np.array([roads.nodes[n]["y"] for n in cand_ids])
     x, y = fwd.transform(lon, lat)
     cxy = np.column_stack([x, y])
-    txy = np.array([t.xy for t in net.transformers])
-    w = np.array([t.peak_kw for t in net.transformers])
-    centres = nw.kmeans(txy, w, 3, rng)
     sub_xy = np.array([s.xy for s in net.substations])
+    anchors = list(sub_xy)
+    if len(anchors) < 3:
+        txy = np.array([t.xy for t in net.transformers])
+        w = np.array([t.peak_kw for t in net.transformers])
+        anchors += list(nw.kmeans(txy, w, 3, rng))[: 3 - len(anchors)]
+    near_sub = np.min(
+        np.hypot(cxy[:, None, 0] - sub_xy[None, :, 0], cxy[:, None, 1] - sub_xy[None, :, 1]), axis=1
+    )
     rows, depot_names, used = [], [], set()
-    for i, c in enumerate(centres):
-        # near the area's load centre, but not on top of a substation
+    for i, c in enumerate(anchors[:3]):
         d = np.hypot(*(cxy - c).T)
-        ds = np.min(np.hypot(cxy[:, None, 0] - sub_xy[None, :, 0], cxy[:, None, 1] - sub_xy[None, :, 1]), axis=1)
-        d = np.where(ds < 150.0, d + 1e6, d)
+        d = np.where(near_sub < 150.0, d + 1e6, d)
         for j in np.argsort(d, kind="mergesort"):
             if int(j) not in used:
                 used.add(int(j))

@@ -126,6 +126,7 @@ def design_network(
         rings = split
     for ring in rings:
         nw.rate_ring(ring, tload)
+    nw.vary_ratings(rings, tload, rng)
 
     # --- ids, in ring order ------------------------------------------------
     for s in substations:

@@ -140,7 +140,7 @@ class Params:
 
     n_substations: int = 3
     max_area_extent_m: float = 450.0
-    boundary_ratio: float = 0.8
+    boundary_ratio: float = 0.75
     rmu_reach_m: float = 350.0
     max_tee_ways: int = 3
     max_spur_length: int = 4
@@ -257,6 +257,28 @@ def _towards(a: np.ndarray, b: np.ndarray, dist: float) -> np.ndarray:
 # 2. substations
 
 
+def load_strips(xy: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """Label points with ``k`` strips across the principal axis, of equal load.
+
+    Cities along a coast or a valley are long: cutting along their main axis
+    gives each substation a similar share of the load (k-means would give the
+    dense centre one substation and the sparse outskirts two).
+    """
+    k = max(1, min(k, len(xy)))
+    centred = xy - (xy * weights[:, None]).sum(axis=0) / weights.sum()
+    cov = (centred * weights[:, None]).T @ centred
+    _vals, vecs = np.linalg.eigh(cov)
+    axis = vecs[:, -1]
+    if axis[0] < 0 or (axis[0] == 0 and axis[1] < 0):
+        axis = -axis  # a sign convention, so the order is reproducible
+    proj = centred @ axis
+    order = np.lexsort((np.arange(len(xy)), proj))
+    cum = np.cumsum(weights[order])
+    label = np.empty(len(xy), dtype=np.int64)
+    label[order] = np.minimum((cum - weights[order] / 2) / cum[-1] * k, k - 1).astype(np.int64)
+    return label
+
+
 def kmeans(
     xy: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator, iters: int = 100
 ) -> np.ndarray:
@@ -300,19 +322,22 @@ def place_substations(
     """Sites for the 110/10 kV substations (synthetic, near load centres)."""
     txy = np.array([t.xy for t in transformers])
     w = np.array([t.peak_kw for t in transformers])
-    centres = kmeans(txy, w, params.n_substations, rng)
+    label = load_strips(txy, w, params.n_substations)
     # candidate sites: large ordinary buildings (an indoor substation)
     big = np.flatnonzero((footprint_m2 >= 250.0) & (importance == "normal"))
-    if len(big) < len(centres):
+    if len(big) < params.n_substations:
         big = np.arange(len(cust_xy))
+    # the substation takes the candidate site with the least load-weighted
+    # distance to its area's transformers (a weighted median: drawn to where
+    # the load is dense, not to the middle of a spread-out area)
     out: list[Substation] = []
     taken: set[int] = set()
-    for i, centre in enumerate(centres):
-        d = np.hypot(*(cust_xy[big] - centre).T)
-        for j in np.argsort(d, kind="mergesort"):
-            if int(big[j]) not in taken:
-                site = int(big[j])
-                break
+    for i in range(int(label.max()) + 1):
+        mine = label == i
+        cand = np.array([b for b in big if int(b) not in taken])
+        d = np.linalg.norm(cust_xy[cand][:, None, :] - txy[mine][None, :, :], axis=2)
+        cost = d @ w[mine]
+        site = int(cand[int(np.argmin(cost))])
         taken.add(site)
         tap, _ = streets.nearest(cust_xy[site])
         out.append(Substation(i, cust_xy[site].copy(), int(tap[0]), site))
@@ -515,6 +540,38 @@ def rate_ring(ring: Ring, load: dict[int, np.ndarray]) -> None:
             break
     ring.rating_a = rating
     ring.loading = (a / p_max_kw(rating), b / p_max_kw(rating))
+
+
+def vary_ratings(
+    rings: list[Ring], load: dict[int, np.ndarray], rng: np.random.Generator, share: float = 0.5
+) -> None:
+    """Some rings were built with a larger cable than they strictly need.
+
+    Of the rings where it is possible, about ``share`` (at least one) get the
+    smallest larger rating with which either feeder could carry the whole
+    ring at peak (the N-1 rule of thumb) while both feeders stay at or above
+    40 %; the others keep the tightest rating.  So at peak some whole-feeder
+    transfers fit and some do not.
+    """
+    options: list[tuple[Ring, int, float, float]] = []
+    for ring in rings:
+        a = np.sum([load[i] for i in ring.transformers[: ring.cut]], axis=0)
+        b = np.sum([load[i] for i in ring.transformers[ring.cut :]], axis=0)
+        both = float((a + b).max())
+        for rating in FEEDER_RATINGS_A:
+            if rating <= ring.rating_a:
+                continue
+            cap = p_max_kw(rating)
+            low = min(float(a.max()), float(b.max())) / cap
+            if both <= 0.98 * cap and low >= MIN_FEEDER_LOADING + 0.01:
+                options.append((ring, rating, float(a.max()) / cap, float(b.max()) / cap))
+                break
+    if not options:
+        return
+    k = max(1, int(round(share * len(options))))
+    for pick in sorted(rng.choice(len(options), size=k, replace=False).tolist()):
+        ring, rating, la, lb = options[pick]
+        ring.rating_a, ring.loading = rating, (la, lb)
 
 
 def split_overloaded(

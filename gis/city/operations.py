@@ -52,6 +52,18 @@ _CREWS = [
     ("H", ("cable", "overhead", "switching"), "21:00", "05:30", 2),
 ]
 GENERATOR_KW = (250, 500, 800)
+#: How often each kind of equipment is the subject of a job.
+TARGET_WEIGHTS = {
+    "cable": 0.22,
+    "room": 0.2,
+    "rmu": 0.14,
+    "load_break": 0.1,
+    "fault_indicator": 0.05,
+    "tee": 0.07,
+    "pole": 0.08,
+    "overhead": 0.08,
+    "fuse": 0.06,
+}
 
 
 @dataclass(frozen=True)
@@ -157,12 +169,18 @@ def jobs_table(
         if equipment.by_target.get(jt.target):
             types_by_target.setdefault(jt.target, []).append(jt)
     targets = sorted(types_by_target)
+
+    def draw_target(options: list[str]) -> str:
+        w = np.array([TARGET_WEIGHTS.get(t, 0.05) for t in options])
+        return options[int(rng.choice(len(options), p=w / w.sum()))]
+
     crew_ids = crews["id"].tolist()
     crew_skills = [set(s.split(";")) for s in crews["skills"]]
     night_crews = [c for c, start in zip(crew_ids, crews["shift_start"], strict=True) if start >= "20:00"]
 
     def window(start_day: date, width: int, night: bool) -> tuple[str, str]:
-        end_day = min(start_day + timedelta(days=width), last_day)
+        start_day = min(start_day, last_day - timedelta(days=width))
+        end_day = start_day + timedelta(days=width)
         if night:
             a = datetime(start_day.year, start_day.month, start_day.day, 22, 0, tzinfo=tz)
             b = datetime(end_day.year, end_day.month, end_day.day, 6, 0, tzinfo=tz)
@@ -193,7 +211,7 @@ def jobs_table(
             "crew": crew,
             "description": jt.description,
             "requested_by": jt.requested_by,
-            "night_work": night,
+            "night_work": "true" if night else "false",
         }
 
     def pick_ids(jt: JobType, pool: list[str]) -> list[str]:
@@ -217,13 +235,13 @@ def jobs_table(
         base = days[int(rng.integers(max(1, len(days) - 5)))]
         k = int(rng.integers(2, 5))
         for _ in range(min(k, n_clustered - len(jobs))):
-            target = avail[int(rng.integers(len(avail)))]
+            target = draw_target(avail)
             jt = types_by_target[target][int(rng.integers(len(types_by_target[target])))]
             start = base + timedelta(days=int(rng.integers(-2, 3)))
             start = min(max(start, days[0]), days[-1])
             jobs.append(make(jt, pick_ids(jt, hood[target]), start, int(rng.integers(3, 8))))
     while len(jobs) < n_jobs:
-        target = targets[int(rng.integers(len(targets)))]
+        target = draw_target(targets)
         jt = types_by_target[target][int(rng.integers(len(types_by_target[target])))]
         start = days[int(rng.integers(len(days)))]
         jobs.append(

