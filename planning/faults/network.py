@@ -92,6 +92,7 @@ class SectionNet:
         cust = grid.customers
         self.customers: dict[str, CustomerInfo] = {}
         self.customers_of: dict[str, list[str]] = {s: [] for s in self.sections}
+        self.node_customers: dict[str, list[str]] = {}
         for row in cust.itertuples(index=False):
             info = CustomerInfo(
                 id=str(row.id),
@@ -103,6 +104,7 @@ class SectionNet:
             )
             self.customers[info.id] = info
             self.customers_of[self.sec_of_node[info.node]].append(info.id)
+            self.node_customers.setdefault(info.node, []).append(info.id)
         # exposure of each section to faults: km of line plus 0.1 km per cabinet
         self.exposure_km: dict[str, float] = {}
         for s in secs:

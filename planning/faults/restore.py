@@ -276,9 +276,7 @@ class _Study:
         self.options = options
         self.open: list[str] = []
         self.close: list[str] = []
-        self.node_customers: dict[str, list[str]] = {}
-        for c in net.customers.values():
-            self.node_customers.setdefault(c.node, []).append(c.id)
+        self.node_customers = net.node_customers
 
     def dead(self, open_: list[str] | None = None, close: list[str] | None = None) -> set[str]:
         return self.grid.dead_nodes(open_switches=self.open if open_ is None else open_,
