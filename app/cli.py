@@ -130,15 +130,26 @@ def demo_seed(data_dir: Path | None) -> None:
 
 
 @notify_cli.command("send-due")
-def notify_send_due() -> None:
+@click.option("--now", "now_text", default=None, help="ISO time with offset to treat as now (default: the clock)")
+def notify_send_due(now_text: str | None) -> None:
     """Send every pending message that is due; running it twice sends nothing twice."""
+    from datetime import datetime
+
     from app.api.notifications import phones
     from app.notify import make_sender, send_due
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with app.test_request_context():
         book = phones()
-    counts = send_due(app.extensions["db"], make_sender(app.config), phones=book)
+    now = None
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError:
+            raise click.BadParameter(f"not an ISO date-time: {now_text!r}", param_hint="--now") from None
+        if now.tzinfo is None:
+            raise click.BadParameter("needs a UTC offset", param_hint="--now")
+    counts = send_due(app.extensions["db"], make_sender(app.config), now=now, phones=book)
     click.echo(f"sent {counts['sent']}, failed {counts['failed']}")
 
 

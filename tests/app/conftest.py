@@ -1,5 +1,9 @@
 """Fixtures for the Flask service: an app per test on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
 
+The pages engineer's tests (``test_pages*.py``) get a pages-only app from
+``pages_app.py`` under the same ``app``/``client`` fixture names, plus the
+``small_ring`` and ``xss_grid`` grids.
+
 * SQLite: a database file migrated once per session with Alembic, copied per test.
 * PostgreSQL: a fresh schema per session (migrated with Alembic, dropped at the end),
   tables truncated before each test.
@@ -10,6 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,8 +29,19 @@ from app.cli import upgrade
 from app.config import ROLES
 from app.models import Base, Crew
 from app.services import grid as grid_service
+from gis import Grid, load_grid, read_layers
 
 _real_load = grid_service.load
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pages_app import pages_app  # noqa: E402
+
+#: Customer names that must show as text and run nothing (issue 8).
+XSS_NAMES = {
+    "C1": "<img src=x onerror=alert(1)>",
+    "C2": "${alert(1)}",
+    "C3": "Hôpital `backtick` </script><script>alert(2)</script>",
+}
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_RING = ROOT / "tests" / "data" / "small_ring"
@@ -61,9 +77,15 @@ def pg_url() -> Any:
     engine.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every database test on each backend (pages-only tests need no database)."""
+    if "database_url" in metafunc.fixturenames and not metafunc.definition.path.name.startswith("test_pages"):
+        metafunc.parametrize("database_url", BACKENDS, indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
-    if request.param == "sqlite":
+    if getattr(request, "param", "sqlite") == "sqlite":
         db = tmp_path / "outage.db"
         shutil.copy(sqlite_template, db)
         return f"sqlite:///{db}"
@@ -111,8 +133,32 @@ def _cached_load(path: str) -> Any:
     return _real_load(path)
 
 
+@pytest.fixture(scope="session")
+def small_ring() -> Grid:
+    return load_grid(SMALL_RING)
+
+
+@pytest.fixture(scope="session")
+def xss_grid() -> Grid:
+    layers = dict(read_layers(SMALL_RING))
+    customers = layers["customers"].copy()
+    customers["name"] = [XSS_NAMES.get(i, n) for i, n in zip(customers["id"], customers["name"], strict=True)]
+    layers["customers"] = customers
+    nodes = layers["nodes"].copy()
+    nodes.loc[nodes["id"] == "R2", "name"] = "<b onmouseover=alert(3)>R2</b>"
+    layers["nodes"] = nodes
+    return Grid.from_layers(layers)
+
+
+def _is_pages_test(request: pytest.FixtureRequest) -> bool:
+    return Path(str(request.node.path)).name.startswith("test_pages")
+
+
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Any:
+def app(request: pytest.FixtureRequest, app_config: dict[str, Any]) -> Any:
+    if _is_pages_test(request):
+        yield pages_app(request.getfixturevalue("small_ring"))
+        return
     application = create_app(app_config, environ={})
     yield application
     application.extensions["db"].engine.dispose()
