@@ -301,14 +301,15 @@ def build_city(
             backup[idx[-1]] = dual[idx[-1]] = False
             backup[idx[0]] = True
     peak = {p: profile_peak_hours(a) for p, a in arrays.items()}
-    order = np.lexsort((cust["osm_id"].to_numpy(), net.supply_node.astype(str)))
+    supply = net.supply_node if net.supply_node is not None else np.full(len(cust), "", dtype=object)
+    order = np.lexsort((cust["osm_id"].to_numpy(), supply.astype(str)))
     cust_ids = np.empty(len(cust), dtype=object)
     cust_ids[order] = [f"C{i:06d}" for i in range(1, len(cust) + 1)]
     customers = gpd.GeoDataFrame(
         {
             "id": cust_ids,
             "name": cust["name"].to_numpy(),
-            "node_id": net.supply_node,
+            "node_id": supply,
             "category": cust["category"].to_numpy(),
             "importance": importance,
             "demand_kw": cust["demand_kw"].to_numpy(dtype=float),
@@ -415,7 +416,7 @@ def _depots(net: nw.Network, roads, fwd, back, names: _Names, rng) -> tuple[gpd.
     substations the remaining depots go to the busiest other areas.
     """
     main = {"primary", "secondary", "tertiary", "trunk"}
-    cand = set()
+    cand: set[int] = set()
     for u, v, data in roads.edges(data=True):
         hw = data.get("highway")
         hws = set(hw) if isinstance(hw, list) else {hw}

@@ -15,6 +15,7 @@ downstream.  Every cable follows the street centrelines.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,9 +100,21 @@ def design_network(
         Name lookups for a metric point (for human-readable element names).
     """
     transformers = nw.make_transformers(cust_xy, load, demand_kw, streets, params)
+    if len(transformers) < 2:
+        raise ValueError(
+            "the extract is too small for a ring: its load fits one transformer "
+            f"({len(cust_xy)} building(s))"
+        )
     tload = {t.index: load[t.members].sum(axis=0) for t in transformers}
     for t in transformers:
         t.peak_kw = float(tload[t.index].max())
+    total_peak = float(np.sum(list(tload.values()), axis=0).max())
+    # a small town does not need three substations: each should have at least
+    # one ring whose feeders are decently loaded
+    n_sub = int(min(params.n_substations, max(1, total_peak // nw.MIN_SUBSTATION_KW)))
+    if n_sub != params.n_substations:
+        log.info("%.1f MW of load: %d substation(s) instead of %d", total_peak / 1e3, n_sub, params.n_substations)
+        params = dataclasses.replace(params, n_substations=n_sub)
     substations = nw.place_substations(
         transformers, cust_xy, footprint_m2, importance, streets, params, rng
     )
@@ -111,7 +124,6 @@ def design_network(
     if not np.all(np.isfinite(sub_dist)):
         raise ValueError("some transformers cannot be reached along streets")
 
-    total_peak = float(np.sum(list(tload.values()), axis=0).max())
     diversity = total_peak / sum(t.peak_kw for t in transformers)
     target_kw = nw.TARGET_LOADING_AT_500A * nw.p_max_kw(500) / diversity
     rings = nw.group_rings(transformers, substations, sub_dist, target_kw, params)
@@ -141,7 +153,9 @@ def design_network(
             t.id = f"{prefix[t.kind]}{counters[t.kind]:04d}"
 
     net = nw.Network(substations, transformers, rings, [], [])
-    nodes, switches, segments = [], [], []
+    nodes: list[dict] = []
+    switches: list[dict] = []
+    segments: list[_Segment] = []
     feeder_no = {s.index: 0 for s in substations}
     rmu_no = 0
     line_no = {"cable": 0, "overhead": 0}
@@ -241,11 +255,11 @@ def design_network(
     for r, flag in zip(all_rmus, remote, strict=True):
         r.remote = bool(flag)
     for sw in switches:
-        rid = sw.pop("rmu", None)
-        role = sw.pop("role", None)
-        if rid is None:
+        owner: str | None = sw.pop("rmu", None)
+        role: str | None = sw.pop("role", None)
+        if owner is None:
             continue
-        k = by_rmu[rid]
+        k = by_rmu[owner]
         sw["remote"] = bool(remote[k]) and role != "fuse"
         sw["fault_indicator"] = bool(fi_ring[k]) if role == "ring" else (
             bool(fi_tee[k]) if role == "tee" else False

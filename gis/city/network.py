@@ -49,6 +49,9 @@ MAX_FEEDER_LOADING = 0.85
 MIN_FEEDER_LOADING = 0.40
 #: Design loading of a feeder at 500 A when grouping transformers into rings.
 TARGET_LOADING_AT_500A = 0.60
+#: Least coincident peak (kW) that justifies a substation of its own: two
+#: feeders at 45 % of 400 A.
+MIN_SUBSTATION_KW = 2 * 0.45 * math.sqrt(3.0) * 10.0 * 400 * 0.9
 ROOM_SIZES_KVA = (400, 500, 630, 800, 1000)
 POLE_SIZES_KVA = (50, 100, 160, 250)
 MAX_TRANSFORMER_LOADING = 0.8
@@ -257,6 +260,12 @@ def _towards(a: np.ndarray, b: np.ndarray, dist: float) -> np.ndarray:
 # 2. substations
 
 
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.lexsort((np.arange(len(values)), values))
+    cum = np.cumsum(weights[order])
+    return float(values[order][int(np.searchsorted(cum, cum[-1] / 2.0))])
+
+
 def load_strips(xy: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
     """Label points with ``k`` strips across the principal axis, of equal load.
 
@@ -335,6 +344,10 @@ def place_substations(
     for i in range(int(label.max()) + 1):
         mine = label == i
         cand = np.array([b for b in big if int(b) not in taken])
+        # only the candidates nearest the strip's weighted median are scored
+        med = np.array([_weighted_median(txy[mine, k], w[mine]) for k in (0, 1)])
+        near = np.argsort(np.hypot(*(cust_xy[cand] - med).T), kind="mergesort")[:400]
+        cand = cand[np.sort(near)]
         d = np.linalg.norm(cust_xy[cand][:, None, :] - txy[mine][None, :, :], axis=2)
         cost = d @ w[mine]
         site = int(cand[int(np.argmin(cost))])
@@ -616,7 +629,7 @@ def group_rmus(
 
     rmus: list[list[list[int]]] = []
     current: list[list[int]] = []
-    anchor = None
+    anchor = chain[0]
     for i in chain:
         t = transformers[i]
         pole = t.kind == "pole_transformer"

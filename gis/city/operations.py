@@ -282,7 +282,7 @@ def equipment_index(nodes: list[dict], lines: list[dict], switches: list[dict]) 
     for ln in sorted(lines, key=lambda x: x["id"]):
         ends = [r for r in (rmu_of(ln["from_node"]), rmu_of(ln["to_node"])) if r]
         if ln["kind"] == "overhead":
-            add("overhead", ln["id"], [feeds.get(ln["to_node"])] if ln["to_node"] in feeds else [])
+            add("overhead", ln["id"], [feeds[ln["to_node"]]] if ln["to_node"] in feeds else [])
         elif kind.get(ln["to_node"]) in ("distribution_room",):
             add("tee", ln["id"], ends)
         else:
