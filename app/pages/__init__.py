@@ -124,6 +124,8 @@ def js_labels() -> dict[str, str]:
         "sent_to_crew": _("Sent to crew"), "navigate": _("Navigate"), "candidate": _("Candidate"),
         "select_equipment": _("Click equipment on the map"), "zone_customers": _("customers without supply"),
         "transferred_customers": _("customers transferred"),
+        "send_to_crew": _("Send to crew"), "crew_link": _("Crew link"), "fault": _("Fault"),
+        "customer": _("Customer"), "due": _("Due"), "message": _("Message"), "done_run": _("Done"),
     }
 
 
@@ -280,7 +282,7 @@ def crew(crew_id: str | None = None) -> Any:
             auth.crew_scope(crew_id)
         except OutageError:
             abort(404)
-    return _page("crew", "pages/crew.html", crew_id=crew_id, config={"crew_id": crew_id, "dispatch": request.args.get("dispatch")})
+    return _page("crew", "pages/crew.html", crew_id=crew_id, config={"crew_id": crew_id, "route": request.args.get("route")})
 
 
 @bp.route("/service")

@@ -388,6 +388,17 @@
     return out;
   };
 
+  /* [lat, lon] of a customer by id, from the clustered customers layer (null if unknown). */
+  OM.customerLatLng = function (mapKey, id) {
+    var layer = OM.layer(mapKey, 'customers');
+    if (!layer || !layer._omColumns) { return null; }
+    if (!layer._omIndex) {
+      layer._omIndex = {};
+      layer._omColumns.forEach(function (cols) { for (var i = 0; i < cols.count; i++) { layer._omIndex[cols.id[i]] = [cols.lat[i], cols.lon[i]]; } });
+    }
+    return layer._omIndex[id] || null;
+  };
+
   function featureLatLng(f) {
     var g = f.geometry;
     if (g.type === 'Point') { return L.latLng(g.coordinates[1], g.coordinates[0]); }

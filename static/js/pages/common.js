@@ -6,27 +6,27 @@
   var config = cfgEl ? JSON.parse(cfgEl.textContent) : {labels: {}, data: {}};
   var P = window.Pages = {config: config};
 
-  /* The service's API, in one place (see docs/pages.md for the contract). */
+  /* The service's API (app/api, issue 7), in one place. */
+  var enc = encodeURIComponent;
   P.API = {
     jobs: '/api/jobs',
     jobsImport: '/api/jobs/import',
     plans: '/api/plans',
-    plan: function (id) { return '/api/plans/' + encodeURIComponent(id); },
-    run: function (id) { return '/api/runs/' + encodeURIComponent(id); },
-    planExport: function (id, fmt) { return '/api/plans/' + encodeURIComponent(id) + '/customers.' + fmt; },
-    outageExport: function (id, fmt) { return '/api/outages/' + encodeURIComponent(id) + '/customers.' + fmt; },
-    outageCustomers: function (id) { return '/api/outages/' + encodeURIComponent(id) + '/customers'; },
-    outages: '/api/outages',
+    plan: function (id) { return '/api/plans/' + enc(id); },
+    run: function (id) { return '/api/runs/' + enc(id); },
+    planExport: function (id, fmt) { return '/api/plans/' + enc(id) + '/customers/export?format=' + enc(fmt); },
+    outageExport: function (id, fmt) { return '/api/outages/' + enc(id) + '/customers/export?format=' + enc(fmt); },
+    outageCustomers: function (id) { return '/api/outages/' + enc(id) + '/customers'; },
     faults: '/api/faults',
-    fault: function (id) { return '/api/faults/' + encodeURIComponent(id); },
-    faultCustomers: function (id) { return '/api/faults/' + encodeURIComponent(id) + '/customers'; },
-    faultExport: function (id, fmt) { return '/api/faults/' + encodeURIComponent(id) + '/customers.' + fmt; },
-    dispatch: function (id) { return '/api/faults/' + encodeURIComponent(id) + '/dispatch'; },
-    sendToCrew: function (dispatchId, crewId) { return '/api/dispatches/' + encodeURIComponent(dispatchId) + '/crews/' + encodeURIComponent(crewId) + '/send'; },
+    faultCustomers: function (id) { return '/api/faults/' + enc(id) + '/customers'; },
+    faultExport: function (id, fmt) { return '/api/faults/' + enc(id) + '/customers/export?format=' + enc(fmt); },
+    dispatches: '/api/dispatches',
+    dispatch: function (id) { return '/api/dispatches/' + enc(id); },
+    routeGpx: function (id) { return '/api/routes/' + enc(id) + '/gpx'; },
     crews: '/api/crews',
-    crewRoute: function (crewId) { return '/api/crews/' + encodeURIComponent(crewId) + '/route'; },
-    crewGpx: function (crewId) { return '/api/crews/' + encodeURIComponent(crewId) + '/route.gpx'; },
-    stopStatus: function (crewId, stopId) { return '/api/crews/' + encodeURIComponent(crewId) + '/stops/' + encodeURIComponent(stopId); },
+    crewRoute: function (crewId) { return '/api/crews/' + enc(crewId) + '/route'; },
+    crewPage: function (crewId, routeId) { return '/crew/' + enc(crewId) + (routeId ? '?route=' + enc(routeId) : ''); },
+    stopStatus: function (routeId, taskId) { return '/api/routes/' + enc(routeId) + '/stops/' + enc(taskId); },
     notifications: '/api/notifications'
   };
   if (config.api) { Object.keys(config.api).forEach(function (k) { if (typeof P.API[k] === 'string') { P.API[k] = config.api[k]; } }); }
@@ -75,6 +75,16 @@
     });
   };
   P.items = function (data) { return Array.isArray(data) ? data : (data && (data.items || data.results || data.data)) || []; };
+
+  /* Poll a background run (/api/runs/<id>) until done; onProgress(0..1, status). */
+  P.waitRun = function (runId, onProgress) {
+    return P.api('GET', P.API.run(runId)).then(function (run) {
+      if (onProgress) { onProgress(run.progress || 0, run.status); }
+      if (run.status === 'failed') { throw {message: run.error || run.message || P.t('failed')}; }
+      if (run.status === 'done') { return run; }
+      return new Promise(function (res) { setTimeout(res, 400); }).then(function () { return P.waitRun(runId, onProgress); });
+    });
+  };
 
   P.message = function (id, text, isError) {
     var box = P.$(id);

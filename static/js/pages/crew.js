@@ -9,14 +9,13 @@
   function render(route) {
     var stops = route.stops || [];
     var list = P.clear(P.$('stops'));
-    if (route.crew_name || route.name) { P.$('crew-name').textContent = route.crew_name || route.name; }
     stops.forEach(function (s) {
       var li = P.el('li', 'stop');
-      li.appendChild(P.el('strong', null, s.name || s.task || s.id));
-      li.appendChild(P.el('div', null, t('eta') + ': ' + P.fmtTime(s.eta) + (s.status ? ' · ' + t(s.status) : '')));
+      li.appendChild(P.el('strong', null, s.name || s.task_id));
+      li.appendChild(P.el('div', null, t('eta') + ': ' + P.fmtTime(s.arrival) + (s.status ? ' · ' + t(s.status) : '')));
       if (s.lat !== undefined && s.lon !== undefined) {
         var a = P.el('a', 'nav-link', t('navigate'));
-        a.href = P.geoUri(s.lat, s.lon, s.name || s.id);
+        a.href = P.geoUri(s.lat, s.lon, s.name || s.task_id);
         li.appendChild(a);
       }
       ['arrived', 'done'].forEach(function (status) {
@@ -24,7 +23,7 @@
         b.type = 'button';
         b.disabled = s.status === 'done' || (status === 'arrived' && s.status === 'arrived');
         b.addEventListener('click', function () {
-          P.api('POST', P.API.stopStatus(crewId, s.id || s.task), {status: status}).then(function () { load(); })
+          P.api('POST', P.API.stopStatus(route.id, s.task_id), {status: status}).then(function () { load(); })
             .catch(function (err) { P.message('crew-messages', P.errorText(err), true); });
         });
         li.appendChild(b);
@@ -32,7 +31,7 @@
       list.appendChild(li);
     });
     var feats = stops.filter(function (s) { return s.lon !== undefined; }).map(function (s, i) {
-      return {type: 'Feature', geometry: {type: 'Point', coordinates: [s.lon, s.lat]}, properties: {id: s.id || s.task, name: s.name, kind: 'stop', label: String(i + 1), eta: s.eta, status: s.status}};
+      return {type: 'Feature', geometry: {type: 'Point', coordinates: [s.lon, s.lat]}, properties: {id: s.task_id, name: s.name, kind: 'stop', label: String(i + 1), eta: P.fmtTime(s.arrival), status: s.status}};
     });
     OM.setData(MAP, 'points', {type: 'FeatureCollection', features: feats});
     OM.setData(MAP, 'routes', route.geometry ? {type: 'FeatureCollection', features: [{type: 'Feature', geometry: route.geometry, properties: {crew: crewId}}]} : null);
@@ -42,7 +41,8 @@
 
   function load() {
     if (!crewId) { P.message('crew-messages', t('no_results')); return; }
-    P.api('GET', P.API.crewRoute(crewId)).then(render).catch(function (err) { P.message('crew-messages', P.errorText(err), true); });
+    var url = P.config.route ? '/api/routes/' + encodeURIComponent(P.config.route) : P.API.crewRoute(crewId);
+    P.api('GET', url).then(render).catch(function (err) { P.message('crew-messages', P.errorText(err), true); });
   }
   load();
   setInterval(load, 60000);

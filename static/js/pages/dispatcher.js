@@ -11,8 +11,8 @@
     var open = [], close = [];
     stages.slice(0, upto + 1).forEach(function (st) {
       (st.steps || []).forEach(function (s) {
-        var sw = s.switch || s.switch_id || s.equipment;
-        var act = s.action || s.op;
+        var sw = s.switch;
+        var act = s.action;
         if (!sw) { return; }
         if (act === 'open') { close = close.filter(function (x) { return x !== sw; }); if (open.indexOf(sw) < 0) { open.push(sw); } }
         if (act === 'close') { open = open.filter(function (x) { return x !== sw; }); if (close.indexOf(sw) < 0) { close.push(sw); } }
@@ -31,8 +31,8 @@
   }
 
   function showFault(f) {
-    state.fault = f.result || f;
-    state.faultId = f.id || state.fault.id;
+    state.fault = f;
+    state.faultId = f.id;
     P.$('fault-result').hidden = false;
     var cl = P.clear(P.$('candidates'));
     (state.fault.candidates || []).forEach(function (c, i) {
@@ -69,8 +69,8 @@
 
   function loadCrews() {
     return P.api('GET', P.API.crews).then(function (data) {
-      var feats = P.items(data).filter(function (c) { return c.lon !== undefined && c.lat !== undefined; }).map(function (c) {
-        return {type: 'Feature', geometry: {type: 'Point', coordinates: [c.lon, c.lat]}, properties: {id: c.id, name: c.name, kind: 'crew', label: 'C', status: c.status}};
+      var feats = P.items(data).filter(function (c) { return c.position; }).map(function (c) {
+        return {type: 'Feature', geometry: {type: 'Point', coordinates: [c.position.lon, c.position.lat]}, properties: {id: c.id, name: c.name, kind: 'crew', label: 'C'}};
       });
       OM.setData(MAP, 'points', {type: 'FeatureCollection', features: feats});
     }).catch(function () { /* crews are optional on the map */ });
@@ -79,42 +79,50 @@
   P.$('dispatch').addEventListener('click', function () {
     if (!state.faultId) { return; }
     P.message('fault-messages', t('loading'));
-    P.api('POST', P.API.dispatch(state.faultId), {}).then(function (d) {
+    P.api('POST', P.API.dispatches, {fault_id: state.faultId}).then(function (started) {
+      state.dispatchId = started.dispatch.id;
+      return P.waitRun(started.run.id);
+    }).then(function () {
+      return P.api('GET', P.API.dispatch(state.dispatchId));
+    }).then(function (d) {
       P.message('fault-messages', '');
       state.dispatch = d;
-      var routes = d.routes || [];
-      var feats = [];
-      var rl = P.clear(P.$('routes'));
-      routes.forEach(function (r) {
-        if (r.geometry) { feats.push({type: 'Feature', geometry: r.geometry, properties: {crew: r.crew, distance_m: r.distance_m, time_s: r.time_s}}); }
-        var li = P.el('li', 'route');
-        li.appendChild(P.el('strong', null, (r.crew_name || r.crew) + ': '));
-        li.appendChild(P.el('span', null, (r.stops || []).map(function (s) { return (s.name || s.task || s.id) + ' @' + P.fmtTime(s.eta); }).join(' → ')));
-        var btn = P.el('button', 'send-crew', t('sent_to_crew').replace(/^./, function (c) { return c; }));
-        btn.type = 'button';
-        btn.textContent = '📱 ' + t('crew');
-        btn.addEventListener('click', function () { sendToCrew(d, r, li); });
-        li.appendChild(btn);
-        rl.appendChild(li);
-      });
-      OM.setData(MAP, 'routes', {type: 'FeatureCollection', features: feats});
-      var dl = P.clear(P.$('dropped'));
-      (d.dropped || []).forEach(function (x) { dl.appendChild(P.el('li', null, (x.task || x.id) + ': ' + (x.reason || ''))); });
+      showRoutes(d);
     }).catch(function (err) { P.message('fault-messages', P.errorText(err), true); });
   });
 
-  function sendToCrew(d, r, li) {
-    P.api('POST', P.API.sendToCrew(d.id || d.dispatch_id, r.crew), {}).then(function (res) {
-      var link = P.el('a', 'crew-link', t('sent_to_crew'));
-      link.href = res.crew_url || res.url;
-      link.target = '_blank';
-      li.appendChild(link);
-      if (res.gpx_url) {
-        var g = P.el('a', 'crew-gpx', 'GPX');
-        g.href = res.gpx_url;
-        li.appendChild(g);
-      }
-    }).catch(function (err) { P.message('fault-messages', P.errorText(err), true); });
+  function showRoutes(d) {
+    var feats = [];
+    var rl = P.clear(P.$('routes'));
+    (d.routes || []).forEach(function (r) {
+      if (r.geometry) { feats.push({type: 'Feature', geometry: r.geometry, properties: {crew: r.crew_id, distance_m: r.distance_m, time_s: r.duration_s}}); }
+      var li = P.el('li', 'route');
+      li.dataset.crew = r.crew_id;
+      li.appendChild(P.el('strong', null, r.crew_id + ': '));
+      li.appendChild(P.el('span', null, (r.stops || []).map(function (s) { return (s.name || s.task_id) + ' ' + t('eta') + ' ' + P.fmtTime(s.arrival); }).join(' → ')));
+      var btn = P.el('button', 'send-crew', t('send_to_crew'));
+      btn.type = 'button';
+      btn.addEventListener('click', function () { sendToCrew(r, li, btn); });
+      li.appendChild(btn);
+      rl.appendChild(li);
+    });
+    OM.setData(MAP, 'routes', {type: 'FeatureCollection', features: feats});
+    var dl = P.clear(P.$('dropped'));
+    (d.dropped || []).forEach(function (x) { dl.appendChild(P.el('li', null, x.task_id + ': ' + (x.reason || x.code || ''))); });
+  }
+
+  /* The crew's phone link (its page shows its latest route) and the route as GPX. */
+  function sendToCrew(r, li, btn) {
+    btn.disabled = true;
+    var link = P.el('a', 'crew-link', t('crew_link'));
+    link.href = P.API.crewPage(r.crew_id, r.id);
+    link.target = '_blank';
+    link.rel = 'noopener';
+    li.appendChild(link);
+    var g = P.el('a', 'crew-gpx', 'GPX');
+    g.href = P.API.routeGpx(r.id);
+    g.setAttribute('download', '');
+    li.appendChild(g);
   }
 
   loadCrews();

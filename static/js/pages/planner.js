@@ -88,15 +88,14 @@
     var fd = new FormData();
     fd.append('file', f);
     P.api('POST', P.API.jobsImport, fd).then(function (res) {
-      var errs = (res && res.errors) || [];
-      var created = (res && (res.created || res.items)) || [];
-      P.message('job-messages', created.length + ' ' + t('job_created') + (errs.length ? '; ' + errs.length + ' ' + t('error') : ''), errs.length > 0);
-      if (errs.length) {
-        var box = P.$('job-messages');
-        errs.slice(0, 20).forEach(function (e) { box.appendChild(P.el('div', null, (e.row !== undefined ? '#' + e.row + ': ' : '') + (e.message || e.code))); });
-      }
+      P.message('job-messages', (res.imported || 0) + ' ' + t('job_created'));
       loadJobs();
-    }).catch(function (err) { P.message('job-messages', P.errorText(err), true); });
+    }).catch(function (err) {
+      P.message('job-messages', P.errorText(err), true);
+      var rows = (err.details && err.details.rows) || [];
+      var box = P.$('job-messages');
+      rows.slice(0, 20).forEach(function (e) { box.appendChild(P.el('div', null, '#' + e.row + (e.field ? ' ' + e.field : '') + ': ' + e.message)); });
+    });
   });
 
   function loadJobs() {
@@ -114,62 +113,64 @@
   }
 
   /* -- run a plan ---------------------------------------------------------------- */
-  function poll(runUrl) {
-    return P.api('GET', runUrl).then(function (run) {
-      var progress = typeof run.progress === 'number' ? run.progress : 0;
-      P.$('plan-progress').value = progress > 1 ? progress / 100 : progress;
-      P.$('plan-status').textContent = t(run.status || 'running');
-      if (run.status === 'failed' || run.status === 'error') { throw {message: run.error || run.message || t('failed')}; }
-      if (run.status === 'finished' || run.status === 'done' || run.status === 'succeeded') { return run; }
-      return new Promise(function (res) { setTimeout(res, 500); }).then(function () { return poll(runUrl); });
-    });
-  }
-
   P.$('run-plan').addEventListener('click', function () {
-    var ids = state.jobs.map(function (j) { return j.id; });
+    var ids = state.jobs.filter(function (j) { return !j.status || j.status === 'open'; }).map(function (j) { return j.id; });
     P.$('plan-progress').hidden = false;
     P.$('plan-progress').value = 0;
     P.$('plan-status').textContent = t('plan_running');
-    P.api('POST', P.API.plans, {jobs: ids}).then(function (started) {
-      if (started.outages) { return {plan: started}; }
-      var runUrl = started.status_url || (started.run_id || started.id ? P.API.run(started.run_id || started.id) : null);
-      return poll(runUrl).then(function (run) {
-        var planId = run.plan_id || (run.result && run.result.plan_id) || started.plan_id;
-        if (run.result && run.result.outages) { return {plan: run.result, id: planId}; }
-        return P.api('GET', run.result_url || P.API.plan(planId)).then(function (plan) { return {plan: plan, id: planId}; });
+    P.api('POST', P.API.plans, ids.length ? {job_ids: ids} : {}).then(function (started) {
+      state.planId = started.plan.id;
+      return P.waitRun(started.run.id, function (progress, status) {
+        P.$('plan-progress').value = progress;
+        P.$('plan-status').textContent = t(status || 'running');
       });
-    }).then(function (res) {
-      state.plan = res.plan.plan || res.plan;
-      state.planId = res.id || state.plan.id;
+    }).then(function () {
+      return P.api('GET', P.API.plan(state.planId));
+    }).then(function (plan) {
+      state.plan = plan;
       P.$('plan-progress').value = 1;
       P.$('plan-status').textContent = t('plan_done');
       showPlan();
+      loadJobs();
     }).catch(function (err) {
       P.$('plan-status').textContent = P.errorText(err);
     });
   });
 
   /* -- plan display ---------------------------------------------------------------- */
+  /* The plan's outages: the core result (steps, zone, transfers) joined with the stored
+   * outage (its database id, for exports) by core id. */
+  function outagesOf(plan) {
+    var core = (plan.result && plan.result.outages) || [];
+    var byCore = {};
+    (plan.outages || []).forEach(function (o) { byCore[o.core_id] = o; });
+    return core.map(function (o) {
+      var stored = byCore[o.id] || {};
+      return Object.assign({}, o, {db_id: stored.id, label: o.id});
+    });
+  }
+
   function showPlan() {
     var plan = state.plan;
     P.$('plan-section').hidden = false;
     var tl = P.clear(P.$('timeline'));
-    var outs = plan.outages || [];
+    var outs = outagesOf(plan);
+    state.outages = outs;
     var t0 = Infinity, t1 = -Infinity;
     outs.forEach(function (o) { t0 = Math.min(t0, Date.parse(o.start)); t1 = Math.max(t1, Date.parse(o.end)); });
     var span = Math.max(t1 - t0, 3600e3);
     tl.style.height = (Math.max(outs.length, 1) * 18 + 6) + 'px';
     outs.forEach(function (o, i) {
-      var bar = P.el('div', 'bar', o.id);
+      var bar = P.el('div', 'bar', o.label);
       bar.style.left = (100 * (Date.parse(o.start) - t0) / span) + '%';
       bar.style.width = Math.max(2, 100 * (Date.parse(o.end) - Date.parse(o.start)) / span) + '%';
       bar.style.top = (3 + i * 18) + 'px';
-      bar.title = o.id + ': ' + P.fmtTime(o.start) + ' – ' + P.fmtTime(o.end);
+      bar.title = o.label + ': ' + P.fmtTime(o.start) + ' – ' + P.fmtTime(o.end);
       bar.dataset.outageId = o.id;
       bar.addEventListener('click', function () { showOutage(o); });
       tl.appendChild(bar);
     });
-    var m = plan.metrics || {};
+    var m = plan.metrics || (plan.result && plan.result.metrics) || {};
     var keys = ['outages', 'ci', 'cmi', 'ens_kwh', 'peak_hits', 'generator_hours'];
     P.table(P.$('metrics'), keys.map(function (k) {
       return {metric: t(k), plan: (m.plan || {})[k], baseline: (m.baseline || {})[k]};
@@ -186,16 +187,16 @@
     if (outs.length) { showOutage(outs[0]); }
   }
 
+  /* Switch states during the work: every switch operated in the transfer and isolate phases. */
   function stepsOf(o) {
     var open = [], close = [];
     (o.switching_steps || []).forEach(function (s) {
-      var sw = s.switch || s.switch_id || s.equipment;
-      var act = s.action || s.op || s.kind;
+      if (s.phase !== 'transfer' && s.phase !== 'isolate') { return; }
+      var sw = s.device;
       if (!sw) { return; }
-      if (act === 'open' && open.indexOf(sw) < 0 && close.indexOf(sw) < 0) { open.push(sw); }
-      if (act === 'close' && close.indexOf(sw) < 0 && open.indexOf(sw) < 0) { close.push(sw); }
+      if (s.action === 'open') { close = close.filter(function (x) { return x !== sw; }); if (open.indexOf(sw) < 0) { open.push(sw); } }
+      if (s.action === 'close') { open = open.filter(function (x) { return x !== sw; }); if (close.indexOf(sw) < 0) { close.push(sw); } }
     });
-    (o.transfers || []).forEach(function (tr) { var s = tr.switch || tr.tie; if (s && close.indexOf(s) < 0) { close.push(s); } });
     return {open: open, close: close};
   }
 
@@ -203,24 +204,28 @@
     state.outage = o;
     Array.prototype.forEach.call(document.querySelectorAll('#timeline .bar'), function (b) { b.classList.toggle('active', b.dataset.outageId === o.id); });
     var st = stepsOf(o);
-    var work = o.work_nodes || o.zone_nodes || [];
+    var work = (o.zone && o.zone.work_nodes) || [];
     var draw = st.open.length ? P.showState(MAP, st.open, st.close, work) :
       P.api('GET', P.config.data.zone + '?equipment=' + encodeURIComponent((o.equipment || []).join(','))).then(function (fc) { OM.setData(MAP, 'overlay', fc); return fc; });
     draw.then(function () { P.fitOverlay(MAP); }).catch(function (err) { P.message('job-messages', P.errorText(err), true); });
-    OM.setData(MAP, 'points', {type: 'FeatureCollection', features: (o.generators || []).filter(function (g) { return g.lon !== undefined && g.lat !== undefined; }).map(function (g) {
-      return {type: 'Feature', geometry: {type: 'Point', coordinates: [g.lon, g.lat]}, properties: {id: g.id || g.generator, name: g.name || g.customer, kind: 'generator', kw: g.kw, label: 'G'}};
-    })});
+    // generator trucks stand at the customer they feed
+    OM.setData(MAP, 'points', {type: 'FeatureCollection', features: (o.generators || []).map(function (g) {
+      var ll = OM.customerLatLng(MAP, g.customer);
+      return ll && {type: 'Feature', geometry: {type: 'Point', coordinates: [ll[1], ll[0]]}, properties: {id: g.generator, name: g.name, kind: 'generator', kw: g.kw, label: 'G'}};
+    }).filter(Boolean)});
     var d = P.clear(P.$('outage-detail'));
-    d.appendChild(P.el('h3', null, t('outage') + ' ' + o.id));
+    d.appendChild(P.el('h3', null, t('outage') + ' ' + o.label));
     d.appendChild(P.el('div', null, t('start') + ': ' + P.fmtTime(o.start) + ' · ' + t('end') + ': ' + P.fmtTime(o.end)));
     d.appendChild(P.el('div', null, (o.customers || []).length + ' ' + t('zone_customers') + ' · ' + (o.transfers || []).length + ' ' + t('transferred') + ' · ' + (o.generators || []).length + ' ' + t('generator')));
     var ex = P.el('div', 'pg-exports');
-    ['csv', 'xlsx', 'geojson'].forEach(function (fmt) {
-      var a = P.el('a', 'export-outage-' + fmt, t('outage') + ' ' + fmt.toUpperCase());
-      a.href = P.API.outageExport(o.id, fmt);
-      a.setAttribute('download', '');
-      ex.appendChild(a);
-    });
+    if (o.db_id !== undefined) {
+      ['csv', 'xlsx', 'geojson'].forEach(function (fmt) {
+        var a = P.el('a', 'export-outage-' + fmt, t('outage') + ' ' + fmt.toUpperCase());
+        a.href = P.API.outageExport(o.db_id, fmt);
+        a.setAttribute('download', '');
+        ex.appendChild(a);
+      });
+    }
     d.appendChild(ex);
     loadChart(o);
   }

@@ -50,19 +50,28 @@
   function loadEvents() {
     var sel = P.$('event');
     Promise.all([
-      P.api('GET', P.API.outages).then(P.items).catch(function () { return []; }),
+      P.api('GET', P.API.plans).then(P.items).catch(function () { return []; }),
       P.api('GET', P.API.faults).then(P.items).catch(function () { return []; })
     ]).then(function (res) {
-      res[0].forEach(function (o) { var op = P.el('option', null, t('outage') + ' ' + o.id + ' · ' + P.fmtTime(o.start)); op.value = 'outage:' + o.id; sel.appendChild(op); });
-      res[1].forEach(function (f) { var op = P.el('option', null, t('candidate') + ' ' + f.id + ' · ' + P.fmtTime(f.created_at || f.time)); op.value = 'fault:' + f.id; sel.appendChild(op); });
+      res[0].forEach(function (plan) {
+        (plan.outages || []).forEach(function (o) {
+          var op = P.el('option', null, t('outage') + ' ' + o.id + ' (' + t('plan') + ' ' + plan.id + ') · ' + P.fmtTime(o.start) + ' · ' + o.customers + ' ' + t('customers'));
+          op.value = 'outage:' + o.id;
+          sel.appendChild(op);
+        });
+      });
+      res[1].forEach(function (f) { var op = P.el('option', null, t('fault') + ' ' + f.id + ' · ' + P.fmtTime(f.created_at)); op.value = 'fault:' + f.id; sel.appendChild(op); });
+      sel.dispatchEvent(new Event('loaded'));
     });
   }
 
   function loadOutbox() {
     P.api('GET', P.API.notifications).then(function (data) {
+      var zh = P.config.locale === 'zh';
       P.table(P.$('outbox'), P.items(data), [
-        {key: 'recipient', label: '→'}, {key: 'due_at', label: t('start'), format: P.fmtTime},
-        {key: 'status', format: function (v) { return t(v || 'pending'); }}, {key: 'text', label: ''}
+        {key: 'customer_id', label: t('customer')}, {key: 'kind'}, {key: 'due_at', label: t('due'), format: P.fmtTime},
+        {key: 'status', format: function (v) { return t(v || 'pending'); }},
+        {key: zh ? 'text_zh' : 'text_en', label: t('message')}
       ]);
     }).catch(function () { /* outbox optional */ });
   }
