@@ -14,8 +14,14 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
+# The service on http://127.0.0.1:5000 with SQLite (instance/outage.db), the demo city
+# (data/grid/monaco.gpkg + monaco_roads.graphml; tests/data/small_ring when absent), demo
+# users (passwords printed once), crews and jobs. Plain HTTP on localhost: cookies not Secure.
 run: $(STAMP)
-	$(PY) -m gis summary data/grid/monaco.gpkg
+	FLASK_APP=app OUTAGE_LOAD_ROADS=false $(PY) -m flask db upgrade
+	FLASK_APP=app OUTAGE_LOAD_ROADS=false $(PY) -m flask runs reap
+	FLASK_APP=app OUTAGE_LOAD_ROADS=false $(PY) -m flask demo seed
+	OUTAGE_SESSION_COOKIE_SECURE=false $(PY) -m waitress --host=127.0.0.1 --port=5000 --threads=8 --call app:create_app
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -21,6 +21,7 @@ db_cli = AppGroup("db", help="Database schema (Alembic).")
 users_cli = AppGroup("users", help="User accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
 notify_cli = AppGroup("notify", help="Notifications outbox.")
+runs_cli = AppGroup("runs", help="Background runs.")
 
 DEMO_USERS = [("admin", "admin", None), ("planner", "planner", None), ("dispatcher", "dispatcher", None),
               ("service", "customer_service", None), ("viewer", "viewer", None)]
@@ -153,6 +154,15 @@ def notify_send_due(now_text: str | None) -> None:
     click.echo(f"sent {counts['sent']}, failed {counts['failed']}")
 
 
+@runs_cli.command("reap")
+def runs_reap() -> None:
+    """Mark runs left queued/running by a stopped service as failed (run before starting it)."""
+    from app.runs import mark_orphans
+
+    n = mark_orphans(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(f"{n} unfinished run(s) marked failed")
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, users_cli, demo_cli, notify_cli):
+    for group in (db_cli, users_cli, demo_cli, notify_cli, runs_cli):
         app.cli.add_command(group)

@@ -103,7 +103,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(OutageError)
     def _outage(exc: OutageError) -> Any:
         status = status_of(exc)
-        if status >= 500:
+        if status == 503:
+            log.warning("not available: %s", exc.message)
+        elif status >= 500:
             log.error("core error: %s", exc, exc_info=exc)
         return error_response(status, exc.code, exc.message, exc.details)
 

@@ -26,7 +26,12 @@ def grid() -> Grid:
     return current_app.extensions["grid"]
 
 
+MAX_INT_ID = 2**31 - 1  # INTEGER primary keys on both databases
+
+
 def get_or_404(model: type[T], ident: Any, what: str) -> T:
+    if isinstance(ident, int) and not 0 < ident <= MAX_INT_ID:
+        raise NotFoundError(f"no {what} {ident!r}", details={what: ident})
     obj = session().get(model, ident)
     if obj is None:
         raise NotFoundError(f"no {what} {ident!r}", details={what: ident})
