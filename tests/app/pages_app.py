@@ -16,6 +16,14 @@ from gis import Grid, load_grid
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_RING = ROOT / "tests" / "data" / "small_ring"
 
+#: Customer names that must show as text and run nothing (issue 8); tests/app/conftest.py
+#: builds the ``xss_grid`` fixture with the same names.
+XSS_NAMES = {
+    "C1": "<img src=x onerror=alert(1)>",
+    "C2": "${alert(1)}",
+    "C3": "Hôpital `backtick` </script><script>alert(2)</script>",
+}
+
 
 def pages_app(grid: Grid | None = None, **config: object) -> Flask:
     app = Flask("pages_test", static_folder=str(ROOT / "static"), static_url_path="/static", template_folder=str(ROOT / "app" / "templates"))

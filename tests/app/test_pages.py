@@ -7,8 +7,7 @@ import json
 import re
 
 import pytest
-from conftest import XSS_NAMES  # type: ignore[import-not-found]
-from pages_app import pages_app  # type: ignore[import-not-found]
+from pages_app import XSS_NAMES, pages_app  # type: ignore[import-not-found]
 
 PAGES = ["/planner", "/dispatcher", "/crew/K1", "/service"]
 
@@ -110,3 +109,34 @@ def test_hostile_names_reach_the_browser_only_as_json(xss_grid) -> None:  # type
     assert names["C1"] == XSS_NAMES["C1"]  # data intact, shown with textContent by the page
     js = client.get("/pages/map/planner.js?lang=en").get_data(as_text=True)
     assert "<img" not in js and "</script" not in js.lower()
+
+
+def test_pages_in_simplified_chinese(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/planner", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
+    assert "停电计划" in body and "新建工作" in body
+    assert '<html lang="zh">' in body
+    cfg = json.loads(re.search(r'id="page-config">(.*?)</script>', body, re.S).group(1))  # type: ignore[union-attr]
+    assert cfg["locale"] == "zh" and cfg["labels"]["first"] == "一级"
+    script_url = re.search(r'src="(/pages/map/planner\.js[^"]*)"', body).group(1)  # type: ignore[union-attr]
+    assert "lang=zh" in script_url
+    js = client.get(script_url.replace("&amp;", "&")).get_data(as_text=True)
+    assert json.dumps("全部用户")[1:-1] in js  # layer names, JSON-escaped in the map script
+    en = client.get("/planner", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Outage planning" in en and "停电计划" not in en
+
+
+def test_zh_catalog_is_complete_and_compiled() -> None:
+    from pathlib import Path
+
+    from babel.messages.mofile import read_mo
+    from babel.messages.pofile import read_po
+
+    lc = Path(__file__).resolve().parents[2] / "app" / "translations" / "zh" / "LC_MESSAGES"
+    with (lc / "messages.po").open("rb") as f:
+        po = read_po(f, locale="zh")
+    with (lc / "messages.mo").open("rb") as f:
+        mo = read_mo(f)
+    ids = [m.id for m in po if m.id]
+    assert ids
+    assert [i for i in ids if not po[i].string] == []
+    assert {i: mo[i].string for i in ids if i in mo} == {i: po[i].string for i in ids}  # .mo compiled from this .po

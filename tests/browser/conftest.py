@@ -1,48 +1,32 @@
-"""Headless Chromium (Debian's ``chromium``) driven by Playwright, against a live local server.
-
-Browser tests skip with a clear reason when Chromium or Playwright is missing; they never
-download a browser. Every request the page makes is recorded so tests can assert that
-nothing leaves 127.0.0.1.
-"""
+"""Fixtures for the browser tests (see browser_helpers.py); they skip without Chromium."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import threading
+import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def chromium_path() -> str | None:
-    if os.path.exists(CHROMIUM):
-        return CHROMIUM
-    return shutil.which("chromium")
-
-
-def _skip_reason() -> str | None:
-    if chromium_path() is None:
-        return f"Chromium not found at {CHROMIUM} (install Debian's 'chromium' package; .ci/run does)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright (python) is not installed"
-    return None
+from browser_helpers import (  # noqa: E402
+    ARGS,
+    MONACO,
+    PASSWORD,
+    ROLES,
+    SMALL_RING,
+    LiveServer,
+    Service,
+    chromium_path,
+    skip_reason,
+)
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    reason = _skip_reason()
+    reason = skip_reason()
     if reason:
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
@@ -53,47 +37,41 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-class LiveServer:
-    def __init__(self, app: Any) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+@pytest.fixture(scope="session")
+def service(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The whole service (create_app) on the demo city, SQLite, synchronous runs, with one
+    user per role (``<role>-user``) and a crew user per crew (``crew-<id>``), on 127.0.0.1."""
+    from app import create_app
+    from app.auth import create_user
+    from app.cli import upgrade
+    from app.models import Crew
 
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=5)
-
-
-@dataclass
-class PageWatch:
-    """Console errors, page errors, dialogs and every requested URL of one page."""
-
-    console_errors: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-
-    def external(self) -> list[str]:
-        return [u for u in self.requests if not (u.startswith("http://127.0.0.1:") or u.startswith("data:") or u.startswith("blob:"))]
-
-
-def watch(page: Any) -> PageWatch:
-    w = PageWatch()
-    page.on("console", lambda m: w.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: w.page_errors.append(str(e)))
-    page.on("request", lambda r: w.requests.append(r.url))
-    page.on("requestfailed", lambda r: w.failed.append(r.url))
-
-    def on_dialog(d: Any) -> None:
-        w.dialogs.append(d.message)
-        d.dismiss()
-
-    page.on("dialog", on_dialog)
-    # Block (and record) anything that would leave this machine.
-    page.route(
-        "**/*",
-        lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1:") or route.request.url.startswith("data:") else route.abort(),
-    )
-    return w
+    tmp = tmp_path_factory.mktemp("service")
+    db_url = f"sqlite:///{tmp / 'outage.db'}"
+    upgrade(db_url)
+    monaco = os.path.exists(MONACO)
+    cfg = {
+        "TESTING": True, "INSTANCE_PATH": str(tmp / "instance"), "DATABASE_URL": db_url,
+        "GRID_PATH": MONACO if monaco else SMALL_RING, "LOAD_ROADS": monaco, "RUNNER": "sync",
+        "REDIS_URL": None, "SECRET_KEY": "browser-tests", "NOTIFY_FILE": str(tmp / "outbox.jsonl"),
+        "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False,  # plain http on 127.0.0.1
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "TILE_URL": None,
+    }
+    app = create_app(cfg, environ={})
+    grid = app.extensions["grid"]
+    depots = list(map(str, grid.depots["id"])) or [None]
+    crews = ["K1", "K2"]
+    with app.app_context(), app.extensions["db"].session(actor="browser-tests") as s:
+        for i, cid in enumerate(crews):
+            # shifts round the clock: the tests dispatch at whatever time they run
+            s.add(Crew(id=cid, name=f"Crew {cid}", depot_id=depots[i % len(depots)], skills=["cable", "switching", "overhead"],
+                       shift_start="00:00", shift_end="23:59"))
+        s.flush()
+        for role in ROLES:
+            create_user(s, username=f"{role}-user", password=PASSWORD, role=role)
+        for cid in crews:
+            create_user(s, username=f"crew-{cid}", password=PASSWORD, role="crew", crew_id=cid)
+    server = LiveServer(app)
+    yield Service(app=app, server=server, crews=crews)
+    server.stop()
+    app.extensions["db"].engine.dispose()
