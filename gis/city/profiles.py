@@ -122,13 +122,21 @@ def profiles_table(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["profile", "day_type", "minute_of_day", "factor"])
 
 
-def peak_hours(arr: np.ndarray, *, share: float = 0.9) -> str:
+#: Profiles flatter than this (weekday max / min) have no peak hours: an
+#: outage hurts them as much at any time of day.
+FLAT_RATIO = 1.35
+
+
+def peak_hours(arr: np.ndarray, *, share: float = 0.95) -> str | None:
     """Weekday hours when a profile is above ``share`` of its weekday peak.
 
     Returns ``"HH:MM-HH:MM;..."`` (local time), the hours to avoid when
-    planning an outage for such a customer.
+    planning an outage for such a customer, or ``None`` for a flat profile
+    (continuous loads: police, telephone exchanges).
     """
     day = arr[0]
+    if day.max() < FLAT_RATIO * max(float(day.min()), 1e-9):
+        return None
     hot = day >= share * day.max()
     spans = []
     start = None

@@ -296,7 +296,10 @@ def test_monaco_real_key_customers(monaco):
     assert important["backup_power"].any() and not important["backup_power"].all()
     assert important["dual_supply"].any()
     assert ((~important["backup_power"]) & (~important["dual_supply"])).any()
-    assert important["peak_hours"].notna().all()
+    with_peaks = important[important["profile"].isin(["office", "hospital", "school", "H0", "G1", "G4"])]
+    assert len(with_peaks) and with_peaks["peak_hours"].notna().all()
+    exchanges = cust[cust["profile"] == "data_telecom"]
+    assert len(exchanges) and exchanges["peak_hours"].isna().all()  # flat: no peak hours
     assert cust["osm_id"].is_unique
 
 
@@ -492,7 +495,11 @@ def test_feeder_capacity_formula():
 
 def test_peak_hours_from_profiles():
     arrays = profile_arrays()
-    assert peak_hours(arrays["school"]).startswith("08:")
-    assert peak_hours(arrays["hospital"]) == "08:00-17:00"
-    flat = np.ones((3, 96))
-    assert peak_hours(flat) == "00:00-24:00"
+    assert peak_hours(arrays["school"]).startswith("09:")
+    assert peak_hours(arrays["hospital"]) == "08:45-16:00"
+    assert peak_hours(arrays["hospital"], share=0.9) == "08:00-17:00"
+    assert peak_hours(arrays["data_telecom"]) is None  # flat: no peak hours
+    day = np.full((3, 96), 0.5)
+    day[0, 88:] = 1.0
+    day[0, :4] = 1.0
+    assert peak_hours(day) == "22:00-01:00"  # across midnight
