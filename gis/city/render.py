@@ -53,51 +53,72 @@ def render(grid_path: str | Path, roads_path: str | Path, out: str | Path, *, dp
     for nid in grid.nodes["id"]:
         node_feeder[nid] = grid.feeder_of(nid) if nid in live else None
 
-    fig, ax = plt.subplots(figsize=(14, 8.5))
-    segs = []
+    road_segs = []
     for _u, _v, data in roads.edges(data=True):
         g = data.get("geometry")
         if g is not None:
-            segs.append(np.asarray(g.coords))
-    ax.add_collection(LineCollection(segs, colors="#c8c8c8", linewidths=0.6, zorder=1))
-
+            road_segs.append(np.asarray(g.coords))
+    cust = grid.customers
+    cf = cust_feeder.reindex(cust["id"]).to_numpy()
+    cust_colours = [colour.get(f, "#888888") for f in cf]
+    line_layers = []
     for kind, style in (("cable", "solid"), ("overhead", (0, (3, 2)))):
         sel = grid.lines[grid.lines["kind"] == kind]
         segs = [np.asarray(g.coords) for g in sel.geometry]
-        cols = [colour.get(node_feeder.get(t) or node_feeder.get(f), "#444444") for f, t in zip(sel["from_node"], sel["to_node"], strict=True)]
-        ax.add_collection(
-            LineCollection(segs, colors=cols, linewidths=1.3, linestyles=style, zorder=3)
-        )
-    cust = grid.customers
-    cf = cust_feeder.reindex(cust["id"]).to_numpy()
-    ax.scatter(
-        cust.geometry.x,
-        cust.geometry.y,
-        s=0.6,
-        c=[colour.get(f, "#888888") for f in cf],
-        alpha=0.45,
-        linewidths=0,
-        zorder=2,
-    )
+        cols = [
+            colour.get(node_feeder.get(t) or node_feeder.get(f), "#444444")
+            for f, t in zip(sel["from_node"], sel["to_node"], strict=True)
+        ]
+        line_layers.append((segs, cols, style))
     rmu = grid.nodes[grid.nodes["kind"] == "rmu"]
-    ax.scatter(rmu.geometry.x, rmu.geometry.y, s=5, c="black", zorder=4, label="ring-main unit")
     ties = grid.switches[grid.switches["normally_open"]]
-    ax.scatter(ties.geometry.x, ties.geometry.y, s=60, marker="x", c="red", linewidths=2, zorder=5, label="normally-open tie")
     subs = grid.substations
-    ax.scatter(subs.geometry.x, subs.geometry.y, s=140, marker="s", c="black", edgecolors="white", zorder=6, label="110/10 kV substation")
-    for name, x, y in zip(subs["name"], subs.geometry.x, subs.geometry.y, strict=True):
-        ax.annotate(name, (x, y), xytext=(6, 6), textcoords="offset points", fontsize=8, zorder=7,
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0})
-    if len(grid.depots):
-        dep = grid.depots
-        ax.scatter(dep.geometry.x, dep.geometry.y, s=90, marker="^", c="#1f4e9c", edgecolors="white", zorder=6, label="crew depot")
-    ax.set_aspect(aspect)
+
+    def draw(ax, *, scale: float, labels: bool) -> None:
+        ax.add_collection(LineCollection(road_segs, colors="#c8c8c8", linewidths=0.6 * scale, zorder=1))
+        for segs, cols, style in line_layers:
+            ax.add_collection(
+                LineCollection(segs, colors=cols, linewidths=1.3 * scale, linestyles=style, zorder=3)
+            )
+        ax.scatter(cust.geometry.x, cust.geometry.y, s=0.6 * scale**2, c=cust_colours,
+                   alpha=0.45, linewidths=0, zorder=2)
+        ax.scatter(rmu.geometry.x, rmu.geometry.y, s=5 * scale, c="black", zorder=4,
+                   label="ring-main unit")
+        ax.scatter(ties.geometry.x, ties.geometry.y, s=60, marker="x", c="red", linewidths=2,
+                   zorder=5, label="normally-open tie")
+        ax.scatter(subs.geometry.x, subs.geometry.y, s=140, marker="s", c="black",
+                   edgecolors="white", zorder=6, label="110/10 kV substation")
+        if labels:
+            for name, x, y in zip(subs["name"], subs.geometry.x, subs.geometry.y, strict=True):
+                ax.annotate(name, (x, y), xytext=(6, 6), textcoords="offset points", fontsize=8,
+                            zorder=7, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0})
+        if len(grid.depots):
+            dep = grid.depots
+            ax.scatter(dep.geometry.x, dep.geometry.y, s=90, marker="^", c="#1f4e9c",
+                       edgecolors="white", zorder=6, label="crew depot")
+        ax.set_aspect(aspect)
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+    fig, ax = plt.subplots(figsize=(14, 8.5))
+    draw(ax, scale=1.0, labels=True)
     minx, miny, maxx, maxy = cust.total_bounds
     pad = 0.01 * max(maxx - minx, maxy - miny)
     ax.set_xlim(minx - pad, maxx + pad)
     ax.set_ylim(miny - pad, maxy + pad)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    # inset: the densest square kilometre or so, where the rings are short
+    hist, xe, ye = np.histogram2d(cust.geometry.x, cust.geometry.y, bins=24,
+                                  weights=cust["demand_kw"].to_numpy())
+    i, j = np.unravel_index(int(np.argmax(hist)), hist.shape)
+    cx, cy = (xe[i] + xe[i + 1]) / 2, (ye[j] + ye[j + 1]) / 2
+    half_y = 0.0075
+    half_x = half_y * aspect * 1.3
+    inset = ax.inset_axes((0.005, 0.52, 0.4, 0.47))
+    draw(inset, scale=1.6, labels=False)
+    inset.set_xlim(cx - half_x, cx + half_x)
+    inset.set_ylim(cy - half_y, cy + half_y)
+    inset.set_facecolor("white")
+    ax.indicate_inset_zoom(inset, edgecolor="#555555")
     s = grid.summary()
     ax.set_title(
         f"{grid.name}: {s['substations']} substations, {s['feeders']} feeders, {s['ties']} ties, "
