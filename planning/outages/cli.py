@@ -1,0 +1,96 @@
+"""``python -m planning plan --grid PATH --jobs JOBS.csv --now ISO [--json]`` — see docs/planning.md.
+
+Exit status: 0 when a plan was made (even if some jobs have errors: they are
+in ``errors``), 1 when the request itself is bad (grid, jobs file, options),
+2 for bad command-line usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from gis.errors import OutageError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m planning plan", description="Plan outages for maintenance jobs on a grid.")
+    p.add_argument("--grid", required=True, help="grid GeoPackage or GeoJSON folder")
+    p.add_argument("--jobs", required=True, help="jobs CSV (id,equipment,duration_min,earliest,latest,crew,description[,requested_by,night_work])")
+    p.add_argument("--now", required=True, help="planning time, ISO 8601 with UTC offset (e.g. 2026-12-01T08:00:00+01:00)")
+    p.add_argument("--options", help="options JSON file or inline JSON object (see PlanOptions)")
+    p.add_argument("--generators", help="generator fleet CSV (id,name,kw,depot_id); default: generators.csv next to the grid, if any")
+    p.add_argument("--time-limit", type=float, help="CP-SAT time limit in seconds (overrides the options)")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON (the stable contract)")
+    p.add_argument("--full", action="store_true", help="with --json: keep per-customer notice lists (large)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        out = _run(args)
+    except OutageError as exc:
+        doc = {"error": exc.to_dict()}
+        if args.json:
+            print(json.dumps(doc, ensure_ascii=False, indent=2))
+        else:
+            print(f"error ({exc.code}): {exc.message}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+    else:
+        _print_table(out)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
+    from dataclasses import replace
+
+    from gis import load_grid
+    from planning.outages import PlanOptions, load_generators_csv, load_jobs_csv, plan_outages
+    from planning.outages.jobs import parse_time
+
+    now = parse_time(args.now)
+    options = PlanOptions.from_json(args.options) if args.options else PlanOptions()
+    if args.generators:
+        options = options.with_fleet(load_generators_csv(args.generators))
+    elif not options.generator_fleet:
+        default = Path(args.grid).parent / "generators.csv"
+        if default.is_file():
+            options = options.with_fleet(load_generators_csv(default))
+    if args.time_limit:
+        options = replace(options, solver_time_limit_s=args.time_limit)
+    grid = load_grid(args.grid)
+    jobs, errors = load_jobs_csv(args.jobs)
+    plan = plan_outages(grid, jobs, now=now, options=options, input_errors=errors)
+    doc = plan.to_json()
+    if not args.full:
+        for o in doc["outages"]:
+            o["notices"]["customers"] = o["notices"]["customers"][:20]
+    return doc
+
+
+def _print_table(doc: dict[str, Any]) -> None:
+    m = doc["metrics"]
+    keys = ["outages", "jobs", "ci", "cmi", "ens_kwh", "peak_hits", "generator_hours", "short_interruptions", "unmet_generator_needs"]
+    print(f"{'metric':24} {'plan':>12} {'baseline':>12}")
+    for k in keys:
+        print(f"{k:24} {m['plan'][k]!s:>12} {m['baseline'][k]!s:>12}")
+    s = doc["solver"]
+    print(f"\nsolver: {s['status']}, objective {s['objective_weighted_kwh']} weighted kWh, gap {s['gap']}, {s['wall_s']} s")
+    print(f"\n{len(doc['outages'])} outage(s):")
+    for o in doc["outages"]:
+        flag = "" if o["valid"] else "  INVALID"
+        print(f"  {o['id']} {o['start']} -> {o['end']}  jobs {','.join(o['jobs'])}  customers {len(o['customers'])}  "
+              f"transfers {len(o['transfers'])}  generators {len(o['generators'])}{flag}")
+    if doc["errors"]:
+        print(f"\n{len(doc['errors'])} error(s):")
+        for e in doc["errors"]:
+            print(f"  {e['job']}: {e['code']}: {e['message']}")

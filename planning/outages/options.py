@@ -1,0 +1,321 @@
+"""Every tunable of outage planning in one validated, documented place: :class:`PlanOptions`.
+
+Build it with keywords, or from a dict / JSON document with
+:meth:`PlanOptions.from_dict` (every problem is listed in one
+:class:`~gis.errors.InputError`, code ``bad_options``). The generator fleet can
+also come from a CSV file (``id,name,kw,depot_id``) with
+:func:`load_generators_csv`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from gis.errors import InputError
+
+IMPORTANCE_GRADES = ("special", "first", "second", "temporary", "normal")
+
+DEFAULT_WEIGHTS: dict[str, float] = {"special": 100.0, "first": 50.0, "second": 10.0, "temporary": 5.0, "normal": 1.0}
+
+
+@dataclass(frozen=True)
+class Generator:
+    """A mobile generator truck (发电车): ``kw`` is its rated output in kW."""
+
+    id: str
+    name: str = ""
+    kw: float = 0.0
+    depot_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "kw": self.kw, "depot_id": self.depot_id}
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Options of :func:`planning.outages.plan_outages` (all keyword, all with defaults).
+
+    Times and durations
+        ``time_step_min`` (minutes, a multiple of 15; candidate starts lie on this
+        grid, counted from local midnight), ``working_hours`` (local ``(start, end)``;
+        a job without ``night_work`` must start and end within them on one day),
+        ``working_days`` (ISO weekdays 1=Monday .. 7=Sunday allowed for work),
+        ``notice_lead_days`` (the first advance notice, 7 days), ``sms_lead_min``
+        (the SMS before switching, 10 minutes), ``horizon_days`` (no start later
+        than ``now`` + horizon), ``switching_break_min`` (minutes a
+        break-before-make transfer leaves its customers dark, at each end),
+        ``generator_setup_min`` (minutes a truck is blocked before and after
+        each use for travel and connection).
+    Harm
+        ``importance_weights`` (weight per importance grade, multiplies kWh not
+        supplied), ``interruption_cost_kwh`` (weighted kWh charged per customer
+        interruption, the "per-interruption term"), ``peak_threshold`` (share of
+        a customer's daily maximum above which a slot is a peak hour, 0.9),
+        ``peak_grades`` (grades whose peak hours are hard constraints).
+    Network
+        ``capacity_margin`` (share of a feeder's capacity kept free, 0.10).
+    Generators
+        ``generator_fleet`` (trucks), ``generator_grades`` (grades that get a truck
+        when they cannot be transferred).
+    Solver
+        ``solver_time_limit_s`` (seconds, CP-SAT wall time), ``solver_workers``,
+        ``solver_candidates`` (cheapest starts per outage offered to CP-SAT; the
+        greedy start is always among them), ``alternatives`` (how many
+        next-best windows each outage explains).
+    """
+
+    time_step_min: int = 30
+    working_hours: tuple[time, time] = (time(7, 0), time(19, 0))
+    working_days: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
+    notice_lead_days: float = 7.0
+    sms_lead_min: int = 10
+    horizon_days: int = 45
+    switching_break_min: int = 5
+    generator_setup_min: int = 60
+    importance_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    interruption_cost_kwh: float = 2.0
+    peak_threshold: float = 0.9
+    peak_grades: tuple[str, ...] = ("special", "first")
+    capacity_margin: float = 0.10
+    generator_fleet: tuple[Generator, ...] = ()
+    generator_grades: tuple[str, ...] = ("special", "first", "second")
+    solver_time_limit_s: float = 20.0
+    solver_workers: int = 2
+    solver_candidates: int = 32
+    alternatives: int = 3
+
+    def __post_init__(self) -> None:
+        problems = _check(self)
+        if problems:
+            raise InputError("invalid planning options: " + "; ".join(problems), code="bad_options", details=problems)
+
+    # -- (de)serialisation -------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> PlanOptions:
+        """Options from a JSON-like dict; unknown keys and bad values are all reported at once.
+
+        ``working_hours`` is ``["07:00", "19:00"]``; ``generator_fleet`` a list of
+        ``{"id", "name", "kw", "depot_id"}`` or the path of a generators CSV.
+        """
+        if data is None:
+            return cls()
+        if not isinstance(data, Mapping):
+            raise InputError("planning options must be a JSON object", code="bad_options")
+        known = {f.name for f in fields(cls)}
+        problems = [f"unknown option {k!r}" for k in data if k not in known]
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                continue
+            try:
+                kwargs[key] = _convert(key, value)
+            except (TypeError, ValueError, InputError) as exc:
+                problems.append(f"{key}: {exc}")
+        try:
+            built = cls(**kwargs)
+        except InputError as exc:
+            problems += list(exc.details or [exc.message])
+            built = None
+        if problems or built is None:
+            raise InputError("invalid planning options: " + "; ".join(problems), code="bad_options", details=problems)
+        return built
+
+    @classmethod
+    def from_json(cls, path_or_text: str | Path) -> PlanOptions:
+        """Options from a JSON file path or a JSON text."""
+        text = str(path_or_text)
+        p = Path(text)
+        if not text.lstrip().startswith("{"):
+            try:
+                text = p.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"cannot read options file {p}: {exc}", code="bad_options") from exc
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"options are not valid JSON: {exc}", code="bad_options") from exc
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; ``PlanOptions.from_dict(o.to_dict()) == o``."""
+        return {
+            "time_step_min": self.time_step_min,
+            "working_hours": [self.working_hours[0].strftime("%H:%M"), self.working_hours[1].strftime("%H:%M")],
+            "working_days": list(self.working_days),
+            "notice_lead_days": self.notice_lead_days,
+            "sms_lead_min": self.sms_lead_min,
+            "horizon_days": self.horizon_days,
+            "switching_break_min": self.switching_break_min,
+            "generator_setup_min": self.generator_setup_min,
+            "importance_weights": dict(self.importance_weights),
+            "interruption_cost_kwh": self.interruption_cost_kwh,
+            "peak_threshold": self.peak_threshold,
+            "peak_grades": list(self.peak_grades),
+            "capacity_margin": self.capacity_margin,
+            "generator_fleet": [g.to_dict() for g in self.generator_fleet],
+            "generator_grades": list(self.generator_grades),
+            "solver_time_limit_s": self.solver_time_limit_s,
+            "solver_workers": self.solver_workers,
+            "solver_candidates": self.solver_candidates,
+            "alternatives": self.alternatives,
+        }
+
+    def with_fleet(self, fleet: tuple[Generator, ...]) -> PlanOptions:
+        return replace(self, generator_fleet=tuple(fleet))
+
+    def weight(self, grade: str) -> float:
+        return float(self.importance_weights.get(grade, self.importance_weights.get("normal", 1.0)))
+
+
+def _hhmm(v: Any) -> time:
+    if isinstance(v, time):
+        return v
+    if not isinstance(v, str):
+        raise ValueError(f"expected 'HH:MM', got {v!r}")
+    try:
+        h, m = v.strip().split(":")
+        return time(int(h), int(m))
+    except ValueError as exc:
+        raise ValueError(f"expected 'HH:MM', got {v!r}") from exc
+
+
+def _convert(key: str, v: Any) -> Any:
+    ints = {"time_step_min", "sms_lead_min", "horizon_days", "switching_break_min", "generator_setup_min", "solver_workers", "solver_candidates", "alternatives"}
+    floats = {"notice_lead_days", "interruption_cost_kwh", "peak_threshold", "capacity_margin", "solver_time_limit_s"}
+    if key in ints:
+        if isinstance(v, bool) or not isinstance(v, int | float) or float(v) != int(v):
+            raise ValueError(f"expected an integer, got {v!r}")
+        return int(v)
+    if key in floats:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ValueError(f"expected a number, got {v!r}")
+        return float(v)
+    if key == "working_hours":
+        if not isinstance(v, list | tuple) or len(v) != 2:
+            raise ValueError("expected [start, end] as 'HH:MM' strings")
+        return (_hhmm(v[0]), _hhmm(v[1]))
+    if key == "working_days":
+        if not isinstance(v, list | tuple) or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+            raise ValueError("expected a list of ISO weekdays 1..7")
+        return tuple(v)
+    if key in ("peak_grades", "generator_grades"):
+        if not isinstance(v, list | tuple) or not all(isinstance(x, str) for x in v):
+            raise ValueError("expected a list of importance grades")
+        return tuple(v)
+    if key == "importance_weights":
+        if not isinstance(v, Mapping):
+            raise ValueError("expected an object {grade: weight}")
+        merged = dict(DEFAULT_WEIGHTS)
+        for g, w in v.items():
+            if isinstance(w, bool) or not isinstance(w, int | float):
+                raise ValueError(f"weight of {g!r} must be a number")
+            merged[str(g)] = float(w)
+        return merged
+    if key == "generator_fleet":
+        if isinstance(v, str):
+            return load_generators_csv(v)
+        if not isinstance(v, list | tuple):
+            raise ValueError("expected a list of {id, name, kw, depot_id} or a CSV path")
+        out = []
+        for i, g in enumerate(v):
+            if isinstance(g, Generator):
+                out.append(g)
+                continue
+            if not isinstance(g, Mapping) or "id" not in g or "kw" not in g:
+                raise ValueError(f"generator #{i + 1} needs at least 'id' and 'kw'")
+            kw = g["kw"]
+            if isinstance(kw, bool) or not isinstance(kw, int | float):
+                raise ValueError(f"generator {g['id']!r}: kw must be a number")
+            out.append(Generator(str(g["id"]), str(g.get("name") or ""), float(kw), g.get("depot_id")))
+        return tuple(out)
+    return v
+
+
+def _check(o: PlanOptions) -> list[str]:
+    p: list[str] = []
+    if o.time_step_min <= 0 or o.time_step_min % 15:
+        p.append(f"time_step_min must be a positive multiple of 15 (load profiles are 15-minute), got {o.time_step_min}")
+    ws, we = o.working_hours
+    if not (isinstance(ws, time) and isinstance(we, time)) or ws >= we:
+        p.append(f"working_hours must be (start, end) with start < end, got {o.working_hours}")
+    if not o.working_days or any(d not in range(1, 8) for d in o.working_days):
+        p.append(f"working_days must be ISO weekdays 1..7, got {o.working_days}")
+    if not (0 <= o.notice_lead_days <= 90):
+        p.append(f"notice_lead_days must be within 0..90, got {o.notice_lead_days}")
+    if not (0 <= o.sms_lead_min <= 24 * 60):
+        p.append(f"sms_lead_min must be within 0..1440, got {o.sms_lead_min}")
+    if not (1 <= o.horizon_days <= 400):
+        p.append(f"horizon_days must be within 1..400, got {o.horizon_days}")
+    if not (0 <= o.switching_break_min <= 60):
+        p.append(f"switching_break_min must be within 0..60, got {o.switching_break_min}")
+    if not (0 <= o.generator_setup_min <= 24 * 60):
+        p.append(f"generator_setup_min must be within 0..1440, got {o.generator_setup_min}")
+    for grade, w in o.importance_weights.items():
+        if grade not in IMPORTANCE_GRADES:
+            p.append(f"importance_weights: unknown grade {grade!r} (grades: {', '.join(IMPORTANCE_GRADES)})")
+        elif not (math.isfinite(w) and w >= 0):
+            p.append(f"importance_weights[{grade!r}] must be a non-negative number, got {w}")
+    if not (math.isfinite(o.interruption_cost_kwh) and o.interruption_cost_kwh >= 0):
+        p.append(f"interruption_cost_kwh must be >= 0, got {o.interruption_cost_kwh}")
+    if not (0 < o.peak_threshold <= 1):
+        p.append(f"peak_threshold must be within (0, 1], got {o.peak_threshold}")
+    for name in ("peak_grades", "generator_grades"):
+        bad = [g for g in getattr(o, name) if g not in IMPORTANCE_GRADES]
+        if bad:
+            p.append(f"{name}: unknown grade(s) {bad}")
+    if not (0 <= o.capacity_margin < 1):
+        p.append(f"capacity_margin must be within [0, 1), got {o.capacity_margin}")
+    ids = [g.id for g in o.generator_fleet]
+    if len(ids) != len(set(ids)):
+        p.append("generator_fleet: duplicate generator ids")
+    for g in o.generator_fleet:
+        if not (math.isfinite(g.kw) and g.kw > 0):
+            p.append(f"generator {g.id!r}: kw must be > 0, got {g.kw}")
+    if not (0 < o.solver_time_limit_s <= 3600):
+        p.append(f"solver_time_limit_s must be within (0, 3600], got {o.solver_time_limit_s}")
+    if not (1 <= o.solver_workers <= 64):
+        p.append(f"solver_workers must be within 1..64, got {o.solver_workers}")
+    if not (1 <= o.solver_candidates <= 2000):
+        p.append(f"solver_candidates must be within 1..2000, got {o.solver_candidates}")
+    if not (0 <= o.alternatives <= 20):
+        p.append(f"alternatives must be within 0..20, got {o.alternatives}")
+    return p
+
+
+def load_generators_csv(path: str | Path) -> tuple[Generator, ...]:
+    """The generator fleet from a CSV with columns ``id,name,kw,depot_id`` (kW).
+
+    Raises :class:`~gis.errors.InputError` (code ``bad_generators``) listing every bad row.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read generator fleet {p}: {exc}", code="bad_generators") from exc
+    reader = csv.DictReader(text.splitlines())
+    cols = set(reader.fieldnames or ())
+    if not {"id", "kw"} <= cols:
+        raise InputError(f"{p}: generator CSV needs columns id,name,kw,depot_id (got {sorted(cols)})", code="bad_generators")
+    out: list[Generator] = []
+    problems: list[str] = []
+    for n, row in enumerate(reader, start=2):
+        gid = (row.get("id") or "").strip()
+        try:
+            kw = float(row.get("kw") or "")
+        except ValueError:
+            kw = float("nan")
+        if not gid or not (math.isfinite(kw) and kw > 0):
+            problems.append(f"line {n}: needs an id and a positive kw (got id={gid!r}, kw={row.get('kw')!r})")
+            continue
+        out.append(Generator(gid, (row.get("name") or "").strip(), kw, (row.get("depot_id") or "").strip() or None))
+    if problems:
+        raise InputError(f"{p}: " + "; ".join(problems), code="bad_generators", details=problems)
+    return tuple(out)

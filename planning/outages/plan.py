@@ -1,0 +1,748 @@
+"""``plan_outages``: jobs in, a validated outage plan with metrics against the naive baseline out.
+
+Pipeline (the seeds' "five musts"):
+
+1. check every job (per-job :class:`JobError`, the rest still plans) and find
+   its zone (``grid.isolate``);
+2. candidate windows of each job (:mod:`planning.outages.windows`);
+3. merge (能合必合) jobs whose zones overlap and that share a feasible window,
+   unless the union de-energises more customer-minutes than apart;
+4. schedule all outages at once with CP-SAT (:mod:`planning.outages.cpsat`);
+5. per outage: transfers at the chosen start, switching plan validated step by
+   step (fail closed), generator trucks from the fleet, notices, impact;
+6. metrics for the plan and the baseline (each job alone at its earliest
+   feasible start, no transfer, no generator).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from gis import Grid, InputError, OutageError
+from planning.outages import cpsat
+from planning.outages.jobs import Job, JobError
+from planning.outages.notices import build_notice
+from planning.outages.options import IMPORTANCE_GRADES, PlanOptions
+from planning.outages.switching import Step, Validator, build_steps
+from planning.outages.timeline import SLOT_MIN, Timeline
+from planning.outages.windows import Candidates, evaluate, generator_cover, start_range
+from planning.outages.zones import TransferOption, Zone, build_zone
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+METRIC_KEYS = ("outages", "jobs", "ci", "cmi", "ens_kwh", "peak_hits", "generator_hours")
+
+
+@dataclass
+class Group:
+    """Jobs done in one outage (before scheduling)."""
+
+    jobs: list[Job]
+    zone: Zone
+    cand: Candidates
+    duration_min: int
+    earliest: datetime
+    latest: datetime
+    night_work: bool
+    comparisons: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def best_cm(self) -> float:
+        return float(self.cand.customer_minutes[self.cand.best()]) if len(self.cand) else float("inf")
+
+
+@dataclass
+class Outage:
+    """One planned outage (see :meth:`Plan.to_json` for the JSON shape)."""
+
+    id: str
+    jobs: list[str]
+    start: datetime
+    end: datetime
+    steps: list[Step]
+    valid: bool
+    problems: list[str]
+    transfers: list[dict[str, Any]]
+    generators: list[dict[str, Any]]
+    unmet_generator_needs: list[dict[str, Any]]
+    customers: list[str]
+    notices: dict[str, Any]
+    window: dict[str, Any]
+    merge: list[dict[str, Any]]
+    zone: dict[str, Any]
+    impact: dict[str, Any]
+    # working arrays (customer indices of the run's Timeline); not serialised
+    dark: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    short_break: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    on_generator: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    slots: tuple[int, int] = (0, 0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "jobs": self.jobs,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "switching_steps": [s.to_dict() for s in self.steps],
+            "valid": self.valid,
+            "transfers": self.transfers,
+            "generators": self.generators,
+            "customers": self.customers,
+            "problems": self.problems,
+            "unmet_generator_needs": self.unmet_generator_needs,
+            "duration_min": int(round((self.end - self.start).total_seconds() / 60)),
+            "zone": self.zone,
+            "window": self.window,
+            "merge": self.merge,
+            "notices": self.notices,
+            "impact": self.impact,
+        }
+
+
+@dataclass
+class Plan:
+    """The result of :func:`plan_outages`; :meth:`to_json` is the stable contract (docs/planning.md)."""
+
+    outages: list[Outage]
+    errors: list[JobError]
+    metrics: dict[str, dict[str, Any]]
+    solver: dict[str, Any]
+    now: datetime
+    timezone: str
+    options: PlanOptions
+    baseline: list[dict[str, Any]]
+    wall_s: float = 0.0
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (only str/int/float/bool/None/list/dict; datetimes ISO 8601 with offset)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "now": self.now.isoformat(),
+            "timezone": self.timezone,
+            "outages": [o.to_json() for o in self.outages],
+            "errors": [e.to_dict() for e in self.errors],
+            "metrics": self.metrics,
+            "solver": self.solver,
+            "baseline": self.baseline,
+            "options": self.options.to_dict(),
+            "wall_s": round(self.wall_s, 3),
+            "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
+        }
+
+
+# ---------------------------------------------------------------------------
+
+
+def plan_outages(
+    grid: Grid,
+    jobs: Iterable[Job],
+    *,
+    now: datetime,
+    options: PlanOptions | None = None,
+    input_errors: Sequence[JobError] = (),
+) -> Plan:
+    """Plan the outages for ``jobs`` on ``grid`` (see module doc).
+
+    ``now`` is aware; nothing starts before ``now`` + notice lead.
+    ``input_errors`` (e.g. bad CSV rows from :func:`load_jobs_csv`) are carried
+    into ``Plan.errors``. Bad jobs never raise: each gets a :class:`JobError`.
+    """
+    t0 = time.perf_counter()
+    if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
+        raise InputError("now must be a timezone-aware datetime", code="naive_datetime")
+    options = options or PlanOptions()
+    jobs = list(jobs)
+    errors: list[JobError] = list(input_errors)
+    timings: dict[str, float] = {}
+    tick = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal tick
+        t = time.perf_counter()
+        timings[name] = t - tick
+        tick = t
+
+    tl = Timeline(grid, options, now)
+    lap("timeline")
+    if not jobs:
+        errors.append(JobError(None, "no_jobs", "the job list is empty: nothing to plan"))
+    checked = _check_jobs(tl, jobs, now, errors)
+    log.info("%d of %d jobs pass the checks", len(checked), len(jobs))
+    lap("zones")
+    baseline_rows = [_baseline(tl, job, zone, now) for job, zone in checked]
+    lap("baseline")
+    singles: list[Group] = []
+    for job, zone in checked:
+        g = _group(tl, [job], zone, now)
+        if len(g.cand) == 0:
+            errors.append(_no_window_error(tl, job, zone, g.cand, now))
+            continue
+        singles.append(g)
+    lap("windows")
+    groups = _merge(tl, singles, now)
+    lap("merge")
+    groups.sort(key=lambda g: (g.cand.starts.min(), g.jobs[0].id))
+    tasks = [_task(g) for g in groups]
+    sched = cpsat.solve(
+        tasks,
+        fleet_size=len(options.generator_fleet),
+        time_limit_s=options.solver_time_limit_s,
+        workers=options.solver_workers,
+        max_candidates=options.solver_candidates,
+    )
+    lap("schedule")
+    placed = [(g, j) for g, j in zip(groups, sched.choice, strict=True) if j is not None]
+    for g, j in zip(groups, sched.choice, strict=True):
+        if j is None:
+            for job in g.jobs:
+                errors.append(JobError(job.id, "not_scheduled", f"no start left for outage of {', '.join(x.id for x in g.jobs)}: every feasible start collides with other outages on the same feeders or crew"))
+    placed.sort(key=lambda gj: (int(gj[0].cand.starts[gj[1]]), gj[0].jobs[0].id))
+    validator = Validator(tl)
+    outages = [_realise(tl, validator, f"OUT-{i + 1:03d}", g, j, now) for i, (g, j) in enumerate(placed)]
+    lap("switching")
+    _assign_generators(tl, outages, placed)
+    for o, (g, j) in zip(outages, placed, strict=True):
+        _finish(tl, o, g, j)
+    _explain_windows(tl, outages, placed, tasks, groups, sched)
+    planned = {jid for o in outages for jid in o.jobs}
+    metrics = {
+        "plan": _metrics_plan(outages, len(planned)),
+        "baseline": _metrics_baseline(baseline_rows),
+        "baseline_planned_jobs": _metrics_baseline([r for r in baseline_rows if r["job"] in planned]),
+    }
+    lap("generators_notices_metrics")
+    solver = {
+        "status": sched.status,
+        "objective_weighted_kwh": sched.objective,
+        "best_bound_weighted_kwh": sched.best_bound,
+        "gap": sched.gap,
+        "wall_s": sched.wall_s,
+        "outages_considered": len(groups),
+        "unscheduled": sched.unscheduled,
+        "time_limit_s": options.solver_time_limit_s,
+    }
+    plan = Plan(outages, errors, metrics, solver, now, grid.timezone.key, options, baseline_rows, timings_s=timings)
+    plan.wall_s = time.perf_counter() - t0
+    return plan
+
+
+# -- checks -------------------------------------------------------------------
+
+
+def _check_jobs(tl: Timeline, jobs: list[Job], now: datetime, errors: list[JobError]) -> list[tuple[Job, Zone]]:
+    o = tl.options
+    seen: set[str] = set()
+    out: list[tuple[Job, Zone]] = []
+    zones: dict[tuple[str, ...], Zone | OutageError] = {}
+    for job in jobs:
+        if not isinstance(job, Job):
+            errors.append(JobError(None, "bad_job", f"not a Job: {job!r}"[:200]))
+            continue
+        if job.id in seen:
+            errors.append(JobError(job.id, "duplicate_id", f"job id {job.id} appears more than once; only the first is planned"))
+            continue
+        seen.add(job.id)
+        err = _static_problem(tl, job, now)
+        if err is not None:
+            errors.append(JobError(job.id, err[0], err[1]))
+            continue
+        key = tuple(job.equipment)
+        z = zones.get(key)
+        if z is None:
+            try:
+                z = build_zone(tl, job.equipment)
+            except OutageError as exc:
+                z = exc
+            zones[key] = z
+        if isinstance(z, OutageError):
+            code = z.code
+            msg = z.message
+            if code == "source_equipment":
+                msg = f"{msg} (the zone would contain a substation busbar; plan it with the substation outage)"
+            errors.append(JobError(job.id, code, msg))
+            continue
+        if not z.isolation.switches:
+            errors.append(JobError(job.id, "cannot_isolate", f"no switch can isolate {', '.join(job.equipment)}"))
+            continue
+        out.append((job, z))
+    del o
+    return out
+
+
+def _static_problem(tl: Timeline, job: Job, now: datetime) -> tuple[str, str] | None:
+    o = tl.options
+    if not job.id.strip():
+        return "missing_id", "job has no id"
+    if not job.equipment:
+        return "no_equipment", "job names no equipment"
+    for name in ("earliest", "latest"):
+        v = getattr(job, name)
+        if not isinstance(v, datetime) or v.tzinfo is None or v.utcoffset() is None:
+            return "naive_datetime", f"{name} must be a timezone-aware datetime, got {v!r}"
+    if isinstance(job.duration_min, bool) or not isinstance(job.duration_min, int | np.integer) or job.duration_min <= 0:
+        return "bad_duration", f"duration_min must be a positive whole number of minutes, got {job.duration_min!r}"
+    if job.latest <= job.earliest:
+        return "bad_window", f"latest ({job.latest.isoformat()}) is not after earliest ({job.earliest.isoformat()})"
+    span = (job.latest - job.earliest).total_seconds() / 60
+    if job.duration_min > span:
+        return "duration_exceeds_window", f"duration {job.duration_min} min is longer than the window ({span:.0f} min)"
+    if job.latest - timedelta(minutes=job.duration_min) < now:
+        return "window_past", f"the window ends {job.latest.isoformat()}: too late to do {job.duration_min} min of work from now ({now.isoformat()})"
+    if job.latest - timedelta(minutes=job.duration_min) < now + timedelta(days=o.notice_lead_days):
+        return "notice_too_late", f"the last possible start is less than {o.notice_lead_days:g} days away: customers cannot be given the advance notice"
+    if job.earliest > now + timedelta(days=o.horizon_days):
+        return "beyond_horizon", f"earliest ({job.earliest.isoformat()}) is beyond the planning horizon of {o.horizon_days} days"
+    if job.duration_min > (o.horizon_days + 1) * 1440:
+        return "bad_duration", "duration is longer than the planning horizon"
+    return None
+
+
+def _no_window_error(tl: Timeline, job: Job, zone: Zone, cand: Candidates, now: datetime) -> JobError:
+    d = cand.dropped
+    if d.get("peak_hours"):
+        who = sorted({str(tl.cust_ids[c]) for c in zone.all_customers[tl.peak_graded[zone.all_customers]]})
+        hint = ""
+        if not job.night_work:
+            night = evaluate(tl, zone, duration_min=job.duration_min, earliest=job.earliest, latest=job.latest, night_work=True, now=now)
+            if len(night):
+                hint = f"; with night work allowed it could start {tl.time_of(int(night.starts[night.best()])).isoformat()}"
+        return JobError(
+            job.id,
+            "peak_hours_conflict",
+            f"every start in the window overlaps the peak hours of important customer(s) {', '.join(who[:5])} who would lose supply "
+            f"({d['peak_hours']} start(s) rejected){hint}; otherwise widen the window or arrange supply",
+        )
+    if d.get("outside_working_hours"):
+        return JobError(job.id, "no_working_window", f"no start fits {job.duration_min} min inside working hours in the window; allow night work or widen the window")
+    return JobError(job.id, "no_feasible_window", "no start on the time step fits the window, notice lead and horizon")
+
+
+# -- groups and merging ---------------------------------------------------------
+
+
+def _merged_duration(jobs: Sequence[Job]) -> int:
+    by_crew: dict[str, int] = {}
+    solo = 0
+    for j in jobs:
+        if j.crew:
+            by_crew[j.crew] = by_crew.get(j.crew, 0) + j.duration_min
+        else:
+            solo = max(solo, j.duration_min)
+    return max([solo, *by_crew.values()])
+
+
+def _group(tl: Timeline, jobs: list[Job], zone: Zone, now: datetime) -> Group:
+    dur = _merged_duration(jobs)
+    earliest = max(j.earliest for j in jobs)
+    latest = min(j.latest for j in jobs)
+    night = all(j.night_work for j in jobs)
+    cand = evaluate(tl, zone, duration_min=dur, earliest=earliest, latest=latest, night_work=night, now=now)
+    return Group(jobs, zone, cand, dur, earliest, latest, night)
+
+
+def _merge(tl: Timeline, singles: list[Group], now: datetime) -> list[Group]:
+    """能合必合: greedily fold each job into the overlapping group that saves the most customer-minutes."""
+    groups: dict[int, Group] = {}
+    node_index: dict[str, set[int]] = {}
+    zone_cache: dict[frozenset[str], Zone | None] = {}
+    next_id = 0
+    for single in sorted(singles, key=lambda g: (g.earliest, g.jobs[0].id)):
+        job = single.jobs[0]
+        near = set().union(*(node_index.get(n, set()) for n in single.zone.isolation.nodes)) if single.zone.isolation.nodes else set()
+        best: tuple[float, int, Group, dict[str, Any]] | None = None
+        rejected: list[tuple[int, dict[str, Any]]] = []
+        for gid in sorted(near):
+            g = groups[gid]
+            ids = [j.id for j in g.jobs] + [job.id]
+            earliest = max(g.earliest, single.earliest)
+            latest = min(g.latest, single.latest)
+            apart = g.best_cm + single.best_cm
+            cmp: dict[str, Any] = {"jobs": ids, "apart_customer_minutes": round(apart, 1)}
+            dur = _merged_duration([*g.jobs, job])
+            if latest - earliest < timedelta(minutes=dur):
+                cmp.update(decision="kept_apart", reason="the job windows share no slot long enough for the merged work")
+                rejected.append((gid, cmp))
+                continue
+            eq = frozenset(e for j in [*g.jobs, job] for e in j.equipment)
+            zone = zone_cache.get(eq)
+            if eq not in zone_cache:
+                try:
+                    zone = build_zone(tl, sorted(eq))
+                except OutageError:
+                    zone = None
+                zone_cache[eq] = zone
+            if zone is None:
+                cmp.update(decision="kept_apart", reason="the union of the zones cannot be isolated")
+                rejected.append((gid, cmp))
+                continue
+            merged = _group(tl, [*g.jobs, job], zone, now)
+            if len(merged.cand) == 0:
+                cmp.update(decision="kept_apart", reason="no common start fits working hours, notice and peak hours")
+                rejected.append((gid, cmp))
+                continue
+            together = merged.best_cm
+            cmp["merged_customer_minutes"] = round(together, 1)
+            if together > apart + 1e-6:
+                cmp.update(decision="kept_apart", reason="merging would de-energise more customer-minutes than doing them apart")
+                rejected.append((gid, cmp))
+                continue
+            cmp.update(decision="merged", reason=f"saves {apart - together:.0f} customer-minutes and {len(g.jobs)} outage(s) of the same customers")
+            saving = apart - together
+            if best is None or saving > best[0]:
+                best = (saving, gid, merged, cmp)
+        if best is None:
+            gid = next_id
+            next_id += 1
+            single.comparisons = [c for _, c in rejected]
+            groups[gid] = single
+        else:
+            _, gid, merged, cmp = best
+            merged.comparisons = groups[gid].comparisons + [cmp] + [c for _, c in rejected]
+            groups[gid] = merged
+        for n in groups[gid].zone.isolation.nodes:
+            node_index.setdefault(n, set()).add(gid)
+    return list(groups.values())
+
+
+def _task(g: Group) -> cpsat.Task:
+    res = {f"feeder:{f}" for f in g.zone.own_feeders | g.cand.receiving_feeders}
+    res |= {f"crew:{j.crew}" for j in g.jobs if j.crew}
+    return cpsat.Task(
+        starts=g.cand.starts * SLOT_MIN,
+        cost=g.cand.cost,
+        duration_min=g.duration_min,
+        resources=frozenset(res),
+        generators=int(g.cand.generators_needed.max()) if len(g.cand) else 0,
+    )
+
+
+# -- realising one outage --------------------------------------------------------
+
+
+def _chosen_options(g: Group, j: int) -> list[TransferOption | None]:
+    return [blk.options[int(a)] if a >= 0 else None for blk, a in zip(g.zone.blocks, g.cand.assign[:, j], strict=True)]
+
+
+def _realise(tl: Timeline, validator: Validator, oid: str, g: Group, j: int, now: datetime) -> Outage:
+    s_slot = int(g.cand.starts[j])
+    start = tl.time_of(s_slot)
+    end = start + timedelta(minutes=g.duration_min)
+    e_slot = s_slot + tl.touched(g.duration_min)
+    chosen = _chosen_options(g, j)
+    problems: list[str] = []
+    steps, chosen, problems = _safe_steps(tl, validator, g.zone, chosen, start, end, s_slot, e_slot)
+    zone = g.zone
+    dark = [zone.fixed_dead] + [b.customers for b, c in zip(zone.blocks, chosen, strict=True) if c is None]
+    dark_idx = np.unique(np.concatenate(dark)) if dark else np.zeros(0, dtype=np.int64)
+    bbm_idx = [b.customers for b, c in zip(zone.blocks, chosen, strict=True) if c is not None and not c.make_before_break]
+    bbm = np.unique(np.concatenate(bbm_idx)) if bbm_idx else np.zeros(0, dtype=np.int64)
+    transfers = []
+    for blk, c in zip(zone.blocks, chosen, strict=True):
+        if c is None:
+            continue
+        slots = np.arange(s_slot, s_slot + tl.touched(g.duration_min) + 1)
+        base = tl.feeder_load[c.feeder_code, slots]
+        moved = blk.load[slots]
+        k = int(np.argmax(base + moved))
+        transfers.append(
+            {
+                "tie": c.tie,
+                "from_feeder": blk.own_feeder,
+                "to_feeder": c.feeder,
+                "to_substation": c.substation,
+                "mode": "make_before_break" if c.make_before_break else "break_before_make",
+                "isolating_switches": list(blk.isolating_switches),
+                "customers": [str(x) for x in tl.cust_ids[blk.customers]],
+                "transferred_peak_kw": round(float(moved.max()), 1),
+                "receiving_peak_kw": round(float((base + moved)[k]), 1),
+                "receiving_peak_at": tl.time_of(int(slots[k])).isoformat(),
+                "receiving_limit_kw": round(float(tl.feeder_limit[c.feeder_code]), 1),
+            }
+        )
+    rejected = _rejected_transfers(tl, g, chosen, s_slot)
+    iso = zone.isolation
+    zone_json = {
+        "equipment": list(zone.equipment),
+        "work_nodes": sorted(iso.work_nodes),
+        "isolating_switches": list(iso.switches),
+        "ties_kept_open": list(iso.ties),
+        "feeders": sorted(zone.own_feeders),
+        "dead_before_transfer": len(zone.all_customers),
+        "transfer_rejected": rejected,
+    }
+    out = Outage(
+        id=oid,
+        jobs=[jb.id for jb in g.jobs],
+        start=start,
+        end=end,
+        steps=steps,
+        valid=not problems,
+        problems=problems,
+        transfers=transfers,
+        generators=[],
+        unmet_generator_needs=[],
+        customers=[],
+        notices={},
+        window={},
+        merge=g.comparisons,
+        zone=zone_json,
+        impact={},
+        dark=dark_idx,
+        short_break=bbm,
+        slots=(s_slot, e_slot),
+    )
+    return out
+
+
+def _safe_steps(
+    tl: Timeline, validator: Validator, zone: Zone, chosen: list[TransferOption | None], start: datetime, end: datetime, s_slot: int, e_slot: int
+) -> tuple[list[Step], list[TransferOption | None], list[str]]:
+    """Steps that pass validation; without transfers if the transfers fail; else the findings (fail closed)."""
+    attempts = [chosen]
+    if any(c is not None for c in chosen):
+        attempts.append([None] * len(chosen))
+    first: list[str] = []
+    steps: list[Step] = []
+    for k, ch in enumerate(attempts):
+        steps = build_steps(zone, ch, start=start, end=end)
+        allowed = [zone.fixed_dead] + [b.customers for b, c in zip(zone.blocks, ch, strict=True) if c is None or not c.make_before_break]
+        problems = validator.validate(zone, steps, allowed_dark=np.concatenate(allowed) if allowed else np.zeros(0, dtype=np.int64), start_slot=s_slot, end_slot=e_slot)
+        if not problems:
+            if k:
+                log.warning("transfers dropped after validation failed: %s", first)
+            return steps, ch, []
+        if k == 0:
+            first = problems
+    return steps, attempts[-1], problems if len(attempts) == 1 else first + problems
+
+
+def _rejected_transfers(tl: Timeline, g: Group, chosen: list[TransferOption | None], s_slot: int) -> list[dict[str, Any]]:
+    out = []
+    slots = np.arange(s_slot, s_slot + tl.touched(g.duration_min) + 1)
+    for blk, c in zip(g.zone.blocks, chosen, strict=True):
+        for opt in blk.options:
+            if c is not None and opt.tie == c.tie:
+                continue
+            if c is not None:
+                reason = f"block already re-fed through {c.tie}"
+            else:
+                lim = tl.feeder_limit[opt.feeder_code] if opt.feeder_code >= 0 else np.nan
+                if not np.isfinite(lim):
+                    reason = f"feeder {opt.feeder} has no known rating: the transfer cannot be checked"
+                else:
+                    tot = tl.feeder_load[opt.feeder_code, slots] + blk.load[slots]
+                    k = int(np.argmax(tot))
+                    reason = f"{opt.feeder} would carry {tot[k]:.0f} kW at {tl.time_of(int(slots[k])).isoformat()}, above its limit {lim:.0f} kW" if tot[k] > lim else "switching plan failed validation"
+            out.append({"tie": opt.tie, "to_feeder": opt.feeder, "customers": len(blk.customers), "reason": reason})
+        if not blk.options:
+            out.append({"tie": None, "to_feeder": None, "customers": len(blk.customers), "reason": "no tie reaches this block"})
+    return out
+
+
+def _assign_generators(tl: Timeline, outages: list[Outage], placed: list[tuple[Group, int]]) -> None:
+    """能发必发: chronologically, the smallest free truck at least as large as each customer's peak."""
+    o = tl.options
+    fleet = sorted(o.generator_fleet, key=lambda x: (x.kw, x.id))
+    busy: dict[str, list[tuple[datetime, datetime]]] = {x.id: [] for x in fleet}
+    pad = timedelta(minutes=o.generator_setup_min)
+    for out, (g, _) in zip(outages, placed, strict=True):
+        dark = out.dark
+        s_slot, _ = out.slots
+        fed = []
+        for c in dark[tl.gen_eligible[dark]]:
+            peak, _ = generator_cover(tl, int(c), np.array([s_slot]), g.duration_min)
+            kw = float(peak[0])
+            a, b = out.start - pad, out.end + pad
+            big_enough = [x for x in fleet if x.kw + 1e-9 >= kw]
+            free = [x for x in big_enough if all(not (s < b and a < e) for s, e in busy[x.id])]
+            cid = str(tl.cust_ids[c])
+            if free:
+                truck = free[0]
+                busy[truck.id].append((a, b))
+                out.generators.append(
+                    {
+                        "generator": truck.id,
+                        "name": truck.name,
+                        "kw": truck.kw,
+                        "depot_id": truck.depot_id,
+                        "customer": cid,
+                        "importance": str(tl.importance[c]),
+                        "peak_kw": round(kw, 1),
+                        "from": out.start.isoformat(),
+                        "to": out.end.isoformat(),
+                        "hours": round(g.duration_min / 60, 3),
+                    }
+                )
+                fed.append(int(c))
+            else:
+                reason = (
+                    "no generator in the fleet" if not fleet
+                    else f"no truck of at least {kw:.0f} kW in the fleet" if not big_enough
+                    else "every large-enough truck is busy at that time"
+                )
+                out.unmet_generator_needs.append({"customer": cid, "importance": str(tl.importance[c]), "peak_kw": round(kw, 1), "reason": reason})
+        out.on_generator = np.array(fed, dtype=np.int64)
+
+
+def _finish(tl: Timeline, out: Outage, g: Group, j: int) -> None:
+    """Impact, affected customers and notices of a realised outage."""
+    o = tl.options
+    dark, bbm, gen = out.dark, out.short_break, out.on_generator
+    s_slot, _ = out.slots
+    out.impact = _impact(tl, dark, bbm, gen, s_slot, g.duration_min)
+    supply: dict[int, str] = {int(c): "interrupted" for c in dark}
+    supply.update({int(c): "short_breaks" for c in bbm})
+    supply.update({int(c): "generator" for c in gen})
+    out.customers = [str(tl.cust_ids[c]) for c in sorted(supply)]
+    equipment = [e for jb in g.jobs for e in jb.equipment]
+    out.notices = build_notice(tl, outage_id=out.id, start=out.start, end=out.end, equipment=list(dict.fromkeys(equipment)), supply=supply, options=o)
+
+
+def _impact(tl: Timeline, dark: np.ndarray, bbm: np.ndarray, gen: np.ndarray, s_slot: int, duration_min: int) -> dict[str, Any]:
+    """CI, CMI, ENS, peak hits (see docs/planning.md for the definitions)."""
+    o = tl.options
+    n = tl.touched(duration_min)
+    starts = np.array([s_slot])
+    off = np.setdiff1d(dark, gen)
+    ens = float(tl.energy(tl.load(off), starts, duration_min)[0]) if len(off) else 0.0
+    brk = o.switching_break_min
+    if len(bbm):
+        ld = tl.load(bbm)
+        ens += float((ld[s_slot] + ld[s_slot + n - 1]) * brk / 60.0)
+    hit = 0
+    for c in dark[tl.peak_graded[dark]]:
+        hit += bool(tl.any_in(tl.peak_mask(c), starts, duration_min)[0])
+    for c in bbm[tl.peak_graded[bbm]]:
+        m = tl.peak_mask(c)
+        hit += bool(m[s_slot] or m[s_slot + n - 1])
+    interrupted = np.concatenate([off, bbm])
+    by = {grade: 0 for grade in IMPORTANCE_GRADES}
+    for grade, cnt in zip(*np.unique(tl.importance[interrupted].astype(str), return_counts=True), strict=True):
+        by[str(grade)] = int(cnt)
+    return {
+        "ci": int(len(off) + len(bbm)),
+        "cmi": round(float(len(off) * duration_min + len(bbm) * 2 * brk), 1),
+        "ens_kwh": round(ens, 2),
+        "peak_hits": int(hit),
+        "generator_hours": round(len(gen) * duration_min / 60.0, 3),
+        "short_interruptions": int(len(bbm)),
+        "interruptions_by_importance": by,
+    }
+
+
+def _explain_windows(
+    tl: Timeline, outages: list[Outage], placed: list[tuple[Group, int]], tasks: list[cpsat.Task], groups: list[Group], sched: cpsat.Schedule
+) -> None:
+    """能小必小, explained: chosen start, its cost, the next-best starts and why they were not taken."""
+    o = tl.options
+    task_of = {id(g): t for g, t in zip(groups, tasks, strict=True)}
+    spans = [(out, task_of[id(g)].resources, out.start, out.end) for out, (g, _) in zip(outages, placed, strict=True)]
+    for out, (g, j) in zip(outages, placed, strict=True):
+        c = g.cand
+        order = np.lexsort((c.starts, c.cost))
+        res = task_of[id(g)].resources
+        alts = []
+        for k in order:
+            if int(k) == j:
+                continue
+            st = tl.time_of(int(c.starts[k]))
+            en = st + timedelta(minutes=g.duration_min)
+            blockers = sorted({other.id for other, r2, a, b in spans if other is not out and (res & r2) and a < en and st < b})
+            alts.append({"start": st.isoformat(), "cost": round(float(c.cost[k]), 3), "customer_minutes": round(float(c.customer_minutes[k]), 1), "blocked_by": blockers})
+            if len(alts) >= o.alternatives:
+                break
+        cheaper = int((c.cost < c.cost[j] - 1e-9).sum())
+        lo, hi = c.window
+        dropped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in c.dropped.items())
+        text = f"Chosen {out.start:%Y-%m-%d %H:%M} (cost {c.cost[j]:.1f} weighted kWh) among {len(c)} feasible start(s)"
+        text += f"; rejected: {dropped}" if dropped else ""
+        if cheaper:
+            text += f"; {cheaper} cheaper start(s) collide with other outages on the same feeders or crews"
+        else:
+            text += "; it is the cheapest feasible start"
+        out.window = {
+            "earliest_start": tl.time_of(lo).isoformat(),
+            "latest_start": tl.time_of(max(lo, hi)).isoformat(),
+            "feasible_starts": len(c),
+            "rejected_starts": dict(c.dropped),
+            "chosen": {"start": out.start.isoformat(), "cost": round(float(c.cost[j]), 3), "customer_minutes": round(float(c.customer_minutes[j]), 1)},
+            "next_best": alts,
+            "explanation": text,
+        }
+    del sched
+
+
+# -- metrics -------------------------------------------------------------------
+
+
+def _empty_metrics() -> dict[str, Any]:
+    return {
+        "outages": 0,
+        "jobs": 0,
+        "ci": 0,
+        "cmi": 0.0,
+        "ens_kwh": 0.0,
+        "peak_hits": 0,
+        "generator_hours": 0.0,
+        "short_interruptions": 0,
+        "interruptions_by_importance": {g: 0 for g in IMPORTANCE_GRADES},
+        "unmet_generator_needs": 0,
+        "invalid_outages": 0,
+    }
+
+
+def _add(m: dict[str, Any], impact: dict[str, Any]) -> None:
+    for k in ("ci", "cmi", "ens_kwh", "peak_hits", "generator_hours", "short_interruptions"):
+        m[k] += impact[k]
+    for k, v in impact["interruptions_by_importance"].items():
+        m["interruptions_by_importance"][k] += v
+
+
+def _round(m: dict[str, Any]) -> dict[str, Any]:
+    m["cmi"] = round(m["cmi"], 1)
+    m["ens_kwh"] = round(m["ens_kwh"], 1)
+    m["generator_hours"] = round(m["generator_hours"], 2)
+    return m
+
+
+def _metrics_plan(outages: list[Outage], jobs: int) -> dict[str, Any]:
+    m = _empty_metrics()
+    m["outages"] = len(outages)
+    m["jobs"] = jobs
+    for o in outages:
+        _add(m, o.impact)
+        m["unmet_generator_needs"] += len(o.unmet_generator_needs)
+        m["invalid_outages"] += int(not o.valid)
+    return _round(m)
+
+
+def _baseline(tl: Timeline, job: Job, zone: Zone, now: datetime) -> dict[str, Any]:
+    """Each job alone at its earliest feasible start (window, notice, working hours), no transfer, no generator."""
+    cand = evaluate(tl, zone, duration_min=job.duration_min, earliest=job.earliest, latest=job.latest,
+                    night_work=job.night_work, now=now, respect_peaks=False, transfers=False)
+    if len(cand) == 0:
+        lo, _ = start_range(tl, earliest=job.earliest, latest=job.latest, duration_min=job.duration_min, now=now)
+        return {"job": job.id, "start": None, "impact": None}
+    s = int(cand.starts.min())
+    impact = _impact(tl, zone.all_customers, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), s, job.duration_min)
+    return {"job": job.id, "start": tl.time_of(s).isoformat(), "impact": impact}
+
+
+def _metrics_baseline(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    m = _empty_metrics()
+    for r in rows:
+        if r["impact"] is None:
+            continue
+        m["outages"] += 1
+        m["jobs"] += 1
+        _add(m, r["impact"])
+    return _round(m)

@@ -1,0 +1,216 @@
+"""Candidate windows of one outage (能小必小) with transfers (能转必转) decided per start.
+
+For every start on the time step inside the job window, working hours and
+notice lead, :func:`evaluate` decides which blocks can be transferred (the
+receiving feeder's load plus the block's load must stay within its limit at
+every 15-minute slot of the window), drops starts that overlap the peak hours
+of a ``peak_grades`` customer who would lose supply, and prices the rest:
+
+    cost = Σ weight(importance) x kWh not supplied  +  interruption_cost_kwh x Σ weight of customers interrupted
+
+(weighted kWh). Customers a generator truck would cover (eligible grade, no
+backup, a truck of the fleet large enough for their peak in the window) are
+not counted as losing supply in the cost; whether a truck is free is decided
+after scheduling.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from planning.outages.timeline import SLOT_MIN, Timeline
+from planning.outages.zones import Zone
+
+DEAD, MBB, BBM = 0, 1, 2
+
+
+@dataclass
+class Candidates:
+    """Feasible starts of one outage and what each would do (arrays aligned with ``starts``)."""
+
+    starts: np.ndarray  # slot indices
+    cost: np.ndarray  # weighted kWh
+    customer_minutes: np.ndarray
+    assign: np.ndarray  # (n_blocks, n_starts): option index or -1
+    generators_needed: np.ndarray  # trucks needed at each start
+    receiving_feeders: frozenset[str]
+    duration_min: int
+    dropped: dict[str, int] = field(default_factory=dict)  # starts removed, by reason
+    window: tuple[int, int] = (0, -1)  # first and last start slot considered
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def best(self) -> int:
+        """Index of the cheapest start (earliest on ties)."""
+        return int(np.lexsort((self.starts, self.cost))[0])
+
+
+def start_range(tl: Timeline, *, earliest: datetime, latest: datetime, duration_min: int, now: datetime) -> tuple[int, int]:
+    """First and last candidate start slot (aligned to the time step) for a job window."""
+    o = tl.options
+    step = tl.step_slots
+    first = max(earliest, now + timedelta(days=o.notice_lead_days))
+    lo = math.ceil(tl.slot_of(first) - 1e-9)
+    lo = -(-lo // step) * step
+    last = min(latest - timedelta(minutes=duration_min), now + timedelta(days=o.horizon_days))
+    hi = math.floor(tl.slot_of(last) + 1e-9)
+    hi = min(hi, tl.n_slots - tl.touched(duration_min) - 2)
+    return lo, hi
+
+
+def hours_mask(tl: Timeline, starts: np.ndarray, duration_min: int, night_work: bool) -> np.ndarray:
+    """Starts on working days whose whole interval lies in working hours of one local day (unless night work)."""
+    o = tl.options
+    ok = np.isin(tl.iso_weekday[starts], list(o.working_days))
+    if night_work:
+        return ok
+    n = tl.touched(duration_min)
+    last = starts + n - 1
+    ws = o.working_hours[0].hour * 60 + o.working_hours[0].minute
+    we = o.working_hours[1].hour * 60 + o.working_hours[1].minute
+    end_min = tl.minute_of_day[last] + (duration_min - (n - 1) * SLOT_MIN)
+    return ok & (tl.minute_of_day[starts] >= ws) & (end_min <= we) & (tl.local_day[last] == tl.local_day[starts])
+
+
+def evaluate(
+    tl: Timeline,
+    zone: Zone,
+    *,
+    duration_min: int,
+    earliest: datetime,
+    latest: datetime,
+    night_work: bool,
+    now: datetime,
+    respect_peaks: bool = True,
+    transfers: bool = True,
+) -> Candidates:
+    """All feasible starts of an outage of ``zone`` lasting ``duration_min`` (see module doc)."""
+    o = tl.options
+    lo, hi = start_range(tl, earliest=earliest, latest=latest, duration_min=duration_min, now=now)
+    dropped: dict[str, int] = {}
+    starts = np.arange(lo, hi + 1, tl.step_slots, dtype=np.int64) if hi >= lo else np.zeros(0, dtype=np.int64)
+    hm = hours_mask(tl, starts, duration_min, night_work)
+    if (~hm).any():
+        dropped["outside_working_hours"] = int((~hm).sum())
+    starts = starts[hm]
+    n = tl.touched(duration_min)
+    blocks = zone.blocks if transfers else []
+    nb, ns = len(blocks), len(starts)
+    assign = np.full((nb, ns), -1, dtype=np.int64)
+    receiving: set[str] = set()
+    if ns and nb:
+        # the slot in which the restoring switching happens is checked too (n + 1 slots)
+        added: dict[int, np.ndarray] = {}
+        for b, blk in enumerate(blocks):
+            tw = tl.windows(blk.load, starts, n + 1)
+            for oi, opt in enumerate(blk.options):
+                code = opt.feeder_code
+                lim = tl.feeder_limit[code] if code >= 0 else np.nan
+                if not np.isfinite(lim):
+                    continue  # unknown rating: the transfer cannot be checked, so it is not made
+                lw = tl.windows(tl.feeder_load[code], starts, n + 1) + added.get(code, 0.0)
+                ok = ((lw + tw) <= lim + 1e-9).all(axis=1) & (assign[b] < 0)
+                if ok.any():
+                    assign[b, ok] = oi
+                    added[code] = added.get(code, 0.0) + tw * ok[:, None]
+                    receiving.add(opt.feeder)
+    state = np.full((nb, ns), DEAD, dtype=np.int64)
+    for b, blk in enumerate(blocks):
+        a = assign[b]
+        mbb = np.array([blk.options[i].make_before_break if i >= 0 else False for i in a], dtype=bool)
+        state[b] = np.where(a < 0, DEAD, np.where(mbb, MBB, BBM))
+    fixed = zone.fixed_dead if transfers else zone.all_customers
+    ok = np.ones(ns, dtype=bool)
+    if respect_peaks and ns:
+        ok &= ~_peak_hit(tl, fixed, starts, duration_min)
+        for b, blk in enumerate(blocks):
+            full = _peak_hit(tl, blk.customers, starts, duration_min)
+            short = _peak_short(tl, blk.customers, starts, n)
+            ok &= ~np.where(state[b] == DEAD, full, np.where(state[b] == BBM, short, False))
+        if (~ok).any():
+            dropped["peak_hours"] = int((~ok).sum())
+    starts, assign, state = starts[ok], assign[:, ok], state[:, ok]
+    ns = len(starts)
+    brk = o.switching_break_min
+    cost = np.zeros(ns)
+    cm = np.zeros(ns)
+    gens = np.zeros(ns, dtype=np.int64)
+    if ns:
+        we, wi, cnt, g = _harm(tl, fixed, starts, duration_min)
+        cost += we + o.interruption_cost_kwh * wi
+        cm += cnt * duration_min
+        gens += g
+        for b, blk in enumerate(blocks):
+            dead = state[b] == DEAD
+            bbm = state[b] == BBM
+            we, wi, cnt, g = _harm(tl, blk.customers, starts, duration_min)
+            wl = tl.load(blk.customers, tl.weight[blk.customers])
+            short_e = (wl[starts] + wl[starts + n - 1]) * brk / 60.0
+            wsum = float(tl.weight[blk.customers].sum())
+            cost += np.where(dead, we + o.interruption_cost_kwh * wi, 0.0)
+            cost += np.where(bbm, short_e + o.interruption_cost_kwh * wsum, 0.0)
+            cm += np.where(dead, cnt * duration_min, np.where(bbm, len(blk.customers) * 2 * brk, 0))
+            gens += np.where(dead, g, 0)
+    return Candidates(
+        starts=starts,
+        cost=cost,
+        customer_minutes=cm,
+        assign=assign,
+        generators_needed=gens,
+        receiving_feeders=frozenset(receiving),
+        duration_min=duration_min,
+        dropped=dropped,
+        window=(lo, hi),
+    )
+
+
+def _peak_hit(tl: Timeline, idx: np.ndarray, starts: np.ndarray, duration_min: int) -> np.ndarray:
+    graded = idx[tl.peak_graded[idx]]
+    out = np.zeros(len(starts), dtype=bool)
+    for c in graded:
+        out |= tl.any_in(tl.peak_mask(c), starts, duration_min)
+    return out
+
+
+def _peak_short(tl: Timeline, idx: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    graded = idx[tl.peak_graded[idx]]
+    out = np.zeros(len(starts), dtype=bool)
+    for c in graded:
+        m = tl.peak_mask(c)
+        out |= m[starts] | m[starts + n - 1]
+    return out
+
+
+def generator_cover(tl: Timeline, cust: int, starts: np.ndarray, duration_min: int) -> tuple[np.ndarray, np.ndarray]:
+    """(peak kW in the window, True where the fleet has a truck at least that large) for each start."""
+    n = tl.touched(duration_min)
+    peak = tl.windows(tl.customer_load(cust), starts, n).max(axis=1)
+    biggest = max((g.kw for g in tl.options.generator_fleet), default=0.0)
+    return peak, peak <= biggest + 1e-9
+
+
+def _harm(tl: Timeline, idx: np.ndarray, starts: np.ndarray, duration_min: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted kWh not supplied, weighted interruptions, customers interrupted, trucks needed —
+    per start, when customers ``idx`` lose grid supply for the whole window."""
+    ns = len(starts)
+    if len(idx) == 0:
+        z = np.zeros(ns)
+        return z, z, z, np.zeros(ns, dtype=np.int64)
+    w = tl.weight[idx]
+    we = tl.energy(tl.load(idx, w), starts, duration_min)
+    wi = np.full(ns, float(w.sum()))
+    cnt = np.full(ns, float(len(idx)))
+    gens = np.zeros(ns, dtype=np.int64)
+    if tl.options.generator_fleet:
+        for c in idx[tl.gen_eligible[idx]]:
+            _, covered = generator_cover(tl, int(c), starts, duration_min)
+            e = tl.weight[c] * tl.energy(tl.customer_load(int(c)), starts, duration_min)
+            we = we - np.where(covered, e, 0.0)
+            wi = wi - np.where(covered, tl.weight[c], 0.0)
+            gens += covered
+    return we, wi, cnt, gens

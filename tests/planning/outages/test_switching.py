@@ -1,0 +1,99 @@
+"""Switching plans: unsafe sequences are rejected (fail closed), good ones replay cleanly."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from planning.outages import PlanOptions
+from planning.outages.switching import Step, Validator, build_steps
+from planning.outages.timeline import Timeline
+from planning.outages.zones import build_zone
+
+
+def _setup(grid, mk, equipment="R2"):  # noqa: ANN001, ANN202
+    tl = Timeline(grid, PlanOptions(), mk.NOW)
+    zone = build_zone(tl, [equipment])
+    start = mk.at("2026-12-08 09:00")
+    end = start + mk.hours(2)
+    s_slot = round(tl.slot_of(start))
+    return tl, zone, start, end, s_slot, s_slot + 8
+
+
+def _validate(tl, zone, steps, chosen, s, e):  # noqa: ANN001, ANN202
+    allowed = [zone.fixed_dead] + [b.customers for b, c in zip(zone.blocks, chosen, strict=True) if c is None or not c.make_before_break]
+    return Validator(tl).validate(zone, steps, allowed_dark=np.concatenate(allowed), start_slot=s, end_slot=e)
+
+
+def test_planned_sequence_is_safe(small_ring, mk) -> None:
+    tl, zone, start, end, s, e = _setup(small_ring, mk)
+    chosen = [zone.blocks[0].options[0]]
+    steps = build_steps(zone, chosen, start=start, end=end)
+    assert _validate(tl, zone, steps, chosen, s, e) == []
+    acts = [(x.action, x.device) for x in steps]
+    assert acts[:3] == [("open", "S2"), ("close", "T1"), ("open", "S1")]
+    assert ("apply_earth", "S1") in acts and ("apply_earth", "S2") in acts
+    assert acts.index(("verify_dead", None)) < acts.index(("apply_earth", "S1")) < acts.index(("start_work", None))
+    assert acts.index(("remove_earth", "S1")) < acts.index(("close", "S1"))
+
+
+def test_make_before_break_across_substations_is_rejected(small_ring, mk) -> None:
+    tl, zone, start, end, s, e = _setup(small_ring, mk)
+    bad = replace(zone.blocks[0].options[0], make_before_break=True)  # pretend SA and SB may be looped
+    steps = build_steps(zone, [bad], start=start, end=end)
+    problems = _validate(tl, zone, steps, [bad], s, e)
+    assert any("parallels substations SA and SB" in p for p in problems)
+
+
+def test_earthing_a_live_zone_is_rejected(small_ring, mk) -> None:
+    tl, zone, start, end, s, e = _setup(small_ring, mk)
+    chosen = [zone.blocks[0].options[0]]
+    steps = [x for x in build_steps(zone, chosen, start=start, end=end) if not (x.action in ("open", "close") and x.device == "S1")]
+    problems = _validate(tl, zone, steps, chosen, s, e)
+    assert any("work zone is energised while" in p for p in problems)
+
+
+def test_restoring_before_removing_earths_is_rejected(small_ring, mk) -> None:
+    tl, zone, start, end, s, e = _setup(small_ring, mk)
+    chosen = [None]
+    steps = build_steps(zone, chosen, start=start, end=end)
+    close_s1 = next(x for x in steps if x.action == "close" and x.device == "S1")
+    steps.remove(close_s1)
+    steps.insert(next(i for i, x in enumerate(steps) if x.action == "end_work"), close_s1)  # close while working
+    problems = _validate(tl, zone, steps, chosen, s, e)
+    assert any("energised while" in p for p in problems)
+
+
+def test_overloading_transfer_is_rejected(weak_f2, mk) -> None:
+    tl, zone, start, end, s, e = _setup(weak_f2, mk)
+    opt = zone.blocks[0].options[0]
+    steps = build_steps(zone, [opt], start=start, end=end)
+    problems = _validate(tl, zone, steps, [opt], s, e)
+    assert any("feeder F2 carries 710 kW" in p and "above its limit 561 kW" in p for p in problems)
+
+
+def test_unplanned_interruption_is_rejected(small_ring, mk) -> None:
+    tl, zone, start, end, s, e = _setup(small_ring, mk)
+    steps = build_steps(zone, [None], start=start, end=end)
+    extra = Step(0, "isolate", "open", "F2", start, "wrong breaker")
+    undo = Step(0, "restore", "close", "F2", end, "")
+    steps = [extra, *steps, undo]
+    problems = _validate(tl, zone, steps, [None], s, e)
+    assert any("lose supply unplanned" in p for p in problems)
+
+
+def test_plan_left_abnormal_is_rejected(small_ring, mk) -> None:
+    tl, zone, start, end, s, e = _setup(small_ring, mk)
+    steps = [x for x in build_steps(zone, [None], start=start, end=end) if not (x.phase == "restore" and x.action == "close")]
+    problems = _validate(tl, zone, steps, [None], s, e)
+    assert any("does not end in the normal state" in p for p in problems)
+
+
+def test_tie_touching_the_work_zone_stays_open(small_ring, mk) -> None:
+    tl, zone, start, end, s, e = _setup(small_ring, mk, equipment="R3")
+    steps = build_steps(zone, [None] * len(zone.blocks), start=start, end=end)
+    assert ("keep_open", "T1") in [(x.action, x.device) for x in steps]
+    assert ("apply_earth", "T1") in [(x.action, x.device) for x in steps]
+    assert not any(x.action == "close" and x.device == "T1" for x in steps)
+    assert _validate(tl, zone, steps, [None] * len(zone.blocks), s, e) == []
