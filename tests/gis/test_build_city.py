@@ -264,6 +264,26 @@ def test_access_points_on_drivable_graph_and_reach_every_depot(request, which):
         assert access <= set(out) and access <= set(back)
 
 
+def test_monaco_cables_join_their_nodes_and_follow_streets(monaco, monaco_roads):
+    import osmnx as ox
+    import shapely
+
+    crs = monaco.metric_crs
+    lines = monaco.lines.to_crs(crs)
+    nodes = monaco.nodes.set_index("id").to_crs(crs).geometry
+    geoms = lines.geometry.to_numpy()
+    start = shapely.distance(shapely.get_point(geoms, 0), nodes.loc[lines["from_node"]].to_numpy())
+    end = shapely.distance(shapely.get_point(geoms, -1), nodes.loc[lines["to_node"]].to_numpy())
+    assert start.max() < 0.5 and end.max() < 0.5
+    assert np.allclose(lines["length_m"], shapely.length(geoms), rtol=0.01, atol=1.0)
+    inner = np.vstack([shapely.get_coordinates(g)[1:-1] for g in geoms])
+    streets = ox.graph_to_gdfs(monaco_roads, nodes=False).to_crs(crs).geometry.to_numpy()
+    _, dist = shapely.STRtree(streets).query_nearest(
+        shapely.points(inner), return_distance=True, all_matches=False
+    )
+    assert (dist < 1.0).mean() > 0.95  # the rest run along drivable streets outside the crews' graph
+
+
 def test_monaco_roads_follow_osmnx_conventions(monaco_roads):
     g = monaco_roads
     assert isinstance(g, nx.MultiDiGraph)
