@@ -199,3 +199,23 @@ def test_to_json_contract_keys(ring_grid):
     st = j["stages"][0]
     assert st["kind"] == "remote" and set(st) >= {"steps", "restored_customers", "still_out", "feeder_loading"}
     assert set(st["steps"][0]) >= {"action", "switch", "remote", "node", "location", "time", "reason"}
+
+
+def test_overloading_transfer_is_split_to_fit(make_ring):
+    # Fault on L1 (section A, first after F1). F2 limit 45 A = 701 kW, carrying H1 (100 kW).
+    # Stage 1: T1 alone would pick up B C X E G (750 kW, so 850 kW on F2): too much; opening
+    # the remote S5 first leaves G (G1, 100 kW) for T1. Stage 2: closing S5 again would add
+    # E X C B (650 kW): too much; opening the manual S3 first (E + X: 450 kW, 650 kW on F2) fits and
+    # restores more weight (X1 is first grade) than opening S4 (E only); B and C stay out.
+    grid = make_ring(f2_rating_a=45.0)
+    r = restore(grid, "L1", now=NOW)
+    s1, s2 = r.stages
+    assert steps(s1) == [("open", "S1", "10:01"), ("open", "S5", "10:02"), ("close", "T1", "10:03")]
+    assert "split" in s1.steps[1].reason
+    assert steps(s2) == [("open", "S3", "10:48"), ("close", "S5", "10:49")]
+    assert set(s2.restored_customers) == {"E1", "E2", "X1"}
+    assert set(s2.still_out) == {"A1", "B1", "C1"}
+    f2 = next(f for f in s2.feeder_loading if f.feeder == "F2")
+    assert f2.load_kw == 650.0 and f2.load_kw <= f2.limit_kw
+    out = next(d for d in r.repair.dead_areas if not d.faulted)
+    assert set(out.customers) == {"B1", "C1"} and "overload feeder F2" in out.reason
