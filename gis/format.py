@@ -184,9 +184,7 @@ def _as_bool(series: pd.Series, default: bool) -> tuple[pd.Series, list[int]]:
     for i, v in enumerate(series.to_numpy(dtype=object)):
         if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
             out[i] = default
-        elif isinstance(v, bool | np.bool_):
-            out[i] = bool(v)
-        elif isinstance(v, int | float | np.integer | np.floating) and v in (0, 1):
+        elif isinstance(v, bool | np.bool_) or isinstance(v, int | float | np.integer | np.floating) and v in (0, 1):
             out[i] = bool(v)
         elif isinstance(v, str) and v.strip().lower() in _TRUE | _FALSE:
             out[i] = v.strip().lower() in _TRUE
@@ -293,7 +291,7 @@ def _read_gpkg(path: Path) -> Layers:
             df = pyogrio.read_dataframe(path, layer=name, use_arrow=True)
         except Exception as exc:
             raise InputError(f"cannot read layer {name!r} of {path}: {exc}", code="grid_format") from exc
-        if isinstance(df, gpd.GeoDataFrame) and LAYERS.get(name, None) is not None and not LAYERS[name].geometry:
+        if isinstance(df, gpd.GeoDataFrame) and LAYERS.get(name) is not None and not LAYERS[name].geometry:
             df = pd.DataFrame(df.drop(columns=df.geometry.name))
         layers[name] = df
     return layers
@@ -427,7 +425,9 @@ def _write_gpkg(layers: Mapping[str, pd.DataFrame], path: Path, *, overwrite: bo
         path.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
     # A fixed timestamp makes the file reproducible byte for byte.
-    with pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"}):
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
+    try:
         for name in _write_order(layers):
             df = _ordered(name, layers[name])
             kwargs: dict[str, Any] = {"layer": name, "driver": "GPKG", "append": path.exists()}
@@ -439,6 +439,8 @@ def _write_gpkg(layers: Mapping[str, pd.DataFrame], path: Path, *, overwrite: bo
                 )
             else:
                 pyogrio.write_dataframe(pd.DataFrame(df), path, **kwargs)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
 
 def _write_order(layers: Mapping[str, pd.DataFrame]) -> list[str]:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import GridValidationError, InputError, NotFoundError, Problem
-from gis.format import DAY_TYPES, LAYERS, WGS84, Layers, read_layers
+from gis.format import DAY_TYPES, LAYERS, WGS84, Layers, read_layers, read_postgis
 from gis.topology import NO, State, Topology, slice_sorted
 from gis.validate import Checker, check_layers, check_swapped_against_crs
 
@@ -100,21 +100,28 @@ class StateCheck:
         return not self.paralleled and not self.overloads
 
 
-def load_grid(path: str | Path, *, join_distance_m: float = 500.0) -> Grid:
-    """Load and validate a grid from a GeoPackage or GeoJSON folder.
+def load_grid(path: str | Path, *, join_distance_m: float = 500.0, schema: str = "public") -> Grid:
+    """Load and validate a grid from a GeoPackage, a GeoJSON folder or PostGIS.
+
+    ``path`` is a ``.gpkg`` file, a folder, or a database URL
+    (``postgresql+psycopg://user@host/db``) whose ``schema`` holds tables named
+    like the layers.
 
     ``join_distance_m`` (metres, in the grid's metric CRS) bounds the join of
     customers without ``node_id`` to the nearest distribution room / pole
     transformer. Raises :class:`~gis.errors.GridValidationError` listing every
     problem when the grid has errors; warnings are kept in ``grid.problems``.
     """
+    if str(path).startswith(("postgresql:", "postgresql+", "postgres:")):
+        raw = read_postgis(str(path), schema=schema)
+        return Grid.from_layers(raw, join_distance_m=join_distance_m, source=f"postgis:{schema}")
     return Grid.from_layers(read_layers(path), join_distance_m=join_distance_m, source=str(path))
 
 
-def validate_grid(path: str | Path, *, join_distance_m: float = 500.0) -> list[Problem]:
+def validate_grid(path: str | Path, *, join_distance_m: float = 500.0, schema: str = "public") -> list[Problem]:
     """Every problem (errors and warnings) of a grid, without raising."""
     try:
-        return list(load_grid(path, join_distance_m=join_distance_m).problems)
+        return list(load_grid(path, join_distance_m=join_distance_m, schema=schema).problems)
     except GridValidationError as exc:
         return list(exc.problems)
 

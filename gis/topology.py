@@ -173,6 +173,16 @@ class Topology:
             self.parent_switch[child] = s
             self.child_of_switch[s] = child
         self.loops = [self._cycle(s) for s in non_tree]
+        # A source reached through switches instead of from the root: the closed
+        # path from another source to it is a loop through the two sources.
+        for src in src_secs:
+            if pred[src] != NO:
+                path = self._path_to_root(int(src))
+                self.loops.append([int(self.parent_switch[x]) for x in path if self.parent_switch[x] != NO])
+                top = path[-1]
+                if sec_sub[top] != sec_sub[src]:
+                    sw_path = self.loops[-1]
+                    self.paralleled.append((sw_path[0], int(top), int(src)))
 
         live = np.zeros(ns, dtype=bool)
         live[order_parts[0]] = True

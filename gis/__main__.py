@@ -1,0 +1,178 @@
+"""``python -m gis validate|summary|affected|isolate|import-pandapower ...``
+
+The JSON shapes printed with ``--json`` are a contract (docs/grid-format.md):
+
+* ``affected PATH --open S1,S2 [--close T1] --json`` ->
+  ``{"customers": [ids], "nodes": [ids], "count": N}``
+* ``isolate PATH ID --json`` -> ``{"switches": [ids], "nodes": [ids], "customers": [ids]}``
+* ``summary PATH --json`` -> counts by layer and kind, customers by importance,
+  feeders, ties, km of line
+* ``validate PATH --json`` -> ``{"valid": bool, "problems": [{code, severity, layer, ids, message}]}``
+
+Exit status: 0 on success, 1 when the grid or the request is invalid, 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from gis.errors import GridValidationError, OutageError
+
+
+def _ids(text: str | None) -> list[str]:
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
+def _print(obj: Any, as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        print(json.dumps(obj, ensure_ascii=False, indent=1))
+    else:
+        print("\n".join(lines))
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from gis.grid import validate_grid
+
+    problems = validate_grid(args.path, join_distance_m=args.join_distance_m)
+    errors = [p for p in problems if p.severity == "error"]
+    lines = [f"{args.path}: {'INVALID' if errors else 'valid'} ({len(errors)} error(s), {len(problems) - len(errors)} warning(s))"]
+    for p in problems:
+        ids = f" [{', '.join(p.ids[:8])}{', ...' if len(p.ids) > 8 else ''}]" if p.ids else ""
+        lines.append(f"  {p.severity.upper():7} {p.code}: {p.message}{ids}")
+    _print({"valid": not errors, "problems": [p.to_dict() for p in problems]}, args.json, lines)
+    return 1 if errors else 0
+
+
+def _summary_lines(s: dict[str, Any]) -> list[str]:
+    lines = [f"Grid: {s['name']} ({s['timezone']})", "", "| what | count |", "|---|---:|"]
+    lines.append(f"| substations | {s['substations']} |")
+    lines.append(f"| feeders | {s['feeders']} |")
+    for k, v in s["nodes_by_kind"].items():
+        lines.append(f"| nodes: {k} | {v} |")
+    for k, v in s["switches_by_kind"].items():
+        lines.append(f"| switches: {k} | {v} |")
+    lines.append(f"| normally-open ties | {s['ties']} |")
+    lines.append(f"| remote-controlled switches | {s['remote_switches']} |")
+    lines.append(f"| switches with fault indicator | {s['fault_indicators']} |")
+    lines.append(f"| sections | {s['sections']} |")
+    for k, v in s["km_of_line"].items():
+        lines.append(f"| km of {k} | {v:.1f} |")
+    lines.append(f"| customers | {s['layers'].get('customers', 0)} |")
+    for k, v in s["customers_by_importance"].items():
+        lines.append(f"| customers: {k} | {v} |")
+    lines.append(f"| depots | {s['layers'].get('depots', 0)} |")
+    lines.append(f"| total demand (MW) | {s['demand_kw'] / 1000:.1f} |")
+    return lines
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from gis.grid import load_grid
+
+    s = load_grid(args.path).summary()
+    _print(s, args.json, _summary_lines(s))
+    return 0
+
+
+def _cmd_affected(args: argparse.Namespace) -> int:
+    from gis.grid import load_grid
+
+    grid = load_grid(args.path)
+    opened, closed = _ids(args.open), _ids(args.close)
+    cust = grid.affected_customers(open_switches=opened, close_switches=closed)
+    nodes = sorted(grid.dead_nodes(open_switches=opened, close_switches=closed))
+    ids = sorted(map(str, cust["id"]))
+    lines = [f"{len(ids)} customer(s) and {len(nodes)} node(s) without supply"]
+    lines += [f"  {r.id}  {r.name}  ({r.importance}, {r.demand_kw:g} kW, feeder {r.feeder})" for r in cust.itertuples()]
+    _print({"customers": ids, "nodes": nodes, "count": len(ids)}, args.json, lines)
+    return 0
+
+
+def _cmd_isolate(args: argparse.Namespace) -> int:
+    from gis.grid import load_grid
+
+    grid = load_grid(args.path)
+    iso = grid.isolate(args.equipment)
+    out = {"switches": list(iso.switches), "nodes": sorted(iso.nodes), "customers": sorted(iso.customers)}
+    lines = [
+        f"isolate {', '.join(iso.equipment)}: open {', '.join(iso.switches) or '(nothing)'}",
+        f"  keep open (ties at the work zone): {', '.join(iso.ties) or '-'}",
+        f"  work zone: {len(iso.work_nodes)} node(s); de-energised: {len(iso.nodes)} node(s), {len(iso.customers)} customer(s)",
+    ]
+    _print(out, args.json, lines)
+    return 0
+
+
+def _cmd_import_pandapower(args: argparse.Namespace) -> int:
+    from gis.format import write_grid
+    from gis.pandapower_io import from_pandapower, load_pandapower_net
+
+    net = load_pandapower_net(args.source)
+    grid = from_pandapower(net, name=args.name or str(args.source), timezone=args.timezone)
+    write_grid(grid.layers(), args.out)
+    s = grid.summary()
+    _print({"written": args.out, "summary": s}, args.json, [f"wrote {args.out}", *_summary_lines(s)])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m gis", description="Grid model tools")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="print the validation report (exit 1 on errors)")
+    v.add_argument("path")
+    v.add_argument("--join-distance-m", type=float, default=500.0)
+    v.set_defaults(func=_cmd_validate)
+
+    s = sub.add_parser("summary", help="counts by layer and kind, feeders, ties, km of line")
+    s.add_argument("path")
+    s.set_defaults(func=_cmd_summary)
+
+    a = sub.add_parser("affected", help="customers and nodes without supply in a switching state")
+    a.add_argument("path")
+    a.add_argument("--open", default="", help="comma-separated switch ids to open")
+    a.add_argument("--close", default="", help="comma-separated switch ids to close")
+    a.set_defaults(func=_cmd_affected)
+
+    i = sub.add_parser("isolate", help="the nearest switches that de-energise a piece of equipment")
+    i.add_argument("path")
+    i.add_argument("equipment", help="node, line or switch id")
+    i.set_defaults(func=_cmd_isolate)
+
+    m = sub.add_parser("import-pandapower", help="convert a pandapower net (JSON file or pandapower.networks name)")
+    m.add_argument("source", help="a pandapower JSON file, or a network name such as mv_oberrhein")
+    m.add_argument("out", help="output .gpkg file or folder")
+    m.add_argument("--name", default=None)
+    m.add_argument("--timezone", default="Europe/Berlin")
+    m.set_defaults(func=_cmd_import_pandapower)
+
+    for sp in (v, s, a, i, m):
+        sp.add_argument("--json", action="store_true", help="print JSON")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except GridValidationError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False, indent=1))
+        else:
+            print(f"error: {exc.message}", file=sys.stderr)
+            for p in exc.problems:
+                if p.severity == "error":
+                    print(f"  {p.code}: {p.message} {list(p.ids[:8])}", file=sys.stderr)
+        return 1
+    except OutageError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False, indent=1))
+        else:
+            print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,327 @@
+"""Conversion between pandapower nets and :class:`gis.Grid`.
+
+The only module that imports pandapower. Ids keep the pandapower element and
+index so results can be compared element by element:
+
+* ``bus:3`` — a node per in-service bus (busbar for buses with an external grid
+  and for the low-voltage side of in-service HV/MV transformers, else junction);
+* ``line:17`` — a line per in-service line (geometry from the line's ``geo``
+  column, else straight between its buses);
+* ``switch:12`` — a switch per switch. A bus-bus switch joins its two buses; a
+  line or transformer switch sits between the bus and a new junction
+  ``switch:12:junction`` to which the line (or transformer side) is moved, so the
+  topology is preserved;
+* ``ext_grid:0`` — a substation per external grid; transformers hang their MV
+  busbar under the substation of the external grid feeding their HV side;
+* ``load:7`` — a customer per load at its bus, ``demand_kw = p_mw x scaling x 1000``.
+
+Switches whose upstream side is a busbar become ``breaker`` so that feeders exist
+(a feeder starts at a breaker leaving a busbar).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import LineString, Point, shape
+
+from gis.errors import InputError
+from gis.format import WGS84
+from gis.grid import Grid
+
+_SWITCH_KIND = {"CB": "breaker", "LBS": "load_break", "LS": "load_break", "DS": "disconnector", "FUSE": "fuse"}
+
+
+def _pp() -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pandapower as pp
+
+    return pp
+
+
+def load_pandapower_net(source: str | Path) -> Any:
+    """A pandapower net from a JSON file or a ``pandapower.networks`` function name."""
+    pp = _pp()
+    p = Path(source)
+    if p.suffix.lower() == ".json" or p.exists():
+        if not p.exists():
+            raise InputError(f"no such file: {p}", code="not_found")
+        try:
+            return pp.from_json(str(p))
+        except Exception as exc:
+            raise InputError(f"cannot read pandapower JSON {p}: {exc}", code="bad_pandapower") from exc
+    import pandapower.networks as pn
+
+    factory = getattr(pn, str(source), None)
+    if factory is None or not callable(factory):
+        raise InputError(f"{source!r} is neither a JSON file nor a pandapower.networks function", code="bad_pandapower")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return factory()
+
+
+def _point(geo: Any) -> Point | None:
+    if geo is None or (isinstance(geo, float) and math.isnan(geo)):
+        return None
+    g = shape(json.loads(geo)) if isinstance(geo, str) else shape(geo)
+    return g if isinstance(g, Point) else g.centroid
+
+
+def _utm_epsg(lon: float, lat: float) -> str:
+    zone = int((lon + 180) // 6) + 1
+    return str((32600 if lat >= 0 else 32700) + zone)
+
+
+def from_pandapower(net: Any, *, name: str = "pandapower net", timezone: str = "Europe/Berlin", join_distance_m: float = 500.0) -> Grid:
+    """Convert a pandapower net (buses need geodata) into a validated :class:`Grid`.
+
+    Raises :class:`~gis.errors.InputError` when the net has no bus geodata, and
+    :class:`~gis.errors.GridValidationError` when the result does not validate
+    (e.g. a closed loop in the switching state the net holds).
+    """
+    bus = net.bus[net.bus["in_service"].astype(bool)]
+    if "geo" in bus.columns:
+        points = {int(i): _point(g) for i, g in bus["geo"].items()}
+    elif hasattr(net, "bus_geodata") and len(net.bus_geodata):
+        points = {int(i): Point(r.x, r.y) for i, r in net.bus_geodata.iterrows()}
+    else:
+        points = {}
+    missing = [i for i in bus.index if points.get(int(i)) is None]
+    if missing:
+        raise InputError(f"pandapower buses without geodata: {missing[:10]}", code="no_geodata", details={"buses": missing})
+
+    ext = net.ext_grid[net.ext_grid["in_service"].astype(bool)]
+    sources: dict[int, str] = {int(b): f"ext_grid:{i}" for i, b in ext["bus"].items()}
+    trafo = net.trafo[net.trafo["in_service"].astype(bool)] if len(net.trafo) else net.trafo
+    sw = net.switch
+    trafo_switched = set(sw.loc[sw["et"] == "t", "element"].astype(int)) if len(sw) else set()
+    # HV/MV transformers: their LV bus is a busbar of the substation feeding the HV bus.
+    hv_sub = _hv_substations(net, sources)
+    busbar_sub: dict[int, str] = dict(sources)
+    extra_nodes: list[dict[str, Any]] = []
+    extra_switches: list[dict[str, Any]] = []
+    for t, row in trafo.iterrows():
+        sub = hv_sub.get(int(row["hv_bus"]))
+        if sub is None:
+            continue
+        lv = int(row["lv_bus"])
+        if int(t) in trafo_switched:
+            continue  # handled with the switch below: a busbar behind the switch
+        busbar_sub.setdefault(lv, sub)
+
+    def nid(b: int) -> str:
+        return f"bus:{b}"
+
+    node_rows = [
+        {
+            "id": nid(int(b)),
+            "kind": "busbar" if int(b) in busbar_sub else "junction",
+            "name": str(r["name"]) if r["name"] is not None else nid(int(b)),
+            "substation_id": busbar_sub.get(int(b)),
+            "geometry": points[int(b)],
+        }
+        for b, r in bus.iterrows()
+    ]
+    line_end: dict[tuple[int, int], str] = {}  # (line index, bus) -> node id the line attaches to
+    switch_rows: list[dict[str, Any]] = []
+    for s, r in sw.iterrows():
+        b = int(r["bus"])
+        if b not in points:
+            continue
+        kind = _SWITCH_KIND.get(str(r.get("type") or "").upper(), "load_break")
+        base = {"id": f"switch:{s}", "normally_open": not bool(r["closed"]), "remote": False, "fault_indicator": False, "name": str(r.get("name") or "")}
+        if r["et"] == "b":
+            other = int(r["element"])
+            if other not in points:
+                continue
+            switch_rows.append({**base, "from_node": nid(b), "to_node": nid(other), "kind": kind, "geometry": points[b]})
+        elif r["et"] == "l":
+            j = f"switch:{s}:junction"
+            extra_nodes.append({"id": j, "kind": "junction", "name": j, "substation_id": None, "geometry": points[b]})
+            switch_rows.append({**base, "from_node": nid(b), "to_node": j, "kind": kind, "geometry": points[b]})
+            line_end[(int(r["element"]), b)] = j
+        elif r["et"] == "t":
+            t = int(r["element"])
+            if t not in trafo.index:
+                continue
+            sub = hv_sub.get(int(trafo.at[t, "hv_bus"]))
+            if sub is None:
+                continue
+            lv = int(trafo.at[t, "lv_bus"])
+            bb = f"switch:{s}:junction"
+            extra_nodes.append({"id": bb, "kind": "busbar", "name": f"trafo {t}", "substation_id": sub, "geometry": points[lv]})
+            # whichever side the switch is on, it decides whether the LV bus is fed
+            switch_rows.append({**base, "from_node": bb, "to_node": nid(lv), "kind": kind, "geometry": points[lv]})
+    extra_switches.extend(switch_rows)
+
+    lines = net.line[net.line["in_service"].astype(bool)]
+    line_rows = []
+    for i, r in lines.iterrows():
+        fb, tb = int(r["from_bus"]), int(r["to_bus"])
+        if fb not in points or tb not in points:
+            continue
+        a = line_end.get((int(i), fb), nid(fb))
+        b = line_end.get((int(i), tb), nid(tb))
+        geom = None
+        if "geo" in lines.columns and isinstance(r["geo"], str):
+            g = shape(json.loads(r["geo"]))
+            geom = g if isinstance(g, LineString) and len(g.coords) >= 2 else None
+        if geom is None:
+            pa, pb = points[fb], points[tb]
+            geom = LineString([pa, pb]) if not pa.equals(pb) else LineString([pa, Point(pa.x + 1e-6, pa.y)])
+        line_rows.append(
+            {
+                "id": f"line:{i}",
+                "from_node": a,
+                "to_node": b,
+                "kind": "cable" if str(r.get("type", "cs")) == "cs" else "overhead",
+                "rating_a": float(r["max_i_ka"]) * 1000.0 * float(r.get("parallel", 1) or 1),
+                "length_m": float(r["length_km"]) * 1000.0,
+                "geometry": geom,
+            }
+        )
+
+    nodes_df = gpd.GeoDataFrame(node_rows + extra_nodes, geometry="geometry", crs=WGS84)
+    kinds = dict(zip(nodes_df["id"], nodes_df["kind"], strict=True))
+    for row in extra_switches:
+        if kinds.get(row["from_node"]) == "busbar" or kinds.get(row["to_node"]) == "busbar":
+            if kinds.get(row["to_node"]) == "busbar" and kinds.get(row["from_node"]) != "busbar":
+                row["from_node"], row["to_node"] = row["to_node"], row["from_node"]
+            row["kind"] = "breaker"
+    switches_df = gpd.GeoDataFrame(
+        extra_switches or {"id": [], "from_node": [], "to_node": [], "kind": [], "normally_open": [], "geometry": []},
+        geometry="geometry",
+        crs=WGS84,
+    )
+    lines_df = gpd.GeoDataFrame(line_rows, geometry="geometry", crs=WGS84)
+    load = net.load
+    cust_rows = []
+    for i, r in load.iterrows():
+        b = int(r["bus"])
+        if b not in points:
+            continue
+        scaling = float(r.get("scaling", 1.0) or 1.0)
+        cust_rows.append(
+            {
+                "id": f"load:{i}",
+                "name": str(r["name"]) if r["name"] is not None else f"load {i}",
+                "node_id": nid(b),
+                "category": "commercial",
+                "importance": "normal",
+                "demand_kw": max(0.0, float(r["p_mw"]) * scaling * 1000.0),
+                "geometry": points[b],
+            }
+        )
+    customers_df = gpd.GeoDataFrame(cust_rows, geometry="geometry", crs=WGS84)
+    sub_rows = [
+        {"id": sid, "name": str(net.ext_grid.at[int(sid.split(":")[1]), "name"] or sid), "geometry": points[int(b)]}
+        for b, sid in sources.items()
+        if int(b) in points
+    ]
+    substations_df = gpd.GeoDataFrame(sub_rows, geometry="geometry", crs=WGS84)
+    centre = nodes_df.geometry.union_all().centroid
+    mv = bus["vn_kv"][~bus.index.isin(list(sources))]
+    nominal = float(mv.mode().iloc[0]) if len(mv) else float(bus["vn_kv"].iloc[0])
+    meta = pd.DataFrame(
+        {
+            "key": ["name", "timezone", "nominal_kv", "metric_crs", "power_factor", "source"],
+            "value": [name, timezone, f"{nominal:g}", _utm_epsg(centre.x, centre.y), "0.9", "pandapower"],
+        }
+    )
+    layers = {
+        "substations": substations_df,
+        "nodes": nodes_df,
+        "lines": lines_df,
+        "switches": switches_df,
+        "customers": customers_df,
+        "meta": meta,
+    }
+    return Grid.from_layers(layers, join_distance_m=join_distance_m, source=f"pandapower:{name}")
+
+
+def _hv_substations(net: Any, sources: dict[int, str]) -> dict[int, str]:
+    """Substation id of every bus reachable from an external grid without crossing a transformer."""
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_nodes_from(int(b) for b in net.bus.index)
+    lines = net.line[net.line["in_service"].astype(bool)]
+    g.add_edges_from(zip(lines["from_bus"].astype(int), lines["to_bus"].astype(int), strict=True))
+    sw = net.switch
+    bb = sw[(sw["et"] == "b") & sw["closed"].astype(bool)]
+    g.add_edges_from(zip(bb["bus"].astype(int), bb["element"].astype(int), strict=True))
+    hv_kv = net.bus["vn_kv"]
+    out: dict[int, str] = {}
+    for b, sid in sources.items():
+        level = float(hv_kv.get(b, 0.0))
+        for x in nx.node_connected_component(g, b):
+            if abs(float(hv_kv.get(x, 0.0)) - level) < 1e-6:
+                out.setdefault(int(x), sid)
+    return out
+
+
+def to_pandapower(grid: Grid) -> Any:
+    """A pandapower net with the grid's topology: one bus per node (named by node id), an
+    external grid on every busbar, lines, bus-bus switches (closed unless normally open) and
+    one load per customer (``p_mw = demand_kw / 1000``). Element names carry the grid ids.
+
+    Line impedances use a generic 10/20 kV XLPE cable type; the net is good for topology
+    questions and rough power flows, not for protection studies.
+    """
+    pp = _pp()
+    net = pp.create_empty_network(name=grid.name)
+    nodes = grid.nodes
+    kv = grid.nominal_kv
+    bus_idx = pp.create_buses(
+        net,
+        len(nodes),
+        vn_kv=kv,
+        name=nodes["id"].to_numpy(dtype=object),
+        geodata=list(zip(nodes.geometry.x, nodes.geometry.y, strict=True)),
+    )
+    ix = pd.Series(bus_idx, index=nodes["id"].to_numpy(dtype=object))
+    busbars = nodes["kind"].to_numpy() == "busbar"
+    for b in np.asarray(bus_idx)[busbars]:
+        pp.create_ext_grid(net, int(b), vm_pu=1.0)
+    lines = grid.lines
+    if len(lines):
+        rating = lines["rating_a"].fillna(400.0).to_numpy(dtype=float) / 1000.0
+        pp.create_lines_from_parameters(
+            net,
+            from_buses=ix[lines["from_node"]].to_numpy(),
+            to_buses=ix[lines["to_node"]].to_numpy(),
+            length_km=np.maximum(lines["length_m"].to_numpy(dtype=float) / 1000.0, 1e-3),
+            r_ohm_per_km=0.161,
+            x_ohm_per_km=0.117,
+            c_nf_per_km=273.0,
+            max_i_ka=rating,
+            name=lines["id"].to_numpy(dtype=object),
+        )
+    sw = grid.switches
+    if len(sw):
+        pp.create_switches(
+            net,
+            buses=ix[sw["from_node"]].to_numpy(),
+            elements=ix[sw["to_node"]].to_numpy(),
+            et="b",
+            closed=~sw["normally_open"].to_numpy(dtype=bool),
+            type=[{"breaker": "CB", "disconnector": "DS"}.get(k, "LBS") for k in sw["kind"]],
+            name=sw["id"].to_numpy(dtype=object),
+        )
+    cust = grid.customers
+    if len(cust):
+        pp.create_loads(
+            net,
+            buses=ix[cust["node_id"]].to_numpy(),
+            p_mw=cust["demand_kw"].to_numpy(dtype=float) / 1000.0,
+            name=cust["id"].to_numpy(dtype=object),
+        )
+    return net

@@ -1,0 +1,214 @@
+"""One broken grid per validation rule: a clear problem comes out and no grid is built."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from shapely.geometry import LineString, Point
+
+from gis import Grid, GridValidationError
+from gis.format import write_grid
+
+
+def problems(layers, **kw):
+    with pytest.raises(GridValidationError) as exc:
+        Grid.from_layers(layers, **kw)
+    return exc.value
+
+
+def codes(err):
+    return {p.code for p in err.errors}
+
+
+def find(err, code):
+    return next(p for p in err.problems if p.code == code)
+
+
+def test_the_unbroken_ring_is_valid(ring_layers):
+    grid = Grid.from_layers(ring_layers)
+    assert not [p for p in grid.problems if p.severity == "error"]
+
+
+def test_duplicate_ids_across_layers(ring_layers):
+    ring_layers["customers"].loc[0, "id"] = "R2"  # a customer with a node's id
+    err = problems(ring_layers)
+    assert "duplicate_id" in codes(err)
+    assert "R2" in find(err, "duplicate_id").ids
+
+
+def test_reference_to_missing_node(ring_layers):
+    ring_layers["lines"].loc[ring_layers["lines"]["id"] == "L3", "to_node"] = "NOPE"
+    p = find(problems(ring_layers), "missing_reference")
+    assert p.ids == ("L3",) and p.layer == "lines"
+
+
+def test_missing_and_invalid_geometry(ring_layers):
+    nodes = ring_layers["nodes"]
+    nodes.loc[nodes["id"] == "R2", "geometry"] = None
+    lines = ring_layers["lines"]
+    lines.loc[lines["id"] == "L1", "geometry"] = Point(7.42, 43.73)  # a point where a line belongs
+    err = problems(ring_layers)
+    assert find(err, "missing_geometry").ids == ("R2",)
+    assert find(err, "bad_geometry").ids == ("L1",)
+
+
+def test_coordinates_out_of_range(ring_layers):
+    nodes = ring_layers["nodes"]
+    nodes.loc[nodes["id"] == "R2", "geometry"] = Point(200.0, 43.73)
+    assert find(problems(ring_layers), "coordinates_out_of_range").ids == ("R2",)
+
+
+def test_coordinates_swapped_beyond_range(ring_layers):
+    nodes = ring_layers["nodes"]
+    nodes.loc[nodes["id"] == "R2", "geometry"] = Point(43.73, 117.42)  # lat > 90, lon would fit
+    assert find(problems(ring_layers), "swapped_coordinates").ids == ("R2",)
+
+
+def test_coordinates_swapped_within_range(ring_layers):
+    """Monaco written (lat, lon) is a valid position in Yemen: caught through the metric CRS's area."""
+    for name in ("nodes", "substations", "customers", "switches", "depots"):
+        df = ring_layers[name]
+        df["geometry"] = [Point(g.y, g.x) for g in df.geometry]
+    lines = ring_layers["lines"]
+    lines["geometry"] = [LineString([(y, x) for x, y in g.coords]) for g in lines.geometry]
+    assert "swapped_coordinates" in codes(problems(ring_layers))
+
+
+def test_missing_crs(ring_layers):
+    ring_layers["nodes"] = ring_layers["nodes"].set_crs(None, allow_override=True)
+    assert find(problems(ring_layers), "missing_crs").layer == "nodes"
+
+
+def test_other_crs_is_reprojected_with_a_warning(ring_layers):
+    before = ring_layers["nodes"].set_index("id").geometry["R2"]
+    ring_layers["nodes"] = ring_layers["nodes"].to_crs("EPSG:32632")
+    grid = Grid.from_layers(ring_layers)
+    warn = [p for p in grid.problems if p.code == "reprojected"]
+    assert warn and warn[0].severity == "warning"
+    after = grid.nodes.set_index("id").geometry["R2"]
+    assert after.distance(before) < 1e-9
+    assert grid.nodes.crs.to_epsg() == 4326
+
+
+def test_bad_enum_values(ring_layers):
+    ring_layers["nodes"].loc[ring_layers["nodes"]["id"] == "R2", "kind"] = "castle"
+    ring_layers["customers"].loc[ring_layers["customers"]["id"] == "C1", "importance"] = "vip"
+    err = problems(ring_layers)
+    bad = {p.layer: p for p in err.problems if p.code == "bad_enum"}
+    assert bad["nodes"].ids == ("R2",)
+    assert bad["customers"].ids == ("C1",)
+
+
+@pytest.mark.parametrize("value", [-5.0, np.nan, np.inf, "lots"])
+def test_negative_nan_or_non_numeric_demand(ring_layers, value):
+    cust = ring_layers["customers"].astype({"demand_kw": object})
+    cust.loc[cust["id"] == "C2", "demand_kw"] = value
+    ring_layers["customers"] = cust
+    err = problems(ring_layers)
+    assert {"bad_number", "bad_value"} & codes(err)
+    assert any("C2" in p.ids for p in err.errors)
+
+
+def test_negative_rating(ring_layers):
+    ring_layers["lines"].loc[ring_layers["lines"]["id"] == "L2", "rating_a"] = -1.0
+    assert find(problems(ring_layers), "bad_number").ids == ("L2",)
+
+
+def test_busbar_without_substation(ring_layers):
+    ring_layers["nodes"].loc[ring_layers["nodes"]["id"] == "BB", "substation_id"] = None
+    assert find(problems(ring_layers), "busbar_without_substation").ids == ("BB",)
+
+
+def test_unreachable_nodes(ring_layers):
+    lines = ring_layers["lines"]
+    ring_layers["lines"] = lines[lines["id"] != "L11"]  # D5 now hangs in the air
+    p = find(problems(ring_layers), "unreachable_node")
+    assert p.ids == ("D5",)
+
+
+def test_closed_loop_reports_its_switches(ring_layers):
+    sw = ring_layers["switches"]
+    sw.loc[sw["id"] == "T1", "normally_open"] = False
+    # T1 closed joins SA and SB: paralleled sources through a loop
+    err = problems(ring_layers)
+    loop = find(err, "closed_loop")
+    assert set(loop.ids) == {"T1", "F1", "F2", "S1", "S2", "S4", "S5"}
+
+
+def test_closed_loop_within_one_feeder(ring_layers):
+    import geopandas as gpd
+
+    sw = ring_layers["switches"]
+    extra = gpd.GeoDataFrame(
+        {"id": ["S9"], "from_node": ["D1"], "to_node": ["D2"], "kind": ["load_break"], "normally_open": [False]},
+        geometry=[Point(7.43, 43.736)],
+        crs=sw.crs,
+    )
+    import pandas as pd
+
+    ring_layers["switches"] = pd.concat([sw, extra], ignore_index=True)
+    assert set(find(problems(ring_layers), "closed_loop").ids) == {"S9", "S2"}
+
+
+def test_customer_that_cannot_be_joined(ring_layers):
+    cust = ring_layers["customers"]
+    cust.loc[cust["id"] == "C7", "geometry"] = Point(7.60, 43.80)  # far from every room
+    p = find(problems(ring_layers), "unjoined_customer")
+    assert p.ids == ("C7",)
+    # a generous join distance finds a room
+    Grid.from_layers(ring_layers, join_distance_m=50_000)
+
+
+def test_missing_layer_column_and_meta(ring_layers):
+    broken = dict(ring_layers)
+    del broken["switches"]
+    assert "missing_layer" in codes(problems(broken))
+    broken = dict(ring_layers)
+    broken["lines"] = broken["lines"].drop(columns="to_node")
+    assert "missing_column" in codes(problems(broken))
+    meta = ring_layers["meta"]
+    ring_layers["meta"] = meta[meta["key"] != "timezone"]
+    assert "missing_meta" in codes(problems(ring_layers))
+
+
+def test_bad_meta_values(ring_layers):
+    meta = ring_layers["meta"].copy()
+    meta.loc[meta["key"] == "timezone", "value"] = "Mars/Olympus"
+    meta.loc[meta["key"] == "metric_crs", "value"] = "4326"  # geographic, not metric
+    ring_layers["meta"] = meta
+    p = [x for x in problems(ring_layers).errors if x.code == "bad_meta"]
+    assert {x.ids[0] for x in p} == {"timezone", "metric_crs"}
+
+
+def test_profiles_checked(ring_layers):
+    prof = ring_layers["profiles"]
+    ring_layers["profiles"] = prof.iloc[1:]  # one quarter-hour missing
+    assert "bad_profile" in codes(problems(ring_layers))
+    ring_layers["profiles"] = prof
+    ring_layers["customers"].loc[0, "profile"] = "no-such-profile"
+    assert "missing_profile" in codes(problems(ring_layers))
+
+
+def test_bad_boolean(ring_layers):
+    sw = ring_layers["switches"].astype({"remote": object})
+    sw.loc[sw["id"] == "S1", "remote"] = "maybe"
+    ring_layers["switches"] = sw
+    assert find(problems(ring_layers), "bad_value").ids == ("S1",)
+
+
+def test_every_problem_is_reported_at_once(ring_layers):
+    ring_layers["nodes"].loc[ring_layers["nodes"]["id"] == "R2", "kind"] = "castle"
+    ring_layers["lines"].loc[ring_layers["lines"]["id"] == "L3", "to_node"] = "NOPE"
+    ring_layers["customers"].loc[0, "id"] = "R1"
+    assert {"bad_enum", "missing_reference", "duplicate_id"} <= codes(problems(ring_layers))
+
+
+def test_cli_validate_reports_and_exits_1(ring_layers, tmp_path):
+    ring_layers["lines"].loc[ring_layers["lines"]["id"] == "L3", "to_node"] = "NOPE"
+    path = tmp_path / "broken.gpkg"
+    write_grid(ring_layers, path)
+    out = subprocess.run([sys.executable, "-m", "gis", "validate", str(path)], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "missing_reference" in out.stdout and "L3" in out.stdout
+    assert "Traceback" not in out.stderr
