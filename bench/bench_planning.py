@@ -58,8 +58,10 @@ def main() -> int:
         write_jobs_csv(jobs, args.write_jobs)
     options = PlanOptions(solver_time_limit_s=args.time_limit, generator_fleet=fleet)
     t1 = time.perf_counter()
+    c1 = time.process_time()
     plan = plan_outages(grid, jobs, now=now, options=options)
     t_plan = time.perf_counter() - t1
+    cpu_plan = time.process_time() - c1
     doc = plan.to_json()
     t2 = time.perf_counter()
     text = json.dumps(doc, ensure_ascii=False)
@@ -76,6 +78,8 @@ def main() -> int:
         "cpu_count": os.cpu_count(),
         "load_grid_s": round(t_grid, 2),
         "plan_s": round(t_plan, 2),
+        "plan_cpu_s": round(cpu_plan, 2),
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "to_json_s": round(t_json, 2),
         "json_mb": round(len(text.encode()) / 1e6, 2),
         "stages_s": doc["timings_s"],

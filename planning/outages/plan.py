@@ -91,7 +91,8 @@ class Outage:
             "jobs": self.jobs,
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
-            "switching_steps": [s.to_dict() for s in self.steps],
+            # fail closed: a plan that broke a rule is never handed out as steps to follow
+            "switching_steps": [s.to_dict() for s in self.steps] if self.valid else [],
             "valid": self.valid,
             "transfers": self.transfers,
             "generators": self.generators,

@@ -10,6 +10,7 @@ the slot's local day type and time of day, exactly as :meth:`gis.Grid.customer_l
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -110,6 +111,7 @@ class Timeline:
         c = g.customers
         self.cust_ids = c["id"].to_numpy(dtype=object)
         self.cust_index = pd.Index(self.cust_ids)
+        self._cust_pos = {str(x): i for i, x in enumerate(self.cust_ids)}
         self.demand = c["demand_kw"].to_numpy(dtype=float)
         cp = c["profile"]
         idx = pd.Index(self.profile_names).get_indexer(cp.where(cp.notna(), "\0"))
@@ -145,8 +147,10 @@ class Timeline:
         m = self._peak_masks.get(int(cust))
         return m if m is not None else np.zeros(self.n_slots, dtype=bool)
 
-    def customer_idx(self, ids: object) -> np.ndarray:
-        return np.asarray(self.cust_index.get_indexer(list(ids)), dtype=np.int64)  # type: ignore[call-overload]
+    def customer_idx(self, ids: Iterable[str]) -> np.ndarray:
+        """Indices (Timeline order) of customer ids; -1 for unknown ids."""
+        pos = self._cust_pos
+        return np.fromiter((pos.get(x, -1) for x in ids), dtype=np.int64)
 
     def profile_demand(self, idx: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Demand (kW, optionally x weights) of customers ``idx`` summed per profile."""

@@ -76,6 +76,5 @@ def test_no_valid_plan_energises_a_work_zone_or_parallels_substations(case) -> N
     planned = {j for o in doc["outages"] for j in o["jobs"]}
     assert planned | {e["job"] for e in doc["errors"]} == {j.id for j in jobs}
     for o in doc["outages"]:
-        if o["valid"]:
-            assert replay(grid, o) == []
-        assert o["valid"] or o["problems"]
+        assert replay(grid, o) == []  # an invalid outage carries no steps at all
+        assert o["valid"] or (o["problems"] and not o["switching_steps"])
