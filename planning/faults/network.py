@@ -94,7 +94,7 @@ class SectionNet:
         self.customers_of: dict[str, list[str]] = {s: [] for s in self.sections}
         self.node_customers: dict[str, list[str]] = {}
         for row in cust.itertuples(index=False):
-            info = CustomerInfo(
+            cinfo = CustomerInfo(
                 id=str(row.id),
                 name=str(row.name or ""),
                 node=str(row.node_id),
@@ -102,9 +102,9 @@ class SectionNet:
                 demand_kw=float(row.demand_kw),
                 backup_power=bool(getattr(row, "backup_power", False)),
             )
-            self.customers[info.id] = info
-            self.customers_of[self.sec_of_node[info.node]].append(info.id)
-            self.node_customers.setdefault(info.node, []).append(info.id)
+            self.customers[cinfo.id] = cinfo
+            self.customers_of[self.sec_of_node[cinfo.node]].append(cinfo.id)
+            self.node_customers.setdefault(cinfo.node, []).append(cinfo.id)
         # exposure of each section to faults: km of line plus 0.1 km per cabinet
         self.exposure_km: dict[str, float] = {}
         for s in secs:

@@ -692,12 +692,12 @@ def _dead_areas(st: _Study, dead: set[str], faulted: set[str], rejected: list[st
         if is_faulted:
             reason = "faulted section: out until repaired"
         else:
-            touching = sorted(s for s, info in net.switches.items()
+            touching = sorted(sw for sw, info in net.switches.items()
                               if (info.sec_a in mset) != (info.sec_b in mset))
-            why = [f"{s} {by_switch[s]}" for s in touching if s in by_switch]
-            if why:
-                reason = "no safe supply: " + "; ".join(why)
-            elif any(s for s in touching if net.switches[s].normally_open):
+            whys = [f"{sw} {by_switch[sw]}" for sw in touching if sw in by_switch]
+            if whys:
+                reason = "no safe supply: " + "; ".join(whys)
+            elif any(net.switches[sw].normally_open for sw in touching):
                 reason = "its ties lead to no live feeder"
             else:
                 reason = "no tie switch to another feeder: out until the repair"
