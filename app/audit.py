@@ -1,5 +1,9 @@
 """Audit log: every insert, update and delete of an audited model, with before/after.
 
+Bulk rows written by a run with Core ``insert()`` (a plan's affected customers and its
+outbox messages, thousands per plan) are covered by the plan's own audit rows; their
+later changes (a notification sent or cancelled) are audited one by one.
+
 A ``before_flush`` listener on all ORM sessions writes :class:`app.models.AuditLog`
 rows in the same transaction as the change, so a rolled-back change leaves no
 audit row and a committed one always has one. The actor is ``session.info["actor"]``
@@ -27,11 +31,16 @@ def _value(v: Any) -> Any:
 
 def _snapshot(obj: Base, *, old: bool = False) -> dict[str, Any]:
     state = inspect(obj)
+    skip = getattr(obj, "__audit_skip__", ())
     out: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
         if key in SECRET_COLUMNS:
             out[key] = "***"
+            continue
+        if key in skip:  # large computed results: record that they changed, not their content
+            value = getattr(obj, key, None)
+            out[key] = None if value is None else f"<{type(value).__name__} of {len(value)}>" if hasattr(value, "__len__") else "<set>"
             continue
         hist = state.attrs[key].history
         if old and hist.has_changes():

@@ -101,8 +101,8 @@ def seed(app: Flask, *, data_dir: Path, echo: Any = click.echo) -> dict[str, str
             echo(f"jobs: {len(rows)} added from {jobs_csv}" + (f", {len(errors)} row problems skipped" if errors else ""))
         else:
             echo(f"jobs: {jobs_csv} not found, skipped")
-        gens = data_dir / "generators.csv"
-        echo(f"generators: {gens} {'found (used by planning options)' if gens.exists() else 'not found, skipped'}")
+        fleet = app.config.get("GENERATORS_PATH")
+        echo(f"generators: {'fleet from ' + fleet if fleet else 'no GENERATORS_PATH; plans and faults get no generator trucks'}")
         users = list(DEMO_USERS)
         first_crew = s.scalars(select(Crew.id).order_by(Crew.id).limit(1)).first()
         if first_crew:

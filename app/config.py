@@ -37,6 +37,11 @@ def _default_grid() -> str:
     return str(city if city.exists() else ROOT / "tests" / "data" / "small_ring")
 
 
+def _default_generators() -> str | None:
+    path = ROOT / "data" / "grid" / "generators.csv"
+    return str(path) if path.exists() else None
+
+
 def _default_roads() -> str | None:
     roads = ROOT / "data" / "grid" / "monaco_roads.graphml"
     return str(roads) if roads.exists() else None
@@ -48,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "GRID_PATH": None,  # None: data/grid/monaco.gpkg, else tests/data/small_ring
     "ROADS_PATH": None,  # None: data/grid/monaco_roads.graphml when present
     "LOAD_ROADS": True,
+    "GENERATORS_PATH": None,  # None: data/grid/generators.csv when present (generator truck fleet)
     "REDIS_URL": None,
     "RUNNER": None,  # "thread" (default), "rq" (default when REDIS_URL), "sync" (tests)
     "RQ_QUEUE": "outage",
@@ -141,6 +147,8 @@ def layered(instance_path: Path, test_config: dict[str, Any] | None, environ: di
         cfg["GRID_PATH"] = _default_grid()
     if cfg["ROADS_PATH"] is None and cfg["LOAD_ROADS"]:
         cfg["ROADS_PATH"] = _default_roads()
+    if cfg["GENERATORS_PATH"] is None and not test_config_sets(test_config, "GENERATORS_PATH"):
+        cfg["GENERATORS_PATH"] = _default_generators()
     if not cfg["NOTIFY_FILE"]:
         cfg["NOTIFY_FILE"] = str(instance_path / "outbox.jsonl")
     if not cfg["RUNNER"]:
@@ -148,6 +156,10 @@ def layered(instance_path: Path, test_config: dict[str, Any] | None, environ: di
     if not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = _instance_secret(instance_path)
     return cfg
+
+
+def test_config_sets(test_config: dict[str, Any] | None, key: str) -> bool:
+    return bool(test_config) and key in test_config  # type: ignore[operator]
 
 
 def _instance_secret(instance_path: Path) -> str:
@@ -179,6 +191,8 @@ def validate(cfg: dict[str, Any]) -> None:
             problems.append(f"DATABASE_URL must be sqlite or postgresql, got {url.get_backend_name()!r}")
     except ArgumentError as exc:
         problems.append(f"DATABASE_URL {cfg['DATABASE_URL']!r} is not a database URL: {exc}")
+    if cfg.get("GENERATORS_PATH") and not Path(str(cfg["GENERATORS_PATH"])).exists():
+        problems.append(f"GENERATORS_PATH {cfg['GENERATORS_PATH']} does not exist (CSV id,name,kw,depot_id)")
     if cfg["RUNNER"] not in ("thread", "rq", "sync"):
         problems.append(f"RUNNER must be thread, rq or sync, got {cfg['RUNNER']!r}")
     if cfg["RUNNER"] == "rq" and not cfg.get("REDIS_URL"):

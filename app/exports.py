@@ -17,7 +17,7 @@ from gis import Grid
 from gis.errors import NotFoundError
 
 CUSTOMER_COLUMNS = ["id", "name", "importance", "category", "demand_kw", "node_id", "feeder", "address", "lon", "lat"]
-NOTICE_COLUMNS = ["customer_id", "name", "importance", "address", "notice_due", "sms_due"]
+NOTICE_COLUMNS = ["customer_id", "name", "importance", "address", "supply", "notice_due", "sms_due"]
 
 
 def customers_frame(grid: Grid, ids: list[str], *, with_phones: bool, extra: dict[str, dict[str, Any]] | None = None) -> pd.DataFrame:

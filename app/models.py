@@ -147,6 +147,7 @@ class Run(Base):
 
 class Plan(Base):
     __tablename__ = "plans"
+    __audit_skip__ = ("result",)
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     now: Mapped[datetime] = mapped_column()
@@ -212,10 +213,12 @@ class OutageCustomer(Base):
     customer_id: Mapped[str] = mapped_column(String(64))
     notice_due: Mapped[datetime | None] = mapped_column(default=None)
     sms_due: Mapped[datetime | None] = mapped_column(default=None)
+    supply: Mapped[str] = mapped_column(String(16), default="interrupted")  # interrupted short_breaks generator
 
 
 class Fault(Base):
     __tablename__ = "faults"
+    __audit_skip__ = ("result", "candidates")
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open restored closed
     tripped_breaker: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -269,6 +272,7 @@ class CrewPosition(Base):
 
 class Dispatch(Base):
     __tablename__ = "dispatches"
+    __audit_skip__ = ("tasks", "dropped", "solver")
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     fault_id: Mapped[int | None] = mapped_column(ForeignKey("faults.id"), default=None)
@@ -286,6 +290,7 @@ class Dispatch(Base):
 
 class Route(Base):
     __tablename__ = "routes"
+    __audit_skip__ = ("stops", "geometry", "gpx")
     id: Mapped[int] = mapped_column(primary_key=True)
     dispatch_id: Mapped[int] = mapped_column(ForeignKey("dispatches.id", ondelete="CASCADE"), index=True)
     crew_id: Mapped[str] = mapped_column(ForeignKey("crews.id"), index=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.api import ApiBlueprint
@@ -75,6 +76,7 @@ def create_fault(data: dict[str, Any]) -> Any:
     result = faults_service.analyse(
         grid(), tripped_breaker=data.get("tripped_breaker"), fault_indicators=data.get("fault_indicators"),
         calls=data.get("calls"), section=data.get("section"), now=now, options=data.get("options"),
+        generators_path=current_app.config.get("GENERATORS_PATH"),
     )
     s = session()
     u = user()

@@ -50,17 +50,26 @@ def plan_json(p: Plan, *, full: bool = False) -> dict[str, Any]:
            "metrics": p.metrics, "errors": p.errors, "run_id": p.run_id, "created_at": iso(p.created_at),
            "outages": [outage_json(o) for o in p.outages]}
     if full:
-        out["result"] = p.result
+        out["result"] = p.result if sees_phones() else strip_phones(p.result)
     return out
+
+
+def strip_phones(value: Any) -> Any:
+    """The core's JSON without ``phone`` keys (phones are for customer service and admin)."""
+    if isinstance(value, dict):
+        return {k: strip_phones(v) for k, v in value.items() if k != "phone"}
+    if isinstance(value, list):
+        return [strip_phones(v) for v in value]
+    return value
 
 
 def outage_json(o: Outage, *, full: bool = False) -> dict[str, Any]:
     out = {"id": o.id, "plan_id": o.plan_id, "core_id": o.core_id, "jobs": o.jobs, "start": iso(o.start),
            "end": iso(o.end), "valid": o.valid, "status": o.status, "note": o.note, "version": o.version,
-           "customers": len(o.customers)}
+           "customers": (o.data or {}).get("customers_count", 0)}
     if full:
         out |= {"switching_steps": [s.data for s in o.steps], "transfers": [t.data for t in o.transfers],
-                "generators": [g.data for g in o.generators], "data": o.data}
+                "generators": [g.data for g in o.generators], "data": strip_phones(o.data)}
     return out
 
 
@@ -70,7 +79,8 @@ def outage_json(o: Outage, *, full: bool = False) -> dict[str, Any]:
 @blp.response(202)
 def create_plan(data: dict[str, Any]) -> Any:
     """Start a planning run in the background; poll ``/api/runs/<run_id>``."""
-    planning_service._core()  # 503 now rather than a failed run later
+    core = planning_service._core()  # 503 now rather than a failed run later
+    planning_service.make_options(core, data.get("options") or {}, time_limit_s=1.0)  # 422 now, not a failed run
     s = session()
     if "job_ids" in data:
         ids = list(dict.fromkeys(data["job_ids"]))
@@ -147,7 +157,8 @@ def update_outage(data: dict[str, Any], outage_id: int) -> Any:
 
 
 def _outage_customers(o: Outage, importance: str | None) -> Any:
-    extra = {"notice_due": {c.customer_id: iso(c.notice_due) for c in o.customers},
+    extra = {"supply": {c.customer_id: c.supply for c in o.customers},
+             "notice_due": {c.customer_id: iso(c.notice_due) for c in o.customers},
              "sms_due": {c.customer_id: iso(c.sms_due) for c in o.customers}}
     df = customers_frame(grid(), [c.customer_id for c in o.customers], with_phones=sees_phones(), extra=extra)
     if importance:

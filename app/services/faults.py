@@ -72,22 +72,29 @@ def check_signals(grid: Grid, *, tripped_breaker: str | None, fault_indicators: 
         raise NotFoundError(f"no equipment {section!r}", details={"section": section})
 
 
-def make_options(planning: Any, options: dict[str, Any] | None) -> Any:
+def make_options(planning: Any, options: dict[str, Any] | None, *, generators_path: str | None = None) -> Any:
+    """``FaultOptions`` from the request's dict; the fleet comes from ``GENERATORS_PATH``."""
     opts_cls = getattr(planning, "FaultOptions", None)
-    if opts_cls is None or not options:
+    if opts_cls is None or (not options and not generators_path):
         return None
+    values = dict(options or {})
+    if "generators" in values:
+        raise InputError("the generator fleet comes from the server's GENERATORS_PATH", code="bad_options")
+    if generators_path:
+        values["generators"] = planning.load_generators(generators_path)
     try:
-        return opts_cls(**options)
-    except TypeError as exc:
-        raise InputError(f"invalid fault options: {exc}") from exc
+        return opts_cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"invalid fault options: {exc}", code="bad_options") from exc
 
 
 def analyse(grid: Grid, *, tripped_breaker: str | None, fault_indicators: dict[str, bool] | None,
-            calls: list[str] | None, section: str | None, now: datetime, options: dict[str, Any] | None) -> dict[str, Any]:
+            calls: list[str] | None, section: str | None, now: datetime, options: dict[str, Any] | None,
+            generators_path: str | None = None) -> dict[str, Any]:
     """Locate (unless ``section`` is given) and restore; returns ``FaultReport.to_json()``."""
     check_signals(grid, tripped_breaker=tripped_breaker, fault_indicators=fault_indicators, calls=calls, section=section)
     planning = _core()
-    opts = make_options(planning, options)
+    opts = make_options(planning, options, generators_path=generators_path)
     location = None
     if section:
         target: Any = section

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.errors import NotAvailable
 from app.models import (
@@ -80,22 +80,28 @@ def to_core_job(planning: Any, job: Job) -> Any:
     return planning.Job(**_kwargs_for(planning.Job, values))
 
 
-def make_options(planning: Any, options: dict[str, Any], *, time_limit_s: float) -> Any:
+def make_options(planning: Any, options: dict[str, Any], *, time_limit_s: float, generators_path: str | None = None) -> Any:
+    """``PlanOptions`` from the request's dict; the fleet comes from ``GENERATORS_PATH``
+    unless the request lists one (a path in the request is refused: no file reads by API)."""
     opts_cls = getattr(planning, "PlanOptions", None)
     if opts_cls is None:
         return None
     values = dict(options)
-    names = {f.name for f in dataclasses.fields(opts_cls)} if dataclasses.is_dataclass(opts_cls) else set()
-    unknown = set(values) - names if names else set()
-    if unknown:
-        raise InputError(f"unknown plan option(s): {', '.join(sorted(unknown))}", details={"known": sorted(names)})
-    for key in ("time_limit_s", "solver_time_limit_s"):
-        if key in names and key not in values:
-            values[key] = time_limit_s
-    try:
-        return opts_cls(**values)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"invalid plan options: {exc}") from exc
+    if isinstance(values.get("generator_fleet"), str):
+        raise InputError("generator_fleet must be a list of {id, name, kw, depot_id}", code="bad_options")
+    values.setdefault("solver_time_limit_s", time_limit_s)
+    if hasattr(opts_cls, "from_dict"):
+        opts = opts_cls.from_dict(values)
+    else:
+        try:
+            opts = opts_cls(**values)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"invalid plan options: {exc}") from exc
+    if "generator_fleet" not in values and generators_path and hasattr(opts, "with_fleet"):
+        from planning.outages.options import load_generators_csv
+
+        opts = opts.with_fleet(load_generators_csv(generators_path))
+    return opts
 
 
 def _parse_dt(value: Any) -> datetime | None:
@@ -125,7 +131,8 @@ def execute_plan(app: Flask, plan_id: int, *, progress: Any) -> None:
         plan.status = "running"
         jobs = list(s.scalars(select(Job).where(Job.id.in_(plan.job_ids))))
         core_jobs = [to_core_job(planning, j) for j in jobs]
-        options = make_options(planning, plan.options or {}, time_limit_s=float(app.config["PLAN_TIME_LIMIT_S"]))
+        options = make_options(planning, plan.options or {}, time_limit_s=float(app.config["PLAN_TIME_LIMIT_S"]),
+                               generators_path=app.config.get("GENERATORS_PATH"))
         now = plan.now
     progress(0.1, f"planning {len(core_jobs)} jobs")
     kwargs: dict[str, Any] = {"now": now}
@@ -141,57 +148,66 @@ def execute_plan(app: Flask, plan_id: int, *, progress: Any) -> None:
         plan.status = "done"
 
 
+def _texts(value: Any) -> tuple[str, str]:
+    if isinstance(value, dict):
+        return str(value.get("en", "")), str(value.get("zh", ""))
+    return (str(value), "") if value else ("", "")
+
+
 def store_plan(session: Any, plan: Plan, data: dict[str, Any]) -> None:
+    """Store the core's plan: outages with steps, transfers, generators; affected customers
+    and the outbox rows (bulk inserts: the demo city's month has ~26k customer rows)."""
     plan.result = data
     plan.metrics = data.get("metrics")
     plan.errors = data.get("errors") or []
     for o in data.get("outages", []):
         start = _parse_dt(o.get("start"))
         end = _parse_dt(o.get("end"))
+        notices = o.get("notices") if isinstance(o.get("notices"), dict) else {}
+        supply = {str(c.get("id")): c.get("supply") for c in notices.get("customers", []) if isinstance(c, dict)}
+        ids = list(dict.fromkeys(_customer_ids(o.get("customers")) + list(supply)))
         outage = Outage(
-            plan_id=plan.id,
-            core_id=str(o.get("id")),
-            jobs=[str(j) for j in o.get("jobs", [])],
-            start=start,
-            end=end,
+            plan_id=plan.id, core_id=str(o.get("id")), jobs=[str(j) for j in o.get("jobs", [])], start=start, end=end,
             valid=bool(o.get("valid", True)),
-            data={k: v for k, v in o.items() if k not in ("switching_steps", "transfers", "generators", "customers", "notices")},
+            data={**{k: v for k, v in o.items() if k not in ("switching_steps", "transfers", "generators", "customers", "notices")},
+                  "customers_count": len(ids)},
         )
         outage.steps = [OutageStep(seq=i, data=st if isinstance(st, dict) else {"step": st})
                         for i, st in enumerate(o.get("switching_steps", []))]
         outage.transfers = [OutageTransfer(data=t if isinstance(t, dict) else {"value": t}) for t in o.get("transfers", [])]
         outage.generators = [OutageGenerator(data=g if isinstance(g, dict) else {"value": g}) for g in o.get("generators", [])]
-        notices = {str(n.get("customer") or n.get("customer_id") or n.get("id")): n for n in o.get("notices", []) or []
-                   if isinstance(n, dict)}
-        ids = list(dict.fromkeys(_customer_ids(o.get("customers")) + list(notices)))
-        for cid in ids:
-            n = notices.get(cid, {})
-            notice_due = _parse_dt(n.get("notice_due")) or (start - NOTICE_LEAD if start else None)
-            sms_due = _parse_dt(n.get("sms_due")) or (start - SMS_LEAD if start else None)
-            outage.customers.append(OutageCustomer(customer_id=cid, notice_due=notice_due, sms_due=sms_due))
         session.add(outage)
         session.flush()
-        queue_notices(session, outage, notices)
+        notice_due = _parse_dt(notices.get("notice_due")) or (start - NOTICE_LEAD if start else None)
+        sms_due = _parse_dt(notices.get("sms_due")) or (start - SMS_LEAD if start else None)
+        if ids:
+            session.execute(insert(OutageCustomer), [
+                {"outage_id": outage.id, "customer_id": cid, "notice_due": notice_due, "sms_due": sms_due,
+                 "supply": supply.get(cid) or "interrupted"} for cid in ids])
+        queue_notices(session, outage, ids, notices=notices, notice_due=notice_due, sms_due=sms_due)
 
 
-def queue_notices(session: Any, outage: Outage, notices: dict[str, dict[str, Any]]) -> int:
+def queue_notices(session: Any, outage: Outage, customer_ids: list[str], *, notices: dict[str, Any],
+                  notice_due: datetime | None, sms_due: datetime | None) -> int:
     """Put the 7-day notice and the 10-minute SMS of every affected customer in the outbox."""
-    added = 0
     when = f"{outage.start:%Y-%m-%d %H:%M} UTC" if outage.start else "?"
     until = f"{outage.end:%H:%M} UTC" if outage.end else "?"
-    for oc in outage.customers:
-        n = notices.get(oc.customer_id, {})
-        for kind, due in (("notice", oc.notice_due), ("sms", oc.sms_due)):
-            if due is None:
-                continue
-            text_en = n.get(f"{kind}_text_en") or n.get("text_en") or (
-                f"Planned power outage {when} to {until} (outage {outage.id}) for maintenance.")
-            text_zh = n.get(f"{kind}_text_zh") or n.get("text_zh") or (
-                f"计划停电通知：{when} 至 {until}（停电编号 {outage.id}），因设备检修停电。")
-            session.add(Notification(
-                dedupe_key=f"outage:{outage.id}:{oc.customer_id}:{kind}",
-                kind=kind, channel="sms", outage_id=outage.id, customer_id=oc.customer_id, due_at=due,
-                text_en=text_en, text_zh=text_zh,
-            ))
-            added += 1
-    return added
+    notice_en, notice_zh = _texts(notices.get("text"))
+    sms_en, sms_zh = _texts(notices.get("sms"))
+    texts = {
+        "notice": (notice_en or f"Planned power outage {when} to {until} (outage {outage.id}) for maintenance.",
+                   notice_zh or f"计划停电通知：{when} 至 {until}（停电编号 {outage.id}），因设备检修停电。"),
+        "sms": (sms_en or notice_en or f"Planned power outage starts in 10 minutes ({when} to {until}).",
+                sms_zh or notice_zh or f"停电提醒：计划停电将于10分钟后开始（{when} 至 {until}）。"),
+    }
+    rows = []
+    for kind, due in (("notice", notice_due), ("sms", sms_due)):
+        if due is None:
+            continue
+        en, zh = texts[kind]
+        rows += [{"dedupe_key": f"outage:{outage.id}:{cid}:{kind}", "kind": kind, "channel": "sms", "outage_id": outage.id,
+                  "customer_id": cid, "due_at": due, "text_en": en, "text_zh": zh, "status": "pending", "attempts": 0}
+                 for cid in customer_ids]
+    if rows:
+        session.execute(insert(Notification), rows)
+    return len(rows)

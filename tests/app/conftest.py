@@ -106,6 +106,7 @@ def base_config(tmp_path: Path, database_url: str, **extra: Any) -> dict[str, An
         "GRID_PATH": str(SMALL_RING),
         "LOAD_ROADS": False,
         "ROADS_PATH": None,
+        "GENERATORS_PATH": None,
         "RUNNER": "sync",
         "REDIS_URL": None,
         "SECRET_KEY": "test-secret",

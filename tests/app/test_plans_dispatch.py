@@ -77,10 +77,27 @@ def test_plan_bad_inputs(client: Any, tokens: Any) -> None:
     assert client.get("/api/outages/5/customers", headers=h).status_code == 404
 
 
-def test_plan_with_bad_options_fails_the_run_not_the_server(client: Any, tokens: Any) -> None:
+def test_plan_with_bad_options_is_422_and_stores_nothing(client: Any, tokens: Any) -> None:
     client.post("/api/jobs", json=JOB, headers=tokens["planner"])
-    _, run = run_plan(client, tokens, options={"no_such_option": 1})
-    assert run["status"] == "failed" and run["error"]["code"] == "bad_input"
+    for options in ({"no_such_option": 1}, {"time_step_min": -5}, {"generator_fleet": "/etc/passwd"}):
+        r = client.post("/api/plans", json={"now": NOW, "options": options}, headers=tokens["planner"])
+        assert r.status_code == 422, (options, r.json)
+    assert client.get("/api/plans", headers=tokens["planner"]).json["total"] == 0
+
+
+def test_failed_run_is_stored_not_raised(client: Any, tokens: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import planning
+
+    from gis.errors import InputError
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise InputError("no feasible window", code="no_window")
+
+    monkeypatch.setattr(planning, "plan_outages", broken)
+    client.post("/api/jobs", json=JOB, headers=tokens["planner"])
+    plan_id, run = run_plan(client, tokens)
+    assert run["status"] == "failed" and run["error"]["code"] == "no_window"
+    assert client.get(f"/api/plans/{plan_id}", headers=tokens["planner"]).json["status"] == "failed"
 
 
 def test_plan_is_503_when_planning_is_missing(client: Any, tokens: Any, monkeypatch: pytest.MonkeyPatch) -> None:
