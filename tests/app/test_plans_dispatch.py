@@ -87,7 +87,6 @@ def test_plan_with_bad_options_is_422_and_stores_nothing(client: Any, tokens: An
 
 def test_failed_run_is_stored_not_raised(client: Any, tokens: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import planning
-
     from gis.errors import InputError
 
     def broken(*args: Any, **kwargs: Any) -> Any:
