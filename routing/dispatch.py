@@ -307,12 +307,12 @@ def _prepare(
             continue
         ok = []
         for v in x.allowed:
-            c = active[v]
-            arrive = c.early_s + secs[nt + v, i]
+            cv = active[v]
+            arrive = cv.early_s + secs[nt + v, i]
             begin = max(arrive, x.early_s)
             finish = begin + x.service_s
-            back = 0.0 if c.end is None else secs[i, nt + len(active) + v]
-            if begin <= x.late_s and finish + back <= c.late_s:
+            back = 0.0 if cv.end is None else secs[i, nt + len(active) + v]
+            if begin <= x.late_s and finish + back <= cv.late_s:
                 ok.append(v)
         if not ok:
             drop(

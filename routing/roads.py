@@ -416,7 +416,7 @@ class RoadNetwork:
         """
         ids = [str(k) for k in points]
         snapped = self.snap_many(
-            [tuple(points[k]) for k in points],
+            [(float(points[k][0]), float(points[k][1])) for k in points],
             ids=ids,
             names=[(names or {}).get(k) for k in points],
         )

@@ -68,9 +68,9 @@ def read_vrptw(path: str | Path) -> VrptwInstance:
     if len(depot) != 1 or int(depot[0]) != 0:
         raise RoutingInputError(f"{path.name}: only single-depot instances with node 1 as depot")
     n = int(inst["dimension"])
-    service = inst.get("service_time", 0)
+    service: Any = inst.get("service_time", 0)
     if np.isscalar(service):
-        service = np.full(n, float(service))
+        service = np.full(n, float(service))  # type: ignore[arg-type]
         service[0] = 0.0
     coords = np.asarray(inst["node_coord"], dtype=float)
     dist = inst.get("edge_weight")
