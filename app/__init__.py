@@ -73,6 +73,13 @@ def create_app(config: dict[str, Any] | None = None, *, environ: dict[str, str] 
     def set_language(code: str) -> Any:
         if code in app.config["LANGUAGES"]:
             session["lang"] = code
+            from app.auth import user
+            from app.db import get_session
+
+            u = user()
+            if u is not None:  # the user's setting wins over the browser from now on
+                u.locale = code
+                get_session().commit()
         ref = request.referrer or ""
         return redirect(ref if ref.startswith(request.host_url) else url_for("home"))
 

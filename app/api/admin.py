@@ -51,6 +51,23 @@ def me() -> Any:
     return user_json(u)
 
 
+class MePatch(ma.Schema):
+    locale = ma.fields.String(required=True, allow_none=True, validate=ma.validate.OneOf(["en", "zh"]))
+
+
+@blp.route("/me", methods=["PATCH"])
+@require()
+@blp.arguments(MePatch)
+@blp.response(200)
+def update_me(data: dict[str, Any]) -> Any:
+    """Set your own language (``en``, ``zh`` or null for the browser's)."""
+    u = user()
+    assert u is not None
+    u.locale = data["locale"]
+    session().commit()
+    return user_json(u)
+
+
 @blp.route("/users")
 @require("admin")
 @blp.response(200)

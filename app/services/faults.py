@@ -81,7 +81,9 @@ def make_options(planning: Any, options: dict[str, Any] | None, *, generators_pa
     if "generators" in values:
         raise InputError("the generator fleet comes from the server's GENERATORS_PATH", code="bad_options")
     if generators_path:
-        values["generators"] = planning.load_generators(generators_path)
+        from planning.faults import load_generators
+
+        values["generators"] = load_generators(generators_path)
     try:
         return opts_cls(**values)
     except (TypeError, ValueError) as exc:

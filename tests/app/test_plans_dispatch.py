@@ -113,6 +113,27 @@ def test_plan_is_503_when_planning_is_missing(client: Any, tokens: Any, monkeypa
     assert client.get("/api/plans", headers=tokens["planner"]).json["total"] == 0
 
 
+def test_generator_fleet_from_config(tmp_path: Path, make_config: Any, make_tokens: Any) -> None:
+    from app import create_app
+
+    fleet = tmp_path / "generators.csv"
+    fleet.write_text("id,name,kw,depot_id\nG1,Truck one,500,DEP1\n", encoding="utf-8")
+    app = create_app(make_config(GENERATORS_PATH=str(fleet)), environ={})
+    tokens = make_tokens(app)
+    c = app.test_client()
+    r = c.post("/api/faults", json={"section": "R2", "now": "2026-12-01T10:00:00+01:00"}, headers=tokens["dispatcher"])
+    assert r.status_code == 201, r.json
+    assert c.post("/api/faults", json={"section": "R2", "options": {"generators": []}},
+                  headers=tokens["dispatcher"]).status_code == 422
+    c.post("/api/jobs", json=JOB, headers=tokens["planner"])
+    plan_id, run = run_plan(c, tokens)
+    assert run["status"] == "done", run
+    options = c.get(f"/api/plans/{plan_id}", headers=tokens["planner"]).json["result"].get("options", {})
+    if "generator_fleet" in options:
+        assert [g["id"] for g in options["generator_fleet"]] == ["G1"]
+    app.extensions["db"].engine.dispose()
+
+
 # --- dispatch -------------------------------------------------------------------
 
 def lattice_roads(path: Path) -> Path:

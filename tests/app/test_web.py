@@ -114,6 +114,16 @@ def test_language_switch_and_accept_language(client: Any) -> None:
     assert 'lang="en"' in client.get("/login", headers={"Accept-Language": "zh-CN"}).text
 
 
+def test_user_locale_setting_wins_over_the_browser(client: Any, tokens: Any) -> None:
+    h = tokens["viewer"]
+    assert client.patch("/api/me", json={"locale": "fr"}, headers=h).status_code == 422
+    assert client.patch("/api/me", json={"locale": "zh"}, headers=h).json["locale"] == "zh"
+    page = client.get("/api/docs", headers={**h, "Accept-Language": "en"})
+    assert 'lang="zh"' in page.text
+    client.patch("/api/me", json={"locale": None}, headers=h)
+    assert 'lang="en"' in client.get("/api/docs", headers={**h, "Accept-Language": "en"}).text
+
+
 def test_users_create_cli_and_demo_seed(app: Any, tmp_path: Path) -> None:
     runner = app.test_cli_runner()
     r = runner.invoke(args=["users", "create", "alice", "--role", "planner"], input="s3cret-pass\ns3cret-pass\n")
