@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,14 @@ def main(argv: list[str]) -> int:
         else:
             print(f"error ({exc.code}): {exc.message}", file=sys.stderr)
         return 1
-    if args.json:
-        print(json.dumps(out, ensure_ascii=False, indent=1))
-    else:
-        _print_table(out)
+    try:
+        if args.json:
+            print(json.dumps(out, ensure_ascii=False, indent=1))
+        else:
+            _print_table(out)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into `head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
@@ -80,9 +85,9 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
 def _print_table(doc: dict[str, Any]) -> None:
     m = doc["metrics"]
     keys = ["outages", "jobs", "ci", "cmi", "ens_kwh", "peak_hits", "generator_hours", "short_interruptions", "unmet_generator_needs"]
-    print(f"{'metric':24} {'plan':>12} {'baseline':>12}")
+    print(f"{'metric':24} {'plan':>12} {'baseline':>12} {'baseline, planned jobs':>24}")
     for k in keys:
-        print(f"{k:24} {m['plan'][k]!s:>12} {m['baseline'][k]!s:>12}")
+        print(f"{k:24} {m['plan'][k]!s:>12} {m['baseline'][k]!s:>12} {m['baseline_planned_jobs'][k]!s:>24}")
     s = doc["solver"]
     print(f"\nsolver: {s['status']}, objective {s['objective_weighted_kwh']} weighted kWh, gap {s['gap']}, {s['wall_s']} s")
     print(f"\n{len(doc['outages'])} outage(s):")

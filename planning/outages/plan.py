@@ -440,7 +440,7 @@ def _realise(tl: Timeline, validator: Validator, oid: str, g: Group, j: int, now
     e_slot = s_slot + tl.touched(g.duration_min)
     chosen = _chosen_options(g, j)
     problems: list[str] = []
-    steps, chosen, problems = _safe_steps(tl, validator, g.zone, chosen, start, end, s_slot, e_slot)
+    steps, chosen, problems, notes = _safe_steps(tl, validator, g.zone, chosen, start, end, s_slot, e_slot)
     zone = g.zone
     dark = [zone.fixed_dead] + [b.customers for b, c in zip(zone.blocks, chosen, strict=True) if c is None]
     dark_idx = np.unique(np.concatenate(dark)) if dark else np.zeros(0, dtype=np.int64)
@@ -479,6 +479,7 @@ def _realise(tl: Timeline, validator: Validator, oid: str, g: Group, j: int, now
         "feeders": sorted(zone.own_feeders),
         "dead_before_transfer": len(zone.all_customers),
         "transfer_rejected": rejected,
+        "validation_notes": notes,  # findings that made the planner give up a transfer
     }
     out = Outage(
         id=oid,
@@ -506,10 +507,17 @@ def _realise(tl: Timeline, validator: Validator, oid: str, g: Group, j: int, now
 
 def _safe_steps(
     tl: Timeline, validator: Validator, zone: Zone, chosen: list[TransferOption | None], start: datetime, end: datetime, s_slot: int, e_slot: int
-) -> tuple[list[Step], list[TransferOption | None], list[str]]:
-    """Steps that pass validation; without transfers if the transfers fail; else the findings (fail closed)."""
+) -> tuple[list[Step], list[TransferOption | None], list[str], list[str]]:
+    """Steps that pass validation: as chosen, else without one transfer, else without any.
+
+    Returns ``(steps, transfers used, problems, notes)``: ``problems`` (the findings of the first
+    and last attempts) only when no attempt is safe (fail closed); ``notes`` the findings that
+    made a safer fallback necessary."""
     attempts = [chosen]
-    if any(c is not None for c in chosen):
+    moved = [i for i, c in enumerate(chosen) if c is not None]
+    if len(moved) > 1:  # give up one transfer at a time, the least valuable block first
+        attempts += [[None if i == k else c for i, c in enumerate(chosen)] for k in reversed(moved)]
+    if moved:
         attempts.append([None] * len(chosen))
     first: list[str] = []
     steps: list[Step] = []
@@ -520,10 +528,10 @@ def _safe_steps(
         if not problems:
             if k:
                 log.warning("transfers dropped after validation failed: %s", first)
-            return steps, ch, []
+            return steps, ch, [], first
         if k == 0:
             first = problems
-    return steps, attempts[-1], problems if len(attempts) == 1 else first + problems
+    return steps, attempts[-1], problems if len(attempts) == 1 else first + problems, []
 
 
 def _rejected_transfers(tl: Timeline, g: Group, chosen: list[TransferOption | None], s_slot: int) -> list[dict[str, Any]]:

@@ -97,3 +97,31 @@ def test_tie_touching_the_work_zone_stays_open(small_ring, mk) -> None:
     assert ("apply_earth", "T1") in [(x.action, x.device) for x in steps]
     assert not any(x.action == "close" and x.device == "T1" for x in steps)
     assert _validate(tl, zone, steps, [None] * len(zone.blocks), s, e) == []
+
+
+def test_failed_transfer_falls_back_to_a_safe_plan(small_ring, mk, monkeypatch) -> None:
+    from planning.outages import plan_outages
+
+    real = Validator.validate
+
+    def picky(self, zone, steps, **kw):  # noqa: ANN001, ANN003, ANN202
+        found = real(self, zone, steps, **kw)
+        if any(s.action == "close" and s.device == "T1" for s in steps):
+            found.append("step 2 (close T1): rejected for the test")
+        return found
+
+    monkeypatch.setattr(Validator, "validate", picky)
+    (o,) = plan_outages(small_ring, [mk.job("J1", "R2", 240)], now=mk.NOW, options=mk.FAST).outages
+    assert o.valid and o.transfers == []
+    assert o.zone["validation_notes"] == ["step 2 (close T1): rejected for the test"]
+    assert o.impact["ci"] == 4 and o.impact["cmi"] == 4 * 240  # the block stays dark, and it is counted
+
+
+def test_plan_that_cannot_be_made_safe_is_returned_invalid_without_steps(small_ring, mk, monkeypatch) -> None:
+    from planning.outages import plan_outages
+
+    monkeypatch.setattr(Validator, "validate", lambda self, zone, steps, **kw: ["always unsafe"])
+    plan = plan_outages(small_ring, [mk.job("J1", "R2", 240)], now=mk.NOW, options=mk.FAST)
+    (o,) = plan.to_json()["outages"]
+    assert o["valid"] is False and o["switching_steps"] == [] and "always unsafe" in o["problems"]
+    assert plan.metrics["plan"]["invalid_outages"] == 1
