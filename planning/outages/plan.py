@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -148,18 +148,21 @@ def plan_outages(
     jobs: Iterable[Job],
     *,
     now: datetime,
-    options: PlanOptions | None = None,
+    options: PlanOptions | Mapping[str, Any] | None = None,
     input_errors: Sequence[JobError] = (),
 ) -> Plan:
     """Plan the outages for ``jobs`` on ``grid`` (see module doc).
 
-    ``now`` is aware; nothing starts before ``now`` + notice lead.
+    ``now`` is aware; nothing starts before ``now`` + notice lead. ``options`` is a
+    :class:`PlanOptions` or a JSON-like dict for :meth:`PlanOptions.from_dict`.
     ``input_errors`` (e.g. bad CSV rows from :func:`load_jobs_csv`) are carried
     into ``Plan.errors``. Bad jobs never raise: each gets a :class:`JobError`.
     """
     t0 = time.perf_counter()
     if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
         raise InputError("now must be a timezone-aware datetime", code="naive_datetime")
+    if isinstance(options, Mapping):
+        options = PlanOptions.from_dict(options)
     options = options or PlanOptions()
     jobs = list(jobs)
     errors: list[JobError] = list(input_errors)

@@ -162,3 +162,10 @@ def test_options_from_json_text_and_generators_csv(tmp_path: Path) -> None:
     bad.write_text("id,name,kw,depot_id\nG1,Truck,-5,D1\n", encoding="utf-8")
     with pytest.raises(InputError, match="positive kw"):
         load_generators_csv(bad)
+
+
+def test_options_may_be_a_dict(small_ring, mk) -> None:
+    plan = plan_outages(small_ring, [mk.job("J", "L2", 60)], now=mk.NOW, options={"solver_time_limit_s": 3, "time_step_min": 60})
+    assert plan.options.time_step_min == 60 and plan.outages[0].start.minute == 0
+    with pytest.raises(InputError, match="bad_options|invalid planning options"):
+        plan_outages(small_ring, [], now=mk.NOW, options={"time_step_min": "x"})
