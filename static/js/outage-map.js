@@ -48,6 +48,21 @@
     }
     if (!settings || !settings.basemap) { map.getContainer().classList.add('om-plain'); }
     ((settings && settings.prefetch) || []).forEach(function (url) { OM.fetchJSON(url); });
+    // Keep equipment clickable above customers: on one canvas the last drawn wins, and
+    // the clusterer redraws customer markers after every zoom.
+    var raise = function () { OM.raise(key); };
+    map.on('zoomend', function () { setTimeout(raise, 0); });
+    map.on('layeradd', function (e) { if (e.layer && e.layer._omKind === 'customers') { setTimeout(raise, 0); } });
+  };
+
+  OM.RAISE_ORDER = ['overlay', 'equipment', 'switches'];
+  OM.raise = function (mapKey) {
+    var m = OM.maps[mapKey];
+    if (!m) { return; }
+    OM.RAISE_ORDER.forEach(function (k) {
+      var l = m.layers[k];
+      if (l && l._map && l.bringToFront) { l.bringToFront(); }
+    });
   };
 
   /* One fetch per URL (prefetched in parallel as soon as the map exists). */
@@ -224,6 +239,10 @@
       return L.geoJSON(null, {style: lineStyle(kind), pointToLayer: pointToLayer(kind), onEachFeature: small ? bindTooltip : null});
     };
     var outer = geo();
+    var protoAdd = L.GeoJSON.prototype.addData;
+    // L.GeoJSON.addData calls this.addData(feature) for each feature of a collection:
+    // the overrides below handle collections and hand single features to Leaflet.
+    var single = function (x) { return !Array.isArray(x) && !x.features; };
     outer._omKind = kind;
     outer._omFeatures = [];
     onGroupClick(outer, kind);
@@ -241,16 +260,16 @@
           mark('detail:' + kind, t0);
         }
         if (detailLayer) {
-          if (want && !outer.hasLayer(detailLayer)) { outer.addLayer(detailLayer); }
+          if (want && !outer.hasLayer(detailLayer)) { outer.addLayer(detailLayer); if (outer._omMapKey) { OM.raise(outer._omMapKey); } }
           if (!want && outer.hasLayer(detailLayer)) { outer.removeLayer(detailLayer); }
         }
       };
-      var baseAdd = outer.addData.bind(outer);
       outer.addData = function (fc) {
-        var feats = fc.features || [];
+        if (single(fc)) { return protoAdd.call(outer, fc); }
+        var feats = fc.features || fc;
         var now = [];
         feats.forEach(function (f) { (isDetail(kind, f.properties || {}) ? detail : now).push(f); outer._omFeatures.push(f); });
-        baseAdd({type: 'FeatureCollection', features: now});
+        protoAdd.call(outer, {type: 'FeatureCollection', features: now});
         sync();
         return outer;
       };
@@ -260,8 +279,8 @@
     } else if (kind === 'lines') {
       // Draw one MultiLineString per feeder (a city has ~10k cable sections); a click
       // finds the nearest original section of that feeder.
-      var linesAdd = outer.addData.bind(outer);
       outer.addData = function (fc) {
+        if (single(fc)) { return protoAdd.call(outer, fc); }
         var groups = {};
         var order = [];
         (fc.features || []).forEach(function (f) {
@@ -274,13 +293,12 @@
           groups[k].properties._members.push(f);
           outer._omFeatures.push(f);
         });
-        return linesAdd({type: 'FeatureCollection', features: order.map(function (k) { return groups[k]; })});
+        return protoAdd.call(outer, {type: 'FeatureCollection', features: order.map(function (k) { return groups[k]; })});
       };
     } else {
-      var plainAdd = outer.addData.bind(outer);
       outer.addData = function (fc) {
-        (fc.features || []).forEach(function (f) { outer._omFeatures.push(f); });
-        return plainAdd(fc);
+        if (single(fc)) { outer._omFeatures.push(fc); return protoAdd.call(outer, fc); }
+        return protoAdd.call(outer, fc);
       };
       var plainClear = outer.clearLayers.bind(outer);
       outer.clearLayers = function () { outer._omFeatures = []; return plainClear(); };
@@ -317,7 +335,7 @@
     mark('customers:markers', t0);
     var t1 = performance.now();
     group.options.chunkProgress = function (processed, total) {
-      if (processed >= total) { mark('customers:cluster', t1); }
+      if (processed >= total) { mark('customers:cluster', t1); if (group._omMapKey) { OM.raise(group._omMapKey); } }
       if (processed >= total && done) { var d = done; done = null; d(total); }
     };
     group.addLayers(markers);

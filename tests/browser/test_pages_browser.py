@@ -9,6 +9,8 @@ show as text and run nothing.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -57,4 +59,143 @@ def test_page_in_chinese(browser: Any, service: Service) -> None:
     assert_clean(w)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "planner-zh.png"))
+    ctx.close()
+
+
+def pick_rmu(grid: Any) -> str:
+    """An RMU a planner could ask work on: its outage zone holds customers but no special or
+    first-grade customer (their peak hours could rule out every day-time window)."""
+    grades = grid.customers.set_index("id")["importance"]
+    for rmu in grid.nodes.loc[grid.nodes["kind"] == "rmu", "id"]:
+        try:
+            iso = grid.isolate(str(rmu))
+        except Exception:  # noqa: BLE001 - e.g. an RMU inside a substation section
+            continue
+        if not (0 < len(iso.customers) < 2000) or grades.loc[list(iso.customers)].isin(["special", "first"]).any():
+            continue
+        return str(rmu)
+    raise AssertionError("no suitable RMU in the grid")
+
+
+def click_feature(page: Any, key: str, lon: float, lat: float) -> None:
+    """Zoom the map onto (lon, lat) and click there with the mouse."""
+    page.evaluate("([k, lat, lon]) => { OutageMap.maps[k].map.setView([lat, lon], 18, {animate: false}); }", [key, lat, lon])
+    page.wait_for_timeout(300)
+    pt = page.evaluate("([k, lat, lon]) => { const m = OutageMap.maps[k].map; const p = m.latLngToContainerPoint([lat, lon]);"
+                       " const r = m.getContainer().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }", [key, lat, lon])
+    page.mouse.click(pt[0], pt[1])
+
+
+def test_planner_flow(browser: Any, service: Service) -> None:
+    grid = service.app.extensions["grid"]
+    rmu = pick_rmu(grid)
+    node = grid.nodes.set_index("id").loc[rmu]
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    page = ctx.new_page()
+    w = watch(page)
+    login(page, service, "planner-user")
+    page.goto(service.url + "/planner")
+    wait_map(page, "planner", customers=True)
+
+    # an RMU's switches are drawn on top of it: hide them (and the important customers) first,
+    # as a planner would, with the layer control
+    for name in ("Switches (T = normally-open tie)", "Important customers", "All customers (clustered)"):
+        page.locator(".leaflet-control-layers-overlays label", has_text=name).locator("input").uncheck()
+    click_feature(page, "planner", node.geometry.x, node.geometry.y)
+    page.wait_for_function("() => document.getElementById('job-equipment').value !== ''")
+    chosen = page.input_value("#job-equipment")
+    assert chosen == rmu
+    page.wait_for_function("() => /\\d/.test(document.getElementById('zone-summary').textContent)")
+    assert page.evaluate("() => OutageMap.layer('planner', 'overlay').getLayers().length") > 0
+
+    page.fill("#job-description", "Replace RMU switchgear")
+    page.click("#job-add")
+    page.wait_for_selector("#jobs li")
+    assert chosen in page.inner_text("#jobs")
+
+    page.click("#run-plan")
+    page.wait_for_function("() => document.getElementById('plan-status').textContent === 'Plan ready' || /Error/.test(document.getElementById('plan-status').textContent)", timeout=180000)
+    assert page.inner_text("#plan-status") == "Plan ready", page.inner_text("#plan-status")
+    assert page.locator("#plan-errors li").count() == 0, page.inner_text("#plan-errors")
+    page.wait_for_selector("#timeline .bar")
+    page.wait_for_function("() => OutageMap.layer('planner', 'overlay').getLayers().some(l => l.feature && l.feature.properties.role === 'work')")
+    assert page.locator("#metrics tbody tr").count() == 6
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "planner.png"))
+
+    with page.expect_download() as dl:
+        page.click("#outage-detail a.export-outage-csv")
+    raw = Path(dl.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: opens right in Excel
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    outage_id = page.get_attribute("#outage-detail a.export-outage-csv", "href").split("/")[3]
+    api = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/outages/{outage_id}/customers")
+    assert len(rows) == api["total"] > 0
+    assert {r["id"] for r in rows} == {c["id"] for c in api["items"]}
+    assert_clean(w)
+    ctx.close()
+
+
+def test_dispatcher_flow_and_crew_phone(browser: Any, service: Service) -> None:
+    grid = service.app.extensions["grid"]
+    feeders = grid.feeders.sort_values("customers", ascending=False)
+    breaker = str(feeders.iloc[0]["id"])
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = ctx.new_page()
+    w = watch(page)
+    login(page, service, "dispatcher-user")
+    page.goto(service.url + "/dispatcher")
+    wait_map(page, "dispatcher")
+    page.select_option("#fault-breaker", breaker)
+    page.click("#fault-submit")
+    page.wait_for_selector("#stages li", timeout=60000)
+    assert page.locator("#candidates li").count() >= 1
+    page.locator("#stages li").first.click()
+    page.wait_for_function("() => OutageMap.layer('dispatcher', 'overlay').getLayers().length > 0")
+
+    page.click("#dispatch")
+    page.wait_for_function("() => document.querySelectorAll('#routes li').length + document.querySelectorAll('#dropped li').length > 0"
+                           " || /Error/.test(document.getElementById('fault-messages').textContent)", timeout=180000)
+    assert "Error" not in page.inner_text("#fault-messages"), page.inner_text("#fault-messages")
+    routes = page.locator("#routes li")
+    assert routes.count() >= 1, page.inner_text("#dropped")
+    first = routes.first
+    crew_id = first.get_attribute("data-crew")
+    first.locator("button.send-crew").click()
+    link = first.locator("a.crew-link").get_attribute("href")
+    assert link.startswith(f"/crew/{crew_id}?route=")
+    assert first.locator("a.crew-gpx").get_attribute("href").endswith("/gpx")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "dispatcher.png"))
+    assert_clean(w)
+    ctx.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    cpage = phone.new_page()
+    cw = watch(cpage)
+    login(cpage, service, f"crew-{crew_id}")
+    cpage.goto(service.url + link)
+    wait_map(cpage, "crew")
+    cpage.wait_for_selector("#stops li")
+    nav = cpage.locator("#stops li a.nav-link").first.get_attribute("href")
+    assert nav.startswith("geo:")
+    cpage.screenshot(path=str(SHOTS / "crew.png"))
+    assert_clean(cw)
+    phone.close()
+
+
+def test_service_page_lists_affected_customers(browser: Any, service: Service) -> None:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = ctx.new_page()
+    w = watch(page)
+    login(page, service, "customer_service-user")
+    page.goto(service.url + "/service")
+    wait_map(page, "service")
+    page.wait_for_load_state("networkidle")
+    options = page.locator("#event option")
+    if options.count() > 1:  # after the planner/dispatcher flows there is something to show
+        page.select_option("#event", index=1)
+        page.wait_for_selector("#affected tbody tr")
+    page.screenshot(path=str(SHOTS / "service.png"))
+    assert_clean(w)
     ctx.close()

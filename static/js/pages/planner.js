@@ -156,6 +156,8 @@
     var tl = P.clear(P.$('timeline'));
     var outs = outagesOf(plan);
     state.outages = outs;
+    var errs = P.clear(P.$('plan-errors'));
+    (plan.errors || []).forEach(function (e) { errs.appendChild(P.el('li', null, (e.job ? e.job + ': ' : '') + e.message)); });
     var t0 = Infinity, t1 = -Infinity;
     outs.forEach(function (o) { t0 = Math.min(t0, Date.parse(o.start)); t1 = Math.max(t1, Date.parse(o.end)); });
     var span = Math.max(t1 - t0, 3600e3);
