@@ -81,6 +81,8 @@ _MIN_EDGE_TIME_S = 1e-3
 _EARTH_RADIUS_M = 6_371_008.8
 #: A snapped point this close (metres) to an edge end is at that node.
 _AT_NODE_M = 0.01
+#: Largest distance block one dijkstra call may return (bytes); sources go in chunks.
+_MATRIX_BLOCK_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True)
@@ -585,21 +587,30 @@ class RoadNetwork:
             dst_nodes, dst_s, dst_m = self._links(uo, outgoing=True)
         aug = self._augmented(src_nodes, src_s, reverse=reverse)
         n = self.num_nodes
-        indices = np.arange(n, n + len(src_nodes))
-        if not with_length:
-            dist = dijkstra(aug, directed=True, indices=indices)
-            tt = np.take(dist, dst_nodes[:, 0], axis=1) + dst_s[:, 0]
-            for k in range(1, dst_nodes.shape[1]):
-                np.minimum(tt, np.take(dist, dst_nodes[:, k], axis=1) + dst_s[:, k], out=tt)
-            ll = None
-        else:
+        # bound the S x (N + S) distance block to ~256 MB on big graphs
+        chunk = max(1, int(_MATRIX_BLOCK_BYTES // (8 * aug.shape[0] * (3 if with_length else 1))))
+        tts, lls = [], []
+        for lo in range(0, len(src_nodes), chunk):
+            hi = min(lo + chunk, len(src_nodes))
+            indices = np.arange(n + lo, n + hi)
+            if not with_length:
+                dist = dijkstra(aug, directed=True, indices=indices)
+                tt = np.take(dist, dst_nodes[:, 0], axis=1) + dst_s[:, 0]
+                for k in range(1, dst_nodes.shape[1]):
+                    np.minimum(tt, np.take(dist, dst_nodes[:, k], axis=1) + dst_s[:, k], out=tt)
+                tts.append(tt)
+                continue
             dist, pred = dijkstra(aug, directed=True, indices=indices, return_predecessors=True)
-            plen = self._tree_lengths(pred, src_nodes, src_s, src_m, reverse=reverse)
+            plen = self._tree_lengths(
+                pred, src_nodes[lo:hi], src_s[lo:hi], src_m[lo:hi], reverse=reverse, first=lo
+            )
             total = dist[:, dst_nodes] + dst_s[None, :, :]
             k = total.argmin(axis=2)
-            tt = np.take_along_axis(total, k[:, :, None], axis=2)[:, :, 0]
+            tts.append(np.take_along_axis(total, k[:, :, None], axis=2)[:, :, 0])
             lens = plen[:, dst_nodes] + dst_m[None, :, :]
-            ll = np.take_along_axis(lens, k[:, :, None], axis=2)[:, :, 0]
+            lls.append(np.take_along_axis(lens, k[:, :, None], axis=2)[:, :, 0])
+        tt = tts[0] if len(tts) == 1 else np.vstack(tts)
+        ll = None if not lls else (lls[0] if len(lls) == 1 else np.vstack(lls))
         if reverse:
             tt = tt.T
             ll = None if ll is None else ll.T
@@ -622,6 +633,7 @@ class RoadNetwork:
         src_m: np.ndarray,
         *,
         reverse: bool,
+        first: int = 0,
     ) -> np.ndarray:
         """Metres from each virtual source to every node along the shortest-path tree.
 
@@ -647,7 +659,7 @@ class RoadNetwork:
         edge_len[base] = self._csr_length[pos]
         # virtual first hop: min-time link of that source to node x
         if from_virtual.any():
-            vi = p[from_virtual] - n
+            vi = p[from_virtual] - n - first  # row of this chunk's link arrays
             vx = cols[from_virtual]
             best_s = np.full(len(vi), np.inf)
             best_m = np.zeros(len(vi))

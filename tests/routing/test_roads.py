@@ -238,3 +238,18 @@ def test_path_same_edge(square_roads):
 
 def test_helsinki_pbf_is_local():
     assert helsinki_pbf().exists()
+
+
+def test_matrix_in_chunks_matches_one_block(helsinki_roads, monkeypatch):
+    import routing.roads as rr
+
+    rng = np.random.default_rng(5)
+    idx = rng.choice(helsinki_roads.num_edges, 20, replace=False)
+    pts = helsinki_roads.snap_many(
+        [tuple(helsinki_roads._edge_lonlat[e].mean(axis=0)) for e in idx]
+    )
+    whole_s, whole_m = helsinki_roads.matrix(pts, pts, with_length=True)
+    monkeypatch.setattr(rr, "_MATRIX_BLOCK_BYTES", 8 * 3 * 200 * 3)  # ~3 sources per block
+    part_s, part_m = helsinki_roads.matrix(pts, pts, with_length=True)
+    assert np.allclose(part_s, whole_s) and np.allclose(part_m, whole_m)
+    assert np.allclose(helsinki_roads.matrix(pts, pts), whole_s)
