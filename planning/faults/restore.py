@@ -17,7 +17,8 @@ the faulted section stays dead (``grid.dead_nodes``), no two substations are
 paralleled and no feeder exceeds its capacity at ``now`` less the margin
 (``grid.check_state``). When a closing would overload its feeder, the step is
 retried with one more switch opened inside the area it would pick up (a
-smaller transfer); the largest safe split wins. Choice among safe closings:
+smaller transfer), and with a greedy set of cuts that fits the headroom;
+the safe split restoring the most weight wins. Choice among safe closings:
 the one restoring the most importance-weighted customers (ties broken by
 fewer transfers onto other feeders, then by id).
 
@@ -261,7 +262,7 @@ class _Eval:
     feeder: str | None
     reason: str  # why rejected ("" when ok)
     overload: bool = False
-    split: str | None = None  # switch opened first to make the transfer fit
+    split: tuple[str, ...] = ()  # switches opened first to make the transfer fit
 
 
 class _Study:
@@ -277,6 +278,7 @@ class _Study:
         self.open: list[str] = []
         self.close: list[str] = []
         self.node_customers = net.node_customers
+        self.load_kw = grid.customer_load_kw(now).to_dict()
 
     def dead(self, open_: list[str] | None = None, close: list[str] | None = None) -> set[str]:
         return self.grid.dead_nodes(open_switches=self.open if open_ is None else open_,
@@ -297,10 +299,9 @@ class _Study:
     def value(self, customers: Iterable[str]) -> float:
         return sum(self.options.weight(self.net.customers[c].importance) for c in customers)
 
-    def evaluate_close(self, s: str, dead_before: set[str], *, split: str | None = None) -> _Eval:
+    def evaluate_close(self, s: str, dead_before: set[str], *, split: tuple[str, ...] = ()) -> _Eval:
         open_, close = list(self.open), list(self.close)
-        if split is not None:
-            open_.append(split)
+        open_.extend(split)
         open_, close = self.closed_state(s, open_, close)
         dead_after = self.dead(open_, close)
         restored = frozenset(dead_before - dead_after)
@@ -336,15 +337,80 @@ class _Study:
                 out.append(s)
         return sorted(out)
 
-    def split_options(self, ev: _Eval, allowed: Any) -> list[str]:
-        """Closed switches inside the area a rejected closing would pick up."""
-        out = []
+    def split_options(self, ev: _Eval, allowed: Any) -> list[tuple[str, ...]]:
+        """Ways to shrink a transfer that overloads: each closed switch inside the area it would
+        pick up (one cut), plus a greedy fit of several cuts (see :meth:`greedy_fit`)."""
+        inside = []
         for s, info in self.net.switches.items():
             if self.is_open(s) or not allowed(info):
                 continue
             if info.from_node in ev.restored_nodes and info.to_node in ev.restored_nodes:
-                out.append(s)
-        return sorted(out)
+                inside.append(s)
+        out: list[tuple[str, ...]] = [(s,) for s in sorted(inside)]
+        fit = self.greedy_fit(ev, set(inside))
+        if fit and len(fit) > 1:
+            out.append(fit)
+        return out
+
+    def greedy_fit(self, ev: _Eval, cuttable: set[str]) -> tuple[str, ...] | None:
+        """Cuts that keep the transferred part within the picking-up feeder's headroom.
+
+        The area is split into blocks joined by cuttable switches; starting from the
+        block at the closing switch, the adjacent block with the most weight per kW
+        that still fits is added until none fits. Returns the cuts, or None.
+        """
+        net = self.net
+        if ev.feeder is None:
+            return None
+        cap = self.grid.feeders.set_index("id")["capacity_kw"].get(ev.feeder)
+        if cap is None or cap != cap:
+            return None
+        load_now = self.grid.feeder_load_kw(self.now, open_switches=self.open, close_switches=self.close)
+        headroom = float(cap) * (1 - self.options.capacity_margin) - float(load_now.get(ev.feeder, 0.0))
+        secs = {net.sec_of_node[n] for n in ev.restored_nodes}
+        block = {s: s for s in secs}
+
+        def find(x: str) -> str:
+            while block[x] != x:
+                block[x] = block[block[x]]
+                x = block[x]
+            return x
+
+        edges: list[tuple[str, str, str]] = []
+        for sw, info in net.switches.items():
+            if info.sec_a in secs and info.sec_b in secs and info.sec_a != info.sec_b and not self.is_open(sw):
+                if sw in cuttable:
+                    edges.append((sw, info.sec_a, info.sec_b))
+                else:
+                    block[find(info.sec_a)] = find(info.sec_b)
+        info = net.switches[ev.switch]
+        entry = find(info.sec_a if info.sec_a in secs else info.sec_b)
+        load: dict[str, float] = {}
+        value: dict[str, float] = {}
+        for sec in secs:
+            b = find(sec)
+            cs = net.customers_of[sec]
+            load[b] = load.get(b, 0.0) + sum(self.load_kw[c] for c in cs)
+            value[b] = value.get(b, 0.0) + self.value(cs)
+        if load.get(entry, 0.0) > headroom:
+            return None
+        taken = {entry}
+        used = load.get(entry, 0.0)
+        while True:
+            frontier = []
+            for _, a, b in edges:
+                ba, bb = find(a), find(b)
+                if (ba in taken) != (bb in taken):
+                    nb = bb if ba in taken else ba
+                    if used + load[nb] <= headroom:
+                        frontier.append(nb)
+            if not frontier:
+                break
+            nb = max(frontier, key=lambda x: (value[x] / max(load[x], 1e-6), x))
+            taken.add(nb)
+            used += load[nb]
+        cuts = tuple(sorted(sw for sw, a, b in edges if (find(a) in taken) != (find(b) in taken)))
+        return cuts or None
 
 
 # -- the algorithm ----------------------------------------------------------------------------
@@ -620,11 +686,10 @@ def _restore_loop(st: _Study, allowed: Any, t: datetime, remote_s: timedelta, ma
             return t, steps, reasons
         best = max(ok, key=lambda e: (e.value, e.switch in st.open, _neg(e.switch)))
         info = st.net.switches[best.switch]
-        if best.split is not None:
-            sinfo = st.net.switches[best.split]
-            t += remote_s if sinfo.remote else manual
-            st.open.append(best.split)
-            steps.append(make_step("open", best.split, t,
+        for cut in best.split:
+            t += remote_s if st.net.switches[cut].remote else manual
+            st.open.append(cut)
+            steps.append(make_step("open", cut, t,
                                    f"split the transfer so that closing {best.switch} stays within capacity"))
         t += remote_s if info.remote else manual
         if best.switch in st.open:
