@@ -219,3 +219,38 @@ def test_overloading_transfer_is_split_to_fit(make_ring):
     assert f2.load_kw == 650.0 and f2.load_kw <= f2.limit_kw
     out = next(d for d in r.repair.dead_areas if not d.faulted)
     assert set(out.customers) == {"B1", "C1"} and "overload feeder F2" in out.reason
+
+
+def test_transfer_needing_two_cuts_is_fitted():
+    # Fault in A (right after F1). Below A, hub H (50 kW) feeds B, C, E (100 kW each) through
+    # remote S1, S2, S3; remote tie T1 joins H to F2, which carries 100 kW with a 20 A limit
+    # (311.8 kW): headroom 211.8 kW. All of H B C E (350 kW) is too much, and every single cut
+    # still leaves 250 kW; H plus one branch (150 kW) fits: C, whose customer is second grade.
+    from planning.faults.synthetic import build_grid
+
+    nodes = [("BA", "busbar", "SA"), ("BB", "busbar", "SB")]
+    nodes += [(n, "junction", None) for n in ("a", "h", "b", "c", "e", "f")]
+    nodes += [(n, "rmu", None) for n in ("Ra", "Rh", "Rf")]
+    nodes += [(n, "distribution_room", None) for n in ("Da", "Dh", "Db", "Dc", "De", "Df")]
+    lines = [("La", "a", "Ra", "cable", None), ("Lad", "Ra", "Da", "cable", None),
+             ("Lh", "h", "Rh", "cable", None), ("Lhd", "Rh", "Dh", "cable", None),
+             ("Lb", "b", "Db", "cable", None), ("Lc", "c", "Dc", "cable", None), ("Le", "e", "De", "cable", None),
+             ("Lf", "f", "Rf", "cable", None), ("Lfd", "Rf", "Df", "cable", None)]
+    switches = [("F1", "BA", "a", "breaker", False, True, True, 400.0),
+                ("F2", "BB", "f", "breaker", False, True, True, 20.0),
+                ("S0", "Ra", "h", "load_break", False, True, True, None),
+                ("S1", "Rh", "b", "load_break", False, True, True, None),
+                ("S2", "Rh", "c", "load_break", False, True, True, None),
+                ("S3", "Rh", "e", "load_break", False, True, True, None),
+                ("T1", "Rh", "Rf", "load_break", True, True, False, None)]
+    customers = [("CA", "Da", "normal", 10.0, False), ("CH", "Dh", "normal", 50.0, False),
+                 ("CB", "Db", "normal", 100.0, False), ("CC", "Dc", "second", 100.0, False),
+                 ("CE", "De", "normal", 100.0, False), ("CF", "Df", "normal", 100.0, False)]
+    grid = build_grid(nodes, lines, switches, customers, name="two cuts")
+    r = restore(grid, "La", now=NOW)
+    s1 = r.stages[0]
+    assert [(s.action, s.switch) for s in s1.steps] == [("open", "S0"), ("open", "S1"), ("open", "S3"),
+                                                         ("close", "T1")]
+    assert set(s1.restored_customers) == {"CH", "CC"}
+    f2 = next(f for f in s1.feeder_loading if f.feeder == "F2")
+    assert f2.load_kw == 250.0
