@@ -430,7 +430,14 @@
     var m = OM.maps[mapKey];
     var parent = m.layers[hit.layerKey];
     var ll = featureLatLng(hit.feature);
-    var open = function () { L.popup().setLatLng(ll).setContent(OM.info(mapKey, parent._omKind, hit.props)).openOn(m.map); };
+    var token = (OM._focusToken = (OM._focusToken || 0) + 1);
+    var closeAll = function () { m.map.eachLayer(function (l) { if (l instanceof L.Popup) { m.map.removeLayer(l); } }); };
+    closeAll();
+    var open = function () {
+      if (token !== OM._focusToken) { return; }  // a later search result won
+      closeAll();
+      L.popup().setLatLng(ll).setContent(OM.info(mapKey, parent._omKind, hit.props)).openOn(m.map);
+    };
     var marker = parent._omMarkers && parent._omMarkers[hit.index];
     if (marker && parent.zoomToShowLayer) { parent.zoomToShowLayer(marker, open); }
     else { m.map.setView(ll, Math.max(m.map.getZoom(), 17)); open(); }

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from browser_helpers import Service, login, wait_map, watch  # type: ignore[import-not-found]
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -199,3 +200,88 @@ def test_service_page_lists_affected_customers(browser: Any, service: Service) -
     page.screenshot(path=str(SHOTS / "service.png"))
     assert_clean(w)
     ctx.close()
+
+
+# -- hostile names: shown as text, nothing runs ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def xss_server(browser: Any) -> Any:
+    """The pages (no service) on the small ring with hostile customer and equipment names."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
+    from browser_helpers import LiveServer  # type: ignore[import-not-found]
+    from pages_app import XSS_NAMES, pages_app  # type: ignore[import-not-found]
+
+    from gis import Grid, read_layers
+
+    layers = dict(read_layers(Path(__file__).resolve().parents[1] / "data" / "small_ring"))
+    customers = layers["customers"].copy()
+    customers["name"] = [XSS_NAMES.get(i, n) for i, n in zip(customers["id"], customers["name"], strict=True)]
+    layers["customers"] = customers
+    nodes = layers["nodes"].copy()
+    nodes.loc[nodes["id"] == "R2", "name"] = "<b onmouseover=alert(3)>R2</b>"
+    layers["nodes"] = nodes
+    server = LiveServer(pages_app(Grid.from_layers(layers)))
+    yield server, XSS_NAMES
+    server.stop()
+
+
+def fake_api(page: Any, names: dict[str, str]) -> None:
+    """Answer the service API the pages call with hostile data (this app has no API)."""
+    import json
+
+    rows = [{"id": cid, "name": name, "importance": "first", "phone": "+377 ${alert(4)}", "address": "`rm -rf`", "feeder": "F1",
+             "lon": 7.43, "lat": 43.736} for cid, name in names.items()]
+    bodies = {
+        "/api/plans": {"total": 1, "items": [{"id": 1, "outages": [{"id": 7, "start": "2026-12-01T08:00:00+01:00", "customers": len(rows)}]}]},
+        "/api/outages/7/customers": {"total": len(rows), "items": rows},
+        "/api/notifications": {"total": 1, "items": [{"customer_id": "C1", "kind": "notice", "due_at": "2026-11-24T08:00:00+01:00",
+                                                      "status": "pending", "text_en": names["C1"], "text_zh": names["C2"]}]},
+    }
+
+    def handle(route: Any) -> None:
+        path = "/" + route.request.url.split("/", 3)[3].split("?")[0]
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(bodies.get(path, {"total": 0, "items": []})))
+
+    page.route("**/api/**", handle)
+
+
+def test_hostile_names_show_as_text(browser: Any, xss_server: Any) -> None:
+    server, names = xss_server
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    w = watch(page)
+    fake_api(page, names)
+    page.goto(server.url + "/planner")
+    wait_map(page, "planner", customers=True)
+    # search lists them as text; opening each shows the exact name in the popup
+    for cid, name in names.items():
+        page.fill("#search", cid)
+        item = page.locator("#search-results li", has_text=f"({cid})").first
+        item.wait_for()
+        assert item.inner_text() == f"{name} ({cid})"
+        item.click()
+        page.wait_for_timeout(400)  # a closed popup fades out for 200 ms before it leaves the DOM
+        expect(page.locator(".leaflet-popup-content .om-title")).to_have_text(name)
+    page.mouse.move(10, 10)
+    # equipment R2: tooltip and popup as text
+    page.fill("#search", "R2")
+    page.locator("#search-results li", has_text="(R2)").first.click()
+    page.wait_for_timeout(400)
+    expect(page.locator(".leaflet-popup-content .om-title")).to_have_text("<b onmouseover=alert(3)>R2</b>")
+    assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"], .leaflet-popup-content b').length") == 0
+
+    page.goto(server.url + "/service")
+    wait_map(page, "service")
+    page.wait_for_function("() => document.querySelectorAll('#event option').length > 1")
+    page.select_option("#event", "outage:7")
+    page.wait_for_selector("#affected tbody tr")
+    table = page.inner_text("#affected")
+    for name in names.values():
+        assert name.strip() in table
+    assert "${alert(4)}" in table and "`rm -rf`" in page.inner_text("#affected")
+    assert names["C1"] in page.inner_text("#outbox")
+    assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert w.dialogs == [] and w.page_errors == []
+    page.close()

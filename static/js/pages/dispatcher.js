@@ -35,11 +35,14 @@
     state.faultId = f.id;
     P.$('fault-result').hidden = false;
     var cl = P.clear(P.$('candidates'));
-    (state.fault.candidates || []).forEach(function (c, i) {
+    var cands = state.fault.candidates || [];
+    if (cands.length > 10) { P.$('candidates').dataset.more = String(cands.length - 10); }
+    cands.slice(0, 10).forEach(function (c, i) {
       var li = P.el('li', null, t('candidate') + ' ' + (i + 1) + ': ' + (c.nodes || []).slice(0, 6).join(', ') + ((c.nodes || []).length > 6 ? '…' : '') +
         (c.score !== undefined ? ' (' + Number(c.score).toFixed(2) + ')' : '') + (c.reason ? ' — ' + c.reason : ''));
       cl.appendChild(li);
     });
+    if (cands.length > 10) { cl.appendChild(P.el('li', 'pg-hint', '… +' + (cands.length - 10))); }
     var sl = P.clear(P.$('stages'));
     (state.fault.stages || []).forEach(function (st, i) {
       var li = P.el('li', null, t('stage') + ' ' + (i + 1) + ' (' + (st.kind || '') + '): ' + (st.restored_customers || []).length + ' ' + t('restored') + ', ' + (st.still_out || []).length + ' ' + t('still_out'));
