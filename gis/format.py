@@ -165,8 +165,13 @@ def _as_str(series: pd.Series) -> pd.Series:
         return str(v)
 
     if series.dtype == object or pd.api.types.is_string_dtype(series):
-        values = series.to_numpy(dtype=object)
-        if all(type(v) is str for v in values):
+        kind = pd.api.types.infer_dtype(series, skipna=True)  # C speed, no per-value Python
+        if kind in ("string", "empty"):
+            values = series.to_numpy(dtype=object)
+            missing = pd.isna(values)
+            if missing.any():
+                values = values.copy()
+                values[missing] = None
             return pd.Series(values, index=series.index, dtype=object)
     return pd.Series([conv(v) for v in series.to_numpy(dtype=object)], index=series.index, dtype=object)
 

@@ -430,6 +430,15 @@ class Grid:
         out[self._cust_order] = self._feeder_ids[f]
         return pd.Series(out, index=self.customers["id"].to_numpy(dtype=object), name="feeder")
 
+    def node_feeders(self, *, open_switches: SwitchIds = (), close_switches: SwitchIds = (), state: State | None = None) -> pd.Series:
+        """Feeder (breaker id, None when dead or a busbar) of every node in the given state, indexed by node id."""
+        state = state or self.study(open_switches=open_switches, close_switches=close_switches)
+        t = self._topo
+        f = state.positions_feeder(t.node_pos, t.section_of_node[t.node_order])
+        out = np.empty(len(f), dtype=object)
+        out[t.node_order] = self._feeder_ids[f]
+        return pd.Series(out, index=self.nodes["id"].to_numpy(dtype=object), name="feeder")
+
     # -- feeders and loads -------------------------------------------------------
 
     @cached_property

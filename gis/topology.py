@@ -148,30 +148,26 @@ class Topology:
 
         self.tin = np.empty(ns, dtype=np.int64)
         self.tin[order] = np.arange(ns)
+        levels = _levels(pred)
         size = np.ones(ns, dtype=np.int64)
-        # accumulate subtree sizes bottom-up (reverse pre-order visits children first)
-        for v in order[::-1]:
-            pv = pred[v]
-            if pv != NO:
-                size[pv] += size[v]
+        for nodes in reversed(levels[1:]):  # children before parents
+            np.add.at(size, pred[nodes], size[nodes])
         self.tout = self.tin + size
 
-        # Which switch is the tree edge above each section. Several usable
-        # switches between the same two sections form a loop.
+        # Which switch is the tree edge above each section (the lowest-numbered
+        # one when several join the same two sections; the others close loops).
         self.parent_switch = np.full(ns, NO, dtype=np.int64)
         self.child_of_switch = np.full(len(self.sw_from), NO, dtype=np.int64)
-        non_tree: list[int] = []
-        for s in sw_idx:
-            sa, sb = int(a[s]), int(b[s])
-            if pred[sb] == sa and self.parent_switch[sb] == NO:
-                child = sb
-            elif pred[sa] == sb and self.parent_switch[sa] == NO:
-                child = sa
-            else:
-                non_tree.append(int(s))
-                continue
-            self.parent_switch[child] = s
-            self.child_of_switch[s] = child
+        sa, sb = a[sw_idx], b[sw_idx]
+        child = np.where(pred[sb] == sa, sb, np.where(pred[sa] == sb, sa, NO))
+        has = child != NO
+        kids, first = np.unique(child[has], return_index=True)
+        tree_sw = sw_idx[has][first]
+        self.parent_switch[kids] = tree_sw
+        self.child_of_switch[tree_sw] = kids
+        is_tree = np.zeros(len(self.sw_from), dtype=bool)
+        is_tree[tree_sw] = True
+        non_tree = [int(x) for x in sw_idx[~is_tree[sw_idx]]]
         self.loops = [self._cycle(s) for s in non_tree]
         # A source reached through switches instead of from the root: the closed
         # path from another source to it is a loop through the two sources.
@@ -188,11 +184,11 @@ class Topology:
         live[order_parts[0]] = True
         self.normally_live = live
         feeder = np.full(ns, NO, dtype=np.int64)
-        for v in order:
-            ps = self.parent_switch[v]
-            if ps == NO:
-                continue
-            feeder[v] = ps if self.sw_feeder_breaker[ps] else feeder[pred[v]]
+        for nodes in levels[1:]:  # parents before children
+            ps = self.parent_switch[nodes]
+            has_ps = ps != NO
+            inherit = feeder[np.where(pred[nodes] != NO, pred[nodes], 0)]
+            feeder[nodes] = np.where(has_ps & self.sw_feeder_breaker[np.where(has_ps, ps, 0)], ps, inherit)
         self.normal_feeder = feeder
 
     def _cycle(self, s: int) -> list[int]:
@@ -237,6 +233,27 @@ class Topology:
 
     def study(self, open_switches: np.ndarray, close_switches: np.ndarray) -> State:
         return State(self, np.asarray(open_switches, dtype=np.int64), np.asarray(close_switches, dtype=np.int64))
+
+
+def _levels(pred: np.ndarray) -> list[np.ndarray]:
+    """Indices of each depth level of a forest given by parent pointers (``NO`` at roots).
+
+    Depth by pointer jumping (list ranking): O(log depth) vectorised rounds.
+    """
+    n = len(pred)
+    depth = (pred != NO).astype(np.int64)
+    nxt = pred.copy()
+    active = np.flatnonzero(nxt != NO)
+    while len(active):
+        j = nxt[active]
+        depth_j = depth[j]
+        nxt_j = nxt[j]
+        depth[active] += depth_j
+        nxt[active] = nxt_j
+        active = active[nxt_j != NO]
+    order = np.argsort(depth, kind="stable")
+    counts = np.bincount(depth, minlength=1) if n else np.zeros(1, dtype=np.int64)
+    return np.split(order, np.cumsum(counts)[:-1])
 
 
 class State:

@@ -277,6 +277,8 @@ def _check_numbers(layers: Layers, ck: Checker) -> None:
 def _check_references(layers: Layers, ck: Checker) -> None:
     nodes = layers["nodes"]
     node_ids = pd.Index(nodes["id"].dropna())
+    if not node_ids.is_unique:  # reported as duplicate_id; look up the first of each
+        node_ids = node_ids.drop_duplicates()
     subs = pd.Index(layers["substations"]["id"].dropna())
     busbar = nodes["kind"] == "busbar"
     no_sub = busbar & (nodes["substation_id"].isna() | ~nodes["substation_id"].isin(subs))
@@ -287,14 +289,14 @@ def _check_references(layers: Layers, ck: Checker) -> None:
     for name in ("lines", "switches"):
         df = layers[name]
         for col in ("from_node", "to_node"):
-            bad = ~df[col].isin(node_ids)
+            bad = node_ids.get_indexer(df[col]) < 0  # one hash table for all lookups
             if bad.any():
                 ck.error("missing_reference", f"{name}.{col} names nodes that do not exist", df["id"][bad], name)
         same = df["from_node"] == df["to_node"]
         if same.any():
             ck.error("self_loop", f"{name}: from_node equals to_node", df["id"][same], name)
     cust = layers["customers"]
-    bad = cust["node_id"].notna() & ~cust["node_id"].isin(node_ids)
+    bad = cust["node_id"].notna().to_numpy() & (node_ids.get_indexer(cust["node_id"]) < 0)
     if bad.any():
         ck.error("missing_reference", "customers.node_id names nodes that do not exist", cust["id"][bad], "customers")
 

@@ -46,6 +46,16 @@ def test_whole_feeder_carried_by_the_neighbour(ring):
     assert sorted(ring.affected_customers(open_switches=["F1"])["id"]) == ["C1", "C2", "C3", "C6", "C7"]
 
 
+def test_node_feeders(ring):
+    normal = ring.node_feeders()
+    assert {n for n, f in normal.items() if f == "F1"} == F1_SECTIONS
+    assert {n for n, f in normal.items() if f == "F2"} == F2_SECTIONS
+    assert normal["BA"] is None and normal["BB"] is None
+    moved = ring.node_feeders(open_switches=["S1"], close_switches=["T1"])
+    assert moved["R2"] == "F2" and moved["R1"] == "F1"
+    assert ring.node_feeders(open_switches=["S1"])["R2"] is None
+
+
 def test_nested_cuts(ring):
     # S1 and S2 open: s2 and s3 dead; closing T1 restores s3 only
     dead = ring.dead_nodes(open_switches=["S1", "S2"], close_switches=["T1"])
