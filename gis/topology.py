@@ -75,6 +75,9 @@ class Topology:
     def build(self) -> Topology:
         self._sections()
         self._tree()
+        for value in vars(self).values():  # the index never changes after load
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
         return self
 
     # -- sections -----------------------------------------------------------
