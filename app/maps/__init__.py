@@ -36,6 +36,7 @@ from app.maps.geojson import (
     grid_layers,
     isolation_overlay,
     points_geojson,
+    roads_geojson,
     state_overlay,
 )
 from gis import Grid
@@ -57,6 +58,7 @@ __all__ = [
     "json_for_script",
     "planner_map",
     "points_geojson",
+    "roads_geojson",
     "render_parts",
     "service_map",
     "state_overlay",
@@ -75,6 +77,7 @@ LAYER_NAMES = {
     "overlay": "Outage / restoration",
     "points": "Crews, generators, stops",
     "routes": "Routes",
+    "roads": "Roads",
 }
 
 
@@ -96,14 +99,19 @@ def _grid_map(
     zoom: int,
     layer_url: Callable[[str], str] | None = None,
     show_customers: bool = True,
+    roads_url: str | None = None,
 ) -> folium.Map:
     names = {**LAYER_NAMES, **(layer_names or {})}
     grid_keys = ("lines", "equipment", "switches", "substations", "important")
     urls = {k: layer_url(k) for k in grid_keys} if layer_url else {}
+    if roads_url:
+        urls["roads"] = roads_url
     prefetch = [*urls.values(), *([customers_url] if customers_url and show_customers else [])]
     z = fit_zoom(grid_bounds(grid))
     m = new_map(key=key, center=grid_center(grid), zoom=max(z, zoom) if zoom else z, min_zoom=z, max_zoom=18, tile_url=tile_url, static_prefix=static_prefix, labels=labels, prefetch=prefetch)
     data = {} if layer_url else {**grid_layers(grid), "important": customers_geojson(grid, importance=IMPORTANT)}
+    if roads_url:  # under everything; shown by default only on the plain background
+        add_layer(m, "roads", key="roads", name=names["roads"], url=roads_url, show=not tile_url, static_prefix=static_prefix)
     for k in grid_keys[:4]:
         add_layer(m, k, key=k, name=names[k], data=data.get(k), url=urls.get(k), static_prefix=static_prefix)
     if customers_url:
@@ -124,6 +132,7 @@ def planner_map(
     labels: Mapping[str, str] | None = None,
     layer_names: Mapping[str, str] | None = None,
     layer_url: Callable[[str], str] | None = None,
+    roads_url: str | None = None,
 ) -> folium.Map:
     """The planner's map: the whole grid coloured by feeder, ties marked, important customers
     always visible, all customers clustered (fetched from ``customers_url``), and empty
@@ -132,7 +141,7 @@ def planner_map(
     With ``layer_url`` (layer key -> URL of :func:`grid_layers` / important customers
     as GeoJSON) the grid layers are fetched by URL too, which keeps the page small
     and lets the browser fetch them in parallel; without it they are embedded."""
-    return _grid_map(grid, key="planner", tile_url=tile_url, static_prefix=static_prefix, customers_url=customers_url, labels=labels, layer_names=layer_names, zoom=0, layer_url=layer_url)
+    return _grid_map(grid, key="planner", tile_url=tile_url, static_prefix=static_prefix, customers_url=customers_url, labels=labels, layer_names=layer_names, zoom=0, layer_url=layer_url, roads_url=roads_url)
 
 
 def dispatcher_map(
@@ -144,9 +153,10 @@ def dispatcher_map(
     labels: Mapping[str, str] | None = None,
     layer_names: Mapping[str, str] | None = None,
     layer_url: Callable[[str], str] | None = None,
+    roads_url: str | None = None,
 ) -> folium.Map:
     """The dispatcher's map: the grid, restoration stages (``overlay``), crews and routes."""
-    return _grid_map(grid, key="dispatcher", tile_url=tile_url, static_prefix=static_prefix, customers_url=customers_url, labels=labels, layer_names=layer_names, zoom=0, show_customers=False, layer_url=layer_url)
+    return _grid_map(grid, key="dispatcher", tile_url=tile_url, static_prefix=static_prefix, customers_url=customers_url, labels=labels, layer_names=layer_names, zoom=0, show_customers=False, layer_url=layer_url, roads_url=roads_url)
 
 
 def service_map(
@@ -157,9 +167,10 @@ def service_map(
     labels: Mapping[str, str] | None = None,
     layer_names: Mapping[str, str] | None = None,
     layer_url: Callable[[str], str] | None = None,
+    roads_url: str | None = None,
 ) -> folium.Map:
     """Customer service's map: the grid and the affected customers of the chosen outage."""
-    return _grid_map(grid, key="service", tile_url=tile_url, static_prefix=static_prefix, customers_url=None, labels=labels, layer_names=layer_names, zoom=0, layer_url=layer_url)
+    return _grid_map(grid, key="service", tile_url=tile_url, static_prefix=static_prefix, customers_url=None, labels=labels, layer_names=layer_names, zoom=0, layer_url=layer_url, roads_url=roads_url)
 
 
 def crew_map(
@@ -170,6 +181,7 @@ def crew_map(
     labels: Mapping[str, str] | None = None,
     layer_names: Mapping[str, str] | None = None,
     layer_url: Callable[[str], str] | None = None,
+    roads_url: str | None = None,
 ) -> folium.Map:
     """A light map for a crew's phone: cables for orientation, its route and stops."""
     names = {**LAYER_NAMES, **(layer_names or {})}

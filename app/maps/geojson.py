@@ -303,6 +303,30 @@ def isolation_overlay(grid: Grid, equipment: str | Sequence[str], *, colors: Map
     return fc
 
 
+def roads_geojson(graph: Any) -> FeatureCollection:
+    """Drivable roads of an osmnx-style graph (nodes with ``x``/``y`` lon/lat, edges with an
+    optional shapely ``geometry``) as one MultiLineString feature, each street once.
+
+    Drawn under the grid when no basemap is configured.
+    """
+    seen: set[tuple[Any, Any]] = set()
+    parts: list[list[list[float]]] = []
+    for u, v, data in graph.edges(data=True):
+        key = (u, v) if str(u) <= str(v) else (v, u)
+        if key in seen:
+            continue
+        seen.add(key)
+        geom = data.get("geometry")
+        if geom is not None and getattr(geom, "geom_type", "") == "LineString":
+            coords = [[_r(x), _r(y)] for x, y, *_ in geom.coords]
+        else:
+            a, b = graph.nodes[u], graph.nodes[v]
+            coords = [[_r(a["x"]), _r(a["y"])], [_r(b["x"]), _r(b["y"])]]
+        parts.append(coords)
+    feature = {"type": "Feature", "geometry": {"type": "MultiLineString", "coordinates": parts}, "properties": {"id": "roads", "segments": len(parts)}}
+    return collection([feature] if parts else [])
+
+
 def points_geojson(rows: Iterable[Mapping[str, Any]], *, lon: str = "lon", lat: str = "lat") -> FeatureCollection:
     """Points from records holding ``lon``/``lat`` (e.g. generator trucks, crew positions)."""
     feats = []

@@ -126,6 +126,7 @@ def js_labels() -> dict[str, str]:
         "transferred_customers": _("customers transferred"),
         "send_to_crew": _("Send to crew"), "crew_link": _("Crew link"), "fault": _("Fault"),
         "customer": _("Customer"), "due": _("Due"), "message": _("Message"), "done_run": _("Done"),
+        "name": _("Name"), "address": _("Address"), "phone": _("Phone"), "notice": _("Notice"), "sms": _("SMS"),
     }
 
 
@@ -138,6 +139,7 @@ def layer_names() -> dict[str, str]:
         "switches": _("Switches (T = normally-open tie)"), "substations": _("Substations"),
         "important": _("Important customers"), "customers": _("All customers (clustered)"),
         "overlay": _("Outage / restoration"), "points": _("Crews, generators, stops"), "routes": _("Routes"),
+        "roads": _("Roads"),
     }
 
 
@@ -153,6 +155,7 @@ def _build_map(page: str) -> maps.MapParts:
         "labels": js_labels(),
         "layer_names": layer_names(),
         "layer_url": lambda k: url_for("pages.grid_data", layer=k),
+        "roads_url": url_for("pages.grid_data", layer="roads") if _roads_graph() is not None else None,
     }
     if page == "planner":
         m = maps.planner_map(grid, customers_url=url_for("pages.customers_columns"), **common)
@@ -305,7 +308,13 @@ def map_script(page: str) -> Any:
 # -- read-only map data ------------------------------------------------------------------
 
 
-GRID_LAYERS = ("lines", "equipment", "switches", "substations", "important")
+GRID_LAYERS = ("lines", "equipment", "switches", "substations", "important", "roads")
+
+
+def _roads_graph() -> Any:
+    """The road network's graph (osmnx conventions) when the service loaded one, else None."""
+    roads = current_app.extensions.get("roads")
+    return getattr(roads, "graph", None)
 
 
 def _cached_json(key: str, build: Callable[[], Any]) -> bytes:
@@ -319,10 +328,15 @@ def _cached_json(key: str, build: Callable[[], Any]) -> bytes:
 @roles()
 def grid_data(layer: str) -> Any:
     """One grid layer for the maps (``lines``, ``equipment``, ``switches``, ``substations``,
-    ``important`` customers), as GeoJSON, cached and gzip-compressed."""
+    ``important`` customers, ``roads`` when the service has a road network), as GeoJSON,
+    cached and gzip-compressed."""
     if layer not in GRID_LAYERS:
         abort(404)
-
+    if layer == "roads":
+        graph = _roads_graph()
+        if graph is None:
+            abort(404)
+        return _json_response(_cached_json("grid:roads", lambda: maps.roads_geojson(graph)), mimetype="application/geo+json", max_age=300)
     cache: dict[str, bytes] = current_app.extensions.setdefault("pages_data", {})
     if "grid:" + layer not in cache:
         grid = _grid()

@@ -130,7 +130,8 @@
         var c = role === 'transferred' && p.color ? p.color : (ROLE_COLORS[role] || '#343a40');
         return {color: c, weight: role === 'work' ? 8 : 6, opacity: 0.75, dashArray: role === 'dead' ? '6 6' : null};
       }
-      if (kind === 'routes') { return {color: p.color || '#1d3557', weight: 5, opacity: 0.85}; }
+      if (kind === 'routes') { return {color: p.color || '#00b4d8', weight: 6, opacity: 0.9}; }
+      if (kind === 'roads') { return {color: '#bdb6a6', weight: 2, opacity: 0.9, interactive: false}; }
       return {color: p.color || '#777', weight: 3, opacity: 0.9};
     };
   }
@@ -235,6 +236,12 @@
       return group;
     }
     var small = kind === 'substations' || kind === 'important' || kind === 'points';
+    if (kind === 'roads') {
+      var roads = L.geoJSON(null, {style: lineStyle(kind), interactive: false});
+      roads._omKind = kind;
+      if (data) { roads.addData(data); }
+      return roads;
+    }
     var geo = function () {
       return L.geoJSON(null, {style: lineStyle(kind), pointToLayer: pointToLayer(kind), onEachFeature: small ? bindTooltip : null});
     };

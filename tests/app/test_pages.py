@@ -140,3 +140,8 @@ def test_zh_catalog_is_complete_and_compiled() -> None:
     assert ids
     assert [i for i in ids if not po[i].string] == []
     assert {i: mo[i].string for i in ids if i in mo} == {i: po[i].string for i in ids}  # .mo compiled from this .po
+
+
+def test_no_road_layer_without_a_road_network(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/pages/data/grid/roads.geojson").status_code == 404
+    assert "roads.geojson" not in client.get("/pages/map/planner.js?lang=en").get_data(as_text=True)

@@ -157,3 +157,22 @@ def test_folium_text_helpers_escape(xss_grid: Grid) -> None:
     folium.Marker([43.7, 7.4], tooltip=maps.text_tooltip("${alert(1)}`<img src=x>"), popup=maps.text_popup("<img src=x onerror=alert(1)>")).add_to(m)
     script = m.get_root().render()
     assert "<img src=x" not in script and "${alert" not in script
+
+
+def test_roads_once_per_street_with_their_geometry() -> None:
+    import networkx as nx
+    from shapely.geometry import LineString
+
+    g = nx.MultiDiGraph()
+    g.add_node(1, x=7.40, y=43.70)
+    g.add_node(2, x=7.41, y=43.70)
+    g.add_node(3, x=7.41, y=43.71)
+    g.add_edge(1, 2)
+    g.add_edge(2, 1)  # the same street, other direction
+    g.add_edge(2, 3, geometry=LineString([(7.41, 43.70), (7.415, 43.705), (7.41, 43.71)]))
+    (feature,) = maps.roads_geojson(g)["features"]
+    parts = feature["geometry"]["coordinates"]
+    assert feature["geometry"]["type"] == "MultiLineString" and len(parts) == 2
+    assert [[7.4, 43.7], [7.41, 43.7]] in parts
+    assert [[7.41, 43.7], [7.415, 43.705], [7.41, 43.71]] in parts
+    assert maps.roads_geojson(nx.MultiDiGraph())["features"] == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,15 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def shot(page: Any, name: str) -> None:
+    """Save a screenshot when OUTAGE_SCREENSHOTS names a folder (docs/screenshots is refreshed
+    with ``OUTAGE_SCREENSHOTS=docs/screenshots .venv/bin/python -m pytest tests/browser``)."""
+    folder = os.environ.get("OUTAGE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))
 
 
 def assert_clean(w: Any) -> None:
@@ -58,8 +67,7 @@ def test_page_in_chinese(browser: Any, service: Service) -> None:
     assert "停电计划" in page.locator("h1.pg-title").inner_text()
     assert "新建工作" in page.content()
     assert_clean(w)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "planner-zh.png"))
+    shot(page, "planner-zh")
     ctx.close()
 
 
@@ -121,8 +129,10 @@ def test_planner_flow(browser: Any, service: Service) -> None:
     page.wait_for_selector("#timeline .bar")
     page.wait_for_function("() => OutageMap.layer('planner', 'overlay').getLayers().some(l => l.feature && l.feature.properties.role === 'work')")
     assert page.locator("#metrics tbody tr").count() == 6
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "planner.png"))
+    for name in ("Switches (T = normally-open tie)", "Important customers", "All customers (clustered)"):
+        page.locator(".leaflet-control-layers-overlays label", has_text=name).locator("input").check()
+    page.wait_for_timeout(500)
+    shot(page, "planner")
 
     with page.expect_download() as dl:
         page.click("#outage-detail a.export-outage-csv")
@@ -166,8 +176,7 @@ def test_dispatcher_flow_and_crew_phone(browser: Any, service: Service) -> None:
     link = first.locator("a.crew-link").get_attribute("href")
     assert link.startswith(f"/crew/{crew_id}?route=")
     assert first.locator("a.crew-gpx").get_attribute("href").endswith("/gpx")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "dispatcher.png"))
+    shot(page, "dispatcher")
     assert_clean(w)
     ctx.close()
 
@@ -180,7 +189,8 @@ def test_dispatcher_flow_and_crew_phone(browser: Any, service: Service) -> None:
     cpage.wait_for_selector("#stops li")
     nav = cpage.locator("#stops li a.nav-link").first.get_attribute("href")
     assert nav.startswith("geo:")
-    cpage.screenshot(path=str(SHOTS / "crew.png"))
+    cpage.wait_for_timeout(500)
+    shot(cpage, "crew")
     assert_clean(cw)
     phone.close()
 
@@ -197,7 +207,7 @@ def test_service_page_lists_affected_customers(browser: Any, service: Service) -
     if options.count() > 1:  # after the planner/dispatcher flows there is something to show
         page.select_option("#event", index=1)
         page.wait_for_selector("#affected tbody tr")
-    page.screenshot(path=str(SHOTS / "service.png"))
+    shot(page, "service")
     assert_clean(w)
     ctx.close()
 

@@ -35,8 +35,9 @@
     });
     OM.setData(MAP, 'points', {type: 'FeatureCollection', features: feats});
     OM.setData(MAP, 'routes', route.geometry ? {type: 'FeatureCollection', features: [{type: 'Feature', geometry: route.geometry, properties: {crew: crewId}}]} : null);
-    var layer = OM.layer(MAP, 'points');
-    if (feats.length) { OM.maps[MAP].map.fitBounds(layer.getBounds(), {maxZoom: 17, padding: [20, 20]}); }
+    var bounds = L.latLngBounds([]);
+    ['points', 'routes'].forEach(function (k) { var l = OM.layer(MAP, k); if (l && l.getLayers().length) { bounds.extend(l.getBounds()); } });
+    if (bounds.isValid()) { OM.maps[MAP].map.fitBounds(bounds, {maxZoom: 17, padding: [20, 20], animate: false}); }
   }
 
   function load() {

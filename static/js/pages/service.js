@@ -18,8 +18,8 @@
     var rows = state.rows.filter(function (r) { return g.indexOf(r.importance || 'normal') >= 0; });
     P.$('service-count').textContent = rows.length + ' ' + t('customers');
     P.table(P.$('affected'), rows, [
-      {key: 'id'}, {key: 'name', label: ''}, {key: 'importance', format: function (v) { return t(v || 'normal'); }},
-      {key: 'phone', label: '☎'}, {key: 'address', label: ''}, {key: 'feeder'}
+      {key: 'id'}, {key: 'name'}, {key: 'importance', format: function (v) { return t(v || 'normal'); }},
+      {key: 'phone'}, {key: 'address'}, {key: 'feeder'}
     ]);
     OM.setData(MAP, 'overlay', {type: 'FeatureCollection', features: rows.filter(function (r) { return r.lon !== undefined; }).map(function (r) {
       return {type: 'Feature', geometry: {type: 'Point', coordinates: [r.lon, r.lat]}, properties: {id: r.id, name: r.name, importance: r.importance, layer: 'customer', role: 'dead'}};
@@ -69,7 +69,7 @@
     P.api('GET', P.API.notifications).then(function (data) {
       var zh = P.config.locale === 'zh';
       P.table(P.$('outbox'), P.items(data), [
-        {key: 'customer_id', label: t('customer')}, {key: 'kind'}, {key: 'due_at', label: t('due'), format: P.fmtTime},
+        {key: 'customer_id', label: t('customer')}, {key: 'kind', format: function (v) { return t(v); }}, {key: 'due_at', label: t('due'), format: P.fmtTime},
         {key: 'status', format: function (v) { return t(v || 'pending'); }},
         {key: zh ? 'text_zh' : 'text_en', label: t('message')}
       ]);
