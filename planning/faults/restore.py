@@ -606,6 +606,7 @@ def restore(
         t2 += remote_s if net.switches[s].remote else manual
         st.open.append(s)
         steps2.append(make_step("open", s, t2, "isolate the faulted section (nearest switch on this side)"))
+    isolated_at = t2  # the repair crew may start: the faulted section is open on every side
     t2, closes2, rejected2 = _restore_loop(st, lambda info: True, t2, remote_s, manual, make_step, stage="manual")
     steps2.extend(closes2)
     for st_ in closes2:
@@ -623,9 +624,10 @@ def restore(
     # -- what remains: repair task ------------------------------------------------------------
     kind = _equipment_kind(net, secs, equipment)
     duration = options.repair_minutes(kind)
-    repair_start = stage2.end
+    # the repair starts once the fault is isolated; restoration switching goes on meanwhile
+    repair_start = isolated_at
     repair_end = repair_start + timedelta(minutes=duration)
-    final_time = repair_end + manual  # switching back after the repair
+    final_time = max(repair_end, stage2.end) + manual  # switching back after the repair
     dead_areas = _dead_areas(st, dead2, set(secs), rejected2)
     cab = [n for n in net.nodes_of(secs) if net.node_kind[n] in CABINET_KINDS]
     repair_node = cab[0] if cab else (net.switches[iso.switches[0]].node if iso.switches else net.nodes_of(secs)[0])

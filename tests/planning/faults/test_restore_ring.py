@@ -73,12 +73,13 @@ def test_repair_task_and_metrics(ring_grid):
     assert rep.equipment_kind == "cable" and rep.skills == ("cable", "switching")
     assert rep.duration_min == 300.0
     assert rep.node == "D34"
-    assert rep.start.strftime("%H:%M") == "11:06" and rep.end.strftime("%H:%M") == "16:06"
+    # the repair starts when X is isolated (S4 open, 11:04) while S5 and S1 are closed
+    assert rep.start.strftime("%H:%M") == "11:04" and rep.end.strftime("%H:%M") == "16:04"
     assert set(rep.isolation_switches) == {"S3", "S4"}
     assert rep.customers_out == ("X1",)
     assert [d.faulted for d in rep.dead_areas] == [True]
     m = r.metrics
-    final = 6 * 60 + 21  # repair ends 16:06, switching back 15 min: 16:21 = 381 min after the fault
+    final = 6 * 60 + 19  # repair ends 16:04, switching back 15 min: 16:19 = 379 min after the fault
     assert m["ci"] == 7
     assert m["cmi_do_nothing"] == 7 * final
     # A1 3, G1 4, E1 E2 65 each, B1 C1 66 each, X1 381
