@@ -43,6 +43,8 @@ from planning.faults.options import FaultOptions, Generator
 
 log = logging.getLogger(__name__)
 
+SINGLE_CUTS = 3  # single-switch splits of an overloading transfer that are validated, best estimates first
+
 
 # -- result types -------------------------------------------------------------------------
 
@@ -279,6 +281,9 @@ class _Study:
         self.close: list[str] = []
         self.node_customers = net.node_customers
         self.load_kw = grid.customer_load_kw(now).to_dict()
+        caps = grid.feeders.set_index("id")["capacity_kw"]
+        self.capacity_kw: dict[str, float | None] = {
+            str(f): (None if v is None or v != v else float(v)) for f, v in caps.items()}
 
     def dead(self, open_: list[str] | None = None, close: list[str] | None = None) -> set[str]:
         return self.grid.dead_nodes(open_switches=self.open if open_ is None else open_,
@@ -338,35 +343,22 @@ class _Study:
         return sorted(out)
 
     def split_options(self, ev: _Eval, allowed: Any) -> list[tuple[str, ...]]:
-        """Ways to shrink a transfer that overloads: each closed switch inside the area it would
-        pick up (one cut), plus a greedy fit of several cuts (see :meth:`greedy_fit`)."""
-        inside = []
-        for s, info in self.net.switches.items():
-            if self.is_open(s) or not allowed(info):
-                continue
-            if info.from_node in ev.restored_nodes and info.to_node in ev.restored_nodes:
-                inside.append(s)
-        out: list[tuple[str, ...]] = [(s,) for s in sorted(inside)]
-        fit = self.greedy_fit(ev, set(inside))
-        if fit and len(fit) > 1:
-            out.append(fit)
-        return out
+        """Ways to shrink a transfer that overloads its feeder, most promising first.
 
-    def greedy_fit(self, ev: _Eval, cuttable: set[str]) -> tuple[str, ...] | None:
-        """Cuts that keep the transferred part within the picking-up feeder's headroom.
-
-        The area is split into blocks joined by cuttable switches; starting from the
-        block at the closing switch, the adjacent block with the most weight per kW
-        that still fits is added until none fits. Returns the cuts, or None.
+        The area the closing would pick up is split into *blocks* joined by the
+        closed switches this stage may open. Candidates: each single cut whose
+        remaining part (the blocks still joined to the closing switch) fits the
+        feeder's headroom at ``now`` — the :data:`SINGLE_CUTS` restoring the most
+        weight — plus a greedy multi-cut: from the block at the closing switch,
+        add the adjacent block with the most weight per kW that still fits, until
+        none fits. Estimates only; every option is validated by :meth:`evaluate_close`.
         """
         net = self.net
-        if ev.feeder is None:
-            return None
-        cap = self.grid.feeders.set_index("id")["capacity_kw"].get(ev.feeder)
-        if cap is None or cap != cap:
-            return None
+        cap = self.capacity_kw.get(ev.feeder) if ev.feeder is not None else None
+        if cap is None:
+            return []
         load_now = self.grid.feeder_load_kw(self.now, open_switches=self.open, close_switches=self.close)
-        headroom = float(cap) * (1 - self.options.capacity_margin) - float(load_now.get(ev.feeder, 0.0))
+        headroom = cap * (1 - self.options.capacity_margin) - float(load_now.get(ev.feeder, 0.0))
         secs = {net.sec_of_node[n] for n in ev.restored_nodes}
         block = {s: s for s in secs}
 
@@ -376,11 +368,11 @@ class _Study:
                 x = block[x]
             return x
 
-        edges: list[tuple[str, str, str]] = []
+        cut_edges: list[tuple[str, str, str]] = []
         for sw, info in net.switches.items():
             if info.sec_a in secs and info.sec_b in secs and info.sec_a != info.sec_b and not self.is_open(sw):
-                if sw in cuttable:
-                    edges.append((sw, info.sec_a, info.sec_b))
+                if allowed(info):
+                    cut_edges.append((sw, info.sec_a, info.sec_b))
                 else:
                     block[find(info.sec_a)] = find(info.sec_b)
         info = net.switches[ev.switch]
@@ -392,25 +384,47 @@ class _Study:
             cs = net.customers_of[sec]
             load[b] = load.get(b, 0.0) + sum(self.load_kw[c] for c in cs)
             value[b] = value.get(b, 0.0) + self.value(cs)
+        edges = [(sw, find(a), find(b)) for sw, a, b in cut_edges]
+        adj: dict[str, list[tuple[str, str]]] = {}
+        for sw, a, b in edges:
+            adj.setdefault(a, []).append((sw, b))
+            adj.setdefault(b, []).append((sw, a))
+
+        def part(without: set[str]) -> set[str]:
+            seen = {entry}
+            todo = [entry]
+            while todo:
+                x = todo.pop()
+                for sw, y in adj.get(x, ()):
+                    if sw not in without and y not in seen:
+                        seen.add(y)
+                        todo.append(y)
+            return seen
+
         if load.get(entry, 0.0) > headroom:
-            return None
+            return []
+        singles = []
+        for sw, _, _ in edges:
+            kept = part({sw})
+            kw = sum(load[b] for b in kept)
+            if kw <= headroom:
+                singles.append((sum(value[b] for b in kept), sw))
+        singles.sort(key=lambda x: (-x[0], x[1]))
+        out: list[tuple[str, ...]] = [(sw,) for _, sw in singles[:SINGLE_CUTS]]
         taken = {entry}
         used = load.get(entry, 0.0)
         while True:
-            frontier = []
-            for _, a, b in edges:
-                ba, bb = find(a), find(b)
-                if (ba in taken) != (bb in taken):
-                    nb = bb if ba in taken else ba
-                    if used + load[nb] <= headroom:
-                        frontier.append(nb)
+            frontier = [y for _, a, b in edges for y in (a, b)
+                        if ((a in taken) != (b in taken)) and y not in taken and used + load[y] <= headroom]
             if not frontier:
                 break
             nb = max(frontier, key=lambda x: (value[x] / max(load[x], 1e-6), x))
             taken.add(nb)
             used += load[nb]
-        cuts = tuple(sorted(sw for sw, a, b in edges if (find(a) in taken) != (find(b) in taken)))
-        return cuts or None
+        cuts = tuple(sorted({sw for sw, a, b in edges if (a in taken) != (b in taken)}))
+        if cuts and cuts not in out:
+            out.append(cuts)
+        return out
 
 
 # -- the algorithm ----------------------------------------------------------------------------
