@@ -10,6 +10,7 @@ The only package of the project that imports folium. Pure functions of a
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import folium
 
@@ -45,6 +46,7 @@ __all__ = [
     "IMPORTANT",
     "OSM_ATTRIBUTION",
     "MapParts",
+    "MapSettings",
     "crew_map",
     "customers_columns",
     "customers_geojson",
@@ -87,108 +89,78 @@ def grid_center(grid: Grid) -> tuple[float, float]:
     return ((s + n) / 2, (w + e) / 2)
 
 
-def _grid_map(
-    grid: Grid,
-    *,
-    key: str,
-    tile_url: str | None,
-    static_prefix: str,
-    customers_url: str | None,
-    labels: Mapping[str, str] | None,
-    layer_names: Mapping[str, str] | None,
-    zoom: int,
-    layer_url: Callable[[str], str] | None = None,
-    show_customers: bool = True,
-    roads_url: str | None = None,
-) -> folium.Map:
-    names = {**LAYER_NAMES, **(layer_names or {})}
-    grid_keys = ("lines", "equipment", "switches", "substations", "important")
-    urls = {k: layer_url(k) for k in grid_keys} if layer_url else {}
-    if roads_url:
-        urls["roads"] = roads_url
-    prefetch = [*urls.values(), *([customers_url] if customers_url and show_customers else [])]
+@dataclass(frozen=True)
+class MapSettings:
+    """What every page map shares: where assets and data live, tiles and labels.
+
+    ``static_prefix``: URL of the ``static/`` folder; ``tile_url``: XYZ template of the
+    basemap (None: plain background); ``labels``/``layer_names``: translated strings for
+    popups and the layer control; ``layer_url``: layer key -> URL of that grid layer as
+    GeoJSON (None: layers embedded in the page); ``roads_url``: the road network as GeoJSON.
+    """
+
+    static_prefix: str = "/static"
+    tile_url: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    layer_names: Mapping[str, str] = field(default_factory=dict)
+    layer_url: Callable[[str], str] | None = None
+    roads_url: str | None = None
+
+    def names(self) -> dict[str, str]:
+        return {**LAYER_NAMES, **self.layer_names}
+
+
+def _base(grid: Grid, key: str, s: MapSettings, prefetch: list[str], *, crew: bool = False) -> folium.Map:
     z = fit_zoom(grid_bounds(grid))
-    m = new_map(key=key, center=grid_center(grid), zoom=max(z, zoom) if zoom else z, min_zoom=z, max_zoom=18, tile_url=tile_url, static_prefix=static_prefix, labels=labels, prefetch=prefetch)
-    data = {} if layer_url else {**grid_layers(grid), "important": customers_geojson(grid, importance=IMPORTANT)}
-    if roads_url:  # under everything; shown by default only on the plain background
-        add_layer(m, "roads", key="roads", name=names["roads"], url=roads_url, show=not tile_url, static_prefix=static_prefix)
+    m = new_map(key=key, center=grid_center(grid), zoom=z, min_zoom=max(1, z - 1) if crew else z, max_zoom=18,
+                tile_url=s.tile_url, static_prefix=s.static_prefix, labels=s.labels, prefetch=[u for u in prefetch if u])
+    if s.roads_url:  # under everything; shown by default only on the plain background
+        add_layer(m, "roads", key="roads", name=s.names()["roads"], url=s.roads_url, show=not s.tile_url, static_prefix=s.static_prefix)
+    return m
+
+
+def _grid_map(grid: Grid, key: str, s: MapSettings, *, customers_url: str | None, show_customers: bool = True) -> folium.Map:
+    names = s.names()
+    grid_keys = ("lines", "equipment", "switches", "substations", "important")
+    urls = {k: s.layer_url(k) for k in grid_keys} if s.layer_url else {}
+    prefetch = [*urls.values(), s.roads_url or "", customers_url if customers_url and show_customers else ""]
+    m = _base(grid, key, s, prefetch)
+    data = {} if s.layer_url else {**grid_layers(grid), "important": customers_geojson(grid, importance=IMPORTANT)}
     for k in grid_keys[:4]:
-        add_layer(m, k, key=k, name=names[k], data=data.get(k), url=urls.get(k), static_prefix=static_prefix)
+        add_layer(m, k, key=k, name=names[k], data=data.get(k), url=urls.get(k), static_prefix=s.static_prefix)
     if customers_url:
-        add_layer(m, "customers", key="customers", name=names["customers"], url=customers_url, show=show_customers, static_prefix=static_prefix)
-    add_layer(m, "important", key="important", name=names["important"], data=data.get("important"), url=urls.get("important"), static_prefix=static_prefix)
-    add_layer(m, "overlay", key="overlay", name=names["overlay"], static_prefix=static_prefix)
-    add_layer(m, "points", key="points", name=names["points"], static_prefix=static_prefix)
-    add_layer(m, "routes", key="routes", name=names["routes"], static_prefix=static_prefix)
+        add_layer(m, "customers", key="customers", name=names["customers"], url=customers_url, show=show_customers, static_prefix=s.static_prefix)
+    add_layer(m, "important", key="important", name=names["important"], data=data.get("important"), url=urls.get("important"), static_prefix=s.static_prefix)
+    for k in ("overlay", "points", "routes"):
+        add_layer(m, k, key=k, name=names[k], static_prefix=s.static_prefix)
     return finish(m)
 
 
-def planner_map(
-    grid: Grid,
-    *,
-    customers_url: str,
-    tile_url: str | None = None,
-    static_prefix: str = "/static",
-    labels: Mapping[str, str] | None = None,
-    layer_names: Mapping[str, str] | None = None,
-    layer_url: Callable[[str], str] | None = None,
-    roads_url: str | None = None,
-) -> folium.Map:
+def planner_map(grid: Grid, *, customers_url: str, settings: MapSettings = MapSettings()) -> folium.Map:
     """The planner's map: the whole grid coloured by feeder, ties marked, important customers
     always visible, all customers clustered (fetched from ``customers_url``), and empty
-    ``overlay`` / ``points`` / ``routes`` layers the page fills with plan results.
-
-    With ``layer_url`` (layer key -> URL of :func:`grid_layers` / important customers
-    as GeoJSON) the grid layers are fetched by URL too, which keeps the page small
-    and lets the browser fetch them in parallel; without it they are embedded."""
-    return _grid_map(grid, key="planner", tile_url=tile_url, static_prefix=static_prefix, customers_url=customers_url, labels=labels, layer_names=layer_names, zoom=0, layer_url=layer_url, roads_url=roads_url)
+    ``overlay`` / ``points`` / ``routes`` layers the page fills with plan results."""
+    return _grid_map(grid, "planner", settings, customers_url=customers_url)
 
 
-def dispatcher_map(
-    grid: Grid,
-    *,
-    customers_url: str | None = None,
-    tile_url: str | None = None,
-    static_prefix: str = "/static",
-    labels: Mapping[str, str] | None = None,
-    layer_names: Mapping[str, str] | None = None,
-    layer_url: Callable[[str], str] | None = None,
-    roads_url: str | None = None,
-) -> folium.Map:
-    """The dispatcher's map: the grid, restoration stages (``overlay``), crews and routes."""
-    return _grid_map(grid, key="dispatcher", tile_url=tile_url, static_prefix=static_prefix, customers_url=customers_url, labels=labels, layer_names=layer_names, zoom=0, show_customers=False, layer_url=layer_url, roads_url=roads_url)
+def dispatcher_map(grid: Grid, *, customers_url: str | None = None, settings: MapSettings = MapSettings()) -> folium.Map:
+    """The dispatcher's map: the grid, restoration stages (``overlay``), crews and routes;
+    customers in the layer control but off at first."""
+    return _grid_map(grid, "dispatcher", settings, customers_url=customers_url, show_customers=False)
 
 
-def service_map(
-    grid: Grid,
-    *,
-    tile_url: str | None = None,
-    static_prefix: str = "/static",
-    labels: Mapping[str, str] | None = None,
-    layer_names: Mapping[str, str] | None = None,
-    layer_url: Callable[[str], str] | None = None,
-    roads_url: str | None = None,
-) -> folium.Map:
+def service_map(grid: Grid, *, settings: MapSettings = MapSettings()) -> folium.Map:
     """Customer service's map: the grid and the affected customers of the chosen outage."""
-    return _grid_map(grid, key="service", tile_url=tile_url, static_prefix=static_prefix, customers_url=None, labels=labels, layer_names=layer_names, zoom=0, layer_url=layer_url, roads_url=roads_url)
+    return _grid_map(grid, "service", settings, customers_url=None)
 
 
-def crew_map(
-    grid: Grid,
-    *,
-    tile_url: str | None = None,
-    static_prefix: str = "/static",
-    labels: Mapping[str, str] | None = None,
-    layer_names: Mapping[str, str] | None = None,
-    layer_url: Callable[[str], str] | None = None,
-    roads_url: str | None = None,
-) -> folium.Map:
-    """A light map for a crew's phone: cables for orientation, its route and stops."""
-    names = {**LAYER_NAMES, **(layer_names or {})}
-    lines_url = layer_url("lines") if layer_url else None
-    z = fit_zoom(grid_bounds(grid))
-    m = new_map(key="crew", center=grid_center(grid), zoom=z, min_zoom=max(1, z - 1), max_zoom=18, tile_url=tile_url, static_prefix=static_prefix, labels=labels, prefetch=[lines_url] if lines_url else [])
-    add_layer(m, "lines", key="lines", name=names["lines"], data=None if lines_url else grid_layers(grid)["lines"], url=lines_url, static_prefix=static_prefix)
-    add_layer(m, "routes", key="routes", name=names["routes"], static_prefix=static_prefix)
-    add_layer(m, "points", key="points", name=names["points"], static_prefix=static_prefix)
+def crew_map(grid: Grid, *, settings: MapSettings = MapSettings()) -> folium.Map:
+    """A light map for a crew's phone: roads and cables for orientation, its route and stops."""
+    s = settings
+    names = s.names()
+    lines_url = s.layer_url("lines") if s.layer_url else None
+    m = _base(grid, "crew", s, [lines_url or "", s.roads_url or ""], crew=True)
+    add_layer(m, "lines", key="lines", name=names["lines"], data=None if lines_url else grid_layers(grid)["lines"], url=lines_url, static_prefix=s.static_prefix)
+    add_layer(m, "routes", key="routes", name=names["routes"], static_prefix=s.static_prefix)
+    add_layer(m, "points", key="points", name=names["points"], static_prefix=s.static_prefix)
     return finish(m, layer_control=False)

@@ -149,22 +149,23 @@ def layer_names() -> dict[str, str]:
 def _build_map(page: str) -> maps.MapParts:
     grid = _grid()
     static_prefix = url_for("static", filename="").rstrip("/")
-    common: dict[str, Any] = {
-        "tile_url": current_app.config.get("TILE_URL") or None,
-        "static_prefix": static_prefix,
-        "labels": js_labels(),
-        "layer_names": layer_names(),
-        "layer_url": lambda k: url_for("pages.grid_data", layer=k),
-        "roads_url": url_for("pages.grid_data", layer="roads") if _roads_graph() is not None else None,
-    }
+    settings = maps.MapSettings(
+        static_prefix=static_prefix,
+        tile_url=current_app.config.get("TILE_URL") or None,
+        labels=js_labels(),
+        layer_names=layer_names(),
+        layer_url=lambda k: url_for("pages.grid_data", layer=k),
+        roads_url=url_for("pages.grid_data", layer="roads") if _roads_graph() is not None else None,
+    )
+    customers = url_for("pages.customers_columns")
     if page == "planner":
-        m = maps.planner_map(grid, customers_url=url_for("pages.customers_columns"), **common)
+        m = maps.planner_map(grid, customers_url=customers, settings=settings)
     elif page == "dispatcher":
-        m = maps.dispatcher_map(grid, customers_url=url_for("pages.customers_columns"), **common)
+        m = maps.dispatcher_map(grid, customers_url=customers, settings=settings)
     elif page == "crew":
-        m = maps.crew_map(grid, **common)
+        m = maps.crew_map(grid, settings=settings)
     else:
-        m = maps.service_map(grid, **common)
+        m = maps.service_map(grid, settings=settings)
     return maps.render_parts(m)
 
 

@@ -102,7 +102,7 @@ def test_fit_zoom() -> None:
 def test_maps_use_only_vendored_assets_and_leave_folium_defaults_alone(small_ring: Grid) -> None:
     cdn_js = list(folium.Map.default_js)
     cdn_css = list(folium.Map.default_css)
-    parts = maps.render_parts(maps.planner_map(small_ring, customers_url="/pages/data/c.json", static_prefix="/static"))
+    parts = maps.render_parts(maps.planner_map(small_ring, customers_url="/pages/data/c.json", settings=maps.MapSettings(static_prefix="/static")))
     urls = re.findall(r'(?:src|href)="([^"]+)"', parts.header)
     assert urls, parts.header
     assert all(u.startswith("/static/") for u in urls)
@@ -118,14 +118,14 @@ def test_no_tiles_without_a_tile_url_and_osm_attribution_always(small_ring: Grid
     plain = maps.render_parts(maps.planner_map(small_ring, customers_url="/c"))
     assert "L.tileLayer" not in plain.script
     assert "OpenStreetMap" in plain.script
-    tiled = maps.render_parts(maps.planner_map(small_ring, customers_url="/c", tile_url="https://tiles.intranet/{z}/{x}/{y}.png"))
+    tiled = maps.render_parts(maps.planner_map(small_ring, customers_url="/c", settings=maps.MapSettings(tile_url="https://tiles.intranet/{z}/{x}/{y}.png")))
     assert "L.tileLayer" in tiled.script
     assert "https://tiles.intranet/{z}/{x}/{y}.png" in tiled.script
 
 
 def test_layer_urls_keep_the_page_small(small_ring: Grid) -> None:
     embedded = maps.render_parts(maps.planner_map(small_ring, customers_url="/c"))
-    by_url = maps.render_parts(maps.planner_map(small_ring, customers_url="/c", layer_url=lambda k: f"/g/{k}.geojson"))
+    by_url = maps.render_parts(maps.planner_map(small_ring, customers_url="/c", settings=maps.MapSettings(layer_url=lambda k: f"/g/{k}.geojson")))
     assert '"Feature"' in embedded.script and '"Feature"' not in by_url.script
     assert set(by_url.prefetch) == {"/g/lines.geojson", "/g/equipment.geojson", "/g/switches.geojson", "/g/substations.geojson", "/g/important.geojson", "/c"}
 
