@@ -588,7 +588,7 @@ def restore(
         side = "upstream" if s in path else "downstream"
         steps1.append(make_step("open", s, t, f"isolate the fault ({side} remote switch nearest to it)"))
     is_remote = lambda info: info.remote  # noqa: E731
-    t, closes1, rejected1 = _restore_loop(st, is_remote, t, remote_s, manual, make_step, stage="remote")
+    t, closes1, rejected1 = _restore_loop(st, is_remote, t, remote_s, manual, make_step)
     steps1.extend(closes1)
     for st_ in closes1:
         for c in st_.restores:
@@ -621,7 +621,7 @@ def restore(
         st.open.append(s)
         steps2.append(make_step("open", s, t2, "isolate the faulted section (nearest switch on this side)"))
     isolated_at = t2  # the repair crew may start: the faulted section is open on every side
-    t2, closes2, rejected2 = _restore_loop(st, lambda info: True, t2, remote_s, manual, make_step, stage="manual")
+    t2, closes2, rejected2 = _restore_loop(st, lambda info: True, t2, remote_s, manual, make_step)
     steps2.extend(closes2)
     for st_ in closes2:
         for c in st_.restores:
@@ -677,7 +677,7 @@ def restore(
 
 
 def _restore_loop(st: _Study, allowed: Any, t: datetime, remote_s: timedelta, manual: timedelta,
-                  make_step: Any, *, stage: str) -> tuple[datetime, list[Step], list[str]]:
+                  make_step: Any) -> tuple[datetime, list[Step], list[str]]:
     """Close safe switches one at a time until nothing more can be restored.
 
     Returns the time after the last step, the steps, and the reasons the
@@ -700,7 +700,8 @@ def _restore_loop(st: _Study, allowed: Any, t: datetime, remote_s: timedelta, ma
         if not ok:
             reasons = [f"{e.switch}: {e.reason}" for e in evals if e.reason != "restores nothing"]
             return t, steps, reasons
-        best = max(ok, key=lambda e: (e.value, e.switch in st.open, _neg(e.switch)))
+        # most weight first; then reclosing our own switches before new transfers; then by id
+        best = min(ok, key=lambda e: (-e.value, e.switch not in st.open, e.switch, len(e.split)))
         info = st.net.switches[best.switch]
         for cut in best.split:
             t += remote_s if st.net.switches[cut].remote else manual
@@ -718,11 +719,6 @@ def _restore_loop(st: _Study, allowed: Any, t: datetime, remote_s: timedelta, ma
         steps.append(make_step("close", best.switch, t,
                                f"{what}; restores {len(best.customers)} customer(s) from feeder {best.feeder}",
                                best))
-
-
-def _neg(s: str) -> tuple[int, ...]:
-    """Sort key that makes ``max`` prefer the smallest id."""
-    return tuple(-ord(ch) for ch in s)
 
 
 def _loading(st: _Study, steps: list[Step], tripped: str) -> tuple[FeederLoading, ...]:
