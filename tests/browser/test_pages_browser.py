@@ -158,6 +158,8 @@ def test_dispatcher_flow_and_crew_phone(browser: Any, service: Service) -> None:
     page.goto(service.url + "/dispatcher")
     wait_map(page, "dispatcher")
     page.select_option("#fault-breaker", breaker)
+    shown = page.eval_on_selector_all("#fault-indicators label", "ls => ls.filter(l => !l.hidden).map(l => l.dataset.feeder)")
+    assert shown and set(shown) == {breaker}  # only the tripped feeder's fault indicators
     page.click("#fault-submit")
     page.wait_for_selector("#stages li", timeout=60000)
     assert page.locator("#candidates li").count() >= 1

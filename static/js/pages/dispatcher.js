@@ -53,10 +53,18 @@
     if ((state.fault.stages || []).length) { showStage(state.fault.stages.length - 1); }
   }
 
+  /* Show the fault indicators of the tripped feeder only (all when none is chosen). */
+  P.$('fault-breaker').addEventListener('change', function () {
+    var f = this.value;
+    Array.prototype.forEach.call(document.querySelectorAll('#fault-indicators label'), function (l) {
+      l.hidden = !!f && l.dataset.feeder !== f;
+    });
+  });
+
   P.$('fault-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var fi = {};
-    Array.prototype.forEach.call(document.querySelectorAll('#fault-indicators input'), function (c) { if (c.checked) { fi[c.value] = true; } });
+    Array.prototype.forEach.call(document.querySelectorAll('#fault-indicators label:not([hidden]) input'), function (c) { if (c.checked) { fi[c.value] = true; } });
     var calls = P.$('fault-calls').value.split(/[\s,;]+/).filter(Boolean);
     var body = {};
     if (P.$('fault-breaker').value) { body.tripped_breaker = P.$('fault-breaker').value; }
