@@ -38,8 +38,8 @@ from werkzeug.serving import make_server  # noqa: E402
 from gis import Grid, load_grid  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-WAIT_ALL = """() => window.OutageMap && ['lines', 'equipment', 'switches', 'substations', 'important', 'customers']
-    .every(k => OutageMap.loadedAt['planner:' + k] !== undefined)"""
+WAIT_ALL = """() => window.OutageMap && OutageMap.maps.planner && ['lines', 'equipment', 'switches', 'substations', 'important', 'customers', 'roads']
+    .filter(k => OutageMap.maps.planner.layers[k]).every(k => OutageMap.loadedAt['planner:' + k] !== undefined)"""
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -51,12 +51,14 @@ def synthetic(n_customers: int) -> Grid:
     return make_grid(max(40, int(n_customers * 0.75)), seed=1)
 
 
-def app_for(grid: Grid) -> Flask:
+def app_for(grid: Grid, roads: object | None = None) -> Flask:
     app = Flask("bench_map", static_folder=str(ROOT / "static"), static_url_path="/static", template_folder=str(ROOT / "app" / "templates"))
     app.config.update(PAGES_BASE_TEMPLATE="pages/_standalone.html", LANGUAGES=("en", "zh"),
                       BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "app" / "translations"))
     Babel(app, locale_selector=lambda: "en")
     app.extensions["grid"] = grid
+    if roads is not None:
+        app.extensions["roads"] = roads
     from app.pages import bp
 
     app.register_blueprint(bp)
@@ -68,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grid", default=str(ROOT / "data" / "grid" / "monaco.gpkg"))
     ap.add_argument("--synthetic", type=int, default=None, help="use a synthetic grid of about N customers")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--roads", default=str(ROOT / "data" / "grid" / "monaco_roads.graphml"),
+                    help="road GraphML drawn under the grid, as the service does (demo city only; '' for none)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -78,7 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         n = args.synthetic or 23000
         grid, source = synthetic(n), f"synthetic (make_grid, ~{n} customers)"
     load_s = time.perf_counter() - t0
-    app = app_for(grid)
+    roads = None
+    if args.synthetic is None and args.roads and Path(args.roads).exists():
+        from app.services.grid import load_roads
+
+        roads = load_roads(args.roads, grid)
+    app = app_for(grid, roads)
     client = app.test_client()
 
     t0 = time.perf_counter()
@@ -93,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     columns = client.get("/pages/data/customers.columns.json").data
     layers = {k: client.get(f"/pages/data/grid/{k}.geojson").data for k in ("lines", "equipment", "switches", "substations", "important")}
+    if roads is not None:
+        layers["roads"] = client.get("/pages/data/grid/roads.geojson").data
     data_s = time.perf_counter() - t0
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -114,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             t = pg.evaluate(
                 """() => { const n = performance.getEntriesByType('navigation')[0];
                            const at = OutageMap.loadedAt;
-                           const grid = ['lines', 'equipment', 'switches', 'substations', 'important']
-                               .map(k => at['planner:' + k]);
+                           const grid = ['lines', 'equipment', 'switches', 'substations', 'important', 'roads']
+                               .filter(k => OutageMap.maps.planner.layers[k]).map(k => at['planner:' + k]);
                            return {dcl: n.domContentLoadedEventEnd, grid: Math.max(...grid),
                                    all: Math.max(...grid, at['planner:customers']),
                                    customers: OutageMap.loaded['planner:customers']}; }"""
@@ -128,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     med = {k: round(statistics.median(r[k] for r in runs), 3) for k in ("dcl_s", "grid_drawn_s", "all_customers_s")}
     out = {
         "grid": source,
+        "roads_layer": roads is not None,
         "customers": int(len(grid.customers)),
         "nodes": int(len(grid.nodes)),
         "lines": int(len(grid.lines)),
