@@ -155,10 +155,15 @@ class SnappedPoint:
     id: str | None = None
     name: str | None = None
 
+    _key: tuple[int, float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", (self.segment, round(self.offset_m, 3)))
+
     @property
     def key(self) -> tuple[int, float]:
-        """Identity of the position on the road (two ids at one spot share it)."""
-        return (self.segment, round(self.offset_m, 3))
+        """Identity of the position on the road, to the millimetre (ids at one spot share it)."""
+        return self._key
 
     @property
     def geo_uri(self) -> str:
@@ -479,15 +484,15 @@ class RoadNetwork:
         return links
 
     def _links(
-        self, points: Sequence[SnappedPoint], *, outgoing: bool
+        self,
+        points: Sequence[SnappedPoint],
+        *,
+        outgoing: bool,
+        flat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`point_links` as arrays, vectorised: ``nodes`` (P x K int),
         ``seconds`` (P x K, inf padding), ``metres`` (P x K)."""
-        counts = np.fromiter((len(p.edges) for p in points), dtype=np.int64, count=len(points))
-        flat = [ef for p in points for ef in p.edges]
-        e = np.fromiter((x[0] for x in flat), dtype=np.int64, count=len(flat))
-        f = np.fromiter((x[1] for x in flat), dtype=float, count=len(flat))
-        row = np.repeat(np.arange(len(points)), counts)
+        row, e, f = self._flat_edges(points) if flat is None else flat
         part = (1.0 - f) if outgoing else f
         rest = f if outgoing else 1.0 - f
         head, tail = self.edge_v[e], self.edge_u[e]
@@ -538,22 +543,37 @@ class RoadNetwork:
         data = np.concatenate((base.data, vals))
         return csr_matrix((data, indices, indptr), shape=(n + s, n + s))
 
+    @staticmethod
+    def _flat_edges(points: Sequence[SnappedPoint]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(point index, edge, fraction) for every edge a point lies on."""
+        counts = np.fromiter((len(p.edges) for p in points), dtype=np.int64, count=len(points))
+        flat = [ef for p in points for ef in p.edges]
+        edge = np.fromiter((x[0] for x in flat), dtype=np.int64, count=len(flat))
+        frac = np.fromiter((x[1] for x in flat), dtype=float, count=len(flat))
+        return np.repeat(np.arange(len(points)), counts), edge, frac
+
     def _same_edge(
-        self, origins: Sequence[SnappedPoint], dests: Sequence[SnappedPoint]
-    ) -> list[tuple[int, int, float, float]]:
-        """Direct trips along one directed edge: (origin i, dest j, seconds, metres)."""
-        by_edge: dict[int, list[tuple[int, float]]] = {}
-        for j, p in enumerate(dests):
-            for e, f in p.edges:
-                by_edge.setdefault(e, []).append((j, f))
-        out = []
-        for i, p in enumerate(origins):
-            for e, fo in p.edges:
-                for j, fd in by_edge.get(e, ()):
-                    if fd >= fo:
-                        part = fd - fo
-                        out.append((i, j, part * self.edge_time_s[e], part * self.edge_length_m[e]))
-        return out
+        self,
+        origins: tuple[np.ndarray, np.ndarray, np.ndarray],
+        dests: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Direct trips along one directed edge: arrays (origin i, dest j, seconds, metres).
+
+        Takes the :meth:`_flat_edges` arrays of the origins and destinations.
+        """
+        oi, oe, of = origins
+        di, de, df = dests
+        order = np.argsort(de, kind="stable")
+        di, de, df = di[order], de[order], df[order]
+        lo = np.searchsorted(de, oe, side="left")
+        cnt = np.searchsorted(de, oe, side="right") - lo
+        rep = np.repeat(np.arange(len(oe)), cnt)
+        pos = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(lo, cnt)
+        part = df[pos] - of[rep]
+        ok = part >= 0
+        rep, pos, part = rep[ok], pos[ok], part[ok]
+        e = oe[rep]
+        return oi[rep], di[pos], part * self.edge_time_s[e], part * self.edge_length_m[e]
 
     def matrix(
         self,
@@ -572,37 +592,49 @@ class RoadNetwork:
         length (metres) of each fastest path.
         """
         o_pts = [self.locate(x) for x in origins]
-        d_pts = o_pts if destinations is None else [self.locate(x) for x in destinations]
+        same = destinations is None or destinations is origins
+        d_pts = o_pts if same else [self.locate(x) for x in destinations]
         if not o_pts or not d_pts:
             shape = (len(o_pts), len(d_pts))
             return (np.zeros(shape), np.zeros(shape)) if with_length else np.zeros(shape)
         uo, inv_o = _unique_points(o_pts)
-        ud, inv_d = _unique_points(d_pts)
+        ud, inv_d = (uo, inv_o) if same else _unique_points(d_pts)
+        flat_o = self._flat_edges(uo)
+        flat_d = flat_o if same else self._flat_edges(ud)
         reverse = len(ud) < len(uo)
         if not reverse:
-            src_nodes, src_s, src_m = self._links(uo, outgoing=True)
-            dst_nodes, dst_s, dst_m = self._links(ud, outgoing=False)
+            src_nodes, src_s, src_m = self._links(uo, outgoing=True, flat=flat_o)
+            dst_nodes, dst_s, dst_m = self._links(ud, outgoing=False, flat=flat_d)
         else:
-            src_nodes, src_s, src_m = self._links(ud, outgoing=False)
-            dst_nodes, dst_s, dst_m = self._links(uo, outgoing=True)
-        aug = self._augmented(src_nodes, src_s, reverse=reverse)
+            src_nodes, src_s, src_m = self._links(ud, outgoing=False, flat=flat_d)
+            dst_nodes, dst_s, dst_m = self._links(uo, outgoing=True, flat=flat_o)
         n = self.num_nodes
-        # bound the S x (N + S) distance block to ~256 MB on big graphs
-        chunk = max(1, int(_MATRIX_BLOCK_BYTES // (8 * aug.shape[0] * (3 if with_length else 1))))
+        # one dijkstra call for all sources unless the distance block would pass
+        # _MATRIX_BLOCK_BYTES (big graphs): then chunks, each with its own augmented graph
+        s_all = len(src_nodes)
+        per_source = 8 * (n + s_all) * (3 if with_length else 1)
+        chunk = max(1, min(s_all, int(_MATRIX_BLOCK_BYTES // per_source)))
         tts, lls = [], []
         for lo in range(0, len(src_nodes), chunk):
             hi = min(lo + chunk, len(src_nodes))
-            indices = np.arange(n + lo, n + hi)
+            aug = self._augmented(src_nodes[lo:hi], src_s[lo:hi], reverse=reverse)
+            indices = np.arange(n, n + hi - lo)
             if not with_length:
                 dist = dijkstra(aug, directed=True, indices=indices)
                 tt = np.take(dist, dst_nodes[:, 0], axis=1) + dst_s[:, 0]
                 for k in range(1, dst_nodes.shape[1]):
-                    np.minimum(tt, np.take(dist, dst_nodes[:, k], axis=1) + dst_s[:, k], out=tt)
+                    has = np.isfinite(dst_s[:, k])  # later links exist for few points
+                    if has.all():
+                        np.minimum(tt, np.take(dist, dst_nodes[:, k], axis=1) + dst_s[:, k], out=tt)
+                    elif has.any():
+                        cols = np.flatnonzero(has)
+                        alt = np.take(dist, dst_nodes[cols, k], axis=1) + dst_s[cols, k]
+                        tt[:, cols] = np.minimum(tt[:, cols], alt)
                 tts.append(tt)
                 continue
             dist, pred = dijkstra(aug, directed=True, indices=indices, return_predecessors=True)
             plen = self._tree_lengths(
-                pred, src_nodes[lo:hi], src_s[lo:hi], src_m[lo:hi], reverse=reverse, first=lo
+                pred, src_nodes[lo:hi], src_s[lo:hi], src_m[lo:hi], reverse=reverse
             )
             total = dist[:, dst_nodes] + dst_s[None, :, :]
             k = total.argmin(axis=2)
@@ -614,15 +646,20 @@ class RoadNetwork:
         if reverse:
             tt = tt.T
             ll = None if ll is None else ll.T
-        for i, j, secs, metres in self._same_edge(uo, ud):
-            if secs < tt[i, j] or (secs == tt[i, j] and ll is not None and metres < ll[i, j]):
-                tt[i, j] = secs
-                if ll is not None:
+        si, sj, ss, sm = self._same_edge(flat_o, flat_d)
+        if ll is None:
+            np.minimum.at(tt, (si, sj), ss)
+        else:
+            for i, j, secs, metres in zip(si, sj, ss, sm, strict=True):
+                if secs < tt[i, j] or (secs == tt[i, j] and metres < ll[i, j]):
+                    tt[i, j] = secs
                     ll[i, j] = metres
-        tt = tt[np.ix_(inv_o, inv_d)]
+        if len(uo) < len(o_pts) or len(ud) < len(d_pts):  # repeated points: expand
+            tt = tt[np.ix_(inv_o, inv_d)]
+            ll = None if ll is None else ll[np.ix_(inv_o, inv_d)]
         if with_length:
             assert ll is not None
-            return tt, ll[np.ix_(inv_o, inv_d)]
+            return tt, ll
         return tt
 
     def _tree_lengths(
@@ -633,7 +670,6 @@ class RoadNetwork:
         src_m: np.ndarray,
         *,
         reverse: bool,
-        first: int = 0,
     ) -> np.ndarray:
         """Metres from each virtual source to every node along the shortest-path tree.
 
@@ -659,7 +695,7 @@ class RoadNetwork:
         edge_len[base] = self._csr_length[pos]
         # virtual first hop: min-time link of that source to node x
         if from_virtual.any():
-            vi = p[from_virtual] - n - first  # row of this chunk's link arrays
+            vi = p[from_virtual] - n  # row of this chunk's link arrays
             vx = cols[from_virtual]
             best_s = np.full(len(vi), np.inf)
             best_m = np.zeros(len(vi))

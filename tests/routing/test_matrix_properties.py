@@ -18,7 +18,9 @@ points = st.lists(st.tuples(coord, coord), min_size=1, max_size=6)
 def test_matrix_matches_brute_force_and_triangle_inequality(square_roads, lonlats):
     pts = square_roads.snap_many(lonlats)
     m = square_roads.matrix(pts, pts)
-    assert np.allclose(m, _nx_reference(square_roads, pts), atol=1e-6)
+    # documented rounding: points within 1 mm are one place, within 1 cm of a node are
+    # that node; on these 10 m/s toy streets 1 cm is 1 ms
+    assert np.allclose(m, _nx_reference(square_roads, pts), atol=2e-3)
     assert np.allclose(np.diag(m), 0.0)
     n = len(pts)
     for k in range(n):
@@ -26,4 +28,4 @@ def test_matrix_matches_brute_force_and_triangle_inequality(square_roads, lonlat
         assert (m <= m[:, [k]] + m[[k], :] + 1e-2).all()
     # the reversed-graph search (fewer destinations) agrees
     if n > 1:
-        assert np.allclose(square_roads.matrix(pts, pts[:1]), m[:, :1], atol=1e-6)
+        assert np.allclose(square_roads.matrix(pts, pts[:1]), m[:, :1], atol=2e-3)
