@@ -297,3 +297,30 @@ def test_hostile_names_show_as_text(browser: Any, xss_server: Any) -> None:
     assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
     assert w.dialogs == [] and w.page_errors == []
     page.close()
+
+
+def test_planner_csv_upload_shows_row_errors(browser: Any, service: Service) -> None:
+    grid = service.app.extensions["grid"]
+    rmu = pick_rmu(grid)
+    header = "id,equipment,duration_min,earliest,latest,crew,description\n"
+    good = f"CSV-1,{rmu},120,2026-12-07T08:00:00+01:00,2026-12-18T18:00:00+01:00,,from a file\n"
+    bad = "CSV-2,NO-SUCH-THING,120,2026-12-07T08:00:00+01:00,2026-12-18T18:00:00+01:00,,bad equipment\n"
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = ctx.new_page()
+    w = watch(page)
+    login(page, service, "planner-user")
+    page.goto(service.url + "/planner")
+    wait_map(page, "planner")
+    page.set_input_files("#csv-file", files=[{"name": "jobs.csv", "mimeType": "text/csv", "buffer": (header + good + bad).encode()}])
+    page.click("#csv-form button[type=submit]")
+    page.wait_for_selector("#job-messages.error div")
+    # per-row errors from the API, shown as lines (row 3 of the file is the bad one)
+    assert "#3 equipment: unknown equipment: NO-SUCH-THING" in page.inner_text("#job-messages")
+    assert "CSV-1" not in page.inner_text("#jobs")  # all rows or none
+    page.set_input_files("#csv-file", files=[{"name": "jobs.csv", "mimeType": "text/csv", "buffer": (header + good).encode()}])
+    page.click("#csv-form button[type=submit]")
+    page.wait_for_function("() => /CSV-1/.test(document.getElementById('jobs').textContent)")
+    # the rejected upload logged one 422 in the console; nothing else may appear
+    assert [e for e in w.console_errors if "422" not in e] == []
+    assert w.external() == [] and w.page_errors == []
+    ctx.close()
