@@ -593,7 +593,7 @@ class RoadNetwork:
         """
         o_pts = [self.locate(x) for x in origins]
         same = destinations is None or destinations is origins
-        d_pts = o_pts if same else [self.locate(x) for x in destinations]
+        d_pts = o_pts if same or destinations is None else [self.locate(x) for x in destinations]
         if not o_pts or not d_pts:
             shape = (len(o_pts), len(d_pts))
             return (np.zeros(shape), np.zeros(shape)) if with_length else np.zeros(shape)
