@@ -212,6 +212,7 @@ def _page(page: str, template: str, **ctx: Any) -> str:
         "page": page,
         "labels": js_labels(),
         "locale": str(get_locale() or "en"),
+        "timezone": str(_grid().timezone),
         "data": {
             "customers": url_for("pages.customers_data"),
             "zone": url_for("pages.zone_data"),

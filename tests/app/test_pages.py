@@ -39,6 +39,7 @@ def test_page_config_is_json_for_the_scripts(client) -> None:  # type: ignore[no
     cfg = json.loads(raw.group(1))
     assert cfg["page"] == "planner" and cfg["data"]["zone"] == "/pages/data/zone.geojson"
     assert cfg["labels"]["first"] == "First grade"
+    assert cfg["timezone"] == "Europe/Monaco"  # the small ring's meta: times shown on the grid's clock
 
 
 def test_map_script_in_an_unknown_language_or_page_is_404(client) -> None:  # type: ignore[no-untyped-def]

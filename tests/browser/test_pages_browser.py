@@ -71,9 +71,10 @@ def test_page_in_chinese(browser: Any, service: Service) -> None:
     ctx.close()
 
 
-def pick_rmu(grid: Any) -> str:
+def pick_rmu(grid: Any, *, with_important: bool = False) -> str:
     """An RMU a planner could ask work on: its outage zone holds customers but no special or
-    first-grade customer (their peak hours could rule out every day-time window)."""
+    first-grade customer (their peak hours could rule out every day-time window); with
+    ``with_important``, one whose isolation darkens a second-grade or temporary customer."""
     grades = grid.customers.set_index("id")["importance"]
     for rmu in grid.nodes.loc[grid.nodes["kind"] == "rmu", "id"]:
         try:
@@ -81,6 +82,8 @@ def pick_rmu(grid: Any) -> str:
         except Exception:  # noqa: BLE001 - e.g. an RMU inside a substation section
             continue
         if not (0 < len(iso.customers) < 2000) or grades.loc[list(iso.customers)].isin(["special", "first"]).any():
+            continue
+        if with_important and not grades.loc[list(iso.customers)].isin(["second", "temporary"]).any():
             continue
         return str(rmu)
     raise AssertionError("no suitable RMU in the grid")
@@ -97,7 +100,7 @@ def click_feature(page: Any, key: str, lon: float, lat: float) -> None:
 
 def test_planner_flow(browser: Any, service: Service) -> None:
     grid = service.app.extensions["grid"]
-    rmu = pick_rmu(grid)
+    rmu = pick_rmu(grid, with_important=True)
     node = grid.nodes.set_index("id").loc[rmu]
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
     page = ctx.new_page()
@@ -129,8 +132,14 @@ def test_planner_flow(browser: Any, service: Service) -> None:
     page.wait_for_selector("#timeline .bar")
     page.wait_for_function("() => OutageMap.layer('planner', 'overlay').getLayers().some(l => l.feature && l.feature.properties.role === 'work')")
     assert page.locator("#metrics tbody tr").count() == 6
+    # an important customer loses supply: its load over the day, window shaded
+    page.wait_for_function("() => !document.getElementById('load-chart').hidden && PlannerState.chart")
+    labels = page.evaluate("() => PlannerState.chart.data.datasets.map(d => d.label)")
+    assert labels[-1] == "Outage window" and len(labels) >= 2
+    assert page.evaluate("() => PlannerState.chart.data.datasets.at(-1).data.filter(v => v !== null).length") > 0
     for name in ("Switches (T = normally-open tie)", "Important customers", "All customers (clustered)"):
         page.locator(".leaflet-control-layers-overlays label", has_text=name).locator("input").check()
+    page.evaluate("() => { OutageMap.maps.planner.map.closePopup(); document.getElementById('outage-detail').scrollIntoView(); }")
     page.wait_for_timeout(500)
     shot(page, "planner")
 

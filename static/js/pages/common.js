@@ -121,7 +121,11 @@
     if (!iso) { return ''; }
     var d = new Date(iso);
     if (isNaN(d.getTime())) { return String(iso); }
-    return d.toLocaleString(config.locale === 'zh' ? 'zh-CN' : 'en-GB', {month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit'});
+    // times are shown in the grid's time zone (the crews' and customers' clock), not the browser's
+    var opts = {month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit'};
+    if (config.timezone) { opts.timeZone = config.timezone; }
+    try { return d.toLocaleString(config.locale === 'zh' ? 'zh-CN' : 'en-GB', opts); }
+    catch (e) { delete opts.timeZone; return d.toLocaleString('en-GB', opts); }
   };
 
   P.geoUri = function (lat, lon, label) {
