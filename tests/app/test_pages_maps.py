@@ -176,3 +176,31 @@ def test_roads_once_per_street_with_their_geometry() -> None:
     assert [[7.4, 43.7], [7.41, 43.7]] in parts
     assert [[7.41, 43.7], [7.415, 43.705], [7.41, 43.71]] in parts
     assert maps.roads_geojson(nx.MultiDiGraph())["features"] == []
+
+
+def test_vendored_assets_match_their_manifest_and_keep_licences() -> None:
+    import hashlib
+    from pathlib import Path
+
+    vendor = Path(__file__).resolve().parents[2] / "static" / "vendor"
+    rows = [ln.split() for ln in (vendor / "MANIFEST.txt").read_text().splitlines() if ln and not ln.startswith("#")]
+    assert len(rows) >= 10
+    for digest, rel in rows:
+        assert hashlib.sha256((vendor / rel).read_bytes()).hexdigest() == digest, rel
+    packages = {rel.split("/")[0] for _, rel in rows}
+    assert packages == {"leaflet-1.9.4", "leaflet.markercluster-1.5.3", "chart.js-4.5.1"}
+    for pkg in packages:
+        assert any(re.search(r"LICEN[CS]E", rel) for _, rel in rows if rel.startswith(pkg + "/")), pkg
+    # every asset a map links to is vendored
+    for _, path in (*VENDOR_JS, *VENDOR_CSS):
+        assert (vendor.parent / path).is_file(), path
+
+
+def test_our_front_end_code_fetches_nothing_from_outside() -> None:
+    from pathlib import Path
+
+    static = Path(__file__).resolve().parents[2] / "static"
+    ours = [*static.glob("js/**/*.js"), *static.glob("css/*.css")]
+    assert ours
+    for f in ours:
+        assert not re.search(r"https?://", f.read_text()), f
