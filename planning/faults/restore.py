@@ -254,6 +254,23 @@ class Restoration:
 # -- the study state ---------------------------------------------------------------------------
 
 
+class _UnionFind:
+    """Disjoint sets of section ids (path halving)."""
+
+    def __init__(self, items: Iterable[str]) -> None:
+        self.parent = {x: x for x in items}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
 @dataclass
 class _Eval:
     switch: str
@@ -360,13 +377,8 @@ class _Study:
         load_now = self.grid.feeder_load_kw(self.now, open_switches=self.open, close_switches=self.close)
         headroom = cap * (1 - self.options.capacity_margin) - float(load_now.get(ev.feeder, 0.0))
         secs = {net.sec_of_node[n] for n in ev.restored_nodes}
-        block = {s: s for s in secs}
-
-        def find(x: str) -> str:
-            while block[x] != x:
-                block[x] = block[block[x]]
-                x = block[x]
-            return x
+        blocks = _UnionFind(secs)
+        find = blocks.find
 
         cut_edges: list[tuple[str, str, str]] = []
         for sw, info in net.switches.items():
@@ -374,7 +386,7 @@ class _Study:
                 if allowed(info):
                     cut_edges.append((sw, info.sec_a, info.sec_b))
                 else:
-                    block[find(info.sec_a)] = find(info.sec_b)
+                    blocks.union(info.sec_a, info.sec_b)
         info = net.switches[ev.switch]
         entry = find(info.sec_a if info.sec_a in secs else info.sec_b)
         load: dict[str, float] = {}
@@ -739,23 +751,13 @@ def _loading(st: _Study, steps: list[Step], tripped: str) -> tuple[FeederLoading
 def _dead_areas(st: _Study, dead: set[str], faulted: set[str], rejected: list[str]) -> tuple[DeadArea, ...]:
     net = st.net
     dead_secs = sorted({net.sec_of_node[n] for n in dead})
-    parent = {s: s for s in dead_secs}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    areas = _UnionFind(dead_secs)
     for s, info in net.switches.items():
-        if st.is_open(s):
-            continue
-        a, b = info.sec_a, info.sec_b
-        if a in parent and b in parent:
-            parent[find(a)] = find(b)
+        if not st.is_open(s) and info.sec_a in areas.parent and info.sec_b in areas.parent:
+            areas.union(info.sec_a, info.sec_b)
     groups: dict[str, list[str]] = {}
     for s in dead_secs:
-        groups.setdefault(find(s), []).append(s)
+        groups.setdefault(areas.find(s), []).append(s)
     by_switch = {}
     for r in rejected:
         sw, _, why = r.partition(": ")
