@@ -305,7 +305,13 @@ def _read_gpkg(path: Path) -> Layers:
 def _read_folder(path: Path) -> Layers:
     layers: Layers = {}
     for f in sorted(path.glob("*.geojson")):
-        layers[f.stem] = read_geojson(f)
+        df = read_geojson(f)
+        schema = LAYERS.get(f.stem)
+        if df.empty and schema is not None:  # an empty FeatureCollection names no columns
+            for col in schema.columns:
+                if col.name not in df.columns:
+                    df[col.name] = pd.Series(dtype=object)
+        layers[f.stem] = df
     for f in sorted(path.glob("*.csv")):
         if f.stem in ("meta", "profiles"):
             layers[f.stem] = pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8")

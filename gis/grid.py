@@ -65,6 +65,7 @@ class Section:
     feeder: str | None
     source: bool
     customers: int
+    supply_switch: str | None = None  # the switch feeding it in the normal state (None for sources)
 
 
 @dataclass(frozen=True)
@@ -540,11 +541,13 @@ class Grid:
         close_switches: SwitchIds = (),
         at: datetime | None = None,
         margin: float = 0.0,
+        feeders: Iterable[str] | None = None,
     ) -> StateCheck:
         """Loops, paralleled substations and (when ``at`` is given) feeder overloads in a state.
 
         ``margin`` is the share of capacity kept free (0.1 = load must stay within 90 %).
-        Feeders of unknown capacity are never reported as overloaded.
+        Feeders of unknown capacity are never reported as overloaded; ``feeders``
+        limits the overload check to those feeder ids (e.g. the ones taking a transfer).
         """
         state = self.study(open_switches=open_switches, close_switches=close_switches)
         sw_ids = self.switches["id"].to_numpy(dtype=object)
@@ -559,10 +562,12 @@ class Grid:
                 paralleled.append((str(sw_ids[s]), str(sub_codes[sa]), str(sub_codes[sb])))
         overloads = []
         if at is not None:
+            only = None if feeders is None else set(feeders)
             load = self.customer_load_kw(at)
-            feeders = self.customer_feeders(state=state)
-            per = load.groupby(feeders.to_numpy()).sum()
+            per = load.groupby(self.customer_feeders(state=state).to_numpy()).sum()
             for _, row in self.feeders.iterrows():
+                if only is not None and row["id"] not in only:
+                    continue
                 cap = row["capacity_kw"]
                 if cap is None or pd.isna(cap):
                     continue
@@ -682,6 +687,7 @@ class Grid:
                     feeder=None if f == NO else str(sw_ids[f]),
                     source=bool(t.is_source_section[sec]),
                     customers=int(cust_count[sec]),
+                    supply_switch=None if t.parent_switch[sec] == NO else str(sw_ids[t.parent_switch[sec]]),
                 )
             )
         return sorted(out, key=lambda s: s.id)

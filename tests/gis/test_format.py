@@ -52,6 +52,14 @@ def test_round_trip_is_lossless(ring_layers, tmp_path, suffix):
     assert_same(ring_layers, read_layers(path2))
 
 
+@pytest.mark.parametrize("suffix", [".gpkg", ""])
+def test_empty_optional_layer_round_trips(ring_layers, tmp_path, suffix):
+    ring_layers["depots"] = ring_layers["depots"].iloc[0:0]
+    write_grid(ring_layers, tmp_path / f"g{suffix}")
+    grid = load_grid(tmp_path / f"g{suffix}")
+    assert grid.depots.empty and "id" in grid.depots.columns
+
+
 def test_grid_layers_round_trip_through_both_forms(ring, tmp_path):
     write_grid(ring.layers(), tmp_path / "g.gpkg")
     write_grid(ring.layers(), tmp_path / "g")

@@ -143,6 +143,8 @@ def test_sections(ring):
     s2 = secs[frozenset({"x1", "R2", "D1"})]
     assert s2.switches == ("S1", "S2")
     assert s2.feeder == "F1" and not s2.source and s2.customers == 2
+    assert s2.supply_switch == "S1"
+    assert secs[frozenset({"BA"})].supply_switch is None
     assert secs[frozenset({"BA"})].source
     assert ring.section_of("L7") == ring.section_of("D1") == s2.id
 
@@ -158,6 +160,8 @@ def test_check_state(ring):
     over = ring.check_state(open_switches=["F1"], close_switches=["T1"], at=at, margin=0.9)
     assert [o[0] for o in over.overloads] == ["F2"]
     assert over.overloads[0][1] == pytest.approx(880.0)
+    only_f1 = ring.check_state(open_switches=["F1"], close_switches=["T1"], at=at, margin=0.9, feeders=["F1"])
+    assert only_f1.overloads == ()
 
 
 def test_loads_follow_profiles_and_local_time(ring):
