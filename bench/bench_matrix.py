@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from routing import load_roads  # noqa: E402
 
 DEFAULT_ROADS = Path("data/grid/monaco_roads.graphml")
-FALLBACK_ROADS = Path("/work/shared/data/monaco.osm.pbf")
+# the OSM extract beside the checkout (../shared/data), when the city is not built
+FALLBACK_ROADS = Path(__file__).resolve().parents[2] / "shared" / "data" / "monaco.osm.pbf"
 
 
 def main() -> None:
