@@ -299,6 +299,27 @@ class Route(Base):
     distance_m: Mapped[float] = mapped_column(Float, default=0.0)
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)
     gpx: Mapped[str | None] = mapped_column(Text, default=None)
+    stop_states: Mapped[list[RouteStop]] = relationship(order_by="RouteStop.id", cascade="all, delete-orphan")
+
+
+class RouteStop(Base):
+    """A crew's progress at one stop of its route: planned -> arrived -> done (UTC times).
+
+    The stop itself (task, place, ETA) stays in ``routes.stops`` as the core produced it;
+    this row holds only what the crew reports, so it can be audited and locked.
+    """
+
+    __tablename__ = "route_stops"
+    __table_args__ = (UniqueConstraint("route_id", "task_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("routes.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned arrived done
+    arrived_at: Mapped[datetime | None] = mapped_column(default=None)
+    done_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Notification(Base):

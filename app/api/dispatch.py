@@ -53,8 +53,16 @@ class DispatchIn(ma.Schema):
     now = ma.fields.AwareDateTime()
 
 
+class StopStatusIn(ma.Schema):
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(["arrived", "done"]),
+                              metadata={"description": "arrived, then done (or done directly); done is final"})
+    version = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1),
+                                metadata={"description": "optional: the stop's version you read (stale -> 409)"})
+
+
 def route_json(r: Route) -> dict[str, Any]:
-    return {"id": r.id, "dispatch_id": r.dispatch_id, "crew_id": r.crew_id, "stops": r.stops, "geometry": r.geometry,
+    return {"id": r.id, "dispatch_id": r.dispatch_id, "crew_id": r.crew_id,
+            "stops": routing_service.stops_with_progress(r), "geometry": r.geometry,
             "distance_m": r.distance_m, "duration_s": r.duration_s}
 
 
@@ -156,6 +164,25 @@ def _route_for(route_id: int) -> Route:
 def get_route(route_id: int) -> Any:
     """One crew's route: ordered stops with ETA, geometry, distance and time."""
     return route_json(_route_for(route_id))
+
+
+@blp.route("/routes/<int:route_id>/stops/<string:task_id>", methods=["POST"])
+@require("dispatcher", "crew")
+@blp.arguments(StopStatusIn)
+@blp.response(200)
+def set_stop_status(data: dict[str, Any], route_id: int, task_id: str) -> Any:
+    """A crew reports a stop: ``arrived`` or ``done`` (time recorded by the server, UTC).
+
+    A crew user only on its own route. ``arrived`` -> ``done`` or ``done`` directly;
+    repeating the current status changes nothing; a done stop cannot go back (409
+    ``stop_done``). Answers the route with every stop's ``status``, ``arrived_at``, ``done_at``.
+    """
+    r = _route_for(route_id)
+    u = user()
+    routing_service.set_stop_status(session(), r, task_id, data["status"], at=utc_now(),
+                                    user_id=u.id if u else None, version=data.get("version"))
+    session().commit()
+    return route_json(r)
 
 
 @blp.route("/routes/<int:route_id>/gpx")

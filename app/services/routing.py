@@ -17,8 +17,8 @@ from typing import Any
 from flask import Flask
 
 from app.errors import NotAvailable
-from app.models import Crew, CrewPosition, Dispatch, Fault, Route
-from gis.errors import InputError
+from app.models import Crew, CrewPosition, Dispatch, Fault, Route, RouteStop
+from gis.errors import ConflictError, InputError, NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,7 @@ def execute_dispatch(app: Flask, dispatch_id: int, *, progress: Any) -> None:
                 crew_id=crew_id, stops=r.get("stops", []), geometry=r.get("path"),
                 distance_m=float(r.get("distance_m") or 0.0), duration_s=float(r.get("travel_time_s") or 0.0),
                 gpx=_gpx(routing, plan, crew_id),
+                stop_states=[RouteStop(task_id=str(st.get("task_id"))) for st in r.get("stops", []) if st.get("task_id")],
             ))
         d.status = "done"
 
@@ -178,3 +179,68 @@ def gpx_from_route(route: Route, crew_name: str) -> str:
         track.segments.append(seg)
         g.tracks.append(track)
     return g.to_xml()
+
+
+# -- stop progress reported by crews ----------------------------------------------------
+
+STOP_STATUSES = ("planned", "arrived", "done")
+
+
+def stops_with_progress(route: Route) -> list[dict[str, Any]]:
+    """The route's stops as the core produced them, each with the crew's progress:
+    ``status`` (planned | arrived | done), ``arrived_at`` and ``done_at`` (UTC ISO or null) and the
+    progress row's ``version`` (optional optimistic locking of the stop)."""
+    states = {st.task_id: st for st in route.stop_states}
+    out = []
+    for stop in route.stops or []:
+        st = states.get(str(stop.get("task_id")))
+        out.append({**stop, "status": st.status if st else "planned",
+                    "arrived_at": st.arrived_at.isoformat() if st and st.arrived_at else None,
+                    "done_at": st.done_at.isoformat() if st and st.done_at else None,
+                    "version": st.version if st else 1})
+    return out
+
+
+def _stop_rows(session: Any, route: Route) -> dict[str, RouteStop]:
+    """One progress row per stop; routes stored before migration 0003 get theirs on first use."""
+    rows = {st.task_id: st for st in route.stop_states}
+    missing = [str(s.get("task_id")) for s in route.stops or [] if s.get("task_id") and str(s.get("task_id")) not in rows]
+    if missing:
+        for task_id in missing:
+            row = RouteStop(task_id=task_id)
+            route.stop_states.append(row)
+            rows[task_id] = row
+        session.flush()  # created (and audited) as "planned" before the change below
+    return rows
+
+
+def set_stop_status(session: Any, route: Route, task_id: str, status: str, *, at: datetime,
+                    user_id: int | None, version: int | None = None) -> RouteStop:
+    """Record a crew's progress at one stop.
+
+    planned -> arrived -> done, or planned -> done directly; repeating the current status
+    changes nothing (a double tap is harmless); a stop that is done cannot go back (409).
+    """
+    if status not in ("arrived", "done"):
+        raise InputError(f"status must be 'arrived' or 'done', not {status!r}", details={"status": status})
+    rows = _stop_rows(session, route)
+    row = rows.get(task_id)
+    if row is None:
+        raise NotFoundError(f"route {route.id} has no stop {task_id!r}", details={"route": route.id, "task_id": task_id})
+    if version is not None and row.version != version:
+        raise ConflictError(f"stale version: you sent {version}, the stop is at {row.version}; reload and retry",
+                            code="stale_version", details={"current_version": row.version, "sent_version": version})
+    if row.status == status:
+        return row
+    if row.status == "done":
+        raise ConflictError(f"stop {task_id!r} is already done; it cannot go back to {status!r}", code="stop_done",
+                            details={"task_id": task_id, "status": row.status, "requested": status,
+                                     "done_at": row.done_at.isoformat() if row.done_at else None})
+    row.status = status
+    if status == "arrived":
+        row.arrived_at = at
+    else:
+        row.done_at = at
+    row.updated_by = user_id
+    session.flush()
+    return row

@@ -192,6 +192,9 @@ def test_dispatch_routes_and_gpx_and_crew_scope(rclient: Any, rtokens: Any) -> N
     served = {s["task_id"] for route in d["routes"] for s in route["stops"]}
     dropped = {x["task_id"] for x in d["dropped"]}
     assert {"T-R5", "T-pt"} <= served | dropped and served
+    # every stop starts planned, with a progress row stored by the run (version 1)
+    assert {(s["status"], s["arrived_at"], s["done_at"], s["version"]) for route in d["routes"] for s in route["stops"]} \
+        == {("planned", None, None, 1)}
     # the crew user (K1) sees only its own route
     mine = c.get(f"/api/dispatches/{d['id']}", headers=t["crew"]).json
     assert {r["crew_id"] for r in mine["routes"]} <= {"K1"} and "tasks" not in mine

@@ -70,3 +70,4 @@ def test_expected_role_choices(app: Any) -> None:
     assert roles[("GET", "/api/audit")] == ["admin"]
     assert "crew" in roles[("GET", "/api/routes/<int:route_id>/gpx")]
     assert "viewer" not in roles[("POST", "/api/faults")]
+    assert roles[("POST", "/api/routes/<int:route_id>/stops/<string:task_id>")] == ["admin", "dispatcher", "crew"]
