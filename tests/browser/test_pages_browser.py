@@ -3,7 +3,8 @@
 Each page: no console errors, no uncaught exceptions, no request leaving 127.0.0.1.
 Flows: the planner's (click equipment, add a job, run a plan, see the zone, export
 the CSV) and the dispatcher's (enter a fault, see stages, plan routes, send to a
-crew whose link opens the crew page on a phone-sized screen). Hostile customer names
+crew whose link opens the crew page on a phone-sized screen, where the crew reports a
+stop arrived and done and the dispatcher's page shows it). Hostile customer names
 show as text and run nothing.
 """
 
@@ -187,9 +188,7 @@ def test_dispatcher_flow_and_crew_phone(browser: Any, service: Service) -> None:
     link = first.locator("a.crew-link").get_attribute("href")
     assert link.startswith(f"/crew/{crew_id}?route=")
     assert first.locator("a.crew-gpx").get_attribute("href").endswith("/gpx")
-    shot(page, "dispatcher")
-    assert_clean(w)
-    ctx.close()
+    assert first.locator("li.route-stop").first.get_attribute("data-status") == "planned"
 
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     cpage = phone.new_page()
@@ -201,9 +200,40 @@ def test_dispatcher_flow_and_crew_phone(browser: Any, service: Service) -> None:
     nav = cpage.locator("#stops li a.nav-link").first.get_attribute("href")
     assert nav.startswith("geo:")
     cpage.wait_for_timeout(500)
+
+    # the crew reports the first stop: arrived, then done (the buttons follow the status)
+    stop = cpage.locator("#stops li").first
+    task = stop.get_attribute("data-task")
+    mine = cpage.locator(f'#stops li[data-task="{task}"]')
+    expect(mine.locator("button.stop-arrived")).to_be_enabled()
+    mine.locator("button.stop-arrived").click()
+    expect(mine).to_have_attribute("data-status", "arrived")
+    expect(mine.locator("button.stop-arrived")).to_be_disabled()
+    expect(mine.locator("button.stop-done")).to_be_enabled()
+    expect(mine.locator(".stop-progress")).to_contain_text("arrived at")
     shot(cpage, "crew")
+    mine.locator("button.stop-done").click()
+    expect(mine).to_have_attribute("data-status", "done")
+    expect(mine.locator("button.stop-done")).to_be_disabled()
+    expect(mine.locator("button.stop-arrived")).to_be_disabled()
+    expect(mine.locator(".stop-progress")).to_contain_text("done at")
+    assert "Error" not in cpage.inner_text("#crew-messages"), cpage.inner_text("#crew-messages")
+    cpage.reload()  # the status comes from the server
+    wait_map(cpage, "crew")
+    expect(cpage.locator(f'#stops li[data-task="{task}"]')).to_have_attribute("data-status", "done")
+    expect(cpage.locator(f'#stops li[data-task="{task}"] button.stop-arrived')).to_be_disabled()
     assert_clean(cw)
     phone.close()
+
+    # the dispatcher's page shows it without a reload (it re-reads the dispatch on focus / every 15 s)
+    page.bring_to_front()
+    page.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    done = page.locator(f'#routes li[data-route] li.route-stop[data-task="{task}"]')
+    expect(done).to_have_attribute("data-status", "done", timeout=20000)
+    expect(done).to_contain_text("done at")
+    shot(page, "dispatcher")
+    assert_clean(w)
+    ctx.close()
 
 
 def test_service_page_lists_affected_customers(browser: Any, service: Service) -> None:

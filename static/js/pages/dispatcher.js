@@ -102,6 +102,22 @@
     }).catch(function (err) { P.message('fault-messages', P.errorText(err), true); });
   });
 
+  /* Each stop of a route with its ETA and the crew's progress (planned / arrived / done + times). */
+  function renderStops(ol, stops) {
+    P.clear(ol);
+    (stops || []).forEach(function (s) {
+      var status = s.status || 'planned';
+      var li = P.el('li', 'route-stop stop-' + status);
+      li.dataset.task = s.task_id;
+      li.dataset.status = status;
+      var text = (s.name || s.task_id) + ' ' + t('eta') + ' ' + P.fmtTime(s.arrival) + ' · ' + t(status);
+      if (s.arrived_at) { text += ' · ' + t('arrived_at') + ' ' + P.fmtTime(s.arrived_at); }
+      if (s.done_at) { text += ' · ' + t('done_at') + ' ' + P.fmtTime(s.done_at); }
+      li.appendChild(P.el('span', null, text));
+      ol.appendChild(li);
+    });
+  }
+
   function showRoutes(d) {
     var feats = [];
     var rl = P.clear(P.$('routes'));
@@ -109,8 +125,11 @@
       if (r.geometry) { feats.push({type: 'Feature', geometry: r.geometry, properties: {crew: r.crew_id, distance_m: r.distance_m, time_s: r.duration_s}}); }
       var li = P.el('li', 'route');
       li.dataset.crew = r.crew_id;
+      li.dataset.route = String(r.id);
       li.appendChild(P.el('strong', null, r.crew_id + ': '));
-      li.appendChild(P.el('span', null, (r.stops || []).map(function (s) { return (s.name || s.task_id) + ' ' + t('eta') + ' ' + P.fmtTime(s.arrival); }).join(' → ')));
+      var ol = P.el('ol', 'route-stops');
+      renderStops(ol, r.stops);
+      li.appendChild(ol);
       var btn = P.el('button', 'send-crew', t('send_to_crew'));
       btn.type = 'button';
       btn.addEventListener('click', function () { sendToCrew(r, li, btn); });
@@ -121,6 +140,24 @@
     var dl = P.clear(P.$('dropped'));
     (d.dropped || []).forEach(function (x) { dl.appendChild(P.el('li', null, x.task_id + ': ' + (x.reason || x.code || ''))); });
   }
+
+  /* Crews report arrived / done from their phones: re-read the dispatch (one request for all
+   * its routes) every 15 s while the page is visible, and at once when it gets the focus back. */
+  var refreshing = false;
+  function refreshProgress() {
+    if (!state.dispatch || refreshing || document.visibilityState === 'hidden') { return; }
+    refreshing = true;
+    P.api('GET', P.API.dispatch(state.dispatch.id)).then(function (d) {
+      state.dispatch = d;
+      (d.routes || []).forEach(function (r) {
+        var ol = document.querySelector('#routes li[data-route="' + String(Number(r.id)) + '"] ol.route-stops');
+        if (ol) { renderStops(ol, r.stops); }
+      });
+    }).catch(function () { /* the next poll tries again */ }).then(function () { refreshing = false; });
+  }
+  setInterval(refreshProgress, 15000);
+  window.addEventListener('focus', refreshProgress);
+  document.addEventListener('visibilitychange', refreshProgress);
 
   /* The crew's phone link (its page shows its latest route) and the route as GPX. */
   function sendToCrew(r, li, btn) {
