@@ -88,15 +88,17 @@ def from_pandapower(net: Any, *, name: str = "pandapower net", timezone: str = "
     (e.g. a closed loop in the switching state the net holds).
     """
     bus = net.bus[net.bus["in_service"].astype(bool)]
+    raw_points: dict[int, Point | None]
     if "geo" in bus.columns:
-        points = {int(i): _point(g) for i, g in bus["geo"].items()}
+        raw_points = {int(i): _point(g) for i, g in bus["geo"].items()}
     elif hasattr(net, "bus_geodata") and len(net.bus_geodata):
-        points = {int(i): Point(r.x, r.y) for i, r in net.bus_geodata.iterrows()}
+        raw_points = {int(i): Point(r.x, r.y) for i, r in net.bus_geodata.iterrows()}
     else:
-        points = {}
-    missing = [i for i in bus.index if points.get(int(i)) is None]
+        raw_points = {}
+    missing = [i for i in bus.index if raw_points.get(int(i)) is None]
     if missing:
         raise InputError(f"pandapower buses without geodata: {missing[:10]}", code="no_geodata", details={"buses": missing})
+    points: dict[int, Point] = {i: p for i, p in raw_points.items() if p is not None}
 
     ext = net.ext_grid[net.ext_grid["in_service"].astype(bool)]
     sources: dict[int, str] = {int(b): f"ext_grid:{i}" for i, b in ext["bus"].items()}
@@ -168,8 +170,8 @@ def from_pandapower(net: Any, *, name: str = "pandapower net", timezone: str = "
         fb, tb = int(r["from_bus"]), int(r["to_bus"])
         if fb not in points or tb not in points:
             continue
-        a = line_end.get((int(i), fb), nid(fb))
-        b = line_end.get((int(i), tb), nid(tb))
+        end_a = line_end.get((int(i), fb), nid(fb))
+        end_b = line_end.get((int(i), tb), nid(tb))
         geom = None
         if "geo" in lines.columns and isinstance(r["geo"], str):
             g = shape(json.loads(r["geo"]))
@@ -180,8 +182,8 @@ def from_pandapower(net: Any, *, name: str = "pandapower net", timezone: str = "
         line_rows.append(
             {
                 "id": f"line:{i}",
-                "from_node": a,
-                "to_node": b,
+                "from_node": end_a,
+                "to_node": end_b,
                 "kind": "cable" if str(r.get("type", "cs")) == "cs" else "overhead",
                 "rating_a": float(r["max_i_ka"]) * 1000.0 * float(r.get("parallel", 1) or 1),
                 "length_m": float(r["length_km"]) * 1000.0,
