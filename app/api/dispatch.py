@@ -129,14 +129,21 @@ def create_dispatch(data: dict[str, Any]) -> Any:
     return {"dispatch": dispatch_json(d), "run": {"id": run.id, "status": run.status, "progress": run.progress}}
 
 
+class DispatchListArgs(PageArgs):
+    fault_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1),
+                                 metadata={"description": "only the dispatches for this fault"})
+
+
 @blp.route("/dispatches")
 @require("dispatcher", "viewer")
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(DispatchListArgs, location="query")
 @blp.response(200)
 def list_dispatches(args: dict[str, Any]) -> Any:
+    """Dispatches, newest first (``fault_id``: only that fault's; an unknown fault lists none)."""
     s = session()
-    total = s.scalar(select(func.count()).select_from(Dispatch))
-    rows = s.scalars(select(Dispatch).order_by(Dispatch.id.desc()).limit(args["limit"]).offset(args["offset"]))
+    where = [Dispatch.fault_id == args["fault_id"]] if "fault_id" in args else []
+    total = s.scalar(select(func.count()).select_from(Dispatch).where(*where))
+    rows = s.scalars(select(Dispatch).where(*where).order_by(Dispatch.id.desc()).limit(args["limit"]).offset(args["offset"]))
     return {"total": total, "items": [dispatch_json(d) for d in rows]}
 
 

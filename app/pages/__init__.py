@@ -128,6 +128,11 @@ def js_labels() -> dict[str, str]:
         "send_to_crew": _("Send to crew"), "crew_link": _("Crew link"), "fault": _("Fault"),
         "customer": _("Customer"), "due": _("Due"), "message": _("Message"), "done_run": _("Done"),
         "name": _("Name"), "address": _("Address"), "phone": _("Phone"), "notice": _("Notice"), "sms": _("SMS"),
+        "status_open": _("Open"), "status_restored": _("Restored"), "status_closed": _("Closed"),
+        "status_queued": _("Queued"), "status_running": _("Running"), "status_done": _("Done"),
+        "status_failed": _("Failed"), "no_faults": _("No faults yet"), "dispatch": _("Crew routes"),
+        "routes_count": _("routes"), "dispatch_running": _("Planning crew routes…"), "calls": _("calls"),
+        "outages_count": _("outages"),
     }
 
 

@@ -153,6 +153,61 @@ def test_planner_flow(browser: Any, service: Service) -> None:
     api = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/outages/{outage_id}/customers")
     assert len(rows) == api["total"] > 0
     assert {r["id"] for r in rows} == {c["id"] for c in api["items"]}
+
+    # after a reload the page reads the plan back from the server: outages, timeline, metrics
+    plan_id = page.evaluate("() => PlannerState.planId")
+    outages = page.locator("#timeline .bar").count()
+    page.reload()
+    wait_map(page, "planner")
+    page.wait_for_selector("#timeline .bar")
+    assert page.locator("#timeline .bar").count() == outages
+    assert page.evaluate("() => PlannerState.planId") == plan_id
+    assert page.input_value("#plan-choice") == str(plan_id)
+    assert page.is_visible("#plan-choice-label")
+    assert page.locator("#metrics tbody tr").count() == 6
+    page.wait_for_selector("#outage-detail a.export-outage-csv")
+    page.wait_for_function("() => OutageMap.layer('planner', 'overlay').getLayers().some(l => l.feature && l.feature.properties.role === 'work')")
+    assert page.get_attribute("#outage-detail a.export-outage-csv", "href").split("/")[3] == outage_id
+    assert_clean(w)
+    ctx.close()
+
+
+def test_planner_resumes_a_plan_run_after_a_reload(browser: Any, service: Service) -> None:
+    """A planning run still going when the page opens: its progress bar follows it to the plan."""
+    from app.models import Plan, Run
+
+    db = service.app.extensions["db"]
+    with service.app.app_context(), db.session(actor="browser-tests") as s:
+        done = s.query(Plan).filter(Plan.status == "done").order_by(Plan.id.desc()).first()
+        assert done is not None, "the planner flow runs first"
+        run = Run(kind="plan", status="running", progress=0.35, message="planning")
+        s.add(run)
+        s.flush()
+        going = Plan(status="running", now=done.now, job_ids=list(done.job_ids), options={}, run_id=run.id)
+        s.add(going)
+        s.flush()
+        run.target_id = going.id
+        run_id, going_id, done_id = run.id, going.id, done.id
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = ctx.new_page()
+    w = watch(page)
+    login(page, service, "planner-user")
+    page.goto(service.url + "/planner")
+    wait_map(page, "planner")
+    # the latest finished plan is shown while the run goes on, with its progress
+    page.wait_for_function("() => !document.getElementById('plan-progress').hidden && document.getElementById('plan-progress').value > 0.3")
+    assert page.inner_text("#plan-status") == "Running"
+    page.wait_for_function(f"() => PlannerState.plan && PlannerState.plan.id === {done_id}")
+    with service.app.app_context(), db.session(actor="browser-tests") as s:
+        plan = s.get(Plan, going_id)
+        src = s.get(Plan, done_id)
+        plan.status, plan.result, plan.metrics, plan.errors = "done", src.result, src.metrics, []
+        r = s.get(Run, run_id)
+        r.status, r.progress = "done", 1.0
+    page.wait_for_function("() => document.getElementById('plan-status').textContent === 'Plan ready'", timeout=20000)
+    assert page.evaluate("() => PlannerState.planId") == going_id
+    assert page.input_value("#plan-choice") == str(going_id)
+    assert page.locator("#timeline .bar").count() >= 1
     assert_clean(w)
     ctx.close()
 
@@ -231,6 +286,33 @@ def test_dispatcher_flow_and_crew_phone(browser: Any, service: Service) -> None:
     done = page.locator(f'#routes li[data-route] li.route-stop[data-task="{task}"]')
     expect(done).to_have_attribute("data-status", "done", timeout=20000)
     expect(done).to_contain_text("done at")
+    fault_id = page.evaluate("() => DispatcherState.faultId")
+    route_id = first.get_attribute("data-route")
+
+    # a reload (or a second dispatcher) rebuilds it from the server: the fault in the list,
+    # newest first with its status, its stages, and the route with the stop's progress
+    page.reload()
+    wait_map(page, "dispatcher")
+    item = page.locator(f'#fault-list li[data-fault="{fault_id}"]')
+    expect(item).to_contain_text(f"Fault {fault_id}")
+    expect(item).to_contain_text("Open")
+    assert page.locator("#fault-list li[data-fault]").first.get_attribute("data-fault") == str(fault_id)
+    item.click()
+    expect(item).to_have_class("fault-item active")
+    page.wait_for_selector("#stages li")
+    assert page.locator("#candidates li").count() >= 1
+    page.locator("#stages li").first.click()
+    page.wait_for_function("() => OutageMap.layer('dispatcher', 'overlay').getLayers().length > 0")
+    expect(page.locator("#dispatch-list li[data-dispatch].active")).to_contain_text("Done")
+    again = page.locator(f'#routes li[data-route="{route_id}"] li.route-stop[data-task="{task}"]')
+    expect(again).to_have_attribute("data-status", "done")
+    expect(again).to_contain_text("done at")
+    assert page.evaluate("() => OutageMap.layer('dispatcher', 'routes').getLayers().length") >= 1
+    # the 15 s re-read still works after the reload
+    assert page.evaluate("() => DispatcherState.dispatch && DispatcherState.dispatch.id") is not None
+    page.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    page.wait_for_load_state("networkidle")
+    expect(again).to_have_attribute("data-status", "done")
     shot(page, "dispatcher")
     assert_clean(w)
     ctx.close()

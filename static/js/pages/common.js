@@ -18,10 +18,14 @@
     outageExport: function (id, fmt) { return '/api/outages/' + enc(id) + '/customers/export?format=' + enc(fmt); },
     outageCustomers: function (id) { return '/api/outages/' + enc(id) + '/customers'; },
     faults: '/api/faults',
+    recentFaults: function (limit) { return '/api/faults?limit=' + enc(limit); },
+    fault: function (id) { return '/api/faults/' + enc(id); },
     faultCustomers: function (id) { return '/api/faults/' + enc(id) + '/customers'; },
     faultExport: function (id, fmt) { return '/api/faults/' + enc(id) + '/customers/export?format=' + enc(fmt); },
     dispatches: '/api/dispatches',
     dispatch: function (id) { return '/api/dispatches/' + enc(id); },
+    faultDispatches: function (faultId, limit) { return '/api/dispatches?fault_id=' + enc(faultId) + '&limit=' + enc(limit); },
+    recentPlans: function (limit) { return '/api/plans?limit=' + enc(limit); },
     routeGpx: function (id) { return '/api/routes/' + enc(id) + '/gpx'; },
     crews: '/api/crews',
     crewRoute: function (crewId) { return '/api/crews/' + enc(crewId) + '/route'; },
@@ -80,7 +84,7 @@
   P.waitRun = function (runId, onProgress) {
     return P.api('GET', P.API.run(runId)).then(function (run) {
       if (onProgress) { onProgress(run.progress || 0, run.status); }
-      if (run.status === 'failed') { throw {message: run.error || run.message || P.t('failed')}; }
+      if (run.status === 'failed') { throw {message: (run.error && run.error.message) || run.message || P.t('failed')}; }
       if (run.status === 'done') { return run; }
       return new Promise(function (res) { setTimeout(res, 400); }).then(function () { return P.waitRun(runId, onProgress); });
     });

@@ -1,10 +1,14 @@
 /* Dispatcher page: enter a fault, candidate locations, restoration stages on the map,
- * crews and routes with ETAs, dropped tasks, "send to crew" (crew link + GPX). */
+ * crews and routes with ETAs, dropped tasks, "send to crew" (crew link + GPX).
+ * Everything is rebuilt from the server after a reload: the recent faults (newest first)
+ * and, for the chosen one, its stages and its dispatches (routes with stop progress, or the
+ * progress of a routing run still going). */
 (function () {
   'use strict';
   var P = window.Pages, OM = window.OutageMap, t = P.t;
   var MAP = 'dispatcher';
-  var state = {fault: null, faultId: null, dispatch: null};
+  var state = {fault: null, faultId: null, dispatch: null, faults: []};
+  var seq = 0;  // bumped whenever the chosen fault changes: answers for an earlier choice are dropped
   window.DispatcherState = state;
 
   function stageSwitches(stages, upto) {
@@ -33,7 +37,14 @@
   function showFault(f) {
     state.fault = f;
     state.faultId = f.id;
+    state.dispatch = null;
     P.$('fault-result').hidden = false;
+    P.clear(P.$('routes'));
+    P.clear(P.$('dropped'));
+    P.clear(P.$('dispatch-list'));
+    P.$('dispatch-progress').hidden = true;
+    OM.setData(MAP, 'routes', {type: 'FeatureCollection', features: []});
+    markFault();
     var cl = P.clear(P.$('candidates'));
     var cands = state.fault.candidates || [];
     if (cands.length > 10) { P.$('candidates').dataset.more = String(cands.length - 10); }
@@ -71,12 +82,119 @@
     if (Object.keys(fi).length) { body.fault_indicators = fi; }
     if (calls.length) { body.calls = calls; }
     P.message('fault-messages', t('loading'));
+    var my = ++seq;
     P.api('POST', P.API.faults, body).then(function (f) {
       P.message('fault-messages', '');
-      showFault(f);
+      if (my === seq) { showFault(f); }
       loadCrews();
+      loadFaults();
     }).catch(function (err) { P.message('fault-messages', P.errorText(err), true); });
   });
+
+  /* -- the recent faults (newest first) and the dispatches of the chosen one ----------- */
+  function faultText(f) {
+    var what = f.tripped_breaker || f.section || ((f.calls || []).length ? (f.calls || []).length + ' ' + t('calls') : '');
+    return t('fault') + ' ' + f.id + ' · ' + t('status_' + f.status) + ' · ' + P.fmtTime(f.created_at) + (what ? ' · ' + what : '');
+  }
+  function markFault() {
+    Array.prototype.forEach.call(document.querySelectorAll('#fault-list li[data-fault]'), function (li) {
+      li.classList.toggle('active', li.dataset.fault === String(state.faultId));
+    });
+  }
+  function loadFaults() {
+    return P.api('GET', P.API.recentFaults(20)).then(function (data) {
+      state.faults = P.items(data);
+      var list = P.clear(P.$('fault-list'));
+      if (!state.faults.length) { list.appendChild(P.el('li', 'pg-hint', t('no_faults'))); }
+      state.faults.forEach(function (f) {
+        var li = P.el('li', 'fault-item', faultText(f));
+        li.dataset.fault = String(f.id);
+        li.dataset.status = f.status;
+        li.addEventListener('click', function () { selectFault(f.id); });
+        list.appendChild(li);
+      });
+      markFault();
+      return state.faults;
+    }).catch(function (err) { P.message('fault-messages', P.errorText(err), true); return []; });
+  }
+
+  function selectFault(id) {
+    var my = ++seq;
+    state.faultId = id;
+    markFault();
+    P.message('fault-messages', t('loading'));
+    return P.api('GET', P.API.fault(id)).then(function (f) {
+      if (my !== seq) { return; }
+      P.message('fault-messages', '');
+      showFault(f);
+      return loadDispatches(f.id, my, true);
+    }).catch(function (err) { if (my === seq) { P.message('fault-messages', P.errorText(err), true); } });
+  }
+
+  function dispatchText(d) {
+    return t('dispatch') + ' ' + d.id + ' · ' + t('status_' + d.status) + ' · ' + P.fmtTime(d.created_at) +
+      (d.status === 'done' ? ' · ' + (d.routes || []).length + ' ' + t('routes_count') : '');
+  }
+  /* The fault's dispatches (newest first); with ``open`` the newest is shown. */
+  function loadDispatches(faultId, my, open) {
+    return P.api('GET', P.API.faultDispatches(faultId, 10)).then(function (data) {
+      if (my !== seq) { return; }
+      var items = P.items(data);
+      var list = P.clear(P.$('dispatch-list'));
+      items.forEach(function (d) {
+        var li = P.el('li', 'dispatch-item', dispatchText(d));
+        li.dataset.dispatch = String(d.id);
+        li.dataset.status = d.status;
+        li.addEventListener('click', function () { openDispatch(d, seq); });
+        list.appendChild(li);
+      });
+      if (open && items.length) { openDispatch(items[0], my); }
+      else { markDispatch(); }
+    });
+  }
+  function markDispatch() {
+    var id = state.dispatch ? state.dispatch.id : state.dispatchId;
+    Array.prototype.forEach.call(document.querySelectorAll('#dispatch-list li[data-dispatch]'), function (li) {
+      li.classList.toggle('active', li.dataset.dispatch === String(id));
+    });
+  }
+  function openDispatch(d, my) {
+    state.dispatchId = d.id;
+    markDispatch();
+    if (d.status === 'done') {
+      state.dispatch = d;
+      showRoutes(d);
+    } else if ((d.status === 'queued' || d.status === 'running') && d.run_id) {
+      followRun(d.id, d.run_id, my);
+    } else {
+      state.dispatch = null;
+      showRoutes({routes: [], dropped: []});
+      P.message('fault-messages', t('dispatch') + ' ' + d.id + ': ' + t('status_' + d.status), d.status === 'failed');
+    }
+  }
+
+  /* Follow a routing run (started here, or found still going after a reload) to its routes. */
+  function followRun(dispatchId, runId, my) {
+    var bar = P.$('dispatch-progress');
+    bar.hidden = false;
+    bar.value = 0;
+    P.message('fault-messages', t('dispatch_running'));
+    return P.waitRun(runId, function (progress) { if (my === seq) { bar.value = progress; } }).then(function () {
+      return P.api('GET', P.API.dispatch(dispatchId));
+    }).then(function (d) {
+      if (my !== seq) { return; }
+      bar.hidden = true;
+      P.message('fault-messages', '');
+      state.dispatch = d;
+      state.dispatchId = d.id;
+      showRoutes(d);
+      return loadDispatches(d.fault_id, my, false);
+    }).catch(function (err) {
+      if (my !== seq) { return; }
+      bar.hidden = true;
+      P.message('fault-messages', P.errorText(err), true);
+    });
+  }
 
   function loadCrews() {
     return P.api('GET', P.API.crews).then(function (data) {
@@ -89,17 +207,13 @@
 
   P.$('dispatch').addEventListener('click', function () {
     if (!state.faultId) { return; }
+    var my = seq;
     P.message('fault-messages', t('loading'));
     P.api('POST', P.API.dispatches, {fault_id: state.faultId}).then(function (started) {
+      if (my !== seq) { return; }
       state.dispatchId = started.dispatch.id;
-      return P.waitRun(started.run.id);
-    }).then(function () {
-      return P.api('GET', P.API.dispatch(state.dispatchId));
-    }).then(function (d) {
-      P.message('fault-messages', '');
-      state.dispatch = d;
-      showRoutes(d);
-    }).catch(function (err) { P.message('fault-messages', P.errorText(err), true); });
+      return followRun(started.dispatch.id, started.run.id, my);
+    }).catch(function (err) { if (my === seq) { P.message('fault-messages', P.errorText(err), true); } });
   });
 
   /* Each stop of a route with its ETA and the crew's progress (planned / arrived / done + times). */
@@ -174,4 +288,8 @@
   }
 
   loadCrews();
+  // after a reload (or for a second dispatcher): the faults being worked, the newest one open
+  loadFaults().then(function (faults) {
+    if (faults.length && seq === 0 && !state.faultId) { selectFault(faults[0].id); }
+  });
 })();

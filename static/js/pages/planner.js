@@ -1,5 +1,7 @@
 /* Planner page: search, click equipment -> job (with zone preview), CSV upload, run a plan
- * with progress, outages on a timeline and on the map, load chart, metrics, exports. */
+ * with progress, outages on a timeline and on the map, load chart, metrics, exports.
+ * After a reload the page shows the latest plan (a chooser lists the recent ones) and
+ * follows a planning run that is still going with its progress bar. */
 (function () {
   'use strict';
   var P = window.Pages, OM = window.OutageMap, t = P.t;
@@ -113,28 +115,76 @@
   }
 
   /* -- run a plan ---------------------------------------------------------------- */
+  var planSeq = 0;  // bumped whenever the shown plan changes: answers for an earlier choice are dropped
   P.$('run-plan').addEventListener('click', function () {
     var ids = state.jobs.filter(function (j) { return !j.status || j.status === 'open'; }).map(function (j) { return j.id; });
-    P.$('plan-progress').hidden = false;
-    P.$('plan-progress').value = 0;
-    P.$('plan-status').textContent = t('plan_running');
+    state.started = true;
+    startProgress();
     P.api('POST', P.API.plans, ids.length ? {job_ids: ids} : {}).then(function (started) {
-      state.planId = started.plan.id;
-      return P.waitRun(started.run.id, function (progress, status) {
-        P.$('plan-progress').value = progress;
-        P.$('plan-status').textContent = t(status || 'running');
-      });
-    }).then(function () {
-      return P.api('GET', P.API.plan(state.planId));
-    }).then(function (plan) {
-      state.plan = plan;
-      P.$('plan-progress').value = 1;
-      P.$('plan-status').textContent = t('plan_done');
-      showPlan();
-      loadJobs();
+      return followRun(started.plan.id, started.run.id);
     }).catch(function (err) {
       P.$('plan-status').textContent = P.errorText(err);
     });
+  });
+
+  function startProgress() {
+    P.$('plan-progress').hidden = false;
+    P.$('plan-progress').value = 0;
+    P.$('plan-status').textContent = t('plan_running');
+  }
+
+  /* Follow a planning run (started here, or found still going after a reload) to its plan. */
+  function followRun(planId, runId) {
+    startProgress();
+    return P.waitRun(runId, function (progress, status) {
+      P.$('plan-progress').value = progress;
+      P.$('plan-status').textContent = t(status || 'running');
+    }).then(function () {
+      return openPlan(planId);
+    }).then(function () {
+      P.$('plan-progress').value = 1;
+      P.$('plan-status').textContent = t('plan_done');
+      loadJobs();
+      loadPlans();
+    }).catch(function (err) {
+      P.$('plan-status').textContent = P.errorText(err);
+      loadPlans();
+    });
+  }
+
+  /* -- the recent plans (newest first): a chooser; the chosen plan is read in full ---- */
+  function planText(p) {
+    return t('plan') + ' ' + p.id + ' · ' + t('status_' + p.status) + ' · ' + P.fmtTime(p.created_at) +
+      (p.status === 'done' ? ' · ' + (p.outages || []).length + ' ' + t('outages_count') : '');
+  }
+  function loadPlans() {
+    return P.api('GET', P.API.recentPlans(20)).then(function (data) {
+      var items = P.items(data);
+      var sel = P.clear(P.$('plan-choice'));
+      items.forEach(function (p) {
+        var op = P.el('option', null, planText(p));
+        op.value = String(p.id);
+        op.dataset.status = p.status;
+        sel.appendChild(op);
+      });
+      if (state.planId) { sel.value = String(state.planId); }
+      P.$('plan-choice-label').hidden = !items.length;
+      return items;
+    }).catch(function (err) { P.message('job-messages', P.errorText(err), true); return []; });
+  }
+  function openPlan(id) {
+    var my = ++planSeq;
+    state.planId = id;
+    P.$('plan-choice').value = String(id);
+    return P.api('GET', P.API.plan(id)).then(function (plan) {
+      if (my !== planSeq) { return; }
+      state.plan = plan;
+      showPlan();
+    });
+  }
+  P.$('plan-choice').addEventListener('change', function () {
+    var id = Number(this.value);
+    if (id) { openPlan(id).catch(function (err) { P.message('job-messages', P.errorText(err), true); }); }
   });
 
   /* -- plan display ---------------------------------------------------------------- */
@@ -266,4 +316,12 @@
   }
 
   loadJobs();
+  // after a reload: the latest finished plan, and the progress of a run still going
+  loadPlans().then(function (plans) {
+    if (planSeq !== 0 || state.planId || state.started) { return; }
+    var going = plans.filter(function (p) { return (p.status === 'queued' || p.status === 'running') && p.run_id; })[0];
+    var done = plans.filter(function (p) { return p.status === 'done'; })[0];
+    if (done) { openPlan(done.id).catch(function (err) { P.message('job-messages', P.errorText(err), true); }); }
+    if (going) { followRun(going.id, going.run_id); }
+  });
 })();
