@@ -8,6 +8,7 @@ Pipeline (the seeds' "five musts"):
 3. merge (能合必合) jobs whose zones overlap and that share a feasible window,
    unless the union de-energises more customer-minutes than apart;
 4. schedule all outages at once with CP-SAT (:mod:`planning.outages.cpsat`);
+   a merged outage that cannot be placed is split back into its jobs;
 5. per outage: transfers at the chosen start, switching plan validated step by
    step (fail closed), generator trucks from the fleet, notices, impact;
 6. metrics for the plan and the baseline (each job alone at its earliest
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -203,6 +204,7 @@ def plan_outages(
         workers=options.solver_workers,
         max_candidates=options.solver_candidates,
     )
+    groups, tasks, sched, split = _split_unscheduled(groups, tasks, sched, singles, len(options.generator_fleet))
     lap("schedule")
     placed = [(g, j) for g, j in zip(groups, sched.choice, strict=True) if j is not None]
     for g, j in zip(groups, sched.choice, strict=True):
@@ -232,6 +234,9 @@ def plan_outages(
         "wall_s": sched.wall_s,
         "outages_considered": len(groups),
         "unscheduled": sched.unscheduled,
+        "unscheduled_greedy": sched.greedy_unscheduled,
+        "split_after_solve": split,
+        "unscheduled_proven_minimal": sched.placement_proven,
         "time_limit_s": options.solver_time_limit_s,
     }
     plan = Plan(outages, errors, metrics, solver, now, grid.timezone.key, options, baseline_rows, timings_s=timings)
@@ -417,16 +422,55 @@ def _merge(tl: Timeline, singles: list[Group], now: datetime) -> list[Group]:
     return list(groups.values())
 
 
+def _receiving_masks(g: Group) -> dict[str, np.ndarray]:
+    """Per receiving feeder, the starts at which a transfer chosen for that start loads it."""
+    out: dict[str, np.ndarray] = {}
+    for blk, a in zip(g.zone.blocks, g.cand.assign, strict=True):
+        for oi, opt in enumerate(blk.options):
+            hit = a == oi
+            if hit.any():
+                out[opt.feeder] = out.get(opt.feeder, np.zeros(len(a), dtype=bool)) | hit
+    return out
+
+
 def _task(g: Group) -> cpsat.Task:
-    res = {f"feeder:{f}" for f in g.zone.own_feeders | g.cand.receiving_feeders}
+    """Feeders the outage de-energises and its crews are held at every start; a feeder that
+    receives a transfer only at the starts whose chosen transfers use it."""
+    res = {f"feeder:{f}" for f in g.zone.own_feeders}
     res |= {f"crew:{j.crew}" for j in g.jobs if j.crew}
+    cond = tuple((f"feeder:{f}", mask) for f, mask in sorted(_receiving_masks(g).items()) if f"feeder:{f}" not in res)
     return cpsat.Task(
         starts=g.cand.starts * SLOT_MIN,
         cost=g.cand.cost,
         duration_min=g.duration_min,
         resources=frozenset(res),
         generators=int(g.cand.generators_needed.max()) if len(g.cand) else 0,
+        conditional=cond,
+        weight=len(g.jobs),
     )
+
+
+def _split_unscheduled(
+    groups: list[Group], tasks: list[cpsat.Task], sched: cpsat.Schedule, singles: list[Group], fleet_size: int
+) -> tuple[list[Group], list[cpsat.Task], cpsat.Schedule, dict[str, int]]:
+    """A merged outage the schedule could not place is split back into its jobs, and each job is
+    placed alone where it fits among the placed outages (:func:`cpsat.repair` may move a few of
+    them to another of their starts). Jobs that still fit nowhere are left out."""
+    drop = [i for i, (g, j) in enumerate(zip(groups, sched.choice, strict=True)) if j is None and len(g.jobs) > 1]
+    info = {"outages": len(drop), "jobs": 0, "jobs_placed": 0}
+    if not drop:
+        return groups, tasks, sched, info
+    single_of = {g.jobs[0].id: g for g in singles}
+    extra = [single_of[jb.id] for i in drop for jb in groups[i].jobs]
+    info["jobs"] = len(extra)
+    kept = [i for i in range(len(groups)) if i not in set(drop)]
+    groups2 = [groups[i] for i in kept] + extra
+    tasks2 = [tasks[i] for i in kept] + [_task(g) for g in extra]
+    choice = cpsat.repair(tasks2, [sched.choice[i] for i in kept] + [None] * len(extra), fleet_size, max_blockers=3, rounds=5)
+    info["jobs_placed"] = sum(1 for j in choice[len(kept):] if j is not None)
+    objective = round(sum(float(t.cost[j]) for t, j in zip(tasks2, choice, strict=True) if j is not None), 3)
+    sched = replace(sched, choice=choice, objective=objective, unscheduled=sum(1 for j in choice if j is None))
+    return groups2, tasks2, sched, info
 
 
 # -- realising one outage --------------------------------------------------------
@@ -657,15 +701,15 @@ def _explain_windows(
     """能小必小, explained: chosen start, its cost, the next-best starts and why they were not taken."""
     o = tl.options
     task_of = {id(g): t for g, t in zip(groups, tasks, strict=True)}
-    spans = [(out, task_of[id(g)].resources, out.start, out.end) for out, (g, _) in zip(outages, placed, strict=True)]
+    spans = [(out, task_of[id(g)].resources_at(j), out.start, out.end) for out, (g, j) in zip(outages, placed, strict=True)]
     for out, (g, j) in zip(outages, placed, strict=True):
         c = g.cand
         order = np.lexsort((c.starts, c.cost))
-        res = task_of[id(g)].resources
         alts = []
         for k in order:
             if int(k) == j:
                 continue
+            res = task_of[id(g)].resources_at(int(k))
             st = tl.time_of(int(c.starts[k]))
             en = st + timedelta(minutes=g.duration_min)
             blockers = sorted({other.id for other, r2, a, b in spans if other is not out and (res & r2) and a < en and st < b})
