@@ -21,7 +21,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +85,9 @@ _EARTH_RADIUS_M = 6_371_008.8
 _AT_NODE_M = 0.01
 #: Largest distance block one dijkstra call may return (bytes); sources go in chunks.
 _MATRIX_BLOCK_BYTES = 256 * 2**20
+#: Matrix set-ups (link arrays, augmented CSRs, gathers) kept per road network, keyed by
+#: the snapped positions of the origins and destinations (least recently used dropped).
+_MATRIX_CACHE_SIZE = 8
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,44 @@ class _Link:
     edge: int = -1
     f0: float = 0.0
     f1: float = 0.0
+
+
+@dataclass
+class _MatrixPlan:
+    """Everything :meth:`RoadNetwork.matrix` derives from one (origins, destinations) set.
+
+    Built once per distinct pair of snapped point sets and kept in the network's
+    bounded LRU (``RoadNetwork._matrix_cache``); read-only once built, except for
+    ``aug``, the augmented CSR per source chunk, filled on first use.
+    """
+
+    n_o: int  # origins / destinations as given (before removing repeats)
+    n_d: int
+    inv_o: np.ndarray | None  # index into the distinct points; None when all distinct
+    inv_d: np.ndarray | None
+    reverse: bool  # search the reversed graph from the destinations
+    src_nodes: np.ndarray  # link arrays of the searched-from side (S x K)
+    src_s: np.ndarray
+    src_m: np.ndarray
+    dst_nodes: np.ndarray  # link arrays of the other side (T x K)
+    dst_s: np.ndarray
+    dst_m: np.ndarray
+    # the gather, with destinations sorted by their number of links (most first):
+    # link k exists for the first len(level_nodes[k]) sorted destinations
+    level_nodes: list[np.ndarray]
+    level_s: list[np.ndarray]
+    unsort: np.ndarray | None  # sorted position of each destination; None if unchanged
+    same_i: np.ndarray  # direct trips along one directed edge (origin, dest, s, m)
+    same_j: np.ndarray
+    same_s: np.ndarray
+    same_m: np.ndarray
+    # one-block search without lengths: a source with a single link starts at that
+    # node (its seconds added afterwards); the others get a virtual source row
+    fast_aug: csr_matrix
+    fast_indices: np.ndarray  # dijkstra sources: base nodes, then the virtual rows
+    fast_row: np.ndarray | None  # row of each source point in the result; None if identity
+    fast_offset: np.ndarray  # seconds to add to that row (S x 1)
+    aug: dict[tuple[int, int], csr_matrix] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -266,6 +309,8 @@ class RoadNetwork:
         self._edge_cum = [_cumlen(xy) for xy in self._edge_xy]
         self._build_segments()
         self._build_csr()
+        self._matrix_cache: OrderedDict[tuple[Any, ...], _MatrixPlan] = OrderedDict()
+        self._matrix_lock = threading.Lock()
 
     # ------------------------------------------------------------------ setup
     def _to_xy(self, lonlat: np.ndarray) -> np.ndarray:
@@ -590,6 +635,14 @@ class RoadNetwork:
         whichever side has fewer distinct points (the reversed graph when
         destinations are fewer). With ``with_length=True`` also returns the
         length (metres) of each fastest path.
+
+        The set-up derived from the point sets (distinct points, link arrays,
+        augmented CSR, gather indices) is cached per network in a small LRU keyed
+        by the points' snapped positions, so repeated calls with the same points
+        (dispatch re-plans, the API) only run the search and the gathers. Without
+        lengths, a source with a single link (a point on a one-way street) is
+        searched from that link's node, its partial-edge seconds added after;
+        the others from one virtual source row each.
         """
         o_pts = [self.locate(x) for x in origins]
         same = destinations is None or destinations is origins
@@ -597,17 +650,10 @@ class RoadNetwork:
         if not o_pts or not d_pts:
             shape = (len(o_pts), len(d_pts))
             return (np.zeros(shape), np.zeros(shape)) if with_length else np.zeros(shape)
-        uo, inv_o = _unique_points(o_pts)
-        ud, inv_d = (uo, inv_o) if same else _unique_points(d_pts)
-        flat_o = self._flat_edges(uo)
-        flat_d = flat_o if same else self._flat_edges(ud)
-        reverse = len(ud) < len(uo)
-        if not reverse:
-            src_nodes, src_s, src_m = self._links(uo, outgoing=True, flat=flat_o)
-            dst_nodes, dst_s, dst_m = self._links(ud, outgoing=False, flat=flat_d)
-        else:
-            src_nodes, src_s, src_m = self._links(ud, outgoing=False, flat=flat_d)
-            dst_nodes, dst_s, dst_m = self._links(uo, outgoing=True, flat=flat_o)
+        plan = self._matrix_plan(o_pts, d_pts, same=same)
+        reverse = plan.reverse
+        src_nodes, src_s, src_m = plan.src_nodes, plan.src_s, plan.src_m
+        dst_nodes, dst_s, dst_m = plan.dst_nodes, plan.dst_s, plan.dst_m
         n = self.num_nodes
         # one dijkstra call for all sources unless the distance block would pass
         # _MATRIX_BLOCK_BYTES (big graphs): then chunks, each with its own augmented graph
@@ -615,22 +661,25 @@ class RoadNetwork:
         per_source = 8 * (n + s_all) * (3 if with_length else 1)
         chunk = max(1, min(s_all, int(_MATRIX_BLOCK_BYTES // per_source)))
         tts, lls = [], []
-        for lo in range(0, len(src_nodes), chunk):
+        if not with_length and len(plan.fast_indices) * 8 * plan.fast_aug.shape[0] <= (
+            _MATRIX_BLOCK_BYTES
+        ):
+            chunk = s_all + 1  # the loop below does not run
+            dist = dijkstra(plan.fast_aug, directed=True, indices=plan.fast_indices)
+            tts.append(self._gather(plan, dist))
+            if plan.fast_row is not None:
+                tts[0] = np.take(tts[0], plan.fast_row, axis=0)
+            tts[0] += plan.fast_offset
+        for lo in range(0, len(src_nodes) if chunk <= s_all else 0, chunk):
             hi = min(lo + chunk, len(src_nodes))
-            aug = self._augmented(src_nodes[lo:hi], src_s[lo:hi], reverse=reverse)
+            aug = plan.aug.get((lo, hi))
+            if aug is None:
+                aug = self._augmented(src_nodes[lo:hi], src_s[lo:hi], reverse=reverse)
+                plan.aug[(lo, hi)] = aug
             indices = np.arange(n, n + hi - lo)
             if not with_length:
                 dist = dijkstra(aug, directed=True, indices=indices)
-                tt = np.take(dist, dst_nodes[:, 0], axis=1) + dst_s[:, 0]
-                for k in range(1, dst_nodes.shape[1]):
-                    has = np.isfinite(dst_s[:, k])  # later links exist for few points
-                    if has.all():
-                        np.minimum(tt, np.take(dist, dst_nodes[:, k], axis=1) + dst_s[:, k], out=tt)
-                    elif has.any():
-                        cols = np.flatnonzero(has)
-                        alt = np.take(dist, dst_nodes[cols, k], axis=1) + dst_s[cols, k]
-                        tt[:, cols] = np.minimum(tt[:, cols], alt)
-                tts.append(tt)
+                tts.append(self._gather(plan, dist))
                 continue
             dist, pred = dijkstra(aug, directed=True, indices=indices, return_predecessors=True)
             plen = self._tree_lengths(
@@ -646,7 +695,7 @@ class RoadNetwork:
         if reverse:
             tt = tt.T
             ll = None if ll is None else ll.T
-        si, sj, ss, sm = self._same_edge(flat_o, flat_d)
+        si, sj, ss, sm = plan.same_i, plan.same_j, plan.same_s, plan.same_m
         if ll is None:
             np.minimum.at(tt, (si, sj), ss)
         else:
@@ -654,13 +703,123 @@ class RoadNetwork:
                 if secs < tt[i, j] or (secs == tt[i, j] and metres < ll[i, j]):
                     tt[i, j] = secs
                     ll[i, j] = metres
-        if len(uo) < len(o_pts) or len(ud) < len(d_pts):  # repeated points: expand
+        if plan.inv_o is not None or plan.inv_d is not None:  # repeated points: expand
+            inv_o = np.arange(plan.n_o) if plan.inv_o is None else plan.inv_o
+            inv_d = np.arange(plan.n_d) if plan.inv_d is None else plan.inv_d
             tt = tt[np.ix_(inv_o, inv_d)]
             ll = None if ll is None else ll[np.ix_(inv_o, inv_d)]
         if with_length:
             assert ll is not None
             return tt, ll
         return tt
+
+    @staticmethod
+    def _gather(plan: _MatrixPlan, dist: np.ndarray) -> np.ndarray:
+        """Seconds from each searched row to each destination, over its incoming links."""
+        # link 0 of every destination, then the min with later links (contiguous
+        # prefixes: destinations are sorted by their number of links)
+        tt = np.take(dist, plan.level_nodes[0], axis=1)
+        tt += plan.level_s[0]
+        for cols, secs in zip(plan.level_nodes[1:], plan.level_s[1:], strict=True):
+            alt = np.take(dist, cols, axis=1)
+            alt += secs
+            head = tt[:, : len(cols)]
+            np.minimum(head, alt, out=head)
+        if plan.unsort is not None:
+            tt = np.take(tt, plan.unsort, axis=1)
+        return tt
+
+    def _matrix_plan(
+        self, o_pts: list[SnappedPoint], d_pts: list[SnappedPoint], *, same: bool
+    ) -> _MatrixPlan:
+        """The cached set-up of a matrix call (built on a miss, LRU of ``_MATRIX_CACHE_SIZE``).
+
+        The key is the snapped positions (:attr:`SnappedPoint.key`, the millimetre
+        identity :meth:`matrix` already merges points by), so any other point set is a
+        miss. The graph is immutable, so a plan stays valid for this network.
+        """
+        o_key = tuple([p.key for p in o_pts])
+        d_key = None if same else tuple([p.key for p in d_pts])
+        if d_key == o_key:  # the same places given twice: one set-up
+            same, d_key = True, None
+        key = (o_key, d_key)
+        with self._matrix_lock:
+            plan = self._matrix_cache.get(key)
+            if plan is not None:
+                self._matrix_cache.move_to_end(key)
+                return plan
+        plan = self._build_matrix_plan(o_pts, d_pts, same=same)
+        with self._matrix_lock:
+            self._matrix_cache[key] = plan
+            self._matrix_cache.move_to_end(key)
+            while len(self._matrix_cache) > _MATRIX_CACHE_SIZE:
+                self._matrix_cache.popitem(last=False)
+        return plan
+
+    def _build_matrix_plan(
+        self, o_pts: list[SnappedPoint], d_pts: list[SnappedPoint], *, same: bool
+    ) -> _MatrixPlan:
+        uo, inv_o = _unique_points(o_pts)
+        ud, inv_d = (uo, inv_o) if same else _unique_points(d_pts)
+        flat_o = self._flat_edges(uo)
+        flat_d = flat_o if same else self._flat_edges(ud)
+        reverse = len(ud) < len(uo)
+        if not reverse:
+            src_nodes, src_s, src_m = self._links(uo, outgoing=True, flat=flat_o)
+            dst_nodes, dst_s, dst_m = self._links(ud, outgoing=False, flat=flat_d)
+        else:
+            src_nodes, src_s, src_m = self._links(ud, outgoing=False, flat=flat_d)
+            dst_nodes, dst_s, dst_m = self._links(uo, outgoing=True, flat=flat_o)
+        # destinations by number of links, most first (_links fills links left to right)
+        per_dst = np.isfinite(dst_s).sum(axis=1)
+        order = np.argsort(-per_dst, kind="stable")
+        unsort = np.empty_like(order)
+        unsort[order] = np.arange(len(order))
+        level_nodes, level_s = [], []
+        for k in range(dst_nodes.shape[1]):
+            c = int((per_dst > k).sum())
+            if c:
+                level_nodes.append(np.ascontiguousarray(dst_nodes[order[:c], k]))
+                level_s.append(np.ascontiguousarray(dst_s[order[:c], k]))
+        # sources with a single link: dijkstra from that node (shared when equal)
+        n = self.num_nodes
+        n_links = np.isfinite(src_s).sum(axis=1)
+        single = n_links == 1
+        heads, head_row = np.unique(src_nodes[single, 0], return_inverse=True)
+        multi = np.flatnonzero(~single)
+        fast_row = np.empty(len(src_nodes), dtype=np.intp)
+        fast_row[single] = head_row
+        fast_row[multi] = len(heads) + np.arange(len(multi))
+        fast_offset = np.where(single, src_s[:, 0], 0.0)[:, None]
+        fast_aug = self._augmented(src_nodes[multi], src_s[multi], reverse=reverse)
+        fast_indices = np.concatenate((heads, n + np.arange(len(multi)))).astype(np.intp)
+        si, sj, ss, sm = self._same_edge(flat_o, flat_d)
+        for a in (src_nodes, src_s, src_m, dst_nodes, dst_s, dst_m):
+            a.flags.writeable = False
+        return _MatrixPlan(
+            n_o=len(o_pts),
+            n_d=len(d_pts),
+            inv_o=None if len(uo) == len(o_pts) else inv_o,
+            inv_d=None if len(ud) == len(d_pts) else inv_d,
+            reverse=reverse,
+            src_nodes=src_nodes,
+            src_s=src_s,
+            src_m=src_m,
+            dst_nodes=dst_nodes,
+            dst_s=dst_s,
+            dst_m=dst_m,
+            level_nodes=level_nodes,
+            level_s=level_s,
+            unsort=None if (order == np.arange(len(order))).all() else unsort,
+            fast_aug=fast_aug,
+            fast_indices=fast_indices,
+            fast_row=None if (fast_row == np.arange(len(fast_row))).all() else fast_row,
+            fast_offset=fast_offset,
+            same_i=si,
+            same_j=sj,
+            same_s=ss,
+            same_m=sm,
+        )
 
     def _tree_lengths(
         self,

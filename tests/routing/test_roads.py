@@ -253,3 +253,67 @@ def test_matrix_in_chunks_matches_one_block(helsinki_roads, monkeypatch):
     part_s, part_m = helsinki_roads.matrix(pts, pts, with_length=True)
     assert np.allclose(part_s, whole_s) and np.allclose(part_m, whole_m)
     assert np.allclose(helsinki_roads.matrix(pts, pts), whole_s)
+
+
+# -------------------------------------------------------------- matrix cache
+def _random_points(roads, n, seed):
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(roads.num_edges, n, replace=False)
+    return roads.snap_many([tuple(roads._edge_lonlat[e].mean(axis=0)) for e in idx])
+
+
+def test_matrix_cache_serves_same_points_and_not_others(helsinki_roads, monkeypatch):
+    import routing.roads as rr
+
+    roads = helsinki_roads
+    roads._matrix_cache.clear()
+    a, b = _random_points(roads, 15, 11), _random_points(roads, 15, 12)
+    first = roads.matrix(a, a)
+    assert len(roads._matrix_cache) == 1
+    first[0, 1] = -1.0  # the caller owns the result: the cache must not see this
+    again = roads.matrix(list(a), list(a))  # equal points, new list objects: a hit
+    assert len(roads._matrix_cache) == 1
+    assert again[0, 1] != -1.0
+    roads._matrix_cache.clear()
+    assert np.array_equal(again, roads.matrix(a, a))  # hit == freshly built
+    # other points (or the same points as destinations only) are not served from it
+    other = roads.matrix(b, b)
+    assert len(roads._matrix_cache) == 2
+    built = []
+    real = rr.RoadNetwork._build_matrix_plan
+    monkeypatch.setattr(
+        rr.RoadNetwork,
+        "_build_matrix_plan",
+        lambda self, *args, **kw: built.append(1) or real(self, *args, **kw),
+    )
+    assert np.array_equal(roads.matrix(b, b), other)
+    assert not built  # hit
+    mixed = roads.matrix(a, b)
+    assert built == [1]  # miss: a new (origins, destinations) pair
+    ref = _nx_reference(roads, list(a) + list(b))
+    assert np.allclose(mixed, ref[:15, 15:], atol=1e-6)
+    assert np.allclose(other, ref[15:, 15:], atol=1e-6)
+    # one point moved by more than a millimetre along its street: a miss, different answer
+    moved = list(b)
+    moved[0] = roads.snap(*(np.array([b[0].road_lon, b[0].road_lat]) + [2e-5, 0.0]))
+    assert moved[0].key != b[0].key
+    m2 = roads.matrix(moved, moved)
+    assert built == [1, 1]
+    assert np.allclose(m2, _nx_reference(roads, moved), atol=1e-6)
+
+
+def test_matrix_cache_is_bounded_lru(line_roads, monkeypatch):
+    import routing.roads as rr
+
+    monkeypatch.setattr(rr, "_MATRIX_CACHE_SIZE", 2)
+    line_roads._matrix_cache.clear()
+    line_roads.matrix(["N0"], ["N1"])
+    line_roads.matrix(["N0"], ["N2"])
+    line_roads.matrix(["N0"], ["N1"])  # refreshes the first
+    line_roads.matrix(["N0"], ["N3"])  # evicts (N0, N2)
+    keys = list(line_roads._matrix_cache)
+    assert len(keys) == 2
+    assert line_roads.locate("N1").key in keys[0][1] and line_roads.locate("N3").key in keys[1][1]
+    assert line_roads.matrix(["N0", "N3"], ["N10", "N0"]) == pytest.approx(
+        np.array([[600, 0], [420, 180]])
+    )
