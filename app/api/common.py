@@ -10,6 +10,7 @@ from flask import Response, current_app
 from sqlalchemy.orm import Session
 
 from app.db import get_session
+from app.exports import filename, render
 from gis import Grid
 from gis.errors import ConflictError, NotFoundError
 
@@ -52,6 +53,17 @@ def file_response(data: bytes, *, mimetype: str, filename: str) -> Response:
     resp = Response(data, mimetype=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp
+
+
+def export_response(df: Any, fmt: str, *, sheet: str, subject: str, subject_id: Any, what: str, day: Any) -> Response:
+    """``df`` as a CSV/XLSX/GeoJSON download named after its subject, id and date."""
+    data, mimetype = render(df, fmt, sheet=sheet)
+    return file_response(data, mimetype=mimetype, filename=filename(subject, subject_id, what, day, fmt))
+
+
+def by_importance(df: Any, importance: str | None) -> Any:
+    """Rows of one importance grade, or all of them when none is asked for."""
+    return df[df["importance"] == importance] if importance else df
 
 
 def utc_now() -> datetime:

@@ -12,8 +12,9 @@ from app.api import ApiBlueprint
 from app.api.common import (
     ExportArgs,
     PageArgs,
+    by_importance,
     check_version,
-    file_response,
+    export_response,
     get_or_404,
     grid,
     iso,
@@ -21,7 +22,7 @@ from app.api.common import (
     utc_now,
 )
 from app.auth import require, sees_phones, user
-from app.exports import customers_frame, filename, render
+from app.exports import customers_frame
 from app.models import Fault
 from app.services import faults as faults_service
 
@@ -131,9 +132,7 @@ def fault_stages(fault_id: int) -> Any:
 
 def _customers(f: Fault, importance: str | None) -> Any:
     df = customers_frame(grid(), faults_service.affected_customer_ids(f), with_phones=sees_phones())
-    if importance:
-        df = df[df["importance"] == importance]
-    return df
+    return by_importance(df, importance)
 
 
 @blp.route("/<int:fault_id>/customers")
@@ -154,5 +153,4 @@ def fault_customers(args: dict[str, Any], fault_id: int) -> Any:
 def export_fault_customers(args: dict[str, Any], fault_id: int) -> Any:
     f = get_or_404(Fault, fault_id, "fault")
     df = _customers(f, args.get("importance"))
-    data, mimetype = render(df, args["format"], sheet=f"fault {f.id}")
-    return file_response(data, mimetype=mimetype, filename=filename("fault", f.id, "customers", f.now, args["format"]))
+    return export_response(df, args["format"], sheet=f"fault {f.id}", subject="fault", subject_id=f.id, what="customers", day=f.now)

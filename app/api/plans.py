@@ -12,8 +12,9 @@ from app.api import ApiBlueprint
 from app.api.common import (
     ExportArgs,
     PageArgs,
+    by_importance,
     check_version,
-    file_response,
+    export_response,
     get_or_404,
     grid,
     iso,
@@ -21,7 +22,7 @@ from app.api.common import (
     utc_now,
 )
 from app.auth import require, sees_phones, user
-from app.exports import NOTICE_COLUMNS, customers_frame, filename, render
+from app.exports import NOTICE_COLUMNS, customers_frame
 from app.models import Job, Outage, Plan, Run
 from app.runs import submit
 from app.services import planning as planning_service
@@ -161,9 +162,7 @@ def _outage_customers(o: Outage, importance: str | None) -> Any:
              "notice_due": {c.customer_id: iso(c.notice_due) for c in o.customers},
              "sms_due": {c.customer_id: iso(c.sms_due) for c in o.customers}}
     df = customers_frame(grid(), [c.customer_id for c in o.customers], with_phones=sees_phones(), extra=extra)
-    if importance:
-        df = df[df["importance"] == importance]
-    return df
+    return by_importance(df, importance)
 
 
 @blp.route("/outages/<int:outage_id>/customers")
@@ -185,8 +184,7 @@ def export_outage_customers(args: dict[str, Any], outage_id: int) -> Any:
     """Affected customers as ``format=csv`` (UTF-8 with BOM), ``xlsx`` or ``geojson``."""
     o = get_or_404(Outage, outage_id, "outage")
     df = _outage_customers(o, args.get("importance"))
-    data, mimetype = render(df, args["format"], sheet=f"outage {o.id}")
-    return file_response(data, mimetype=mimetype, filename=filename("outage", o.id, "customers", o.start, args["format"]))
+    return export_response(df, args["format"], sheet=f"outage {o.id}", subject="outage", subject_id=o.id, what="customers", day=o.start)
 
 
 @blp.route("/outages/<int:outage_id>/notices")
@@ -202,8 +200,7 @@ def outage_notices(args: dict[str, Any], outage_id: int) -> Any:
     df = df[cols]
     if args["format"] == "json":
         return {"outage_id": o.id, "start": iso(o.start), "items": df.to_dict(orient="records")}
-    data, mimetype = render(df, args["format"], sheet=f"notices {o.id}")
-    return file_response(data, mimetype=mimetype, filename=filename("outage", o.id, "notices", o.start, args["format"]))
+    return export_response(df, args["format"], sheet=f"notices {o.id}", subject="outage", subject_id=o.id, what="notices", day=o.start)
 
 
 @blp.route("/plans/<int:plan_id>/customers/export")
@@ -221,7 +218,5 @@ def export_plan_customers(args: dict[str, Any], plan_id: int) -> Any:
                 ids.append(c.customer_id)
                 which[c.customer_id] = o.id
     df = customers_frame(grid(), ids, with_phones=sees_phones(), extra={"outage_id": which})
-    if args.get("importance"):
-        df = df[df["importance"] == args["importance"]]
-    data, mimetype = render(df, args["format"], sheet=f"plan {p.id}")
-    return file_response(data, mimetype=mimetype, filename=filename("plan", p.id, "customers", p.now, args["format"]))
+    df = by_importance(df, args.get("importance"))
+    return export_response(df, args["format"], sheet=f"plan {p.id}", subject="plan", subject_id=p.id, what="customers", day=p.now)
