@@ -136,10 +136,20 @@ def crew_graph(osm_nodes: gpd.GeoDataFrame, osm_edges: gpd.GeoDataFrame) -> nx.M
 
 
 def save_graph(graph: nx.MultiDiGraph, path: str | Path) -> None:
-    """Write the crew graph as GraphML (``osmnx.load_graphml`` reads it back)."""
-    import osmnx as ox
+    """Write the crew graph as GraphML (``osmnx.load_graphml`` reads it back).
 
-    ox.save_graphml(graph, filepath=Path(path))
+    Values are written as strings, as osmnx does; the writer is networkx's plain
+    ``xml`` one, so the bytes do not depend on whether lxml happens to be installed.
+    """
+    g = graph.copy()
+    g.graph.update({k: str(v) for k, v in g.graph.items()})
+    for _, data in g.nodes(data=True):
+        data.update({k: str(v) for k, v in data.items()})
+    for _, _, data in g.edges(keys=False, data=True):
+        data.update({k: str(v) for k, v in data.items()})
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    nx.write_graphml_xml(g, p, encoding="utf-8")
 
 
 @dataclass
