@@ -1,4 +1,4 @@
-"""``python -m gis validate|summary|affected|isolate|import-pandapower ...``
+"""``python -m gis validate|summary|affected|isolate|powerflow|import-pandapower ...``
 
 The JSON shapes printed with ``--json`` are a contract (docs/grid-format.md):
 
@@ -8,6 +8,8 @@ The JSON shapes printed with ``--json`` are a contract (docs/grid-format.md):
 * ``summary PATH --json`` -> counts by layer and kind, customers by importance,
   feeders, ties, km of line
 * ``validate PATH --json`` -> ``{"valid": bool, "problems": [{code, severity, layer, ids, message}]}``
+* ``powerflow PATH --at ISO [--hours H] [--open ..] [--close ..] [--all-feeders] --json`` ->
+  :meth:`gis.powerflow.StateFlow.summary` plus ``"ok"`` (exit 1 when a limit is broken)
 
 Exit status: 0 on success, 1 when the grid or the request is invalid, 2 on usage errors.
 """
@@ -105,6 +107,38 @@ def _cmd_isolate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_powerflow(args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta
+
+    from gis.errors import InputError
+    from gis.grid import load_grid
+    from gis.powerflow import Limits, check_state_flow
+
+    grid = load_grid(args.path)
+    try:
+        start = datetime.fromisoformat(args.at)
+    except ValueError as exc:
+        raise InputError(f"--at must be an ISO 8601 time with offset, got {args.at!r}", code="bad_time") from exc
+    if start.tzinfo is None:
+        raise InputError("--at needs a UTC offset (e.g. 2026-12-08T19:00+01:00)", code="naive_datetime")
+    if not (0 < args.hours <= 24 * 7):
+        raise InputError("--hours must be within (0, 168]", code="bad_hours")
+    times = [start + timedelta(minutes=15 * k) for k in range(max(1, int(args.hours * 4)))]
+    limits = Limits(v_min_pu=1 - args.voltage_band, v_max_pu=1 + args.voltage_band)
+    flow = check_state_flow(grid, open_switches=_ids(args.open), close_switches=_ids(args.close), times=times,
+                            feeders="all" if args.all_feeders else None, dg=args.dg, limits=limits)
+    out = flow.summary()
+    out["ok"] = flow.ok
+    lines = [f"{len(times)} time(s) x DG {args.dg}, feeders {', '.join(out['feeders']) or '(none touched)'}: "
+             f"{'OK' if flow.ok else 'VIOLATIONS'}"]
+    if out.get("min_vm_pu") is not None:
+        lines.append(f"  max line loading {out['max_line_loading_pct']} % ({out.get('max_line')}), "
+                     f"voltage {out['min_vm_pu']}..{out['max_vm_pu']} pu")
+    lines += [f"  {'(normal state too) ' if v.pre_existing else ''}{v.message()}" for v in flow.violations[:40]]
+    _print(out, args.json, lines)
+    return 0 if flow.ok else 1
+
+
 def _cmd_import_pandapower(args: argparse.Namespace) -> int:
     from gis.format import write_grid
     from gis.pandapower_io import from_pandapower, load_pandapower_net
@@ -148,7 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--timezone", default="Europe/Berlin")
     m.set_defaults(func=_cmd_import_pandapower)
 
-    for sp in (v, s, a, i, m):
+    f = sub.add_parser("powerflow", help="AC power flow of a switching state: loading, voltages, violations")
+    f.add_argument("path")
+    f.add_argument("--at", required=True, help="ISO 8601 time with offset; the first time checked")
+    f.add_argument("--hours", type=float, default=0.25, help="check every 15 minutes over this many hours")
+    f.add_argument("--open", default="", help="comma-separated switch ids to open")
+    f.add_argument("--close", default="", help="comma-separated switch ids to close")
+    f.add_argument("--all-feeders", action="store_true", help="solve every feeder, not only those the state changes")
+    f.add_argument("--dg", choices=("on", "off", "both"), default="both")
+    f.add_argument("--voltage-band", type=float, default=0.07, help="allowed deviation from nominal voltage (0.07 = +-7 %%)")
+    f.set_defaults(func=_cmd_powerflow)
+
+    for sp in (v, s, a, i, m, f):
         sp.add_argument("--json", action="store_true", help="print JSON")
     return p
 

@@ -46,6 +46,8 @@ class LayerSchema:
 
 
 NODE_KINDS = ("busbar", "rmu", "distribution_room", "pole_transformer", "junction")
+DG_KINDS = ("pv", "wind", "storage", "chp", "hydro", "other")
+TAP_SIDES = ("hv", "lv")
 LINE_KINDS = ("cable", "overhead")
 SWITCH_KINDS = ("breaker", "load_break", "disconnector", "fuse")
 CATEGORIES = ("residential", "commercial", "industrial", "public")
@@ -60,6 +62,8 @@ ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("customers", "category"): CATEGORIES,
     ("customers", "importance"): IMPORTANCE,
     ("profiles", "day_type"): DAY_TYPES,
+    ("dg", "kind"): DG_KINDS,
+    ("transformers", "tap_side"): TAP_SIDES,
 }
 
 LAYERS: dict[str, LayerSchema] = {
@@ -81,6 +85,9 @@ LAYERS: dict[str, LayerSchema] = {
                 Column("kva", "float", False),
                 Column("access_lon", "float", False),
                 Column("access_lat", "float", False),
+                Column("vn_kv", "float", False),
+                Column("vm_pu", "float", False),
+                Column("rating_a", "float", False),
             ),
         ),
         LayerSchema(
@@ -93,6 +100,10 @@ LAYERS: dict[str, LayerSchema] = {
                 Column("kind", "str"),
                 Column("rating_a", "float", False),
                 Column("length_m", "float", False),
+                Column("type", "str", False),
+                Column("r_ohm_per_km", "float", False),
+                Column("x_ohm_per_km", "float", False),
+                Column("c_nf_per_km", "float", False),
             ),
         ),
         LayerSchema(
@@ -128,6 +139,43 @@ LAYERS: dict[str, LayerSchema] = {
             ),
         ),
         LayerSchema("depots", "Point", (Column("id", "str"), Column("name", "str", False, "")), False),
+        LayerSchema(
+            "transformers",
+            "Point",
+            (
+                Column("id", "str"),
+                Column("hv_node", "str"),
+                Column("lv_node", "str"),
+                Column("sn_kva", "float"),
+                Column("substation_id", "str", False),
+                Column("name", "str", False, ""),
+                Column("vn_hv_kv", "float", False),
+                Column("vn_lv_kv", "float", False),
+                Column("vk_percent", "float", False),
+                Column("vkr_percent", "float", False),
+                Column("pfe_kw", "float", False),
+                Column("i0_percent", "float", False),
+                Column("tap_side", "str", False, "hv"),
+                Column("tap_pos", "float", False),
+                Column("tap_neutral", "float", False),
+                Column("tap_step_percent", "float", False),
+            ),
+            False,
+        ),
+        LayerSchema(
+            "dg",
+            "Point",
+            (
+                Column("id", "str"),
+                Column("node_id", "str"),
+                Column("kind", "str"),
+                Column("p_kw", "float"),
+                Column("name", "str", False, ""),
+                Column("profile", "str", False),
+                Column("in_service", "bool", False, True),
+            ),
+            False,
+        ),
         LayerSchema("meta", None, (Column("key", "str"), Column("value", "str"))),
         LayerSchema(
             "profiles",
@@ -140,10 +188,24 @@ LAYERS: dict[str, LayerSchema] = {
             ),
             False,
         ),
+        LayerSchema(
+            "line_types",
+            None,
+            (
+                Column("type", "str"),
+                Column("r_ohm_per_km", "float"),
+                Column("x_ohm_per_km", "float"),
+                Column("c_nf_per_km", "float", False),
+                Column("rating_a", "float"),
+                Column("kind", "str", False),
+            ),
+            False,
+        ),
     )
 }
 
 SPATIAL_LAYERS = tuple(n for n, s in LAYERS.items() if s.geometry)
+TABLES = tuple(n for n, s in LAYERS.items() if not s.geometry)
 REQUIRED_META = ("name", "timezone", "nominal_kv", "metric_crs")
 Layers = dict[str, pd.DataFrame]
 
@@ -313,7 +375,7 @@ def _read_folder(path: Path) -> Layers:
                     df[col.name] = pd.Series(dtype=object)
         layers[f.stem] = df
     for f in sorted(path.glob("*.csv")):
-        if f.stem in ("meta", "profiles"):
+        if f.stem in TABLES:
             layers[f.stem] = pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8")
     if not layers:
         raise InputError(f"folder {path} holds no <layer>.geojson files", code="grid_format")

@@ -25,6 +25,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from gis.catalogue import resolve_lines
 from gis.errors import GridValidationError, InputError, NotFoundError, Problem
 from gis.format import DAY_TYPES, LAYERS, WGS84, Layers, read_layers, read_postgis
 from gis.topology import NO, State, Topology, slice_sorted
@@ -130,7 +131,9 @@ def validate_grid(path: str | Path, *, join_distance_m: float = 500.0, schema: s
 class Grid:
     """A validated distribution grid. Build with :func:`load_grid` or :meth:`from_layers`."""
 
-    def __init__(self, layers: Layers, meta: Mapping[str, str], problems: list[Problem], *, source: str = "") -> None:
+    def __init__(
+        self, layers: Layers, meta: Mapping[str, str], problems: list[Problem], *, source: str = "", line_params: pd.DataFrame | None = None
+    ) -> None:
         self._layers = layers
         self.meta: dict[str, str] = dict(meta)
         self.problems: tuple[Problem, ...] = tuple(problems)
@@ -140,6 +143,9 @@ class Grid:
         self.metric_crs: str = self.meta["metric_crs"]
         self.nominal_kv = float(self.meta.get("nominal_kv") or 10.0)
         self.power_factor = float(self.meta.get("power_factor") or 0.9)
+        if line_params is None:
+            line_params, _ = resolve_lines(self.lines, self._layers.get("line_types"), nominal_kv=self.nominal_kv)
+        self.line_params: pd.DataFrame = line_params  # r/x (ohm/km), c (nF/km), rating_a (A), source; aligned with lines
         self._index()
 
     # -- construction ------------------------------------------------------
@@ -155,11 +161,16 @@ class Grid:
         if ck.has_errors:
             raise GridValidationError(ck.problems)
         for name, schema in LAYERS.items():
-            if schema.geometry and name not in layers:
+            if name in layers:
+                continue
+            if schema.geometry:
                 layers[name] = gpd.GeoDataFrame({c.name: [] for c in schema.columns}, geometry=[], crs=WGS84)
-        if "profiles" not in layers:
-            layers["profiles"] = pd.DataFrame({c.name: [] for c in LAYERS["profiles"].columns})
-        grid = cls(layers, meta, ck.problems, source=source)
+            elif name != "meta":
+                layers[name] = pd.DataFrame({c.name: [] for c in schema.columns})
+        nominal = float(meta.get("nominal_kv") or 10.0)
+        params, line_problems = resolve_lines(layers["lines"], layers["line_types"], nominal_kv=nominal)
+        ck.problems.extend(line_problems)
+        grid = cls(layers, meta, ck.problems, source=source, line_params=params)
         grid._check_topology(ck)
         if ck.has_errors:
             raise GridValidationError(ck.problems)
@@ -172,16 +183,19 @@ class Grid:
         self._line_ix = pd.Index(lines["id"])
         self._sw_ix = pd.Index(sw["id"])
         self._cust_ix = pd.Index(self.customers["id"])
-        busbar = (nodes["kind"] == "busbar").to_numpy()
-        src = np.flatnonzero(busbar)
+        inside = self._in_substation
+        src = np.flatnonzero(inside)
         sub_codes = pd.factorize(nodes["substation_id"].to_numpy(dtype=object)[src])[0]
         sw_from = self._node_ix.get_indexer(sw["from_node"])
         sw_to = self._node_ix.get_indexer(sw["to_node"])
-        feeder_breaker = (sw["kind"] == "breaker").to_numpy() & busbar[sw_from]
+        # a feeder starts at a breaker leaving a substation: from a node inside one to a node outside
+        feeder_breaker = (sw["kind"] == "breaker").to_numpy() & inside[sw_from] & ~inside[sw_to]
+        trafos = self.transformers
         self._topo = Topology(
             n_nodes=len(nodes),
-            line_from=self._node_ix.get_indexer(lines["from_node"]),
-            line_to=self._node_ix.get_indexer(lines["to_node"]),
+            # transformers join their two sides as lines do (always connected)
+            line_from=np.concatenate([self._node_ix.get_indexer(lines["from_node"]), self._node_ix.get_indexer(trafos["hv_node"])]),
+            line_to=np.concatenate([self._node_ix.get_indexer(lines["to_node"]), self._node_ix.get_indexer(trafos["lv_node"])]),
             sw_from=sw_from,
             sw_to=sw_to,
             sw_open=sw["normally_open"].to_numpy(dtype=bool),
@@ -214,6 +228,14 @@ class Grid:
         self._feeder_ids = feeder_ids
         self._profiles()
 
+    @cached_property
+    def _in_substation(self) -> np.ndarray:
+        """Nodes inside a substation (busbars and every node carrying a ``substation_id``): the
+        sources of the topology. Meshes among them (parallel transformers, closed couplers) are legal;
+        the radial rule applies below the feeder breakers."""
+        n = self.nodes
+        return ((n["kind"] == "busbar") | n["substation_id"].notna()).to_numpy()
+
     def _check_topology(self, ck: Checker) -> None:
         t = self._topo
         nodes = self.nodes
@@ -239,14 +261,16 @@ class Grid:
             )
         sw_ids = self.switches["id"].to_numpy(dtype=object)
         for loop in t.loops:
+            names = ", ".join(map(str, sw_ids[loop][:12])) + (" ..." if len(loop) > 12 else "")
             ck.error(
                 "closed_loop",
-                "closed loop in the normal state (the grid must operate radially); open one of these switches",
+                f"closed loop below the feeder breakers in the normal state through switch(es) {names}: "
+                "feeders must operate radially; open one of them (make it normally open)",
                 sw_ids[loop],
                 "switches",
             )
         for s, _, _ in t.paralleled:
-            ck.error("paralleled_sources", "closed switch joins busbars of two substations", (sw_ids[s],), "switches")
+            ck.error("paralleled_sources", f"closed switch {sw_ids[s]} joins the busbars of two substations", (sw_ids[s],), "switches")
         dead = ~t.normally_live[t.section_of_node] & ~unreachable
         if dead.any():
             ck.warn(
@@ -274,10 +298,7 @@ class Grid:
             m = (prof["minute_of_day"].to_numpy(dtype=np.int64) // 15).clip(0, 95)
             factors[p, d, m] = prof["factor"].to_numpy(dtype=float)
         self._factors = factors
-        cp = self.customers["profile"]
-        idx = pd.Index(names).get_indexer(cp.where(cp.notna(), "\0"))
-        idx[idx < 0] = len(names)
-        self._cust_profile = idx
+        self._cust_profile = self.profile_index(self.customers["profile"])
 
     # -- layers ----------------------------------------------------------------
 
@@ -308,6 +329,16 @@ class Grid:
     @property
     def profiles(self) -> pd.DataFrame:
         return self._layers["profiles"]
+
+    @property
+    def transformers(self) -> gpd.GeoDataFrame:
+        """Substation (and other) transformers joining ``hv_node`` and ``lv_node``; may be empty."""
+        return self._layers["transformers"]
+
+    @property
+    def dg(self) -> gpd.GeoDataFrame:
+        """Distributed generation (PV, wind, storage ...) at nodes, ``p_kw`` rated output; may be empty."""
+        return self._layers["dg"]
 
     def layers(self) -> Layers:
         """Copies of all layers, ready for :func:`gis.format.write_grid`."""
@@ -485,7 +516,7 @@ class Grid:
             return float(r)
         child = self.switches["to_node"].iloc[s]
         ln = self.lines
-        at = ln[(ln["from_node"] == child) | (ln["to_node"] == child)]["rating_a"].dropna()
+        at = self.line_params["rating_a"][((ln["from_node"] == child) | (ln["to_node"] == child)).to_numpy()].dropna()
         return float(at.min()) if len(at) else None
 
     def _ties_by_feeder(self) -> dict[str, list[str]]:
@@ -518,6 +549,26 @@ class Grid:
         day = 0 if loc.weekday() < 5 else (1 if loc.weekday() == 5 else 2)
         slot = (loc.hour * 60 + loc.minute) // 15
         return self._factors[self._cust_profile, day, slot]
+
+    @property
+    def profile_names(self) -> list[str]:
+        """Profile names in the order of the rows of :meth:`profile_factors` (a last row: flat)."""
+        return list(self._profile_names)
+
+    def profile_index(self, names: pd.Series) -> np.ndarray:
+        """Row of :meth:`profile_factors` for each profile name (missing or unknown: the flat row)."""
+        idx = pd.Index(self._profile_names).get_indexer(names.where(names.notna(), "\0"))
+        idx[idx < 0] = len(self._profile_names)
+        return idx
+
+    def profile_factors(self, times: Iterable[datetime]) -> np.ndarray:
+        """Factor of every profile at each time: ``(len(profile_names) + 1, len(times))``, last row 1.0."""
+        cols = []
+        for at in times:
+            loc = self._local(at)
+            day = 0 if loc.weekday() < 5 else (1 if loc.weekday() == 5 else 2)
+            cols.append(self._factors[:, day, (loc.hour * 60 + loc.minute) // 15])
+        return np.stack(cols, axis=1) if cols else np.zeros((len(self._profile_names) + 1, 0))
 
     def customer_load_kw(self, at: datetime) -> pd.Series:
         """Load of every customer at ``at`` (kW), indexed by customer id."""
@@ -579,7 +630,7 @@ class Grid:
 
     @cached_property
     def _substation_codes(self) -> np.ndarray:
-        src = np.flatnonzero((self.nodes["kind"] == "busbar").to_numpy())
+        src = np.flatnonzero(self._in_substation)
         _, uniques = pd.factorize(self.nodes["substation_id"].to_numpy(dtype=object)[src])
         return np.asarray(uniques, dtype=object)
 
@@ -665,7 +716,7 @@ class Grid:
         t = self._topo
         node_ids = self.nodes["id"].to_numpy(dtype=object)
         by_sec_nodes = pd.Series(node_ids).groupby(t.section_of_node).agg(tuple)
-        line_sec = t.section_of_node[t.line_from]
+        line_sec = t.section_of_node[t.line_from[: len(self.lines)]]
         by_sec_lines = pd.Series(self.lines["id"].to_numpy(dtype=object)).groupby(line_sec).agg(tuple)
         sw_ids = self.switches["id"].to_numpy(dtype=object)
         bounds: dict[int, list[str]] = {}

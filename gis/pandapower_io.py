@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -270,41 +271,46 @@ def _hv_substations(net: Any, sources: dict[int, str]) -> dict[int, str]:
     return out
 
 
-def to_pandapower(grid: Grid) -> Any:
-    """A pandapower net with the grid's topology: one bus per node (named by node id), an
-    external grid on every busbar, lines, bus-bus switches (closed unless normally open) and
-    one load per customer (``p_mw = demand_kw / 1000``). Element names carry the grid ids.
+def to_pandapower(grid: Grid, *, at: datetime | None = None) -> Any:
+    """A pandapower net of the grid in its normal state, for studies and as an oracle.
 
-    Line impedances use a generic 10/20 kV XLPE cable type; the net is good for topology
-    questions and rough power flows, not for protection studies.
+    One bus per node (``vn_kv``; named by node id), an external grid on every
+    infeed busbar at its set-point (:func:`gis.powerflow.infeeds`), lines with
+    the grid's impedances and ampacities (``grid.line_params``), bus-bus
+    switches (closed unless normally open), transformers, one load per customer
+    (``demand_kw``, or its load at ``at``; reactive power from
+    ``meta.power_factor``) and one static generator per in-service DG unit
+    (``p_kw``, or its output at ``at``). Element names carry the grid ids.
     """
+    from gis.powerflow import infeeds
+
     pp = _pp()
-    net = pp.create_empty_network(name=grid.name)
+    net = pp.create_empty_network(name=grid.name, f_hz=50.0)
     nodes = grid.nodes
-    kv = grid.nominal_kv
+    vn = nodes["vn_kv"].fillna(grid.nominal_kv).to_numpy(dtype=float)
     bus_idx = pp.create_buses(
         net,
         len(nodes),
-        vn_kv=kv,
+        vn_kv=vn,
         name=nodes["id"].to_numpy(dtype=object),
         geodata=list(zip(nodes.geometry.x, nodes.geometry.y, strict=True)),
     )
     ix = pd.Series(bus_idx, index=nodes["id"].to_numpy(dtype=object))
-    busbars = nodes["kind"].to_numpy() == "busbar"
-    for b in np.asarray(bus_idx)[busbars]:
-        pp.create_ext_grid(net, int(b), vm_pu=1.0)
+    slack, vm = infeeds(grid)
+    for b, v in zip(np.asarray(bus_idx)[slack], vm[slack], strict=True):
+        pp.create_ext_grid(net, int(b), vm_pu=float(v))
     lines = grid.lines
     if len(lines):
-        rating = lines["rating_a"].fillna(400.0).to_numpy(dtype=float) / 1000.0
+        lp = grid.line_params
         pp.create_lines_from_parameters(
             net,
             from_buses=ix[lines["from_node"]].to_numpy(),
             to_buses=ix[lines["to_node"]].to_numpy(),
-            length_km=np.maximum(lines["length_m"].to_numpy(dtype=float) / 1000.0, 1e-3),
-            r_ohm_per_km=0.161,
-            x_ohm_per_km=0.117,
-            c_nf_per_km=273.0,
-            max_i_ka=rating,
+            length_km=np.maximum(lines["length_m"].to_numpy(dtype=float) / 1000.0, 1e-6),
+            r_ohm_per_km=lp["r_ohm_per_km"].to_numpy(dtype=float),
+            x_ohm_per_km=lp["x_ohm_per_km"].to_numpy(dtype=float),
+            c_nf_per_km=lp["c_nf_per_km"].to_numpy(dtype=float),
+            max_i_ka=lp["rating_a"].to_numpy(dtype=float) / 1000.0,
             name=lines["id"].to_numpy(dtype=object),
         )
     sw = grid.switches
@@ -318,12 +324,42 @@ def to_pandapower(grid: Grid) -> Any:
             type=[{"breaker": "CB", "disconnector": "DS"}.get(k, "LBS") for k in sw["kind"]],
             name=sw["id"].to_numpy(dtype=object),
         )
+    _export_transformers(pp, net, grid, ix, vn)
     cust = grid.customers
+    tan_phi = math.tan(math.acos(min(max(grid.power_factor, 0.1), 1.0)))
     if len(cust):
-        pp.create_loads(
-            net,
-            buses=ix[cust["node_id"]].to_numpy(),
-            p_mw=cust["demand_kw"].to_numpy(dtype=float) / 1000.0,
-            name=cust["id"].to_numpy(dtype=object),
-        )
+        p_kw = grid.customer_load_kw(at).to_numpy() if at is not None else cust["demand_kw"].to_numpy(dtype=float)
+        pp.create_loads(net, buses=ix[cust["node_id"]].to_numpy(), p_mw=p_kw / 1000.0, q_mvar=p_kw / 1000.0 * tan_phi,
+                        name=cust["id"].to_numpy(dtype=object))
+    dg = grid.dg
+    if len(dg):
+        dg = dg[dg["in_service"].astype(bool)]
+        p_kw = dg["p_kw"].to_numpy(dtype=float)
+        if at is not None:
+            p_kw = p_kw * grid.profile_factors([at])[grid.profile_index(dg["profile"]), 0]
+        for i, (b, p, kind) in enumerate(zip(ix[dg["node_id"]].to_numpy(), p_kw, dg["kind"], strict=True)):
+            pp.create_sgen(net, int(b), p_mw=float(p) / 1000.0, name=str(dg["id"].iloc[i]), type=str(kind).upper())
     return net
+
+
+def _export_transformers(pp: Any, net: Any, grid: Grid, ix: pd.Series, vn: np.ndarray) -> None:
+    from gis.catalogue import transformer_impedance
+
+    tr = grid.transformers
+    vn_of = pd.Series(vn, index=ix.index)
+
+    def value(r: pd.Series, col: str, default: float) -> float:
+        v = r.get(col)
+        return default if v is None or pd.isna(v) else float(v)
+
+    for _, r in tr.iterrows():
+        sn = float(r["sn_kva"]) / 1000.0
+        vk_d, vkr_d = transformer_impedance(float(r["sn_kva"]))
+        pp.create_transformer_from_parameters(
+            net, hv_bus=int(ix[r["hv_node"]]), lv_bus=int(ix[r["lv_node"]]), sn_mva=sn,
+            vn_hv_kv=value(r, "vn_hv_kv", float(vn_of[r["hv_node"]])), vn_lv_kv=value(r, "vn_lv_kv", float(vn_of[r["lv_node"]])),
+            vk_percent=value(r, "vk_percent", vk_d), vkr_percent=value(r, "vkr_percent", vkr_d), pfe_kw=value(r, "pfe_kw", 0.0),
+            i0_percent=value(r, "i0_percent", 0.0), shift_degree=0.0, tap_side=str(r.get("tap_side") or "hv"),
+            tap_pos=value(r, "tap_pos", 0.0), tap_neutral=value(r, "tap_neutral", 0.0), tap_step_percent=value(r, "tap_step_percent", 0.0),
+            tap_min=-100, tap_max=100, tap_changer_type="Ratio", name=str(r["id"]),
+        )

@@ -19,6 +19,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from gis.catalogue import BUSBAR_RATING_A
 from gis.errors import Problem
 from gis.format import ENUMS, LAYERS, REQUIRED_META, SUPPLY_NODE_KINDS, WGS84, Layers, normalise
 
@@ -83,6 +84,7 @@ def check_layers(raw: Mapping[str, pd.DataFrame], *, join_distance_m: float = 50
     _check_numbers(layers, ck)
     _check_references(layers, ck)
     _check_profiles(layers, ck)
+    _check_ratings(layers, ck)
     if not ck.has_errors and "metric_crs" in meta:
         _fill_lengths(layers, meta["metric_crs"])
         _join_customers(layers, meta["metric_crs"], join_distance_m, ck)
@@ -242,16 +244,18 @@ def _check_enums(layers: Layers, ck: Checker) -> None:
 
 _NON_NEGATIVE = {
     "substations": ("capacity_kva",),
-    "nodes": ("kva",),
-    "lines": ("rating_a", "length_m"),
+    "nodes": ("kva", "rating_a"),
+    "lines": ("rating_a", "length_m", "r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km"),
     "switches": ("rating_a",),
     "customers": ("demand_kw",),
     "profiles": ("factor",),
+    "transformers": ("vk_percent", "vkr_percent", "pfe_kw", "i0_percent", "tap_step_percent"),
+    "dg": ("p_kw",),
+    "line_types": ("r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "rating_a"),
 }
-
-
-def _check_numbers(layers: Layers, ck: Checker) -> None:
-    for name, cols in _NON_NEGATIVE.items():
+def _number_rule(layers: Layers, ck: Checker, rules: Mapping[str, tuple[str, ...]], *, positive: bool) -> None:
+    """Columns that must be >= 0 (or > 0), finite, and present where the schema requires them."""
+    for name, cols in rules.items():
         df = layers.get(name)
         if df is None:
             continue
@@ -259,14 +263,36 @@ def _check_numbers(layers: Layers, ck: Checker) -> None:
             if col not in df.columns:
                 continue
             v = df[col].to_numpy(dtype=float)
-            bad = (v < 0) | np.isinf(v)
-            required = any(c.name == col and c.required for c in LAYERS[name].columns)
-            if required:
+            bad = ((v <= 0) if positive else (v < 0)) | np.isinf(v)
+            if any(c.name == col and c.required for c in LAYERS[name].columns):
                 bad |= np.isnan(v)
             if bad.any():
-                ids = df["id"][bad] if "id" in df.columns else df.index[bad].astype(str)
-                ck.error("bad_number", f"{name}.{col}: negative, infinite or missing values", ids, name)
+                key = "id" if "id" in df.columns else "type"
+                what = "must be a positive number" if positive else "negative, infinite or missing values"
+                ck.error("bad_number", f"{name}.{col}: {what}", df[key][bad], name)
+
+
+# numbers that must be > 0 when given (a zero would divide or short-circuit)
+_POSITIVE = {
+    "nodes": ("vn_kv", "vm_pu"),
+    "transformers": ("sn_kva", "vn_hv_kv", "vn_lv_kv"),
+    "line_types": ("rating_a",),
+}
+
+
+def _check_numbers(layers: Layers, ck: Checker) -> None:
+    _number_rule(layers, ck, _NON_NEGATIVE, positive=False)
+    _number_rule(layers, ck, _POSITIVE, positive=True)
     nodes = layers.get("nodes")
+    if nodes is not None and "vm_pu" in nodes:
+        odd = (nodes["vm_pu"] < 0.8) | (nodes["vm_pu"] > 1.2)
+        if odd.any():
+            ck.error("bad_number", "nodes.vm_pu (a voltage set-point) must lie within 0.8..1.2 pu", nodes["id"][odd], "nodes")
+    types = layers.get("line_types")
+    if types is not None and "type" in types:
+        dup = types["type"].duplicated(keep=False) | types["type"].isna()
+        if dup.any():
+            ck.error("bad_line_type", "line_types: every type needs a name, given once", types["type"][dup].fillna(""), "line_types")
     if nodes is not None and "access_lon" in nodes:
         half = nodes["access_lon"].isna() != nodes["access_lat"].isna()
         out = (nodes["access_lon"].abs() > 180) | (nodes["access_lat"].abs() > 90)
@@ -299,16 +325,57 @@ def _check_references(layers: Layers, ck: Checker) -> None:
     bad = cust["node_id"].notna().to_numpy() & (node_ids.get_indexer(cust["node_id"]) < 0)
     if bad.any():
         ck.error("missing_reference", "customers.node_id names nodes that do not exist", cust["id"][bad], "customers")
+    other = nodes["substation_id"].notna() & ~busbar & ~nodes["substation_id"].isin(subs)
+    if other.any():
+        ck.error("missing_reference", "nodes.substation_id names substations that do not exist", nodes["id"][other], "nodes")
+    for name, cols in (("transformers", ("hv_node", "lv_node")), ("dg", ("node_id",))):
+        df = layers.get(name)
+        if df is None:
+            continue
+        for col in cols:
+            bad = node_ids.get_indexer(df[col]) < 0
+            if bad.any():
+                ck.error("missing_reference", f"{name}.{col} names nodes that do not exist", df["id"][bad], name)
+        if name == "transformers":
+            same = df["hv_node"] == df["lv_node"]
+            if same.any():
+                ck.error("self_loop", "transformers: hv_node equals lv_node", df["id"][same], name)
+            bad_sub = df["substation_id"].notna() & ~df["substation_id"].isin(subs)
+            if bad_sub.any():
+                ck.error("missing_reference", "transformers.substation_id names substations that do not exist", df["id"][bad_sub], name)
+
+
+def _check_ratings(layers: Layers, ck: Checker) -> None:
+    """Warn about every rated element without a rating, naming the default used (lines: gis.catalogue)."""
+    nodes = layers["nodes"]
+    bus = (nodes["kind"] == "busbar") & nodes["rating_a"].isna()
+    if bus.any():
+        ck.warn("missing_rating", f"{_count(int(bus.sum()), 'busbar')} without rating_a: {BUSBAR_RATING_A:g} A is assumed", nodes["id"][bus], "nodes")
+    trafo_nodes = nodes["kind"].isin(SUPPLY_NODE_KINDS) & nodes["kva"].isna()
+    if trafo_nodes.any():
+        ck.warn("missing_rating", f"{_count(int(trafo_nodes.sum()), 'distribution transformer')} without kva: their loading is not checked", nodes["id"][trafo_nodes], "nodes")
+    trafos = layers.get("transformers")
+    if trafos is not None and len(trafos):
+        no_vk = trafos["vk_percent"].isna() | trafos["vkr_percent"].isna()
+        if no_vk.any():
+            ck.warn("missing_impedance", "transformers without vk_percent/vkr_percent: 12 %/0.4 % (from 2.5 MVA) or 6 %/1.2 % are assumed", trafos["id"][no_vk], "transformers")
+    else:
+        subs = layers["substations"]
+        no_cap = subs["capacity_kva"].isna()
+        if no_cap.any():
+            ck.warn("missing_rating", "substations without capacity_kva and no transformers layer: their transformer loading is not checked", subs["id"][no_cap], "substations")
 
 
 def _check_profiles(layers: Layers, ck: Checker) -> None:
-    cust = layers["customers"]
     prof = layers.get("profiles")
     names = set(prof["profile"].dropna()) if prof is not None else set()
-    used = cust["profile"].notna()
-    bad = used & ~cust["profile"].isin(names)
-    if bad.any():
-        ck.error("missing_profile", "customers name profiles that the profiles table lacks", cust["id"][bad], "customers")
+    for layer in ("customers", "dg"):
+        df = layers.get(layer)
+        if df is None:
+            continue
+        bad = df["profile"].notna() & ~df["profile"].isin(names)
+        if bad.any():
+            ck.error("missing_profile", f"{layer} name profiles that the profiles table lacks", df["id"][bad], layer)
     if prof is None or prof.empty:
         return
     minute = prof["minute_of_day"]

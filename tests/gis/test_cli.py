@@ -61,3 +61,13 @@ def test_import_pandapower(tmp_path):
     assert json.loads(out.stdout)["summary"]["layers"]["customers"] == 147
     doc = json.loads(run("summary", str(dest), "--json").stdout)
     assert doc["substations"] == 2
+
+
+def test_powerflow_json_and_bad_time():
+    out = run("powerflow", RING, "--at", "2026-12-09T19:00+01:00", "--hours", "1", "--all-feeders", "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["ok"] and doc["converged"] and len(doc["checked"]) == 4 and doc["columns"] == 8
+    assert set(doc["feeders"]) == {"F1", "F2"} and 0.9 < doc["min_vm_pu"] <= 1.0
+    bad = run("powerflow", RING, "--at", "yesterday", "--json")
+    assert bad.returncode == 1 and json.loads(bad.stdout)["error"]["code"] == "bad_time"

@@ -212,3 +212,97 @@ def test_cli_validate_reports_and_exits_1(ring_layers, tmp_path):
     assert out.returncode == 1
     assert "missing_reference" in out.stdout and "L3" in out.stdout
     assert "Traceback" not in out.stderr
+
+
+# -- electrical data ---------------------------------------------------------------------------
+
+
+def test_lines_without_type_or_impedance_get_the_default_with_a_warning(ring_layers):
+    lines = ring_layers["lines"]
+    lines["type"] = None
+    lines.loc[lines["id"] == "L1", "rating_a"] = None
+    grid = Grid.from_layers(ring_layers)
+    warn = {p.code: p for p in grid.problems}
+    assert warn["missing_impedance"].severity == "warning" and len(warn["missing_impedance"].ids) == len(lines)
+    assert warn["missing_rating"].ids == ("L1",)
+    row = grid.line_params.iloc[int(np.flatnonzero(grid.lines["id"] == "L1")[0])]
+    assert row["source"] == "default" and row["rating_a"] == 358.0  # NA2XS2Y 1x185 RM/25 6/10 kV
+    assert row["r_ohm_per_km"] == pytest.approx(0.161)
+
+
+def test_unknown_line_type_is_named(ring_layers):
+    ring_layers["lines"].loc[ring_layers["lines"]["id"] == "L2", "type"] = "NO-SUCH-CABLE 3x999"
+    grid = Grid.from_layers(ring_layers)
+    p = next(p for p in grid.problems if p.code == "unknown_line_type")
+    assert p.ids == ("L2",) and "NO-SUCH-CABLE 3x999" in p.message
+
+
+def test_the_grid_catalogue_overrides_the_built_in_one(ring_layers):
+    import pandas as pd
+
+    ring_layers["line_types"] = pd.DataFrame(
+        {"type": ["NA2XS2Y 1x240 RM/25 6/10 kV"], "r_ohm_per_km": [0.5], "x_ohm_per_km": [0.2], "c_nf_per_km": [100.0], "rating_a": [123.0]})
+    ring_layers["lines"]["rating_a"] = None
+    grid = Grid.from_layers(ring_layers)
+    assert set(grid.line_params["r_ohm_per_km"]) == {0.5} and set(grid.line_params["rating_a"]) == {123.0}
+    assert not [p for p in grid.problems if p.code in ("unknown_line_type", "missing_rating")]
+
+
+def test_bad_catalogue_and_electrical_numbers(ring_layers):
+    import pandas as pd
+
+    ring_layers["line_types"] = pd.DataFrame(
+        {"type": ["X", "X"], "r_ohm_per_km": [0.1, 0.1], "x_ohm_per_km": [0.1, -1.0], "rating_a": [100.0, 0.0]})
+    nodes = ring_layers["nodes"]
+    nodes.loc[nodes["id"] == "BA", "vm_pu"] = 1.5
+    nodes.loc[nodes["id"] == "R1", "vn_kv"] = 0.0
+    err = problems(ring_layers)
+    assert "bad_line_type" in codes(err) and "bad_number" in codes(err)
+    msgs = " ".join(p.message for p in err.problems if p.code == "bad_number")
+    assert "vm_pu" in msgs and "vn_kv" in msgs and "x_ohm_per_km" in msgs and "line_types.rating_a" in msgs
+
+
+def test_dg_and_transformers_must_name_existing_nodes(ring_layers):
+    import geopandas as gpd
+
+    crs = ring_layers["nodes"].crs
+    ring_layers["dg"] = gpd.GeoDataFrame({"id": ["PV1"], "node_id": ["NOPE"], "kind": ["pv"], "p_kw": [100.0], "profile": ["moon"]},
+                                         geometry=[Point(7.42, 43.73)], crs=crs)
+    ring_layers["transformers"] = gpd.GeoDataFrame({"id": ["T9"], "hv_node": ["BA"], "lv_node": ["BA"], "sn_kva": [0.0]},
+                                                   geometry=[Point(7.42, 43.73)], crs=crs)
+    err = problems(ring_layers)
+    by = {(p.code, p.layer): p for p in err.problems}
+    assert by[("missing_reference", "dg")].ids == ("PV1",)
+    assert by[("missing_profile", "dg")].ids == ("PV1",)
+    assert by[("self_loop", "transformers")].ids == ("T9",)
+    assert by[("bad_number", "transformers")].ids == ("T9",)
+
+
+def test_a_loop_below_the_breakers_names_its_switches(ring_layers):
+    sw = ring_layers["switches"]
+    sw.loc[sw["id"] == "T1", "normally_open"] = False
+    p = find(problems(ring_layers), "closed_loop")
+    assert "T1" in p.ids and "T1" in p.message and "radially" in p.message
+
+
+def test_meshes_inside_a_substation_are_legal(ring_layers):
+    """Two parallel transformers from a 110 kV busbar and a closed bus coupler: a real substation."""
+    import geopandas as gpd
+    import pandas as pd
+
+    crs = ring_layers["nodes"].crs
+    nodes = ring_layers["nodes"]
+    extra = gpd.GeoDataFrame(
+        {"id": ["HV", "BA2"], "kind": ["busbar", "busbar"], "substation_id": ["SA", "SA"], "vn_kv": [110.0, 10.0], "vm_pu": [1.02, None]},
+        geometry=[Point(7.41, 43.734), Point(7.4105, 43.734)], crs=crs)
+    ring_layers["nodes"] = pd.concat([nodes, extra], ignore_index=True)
+    ring_layers["transformers"] = gpd.GeoDataFrame(
+        {"id": ["TR1", "TR2"], "hv_node": ["HV", "HV"], "lv_node": ["BA", "BA2"], "sn_kva": [25000.0, 25000.0],
+         "vk_percent": [12.0, 12.0], "vkr_percent": [0.4, 0.4]},
+        geometry=[Point(7.41, 43.734)] * 2, crs=crs)
+    coupler = gpd.GeoDataFrame({"id": ["CPL"], "from_node": ["BA"], "to_node": ["BA2"], "kind": ["breaker"], "normally_open": [False]},
+                               geometry=[Point(7.41, 43.734)], crs=crs)
+    ring_layers["switches"] = pd.concat([ring_layers["switches"], coupler], ignore_index=True)
+    grid = Grid.from_layers(ring_layers)
+    assert not [p for p in grid.problems if p.severity == "error"]
+    assert set(grid.feeders["id"]) == {"F1", "F2"}  # the coupler joins two busbars: not a feeder
