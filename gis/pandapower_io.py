@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -363,3 +364,79 @@ def _export_transformers(pp: Any, net: Any, grid: Grid, ix: pd.Series, vn: np.nd
             tap_pos=value(r, "tap_pos", 0.0), tap_neutral=value(r, "tap_neutral", 0.0), tap_step_percent=value(r, "tap_step_percent", 0.0),
             tap_min=-100, tap_max=100, tap_changer_type="Ratio", name=str(r["id"]),
         )
+
+
+def replay_in_pandapower(
+    grid: Grid,
+    states: Sequence[tuple[Iterable[str], Iterable[str], Sequence[datetime]]],
+    *,
+    net: Any = None,
+    switch_index: Mapping[str, int] | None = None,
+) -> list[list[dict[str, Any]]]:
+    """Replay switching states in pandapower, the independent check of the product's own power flow.
+
+    ``states``: ``(open_switches, close_switches, times)`` relative to the normal state.
+    ``net``: by default :func:`to_pandapower` of the grid, with every customer's load (and DG
+    output) set to its value at each time; a given net (e.g. the original net a grid was
+    imported from) keeps its own loads, and ``switch_index`` maps grid switch ids to its
+    switch indices (default: ``switch:N`` -> ``N``). Returns, per state and time,
+    ``{"at", "converged", "max_line_loading_pct", "line", "max_trafo_loading_pct",
+    "min_vm_pu", "min_vm_bus", "max_vm_pu", "max_vm_bus"}`` (voltages over the buses that are
+    supplied and not an external grid's; bus and line names as in the net).
+    """
+    pp = _pp()
+    own = net is None
+    net = to_pandapower(grid) if own else net
+    if switch_index is None:
+        if own:
+            switch_index = {str(n): int(i) for i, n in net.switch["name"].items()}
+        else:
+            switch_index = {f"switch:{i}": int(i) for i in net.switch.index}
+    normal = net.switch["closed"].copy()
+    tan_phi = math.tan(math.acos(min(max(grid.power_factor, 0.1), 1.0)))
+    ext_buses = set(net.ext_grid["bus"])
+    out: list[list[dict[str, Any]]] = []
+    for opened, closed, times in states:
+        net.switch["closed"] = normal
+        for s in opened:
+            net.switch.at[switch_index[s], "closed"] = False
+        for s in closed:
+            net.switch.at[switch_index[s], "closed"] = True
+        rows = []
+        for at in times:
+            if own:
+                p_kw = grid.customer_load_kw(at).to_numpy()
+                net.load["p_mw"] = p_kw / 1000.0
+                net.load["q_mvar"] = p_kw / 1000.0 * tan_phi
+                if len(net.sgen):
+                    dg = grid.dg[grid.dg["in_service"].astype(bool)]
+                    factor = grid.profile_factors([at])[grid.profile_index(dg["profile"]), 0]
+                    net.sgen["p_mw"] = dg["p_kw"].to_numpy(dtype=float) * factor / 1000.0
+            rows.append(_pandapower_result(pp, net, at, ext_buses))
+        out.append(rows)
+    net.switch["closed"] = normal
+    return out
+
+
+def _pandapower_result(pp: Any, net: Any, at: datetime, ext_buses: set[int]) -> dict[str, Any]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pp.runpp(net, max_iteration=50)
+    except Exception:  # pandapower raises its own LoadflowNotConverged
+        return {"at": at.isoformat(), "converged": False}
+    vm = net.res_bus["vm_pu"]
+    vm = vm[vm.notna() & ~vm.index.isin(list(ext_buses))]
+    ld = net.res_line["loading_percent"].dropna()
+    tr = net.res_trafo["loading_percent"].dropna() if len(net.trafo) else pd.Series(dtype=float)
+    return {
+        "at": at.isoformat(),
+        "converged": True,
+        "max_line_loading_pct": float(ld.max()) if len(ld) else 0.0,
+        "line": str(net.line.at[ld.idxmax(), "name"]) if len(ld) else None,
+        "max_trafo_loading_pct": float(tr.max()) if len(tr) else 0.0,
+        "min_vm_pu": float(vm.min()) if len(vm) else 1.0,
+        "min_vm_bus": str(net.bus.at[vm.idxmin(), "name"]) if len(vm) else None,
+        "max_vm_pu": float(vm.max()) if len(vm) else 1.0,
+        "max_vm_bus": str(net.bus.at[vm.idxmax(), "name"]) if len(vm) else None,
+    }

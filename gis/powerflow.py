@@ -274,11 +274,48 @@ class StateFlow:
     loading_pct: np.ndarray
     violations: list[Violation]
     feeders: tuple[str, ...]
+    violation_columns: list[np.ndarray] = field(default_factory=list)  # per violation: the columns it holds in
 
     @property
     def ok(self) -> bool:
         """No violation other than pre-existing ones the state does not worsen."""
         return not any(not v.pre_existing for v in self.violations)
+
+    def column_ok(self) -> np.ndarray:
+        """Per label (time): no new violation with DG on nor off, and a solution found."""
+        bad = ~self.converged.copy()
+        for v, cols in zip(self.violations, self.violation_columns, strict=True):
+            if not v.pre_existing:
+                bad |= cols
+        n = max(len(self.labels), 1)
+        return np.asarray(~bad.reshape(-1, n).any(axis=0), dtype=bool)
+
+    def column_worst(self) -> dict[str, np.ndarray]:
+        """Per label: the largest line loading (% and line id), lowest and highest voltage (pu and node),
+        over both DG scenarios; NaN / None where nothing was solved."""
+        n = max(len(self.labels), 1)
+        lines = self.branch_kind == LINE
+        out: dict[str, np.ndarray] = {}
+        if lines.any():
+            ld = np.where(np.isnan(self.loading_pct[lines]), -np.inf, self.loading_pct[lines])
+            ld = ld.reshape(ld.shape[0], -1, n).transpose(0, 2, 1).reshape(ld.shape[0], n, -1).max(axis=2)
+            arg = ld.argmax(axis=0)
+            out["max_line_loading_pct"] = np.where(np.isfinite(ld.max(axis=0)), ld.max(axis=0), np.nan)
+            out["max_line"] = self.branch_ids[lines][arg]
+        else:
+            out["max_line_loading_pct"] = np.full(n, np.nan)
+            out["max_line"] = np.full(n, None, dtype=object)
+        if self.vm_pu.size:
+            vm = self.vm_pu.reshape(self.vm_pu.shape[0], -1, n)
+            lo = np.where(np.isnan(vm), np.inf, vm).min(axis=1)
+            hi = np.where(np.isnan(vm), -np.inf, vm).max(axis=1)
+            out["min_vm_pu"] = np.where(np.isfinite(lo.min(axis=0)), lo.min(axis=0), np.nan)
+            out["min_vm_node"] = self.node_ids[lo.argmin(axis=0)]
+            out["max_vm_pu"] = np.where(np.isfinite(hi.max(axis=0)), hi.max(axis=0), np.nan)
+        else:
+            out["min_vm_pu"] = out["max_vm_pu"] = np.full(n, np.nan)
+            out["min_vm_node"] = np.full(n, None, dtype=object)
+        return out
 
     def summary(self) -> dict[str, Any]:
         """Worst values over all columns (for plans and reports): loading %, voltage pu, where, when."""
@@ -324,7 +361,7 @@ def check_state_flow(
     feeders: Iterable[str] | str | None = None,
     dg: str = "both",
     limits: Limits | None = None,
-    baseline: bool = True,
+    baseline: bool | StateFlow = True,
 ) -> StateFlow:
     """AC power flow of the state (normal state with switches opened/closed) at some times.
 
@@ -334,7 +371,9 @@ def check_state_flow(
     feeders whose supply the state changes, ``"all"`` every live feeder, or
     the given feeder ids. ``dg``: ``"on"`` (DG at its profile), ``"off"``
     (tripped) or ``"both"`` (each time twice). ``baseline``: mark violations
-    the normal state has too (``pre_existing``).
+    the normal state has too (``pre_existing``), judged on a power flow of the normal
+    state at the same times, or against the given ``StateFlow`` of the normal state (e.g.
+    one computed once for all times of day: its worst value per element counts).
     """
     limits = limits or Limits()
     if dg not in ("on", "off", "both"):
@@ -354,6 +393,12 @@ def check_state_flow(
     if feeders is None:
         normal = _normal_node_feeders(grid)
         changed = node_feeder != normal
+        # the ends of every switched device too: a tie closed between two live feeders makes a loop
+        # (make-before-break) without changing any node's feeder
+        sw = np.array([net.switch_ix[x] for x in opened + closed], dtype=np.int64)
+        first_sw = int(np.flatnonzero(net.br_kind == SWITCH)[0]) if len(sw) else 0
+        changed[net.br_from[first_sw + sw]] = True
+        changed[net.br_to[first_sw + sw]] = True
         touched = {f for f in np.concatenate([node_feeder[changed], normal[changed]]) if f is not None}
     elif isinstance(feeders, str) and feeders == "all":
         touched = {f for f in node_feeder if f is not None}
@@ -363,8 +408,10 @@ def check_state_flow(
     dead[grid._dead_node_idx(state)] = True
     closed_sw = _closed_switches(grid, net, opened, closed)
     flow = _solve_state(net, dead, closed_sw, node_feeder, touched, factors, labels, dg, limits)
-    if baseline and flow.violations:
-        _mark_pre_existing(grid, net, flow, factors, labels, dg, limits)
+    if flow.violations and baseline is not False:
+        reference = baseline if isinstance(baseline, StateFlow) else check_state_flow(
+            grid, factors=factors, labels=labels, feeders=flow.feeders, dg=dg, limits=limits, baseline=False)
+        _mark_pre_existing(flow, reference, limits)
     return flow
 
 
@@ -566,6 +613,7 @@ def _results(
     ids = np.array([net.ids[k][e] for k, e in zip(kind, net.br_elem[br], strict=True)], dtype=object)
     node_ids = net.node_ids[nodes]
     viol: list[Violation] = []
+    masks: list[np.ndarray] = []
     n_lab = len(labels)
 
     def lab(c: int) -> Any:
@@ -573,11 +621,13 @@ def _results(
 
     for col in np.flatnonzero(~conv):
         viol.append(Violation("island", ",".join(sorted(touched))[:200], "converged", 0.0, 1.0, lab(int(col)), bool(dg_on[col])))
+        masks.append(np.arange(len(conv)) == col)
     lim = np.where(kind == LINE, limits.line_loading_pct, np.where(kind == SWITCH, limits.switch_loading_pct, limits.trafo_loading_pct))
     over = loading > lim[:, None] + 1e-9
     for b in np.flatnonzero(over.any(axis=1)):
         c = int(np.nanargmax(np.where(over[b], loading[b], -np.inf)))
         viol.append(Violation(KIND_NAMES[int(kind[b])], str(ids[b]), "loading_pct", float(loading[b, c]), float(lim[b]), lab(c), bool(dg_on[c])))
+        masks.append(over[b])
     inner = ~net.slack[nodes]
     low = (vm < limits.v_min_pu - 1e-9) & inner[:, None]
     high = (vm > limits.v_max_pu + 1e-9) & inner[:, None]
@@ -585,8 +635,11 @@ def _results(
         for b in np.flatnonzero(mask.any(axis=1)):
             c = int(pick(np.where(mask[b], vm[b], np.nan)))
             viol.append(Violation("node", str(node_ids[b]), "vm_pu", float(vm[b, c]), lim_v, lab(c), bool(dg_on[c])))
-    viol += _busbars(net, nodes, out_i, ext, i_base, conv, lab, dg_on, limits)
-    return StateFlow(list(labels), dg_on, conv, node_ids, vm, ids, kind, loading, viol, tuple(sorted(touched)))
+            masks.append(mask[b])
+    for bus_v, bus_m in _busbars(net, nodes, out_i, ext, i_base, conv, lab, dg_on, limits):
+        viol.append(bus_v)
+        masks.append(bus_m)
+    return StateFlow(list(labels), dg_on, conv, node_ids, vm, ids, kind, loading, viol, tuple(sorted(touched)), masks)
 
 
 def _switch_currents(buses: _Buses, ext: np.ndarray) -> np.ndarray:
@@ -619,10 +672,10 @@ def _switch_currents(buses: _Buses, ext: np.ndarray) -> np.ndarray:
 
 
 def _busbars(net: Network, nodes: np.ndarray, out_i: np.ndarray, ext: np.ndarray, i_base: np.ndarray, conv: np.ndarray,
-             lab: Any, dg_on: np.ndarray, limits: Limits) -> list[Violation]:
+             lab: Any, dg_on: np.ndarray, limits: Limits) -> list[tuple[Violation, np.ndarray]]:
     """Busbar sections against their rating: throughput = (current into its lines and transformers +
     what its infeed or load brings) / 2, i.e. what flows through the section whether it is fed or feeds."""
-    out: list[Violation] = []
+    out: list[tuple[Violation, np.ndarray]] = []
     bus = np.flatnonzero(~np.isnan(net.busbar_a[nodes]))
     if not len(bus):
         return out
@@ -631,24 +684,31 @@ def _busbars(net: Network, nodes: np.ndarray, out_i: np.ndarray, ext: np.ndarray
     pct[:, ~conv] = np.nan
     for r in np.flatnonzero((pct > limits.busbar_loading_pct + 1e-9).any(axis=1)):
         c = int(np.nanargmax(pct[r]))
-        out.append(Violation("busbar", str(net.node_ids[nodes[bus[r]]]), "loading_pct", float(pct[r, c]),
-                             limits.busbar_loading_pct, lab(c), bool(dg_on[c])))
+        out.append((Violation("busbar", str(net.node_ids[nodes[bus[r]]]), "loading_pct", float(pct[r, c]),
+                              limits.busbar_loading_pct, lab(c), bool(dg_on[c])), pct[r] > limits.busbar_loading_pct + 1e-9))
     return out
 
 
-def _mark_pre_existing(grid: Grid, net: Network, flow: StateFlow, factors: np.ndarray, labels: list[Any], dg: str, limits: Limits) -> None:
-    """Flag violations the normal state has at the same column, not made worse by more than the tolerance."""
-    normal = check_state_flow(grid, factors=factors, labels=labels, feeders=flow.feeders, dg=dg, limits=limits, baseline=False)
+def _mark_pre_existing(flow: StateFlow, normal: StateFlow, limits: Limits) -> None:
+    """Flag violations the normal state has too (same element and quantity), unless this state makes
+    them worse by more than the tolerance. No solution is never pre-existing."""
     worst: dict[tuple[str, str, str], float] = {}
     for v in normal.violations:
-        worst[(v.kind, v.element, v.quantity)] = v.value
+        key = (v.kind, v.element, v.quantity)
+        prev = worst.get(key)
+        low = v.quantity == "vm_pu" and v.value < v.limit
+        worst[key] = v.value if prev is None else (min(prev, v.value) if low else max(prev, v.value))
     tol_v = limits.tolerance_pct / 100.0
     marked = []
     for v in flow.violations:
         ref = worst.get((v.kind, v.element, v.quantity))
         pre = False
-        if ref is not None and v.quantity != "converged":  # no solution is never acceptable
-            pre = v.value <= ref + limits.tolerance_pct if v.quantity == "loading_pct" else (
-                v.value >= ref - tol_v if v.value < 1 else v.value <= ref + tol_v)
+        if ref is not None and v.quantity != "converged":
+            if v.quantity == "loading_pct":
+                pre = v.value <= ref + limits.tolerance_pct
+            elif v.value < v.limit:
+                pre = v.value >= ref - tol_v
+            else:
+                pre = v.value <= ref + tol_v
         marked.append(Violation(v.kind, v.element, v.quantity, v.value, v.limit, v.at, v.dg, pre))
     flow.violations = marked

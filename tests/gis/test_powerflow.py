@@ -229,3 +229,33 @@ def test_dg_scenarios_differ_where_the_sun_shines(ring_with_substation):
     flow = check_state_flow(ring_with_substation, times=[NOON], feeders="all", dg="both")
     d1 = list(flow.node_ids).index("D1")
     assert flow.vm_pu[d1, 0] > flow.vm_pu[d1, 1]  # PV on lifts the voltage at noon
+
+
+def test_column_ok_agrees_with_one_time_at_a_time(heavy_ring):
+    """Judging many times at once gives, per time, what judging that time alone gives."""
+    times = [datetime(2026, 12, 9, h, 0, tzinfo=TZ) for h in (3, 9, 12, 19, 23)]
+    limits = Limits(line_loading_pct=112.0, switch_loading_pct=112.0)  # the 12x ring: L1 at 108 % at night, 116 % by day
+    mixed = 0
+    for opened, closed in (((), ()), (("S4",), ("T1",)), ((), ("T1",))):
+        kw = {"open_switches": opened, "close_switches": closed, "limits": limits, "baseline": False, "feeders": "all"}
+        many = check_state_flow(heavy_ring, times=times, **kw)
+        alone = [check_state_flow(heavy_ring, times=[t], **kw).ok
+                 for t in times]
+        assert list(many.column_ok()) == alone
+        mixed += any(alone) and not all(alone)  # the limit bites at some hours only
+        worst = many.column_worst()
+        for i, t in enumerate(times):
+            one = check_state_flow(heavy_ring, times=[t], **kw)
+            assert worst["max_line_loading_pct"][i] == pytest.approx(one.summary()["max_line_loading_pct"], abs=0.01)
+            assert worst["min_vm_pu"][i] == pytest.approx(one.summary()["min_vm_pu"], abs=1e-4)
+    assert mixed >= 2
+
+
+def test_baseline_flow_given_once(heavy_ring):
+    limits = Limits(line_loading_pct=60.0)
+    normal = check_state_flow(heavy_ring, times=[EVENING], feeders="all", limits=limits, baseline=False)
+    assert normal.violations  # L1 is above 60 % in the normal state
+    state = check_state_flow(heavy_ring, open_switches=["S5"], times=[EVENING], feeders="all", limits=limits, baseline=normal)
+    assert state.violations and all(v.pre_existing for v in state.violations) and state.ok
+    worse = check_state_flow(heavy_ring, open_switches=["S2"], close_switches=["T1"], times=[EVENING], limits=limits, baseline=normal)
+    assert not worse.ok  # F2 picks up D2: its cables go above 60 % where the normal state had them below
