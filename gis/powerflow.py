@@ -602,7 +602,8 @@ def _results(
     np.add.at(out_i, f, i_f)
     np.add.at(out_i, t, i_t)
     ext = out_i - np.conj(s_node / np.where(v == 0, 1, v))
-    i_sw = _switch_currents(buses, ext) * i_base[buses.sw_ends[0]][:, None]
+    i_sw_c = _switch_currents(buses, ext)
+    i_sw = np.abs(i_sw_c) * i_base[buses.sw_ends[0]][:, None]
     loading_sw = i_sw / net.i_rated_ka[sw][:, None] * 100.0
     br = np.concatenate([el, sw])
     kind = net.br_kind[br]
@@ -636,19 +637,20 @@ def _results(
             c = int(pick(np.where(mask[b], vm[b], np.nan)))
             viol.append(Violation("node", str(node_ids[b]), "vm_pu", float(vm[b, c]), lim_v, lab(c), bool(dg_on[c])))
             masks.append(mask[b])
-    for bus_v, bus_m in _busbars(net, nodes, out_i, ext, i_base, conv, lab, dg_on, limits):
+    through = _throughput(buses, i_f, i_t, i_sw_c, out_i - ext)
+    for bus_v, bus_m in _busbars(net, nodes, through, i_base, conv, lab, dg_on, limits):
         viol.append(bus_v)
         masks.append(bus_m)
     return StateFlow(list(labels), dg_on, conv, node_ids, vm, ids, kind, loading, viol, tuple(sorted(touched)), masks)
 
 
 def _switch_currents(buses: _Buses, ext: np.ndarray) -> np.ndarray:
-    """Current magnitude (pu) through each closed switch of the island, by KCL on the switches'
-    spanning forest: a switch carries what the nodes beyond it send out. Switches in a loop of
-    switches (current shared in a way fusing cannot tell) get NaN."""
+    """Current (complex pu, from its ``from`` end to its ``to`` end) through each closed switch of the
+    island, by KCL on the switches' spanning forest: a switch carries what the nodes beyond it send
+    out. Switches in a loop of switches (current shared in a way fusing cannot tell) get NaN."""
     sf, st = buses.sw_ends
     k = len(buses.nodes)
-    out = np.full((len(sf), ext.shape[1]), np.nan)
+    out = np.full((len(sf), ext.shape[1]), np.nan, dtype=complex)
     if not len(sf):
         return out
     root = k  # virtual root joined to one node of every bus (a slack node where there is one)
@@ -667,19 +669,37 @@ def _switch_currents(buses: _Buses, ext: np.ndarray) -> np.ndarray:
     tree_ok = edges_per_bus == nodes_per_bus - 1
     child = np.where(pred[st] == sf, st, np.where(pred[sf] == st, sf, -1))
     ok = (child >= 0) & tree_ok[buses.bus_of[sf]]
-    out[ok] = np.abs(sub[child[ok]])
+    sign = np.where(child == st, 1.0, -1.0)  # the child's subtree draws through the switch
+    out[ok] = sub[child[ok]] * sign[ok][:, None]
     return out
 
 
-def _busbars(net: Network, nodes: np.ndarray, out_i: np.ndarray, ext: np.ndarray, i_base: np.ndarray, conv: np.ndarray,
+def _throughput(buses: _Buses, i_f: np.ndarray, i_t: np.ndarray, i_sw: np.ndarray, inj: np.ndarray) -> np.ndarray:
+    """Current (pu) passing through each island node: half the sum of the magnitudes of everything
+    meeting there (lines, transformers, switches, its own load or DG ``inj`` and, at a slack node, the
+    infeed that balances them), i.e. what flows in, which equals what flows out."""
+    f, t = buses.ef, buses.et
+    sf, st = buses.sw_ends
+    sw = np.nan_to_num(i_sw)
+    mag = np.abs(inj).astype(float)
+    leaving = -inj.astype(complex)
+    for ends, cur, sgn in ((f, i_f, 1.0), (t, i_t, 1.0), (sf, sw, 1.0), (st, sw, -1.0)):
+        np.add.at(mag, ends, np.abs(cur))
+        np.add.at(leaving, ends, sgn * cur)
+    slack = buses.slack[buses.bus_of]
+    mag[slack] += np.abs(leaving[slack])
+    return mag / 2.0
+
+
+def _busbars(net: Network, nodes: np.ndarray, through: np.ndarray, i_base: np.ndarray, conv: np.ndarray,
              lab: Any, dg_on: np.ndarray, limits: Limits) -> list[tuple[Violation, np.ndarray]]:
-    """Busbar sections against their rating: throughput = (current into its lines and transformers +
-    what its infeed or load brings) / 2, i.e. what flows through the section whether it is fed or feeds."""
+    """Busbar sections against their rating: the current passing through the section (see
+    :func:`_throughput`), whether it is fed by a transformer or an infeed, or feeds breakers."""
     out: list[tuple[Violation, np.ndarray]] = []
     bus = np.flatnonzero(~np.isnan(net.busbar_a[nodes]))
     if not len(bus):
         return out
-    ka = (np.abs(out_i[bus]) + np.abs(out_i[bus] - ext[bus])) / 2.0 * i_base[bus][:, None]
+    ka = through[bus] * i_base[bus][:, None]
     pct = ka / (net.busbar_a[nodes[bus]] / 1000.0)[:, None] * 100.0
     pct[:, ~conv] = np.nan
     for r in np.flatnonzero((pct > limits.busbar_loading_pct + 1e-9).any(axis=1)):

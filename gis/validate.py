@@ -134,7 +134,9 @@ def _check_crs(raw: Mapping[str, pd.DataFrame], ck: Checker) -> Layers:
             ck.error("missing_geometry", f"layer {name!r} has no geometry column", layer=name)
             out[name] = df
             continue
-        if df.crs is None:
+        if df.crs is None and df.empty:
+            df = df.set_crs(WGS84)  # an empty layer (e.g. read back from PostGIS) has nothing to place
+        elif df.crs is None:
             ck.error("missing_crs", f"layer {name!r} has no CRS (expected EPSG:4326)", layer=name)
         elif not df.crs.equals(WGS84):
             ck.warn("reprojected", f"layer {name!r} was in {df.crs.to_string()}; reprojected to EPSG:4326", layer=name)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gis.errors import InputError
+from gis.powerflow import Limits
 
 IMPORTANCE_GRADES = ("special", "first", "second", "temporary", "normal")
 
@@ -60,7 +61,11 @@ class PlanOptions:
         a customer's daily maximum above which a slot is a peak hour, 0.9),
         ``peak_grades`` (grades whose peak hours are hard constraints).
     Network
-        ``capacity_margin`` (share of a feeder's capacity kept free, 0.10).
+        ``capacity_margin`` (share of a feeder's head capacity kept free, 0.10: a quick
+        screen); ``loading_limit_pct`` (100: most a line, switch, transformer or busbar
+        may carry in any state, % of rating) and ``voltage_band_pct`` (7: node voltages
+        within +-7 % of nominal, GB/T 12325), both checked by an AC power flow of every
+        state at every slot it holds (docs/powerflow.md).
     Generators
         ``generator_fleet`` (trucks), ``generator_grades`` (grades that get a truck
         when they cannot be transferred).
@@ -82,8 +87,10 @@ class PlanOptions:
     importance_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     interruption_cost_kwh: float = 2.0
     peak_threshold: float = 0.9
-    peak_grades: tuple[str, ...] = ("special", "first")
+    peak_grades: tuple[str, ...] = ("special", "first", "second")
     capacity_margin: float = 0.10
+    loading_limit_pct: float = 100.0
+    voltage_band_pct: float = 7.0
     generator_fleet: tuple[Generator, ...] = ()
     generator_grades: tuple[str, ...] = ("special", "first", "second")
     solver_time_limit_s: float = 20.0
@@ -160,6 +167,8 @@ class PlanOptions:
             "peak_threshold": self.peak_threshold,
             "peak_grades": list(self.peak_grades),
             "capacity_margin": self.capacity_margin,
+            "loading_limit_pct": self.loading_limit_pct,
+            "voltage_band_pct": self.voltage_band_pct,
             "generator_fleet": [g.to_dict() for g in self.generator_fleet],
             "generator_grades": list(self.generator_grades),
             "solver_time_limit_s": self.solver_time_limit_s,
@@ -170,6 +179,12 @@ class PlanOptions:
 
     def with_fleet(self, fleet: tuple[Generator, ...]) -> PlanOptions:
         return replace(self, generator_fleet=tuple(fleet))
+
+    def limits(self) -> Limits:
+        """The power-flow limits every switching state must respect."""
+        pct, band = self.loading_limit_pct, self.voltage_band_pct / 100.0
+        return Limits(line_loading_pct=pct, switch_loading_pct=pct, trafo_loading_pct=pct, busbar_loading_pct=pct,
+                      v_min_pu=1.0 - band, v_max_pu=1.0 + band)
 
     def weight(self, grade: str) -> float:
         return float(self.importance_weights.get(grade, self.importance_weights.get("normal", 1.0)))
@@ -189,7 +204,8 @@ def _hhmm(v: Any) -> time:
 
 def _convert(key: str, v: Any) -> Any:
     ints = {"time_step_min", "sms_lead_min", "horizon_days", "switching_break_min", "generator_setup_min", "solver_workers", "solver_candidates", "alternatives"}
-    floats = {"notice_lead_days", "interruption_cost_kwh", "peak_threshold", "capacity_margin", "solver_time_limit_s"}
+    floats = {"notice_lead_days", "interruption_cost_kwh", "peak_threshold", "capacity_margin", "solver_time_limit_s",
+              "loading_limit_pct", "voltage_band_pct"}
     if key in ints:
         if isinstance(v, bool) or not isinstance(v, int | float) or float(v) != int(v):
             raise ValueError(f"expected an integer, got {v!r}")
@@ -273,6 +289,10 @@ def _check(o: PlanOptions) -> list[str]:
             p.append(f"{name}: unknown grade(s) {bad}")
     if not (0 <= o.capacity_margin < 1):
         p.append(f"capacity_margin must be within [0, 1), got {o.capacity_margin}")
+    if not (10 <= o.loading_limit_pct <= 200):
+        p.append(f"loading_limit_pct must be within 10..200, got {o.loading_limit_pct}")
+    if not (1 <= o.voltage_band_pct <= 20):
+        p.append(f"voltage_band_pct must be within 1..20, got {o.voltage_band_pct}")
     ids = [g.id for g in o.generator_fleet]
     if len(ids) != len(set(ids)):
         p.append("generator_fleet: duplicate generator ids")

@@ -80,6 +80,7 @@ class Outage:
     merge: list[dict[str, Any]]
     zone: dict[str, Any]
     impact: dict[str, Any]
+    power_flow: dict[str, Any] = field(default_factory=dict)
     # working arrays (customer indices of the run's Timeline); not serialised
     dark: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
     short_break: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
@@ -106,6 +107,7 @@ class Outage:
             "merge": self.merge,
             "notices": self.notices,
             "impact": self.impact,
+            "power_flow": self.power_flow,
         }
 
 
@@ -477,7 +479,14 @@ def _split_unscheduled(
 
 
 def _chosen_options(g: Group, j: int) -> list[TransferOption | None]:
-    return [blk.options[int(a)] if a >= 0 else None for blk, a in zip(g.zone.blocks, g.cand.assign[:, j], strict=True)]
+    """The transfer of each block at start ``j`` (None: dark); break-before-make where the loop failed."""
+    out: list[TransferOption | None] = []
+    for b, (blk, a) in enumerate(zip(g.zone.blocks, g.cand.assign[:, j], strict=True)):
+        opt = blk.options[int(a)] if a >= 0 else None
+        if opt is not None and opt.make_before_break and not g.cand.mbb_ok[b, j]:
+            opt = replace(opt, make_before_break=False)
+        out.append(opt)
+    return out
 
 
 def _realise(tl: Timeline, validator: Validator, oid: str, g: Group, j: int, now: datetime) -> Outage:
@@ -487,7 +496,7 @@ def _realise(tl: Timeline, validator: Validator, oid: str, g: Group, j: int, now
     e_slot = s_slot + tl.touched(g.duration_min)
     chosen = _chosen_options(g, j)
     problems: list[str] = []
-    steps, chosen, problems, notes = _safe_steps(tl, validator, g.zone, chosen, start, end, s_slot, e_slot)
+    steps, chosen, problems, notes, flow_states = _safe_steps(tl, validator, g.zone, chosen, start, end, s_slot, e_slot)
     zone = g.zone
     dark = [zone.fixed_dead] + [b.customers for b, c in zip(zone.blocks, chosen, strict=True) if c is None]
     dark_idx = np.unique(np.concatenate(dark)) if dark else np.zeros(0, dtype=np.int64)
@@ -545,6 +554,7 @@ def _realise(tl: Timeline, validator: Validator, oid: str, g: Group, j: int, now
         merge=g.comparisons,
         zone=zone_json,
         impact={},
+        power_flow=_flow_json(tl, flow_states),
         dark=dark_idx,
         short_break=bbm,
         slots=(s_slot, e_slot),
@@ -554,7 +564,7 @@ def _realise(tl: Timeline, validator: Validator, oid: str, g: Group, j: int, now
 
 def _safe_steps(
     tl: Timeline, validator: Validator, zone: Zone, chosen: list[TransferOption | None], start: datetime, end: datetime, s_slot: int, e_slot: int
-) -> tuple[list[Step], list[TransferOption | None], list[str], list[str]]:
+) -> tuple[list[Step], list[TransferOption | None], list[str], list[str], list[dict[str, Any]]]:
     """Steps that pass validation: as chosen, else without one transfer, else without any.
 
     Returns ``(steps, transfers used, problems, notes)``: ``problems`` (the findings of the first
@@ -574,11 +584,24 @@ def _safe_steps(
         problems = validator.validate(zone, steps, allowed_dark=np.concatenate(allowed) if allowed else np.zeros(0, dtype=np.int64), start_slot=s_slot, end_slot=e_slot)
         if not problems:
             if k:
-                log.warning("transfers dropped after validation failed: %s", first)
-            return steps, ch, [], first
+                log.info("transfers dropped after validation failed: %s", first)
+            return steps, ch, [], first, validator.states
         if k == 0:
             first = problems
-    return steps, attempts[-1], problems if len(attempts) == 1 else first + problems, []
+    return steps, attempts[-1], problems if len(attempts) == 1 else first + problems, [], validator.states
+
+
+def _flow_json(tl: Timeline, states: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per distinct switching state, the AC power flow's worst loading and voltage and when; the worst
+    over all states; the limits they were checked against."""
+    solved = [s for s in states if s["max_line_loading_pct"] is not None]
+    return {
+        "limits": {"loading_pct": tl.options.loading_limit_pct, "voltage_band_pct": tl.options.voltage_band_pct},
+        "states": states,
+        "max_line_loading_pct": max((s["max_line_loading_pct"] for s in solved), default=None),
+        "min_vm_pu": min((s["min_vm_pu"] for s in solved), default=None),
+        "max_vm_pu": max((s["max_vm_pu"] for s in solved), default=None),
+    }
 
 
 def _rejected_transfers(tl: Timeline, g: Group, chosen: list[TransferOption | None], s_slot: int) -> list[dict[str, Any]]:
@@ -597,7 +620,11 @@ def _rejected_transfers(tl: Timeline, g: Group, chosen: list[TransferOption | No
                 else:
                     tot = tl.feeder_load[opt.feeder_code, slots] + blk.load[slots]
                     k = int(np.argmax(tot))
-                    reason = f"{opt.feeder} would carry {tot[k]:.0f} kW at {tl.time_of(int(slots[k])).isoformat()}, above its limit {lim:.0f} kW" if tot[k] > lim else "switching plan failed validation"
+                    if tot[k] > lim:
+                        reason = f"{opt.feeder} would carry {tot[k]:.0f} kW at {tl.time_of(int(slots[k])).isoformat()}, above its limit {lim:.0f} kW"
+                    else:
+                        why = tl.flows.first_failure(g.zone.isolation.switches, (opt.tie,), slots)
+                        reason = f"power flow: {why}" if why else "the switching plan with it failed validation (see validation_notes)"
             out.append({"tie": opt.tie, "to_feeder": opt.feeder, "customers": len(blk.customers), "reason": reason})
         if not blk.options:
             out.append({"tie": None, "to_feeder": None, "customers": len(blk.customers), "reason": "no tie reaches this block"})
@@ -666,20 +693,20 @@ def _finish(tl: Timeline, out: Outage, g: Group, j: int) -> None:
 def _impact(tl: Timeline, dark: np.ndarray, bbm: np.ndarray, gen: np.ndarray, s_slot: int, duration_min: int) -> dict[str, Any]:
     """CI, CMI, ENS, peak hits (see docs/planning.md for the definitions)."""
     o = tl.options
-    n = tl.touched(duration_min)
     starts = np.array([s_slot])
     off = np.setdiff1d(dark, gen)
     ens = float(tl.energy(tl.load(off), starts, duration_min)[0]) if len(off) else 0.0
     brk = o.switching_break_min
+    e_slot = s_slot + tl.end_offset(duration_min)  # the hand-back
     if len(bbm):
         ld = tl.load(bbm)
-        ens += float((ld[s_slot] + ld[s_slot + n - 1]) * brk / 60.0)
+        ens += float((ld[s_slot] + ld[e_slot]) * brk / 60.0)
     hit = 0
     for c in dark[tl.peak_graded[dark]]:
         hit += bool(tl.any_in(tl.peak_mask(c), starts, duration_min)[0])
     for c in bbm[tl.peak_graded[bbm]]:
         m = tl.peak_mask(c)
-        hit += bool(m[s_slot] or m[s_slot + n - 1])
+        hit += bool(m[s_slot] or m[e_slot])
     interrupted = np.concatenate([off, bbm])
     by = {grade: 0 for grade in IMPORTANCE_GRADES}
     for grade, cnt in zip(*np.unique(tl.importance[interrupted].astype(str), return_counts=True), strict=True):

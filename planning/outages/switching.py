@@ -12,9 +12,14 @@ remove earths, close the isolating switches, hand every transferred block back
 
 :func:`validate_steps` fails closed: after every step it checks that the work
 zone is dead while earthed or worked on, that no two substations are
-paralleled, that no feeder is loaded beyond its limit (capacity x (1 -
-margin)) where the switching added load, and that no customer outside the
-planned set loses supply. Any finding makes the plan invalid.
+paralleled, that no feeder head is loaded beyond its limit (capacity x (1 -
+margin)) where the switching added load, that the AC power flow of the state
+keeps every line, switch, transformer and busbar within its rating and every
+voltage within the band at every slot the state holds (the working state at
+every 15-minute slot of the work, transient states at their slot; DG on and
+off), and that no customer outside the planned set loses supply. Any finding
+makes the plan invalid. ``Validator.states`` reports each distinct state's
+power flow (worst loading and voltage, where and when).
 """
 
 from __future__ import annotations
@@ -136,6 +141,7 @@ class Validator:
         sw = tl.grid.switches
         self.normally_open = dict(zip(sw["id"], sw["normally_open"].astype(bool), strict=True))
         self._feeder_ix = pd.Index(tl.feeder_ids)
+        self.states: list[dict[str, Any]] = []  # power flow of each distinct state of the last validate()
 
     def state(self, opened: frozenset[str], closed: frozenset[str], work_nodes: frozenset[str]) -> StateResult:
         key = (opened, closed)
@@ -172,7 +178,7 @@ class Validator:
 
         ``allowed_dark``: customer indices that may lose supply at some step;
         loads are checked at ``start_slot`` for the opening states, every slot
-        of ``[start_slot, end_slot)`` for the working state, ``end_slot`` after.
+        of ``[start_slot, end_slot)`` for the working state, the slot of their time after.
         """
         tl = self.tl
         problems: list[str] = []
@@ -186,6 +192,7 @@ class Validator:
         prev = self.state(frozenset(), frozenset(), work_nodes)
         base_dark = prev.dark.copy() if prev.dark.any() else np.zeros(len(tl.cust_ids), dtype=bool)
         normal_load = tl.feeder_load
+        seen: dict[tuple[frozenset[str], frozenset[str]], tuple[list[int], set[int], str]] = {}
         for i, st in enumerate(steps):
             dev = st.device
             if st.action in ("open", "close") and dev is not None:
@@ -229,9 +236,16 @@ class Validator:
                 if working or (nxt is not None and nxt.action == "end_work"):
                     slots = np.arange(start_slot, max(end_slot, start_slot + 1))
                 elif st.at > tl.time_of(start_slot) or st.phase == "restore":
-                    slots = np.array([min(end_slot, tl.n_slots - 1)])
+                    slots = np.array([min(int(tl.slot_of(st.at)), tl.n_slots - 1)])  # the hand-back's slot
                 else:
                     slots = np.array([start_slot])
+                key = (frozenset(opened), frozenset(closed))
+                seqs, slot_set, phase = seen.setdefault(key, ([], set(), st.phase))
+                seqs.append(st.seq)
+                slot_set.update(int(x) for x in slots)
+                why = tl.flows.first_failure(opened, closed, slots)
+                if why is not None:
+                    problems.append(f"step {st.seq} ({st.action} {dev}): power flow: {why}")
                 assert cur.feeder_demand is not None
                 load = cur.feeder_demand @ tl.factor[:, slots]
                 lim = np.repeat(tl.feeder_limit[:, None], len(slots), axis=1)
@@ -253,6 +267,11 @@ class Validator:
             prev = cur
         if opened or closed or earthed or working:
             problems.append(f"the plan does not end in the normal state (open {sorted(opened)}, closed {sorted(closed)}, earths {sorted(earthed)})")
+        self.states = [
+            {"steps": seqs, "phase": phase, "open": sorted(k[0]), "closed": sorted(k[1]),
+             **tl.flows.report(k[0], k[1], np.array(sorted(slot_set), dtype=np.int64))}
+            for k, (seqs, slot_set, phase) in seen.items()
+        ]
         return problems
 
 

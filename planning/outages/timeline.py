@@ -19,6 +19,7 @@ import pandas as pd
 
 from gis import Grid
 from gis.format import DAY_TYPES
+from planning.outages.flows import FlowChecker
 from planning.outages.options import PlanOptions
 
 SLOT_MIN = 15
@@ -73,6 +74,7 @@ class Timeline:
         self._profiles()
         self._customers()
         self._feeders()
+        self.flows = FlowChecker(self, self.options.limits())
 
     # -- clock ----------------------------------------------------------------
 
@@ -247,6 +249,12 @@ class Timeline:
     def touched(duration_min: float) -> int:
         """Number of slots an interval of this length touches from a slot boundary."""
         return max(1, int(-(-duration_min // SLOT_MIN)))
+
+    @staticmethod
+    def end_offset(duration_min: float) -> int:
+        """Slots from the start slot to the slot holding the end of the work, where the hand-back
+        switching (and a break-before-make block's second short break) happens."""
+        return int(duration_min // SLOT_MIN)
 
     def any_in(self, mask: np.ndarray, starts: np.ndarray, duration_min: float) -> np.ndarray:
         """For each start slot: does ``mask`` hold in any slot of ``[start, start + duration)``?"""

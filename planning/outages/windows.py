@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from planning.outages.timeline import SLOT_MIN, Timeline
-from planning.outages.zones import Zone
+from planning.outages.zones import Block, Zone
 
 DEAD, MBB, BBM = 0, 1, 2
 
@@ -39,6 +39,7 @@ class Candidates:
     generators_needed: np.ndarray  # trucks needed at each start
     receiving_feeders: frozenset[str]
     duration_min: int
+    mbb_ok: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # (n_blocks, n_starts): loop passes
     dropped: dict[str, int] = field(default_factory=dict)  # starts removed, by reason
     window: tuple[int, int] = (0, -1)  # first and last start slot considered
 
@@ -102,27 +103,16 @@ def evaluate(
     blocks = zone.blocks if transfers else []
     nb, ns = len(blocks), len(starts)
     assign = np.full((nb, ns), -1, dtype=np.int64)
-    receiving: set[str] = set()
+    mbb_ok = np.ones((nb, ns), dtype=bool)
     if ns and nb:
-        # the slot in which the restoring switching happens is checked too (n + 1 slots)
-        added: dict[int, np.ndarray] = {}
-        for b, blk in enumerate(blocks):
-            tw = tl.windows(blk.load, starts, n + 1)
-            for oi, opt in enumerate(blk.options):
-                code = opt.feeder_code
-                lim = tl.feeder_limit[code] if code >= 0 else np.nan
-                if not np.isfinite(lim):
-                    continue  # unknown rating: the transfer cannot be checked, so it is not made
-                lw = tl.windows(tl.feeder_load[code], starts, n + 1) + added.get(code, 0.0)
-                ok = ((lw + tw) <= lim + 1e-9).all(axis=1) & (assign[b] < 0)
-                if ok.any():
-                    assign[b, ok] = oi
-                    added[code] = added.get(code, 0.0) + tw * ok[:, None]
-                    receiving.add(opt.feeder)
+        _assign_transfers(tl, zone, blocks, starts, n, assign)
+        _check_combined(tl, zone, blocks, starts, n, assign)
+        mbb_ok = _loops_ok(tl, blocks, starts, tl.end_offset(duration_min), assign)
+    receiving = {blocks[b].options[a].feeder for b in range(nb) for a in set(assign[b].tolist()) if a >= 0}
     state = np.full((nb, ns), DEAD, dtype=np.int64)
     for b, blk in enumerate(blocks):
         a = assign[b]
-        mbb = np.array([blk.options[i].make_before_break if i >= 0 else False for i in a], dtype=bool)
+        mbb = np.array([blk.options[i].make_before_break if i >= 0 else False for i in a], dtype=bool) & mbb_ok[b]
         state[b] = np.where(a < 0, DEAD, np.where(mbb, MBB, BBM))
     fixed = zone.fixed_dead if transfers else zone.all_customers
     ok = np.ones(ns, dtype=bool)
@@ -130,11 +120,11 @@ def evaluate(
         ok &= ~_peak_hit(tl, fixed, starts, duration_min)
         for b, blk in enumerate(blocks):
             full = _peak_hit(tl, blk.customers, starts, duration_min)
-            short = _peak_short(tl, blk.customers, starts, n)
+            short = _peak_short(tl, blk.customers, starts, tl.end_offset(duration_min))
             ok &= ~np.where(state[b] == DEAD, full, np.where(state[b] == BBM, short, False))
         if (~ok).any():
             dropped["peak_hours"] = int((~ok).sum())
-    starts, assign, state = starts[ok], assign[:, ok], state[:, ok]
+    starts, assign, state, mbb_ok = starts[ok], assign[:, ok], state[:, ok], mbb_ok[:, ok]
     ns = len(starts)
     brk = o.switching_break_min
     cost = np.zeros(ns)
@@ -150,7 +140,7 @@ def evaluate(
             bbm = state[b] == BBM
             we, wi, cnt, g = _harm(tl, blk.customers, starts, duration_min)
             wl = tl.load(blk.customers, tl.weight[blk.customers])
-            short_e = (wl[starts] + wl[starts + n - 1]) * brk / 60.0
+            short_e = (wl[starts] + wl[starts + tl.end_offset(duration_min)]) * brk / 60.0
             wsum = float(tl.weight[blk.customers].sum())
             cost += np.where(dead, we + o.interruption_cost_kwh * wi, 0.0)
             cost += np.where(bbm, short_e + o.interruption_cost_kwh * wsum, 0.0)
@@ -163,10 +153,70 @@ def evaluate(
         assign=assign,
         generators_needed=gens,
         receiving_feeders=frozenset(receiving),
+        mbb_ok=mbb_ok,
         duration_min=duration_min,
         dropped=dropped,
         window=(lo, hi),
     )
+
+
+def _assign_transfers(tl: Timeline, zone: Zone, blocks: list[Block], starts: np.ndarray, n: int, assign: np.ndarray) -> None:
+    """能转必转, block by block (most valuable first), at every start: the first option (make-before-break,
+    then most headroom) whose receiving feeder's head stays within its limit with what it already took,
+    and whose state (the zone isolated, this tie closed) passes the power flow at every slot of the work
+    and of the hand-back (``n + 1`` slots)."""
+    added: dict[int, np.ndarray] = {}
+    opened = zone.isolation.switches
+    for b, blk in enumerate(blocks):
+        tw = tl.windows(blk.load, starts, n + 1)
+        for oi, opt in enumerate(blk.options):
+            code = opt.feeder_code
+            lim = tl.feeder_limit[code] if code >= 0 else np.nan
+            if not np.isfinite(lim):
+                continue  # unknown rating: the transfer cannot be checked, so it is not made
+            lw = tl.windows(tl.feeder_load[code], starts, n + 1) + added.get(code, 0.0)
+            ok = ((lw + tw) <= lim + 1e-9).all(axis=1) & (assign[b] < 0)
+            if ok.any():
+                ok[ok] = tl.flows.window_ok(opened, (opt.tie,), starts[ok], n + 1)
+            if ok.any():
+                assign[b, ok] = oi
+                added[code] = added.get(code, 0.0) + tw * ok[:, None]
+
+
+def _check_combined(tl: Timeline, zone: Zone, blocks: list[Block], starts: np.ndarray, n: int, assign: np.ndarray) -> None:
+    """Where several blocks are transferred at once, the state with all their ties closed must pass the
+    power flow too (two blocks on one feeder add up); otherwise the least valuable transfer is given up."""
+    opened = zone.isolation.switches
+    while True:
+        ties = [tuple(blocks[b].options[assign[b, j]].tie for b in range(len(blocks)) if assign[b, j] >= 0) for j in range(len(starts))]
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for j, t in enumerate(ties):
+            if len(t) > 1:
+                groups.setdefault(t, []).append(j)
+        failed = False
+        for t, js in groups.items():
+            ok = tl.flows.window_ok(opened, t, starts[js], n + 1)
+            for j in np.asarray(js)[~ok]:
+                last = max(b for b in range(len(blocks)) if assign[b, j] >= 0)
+                assign[last, j] = -1
+                failed = True
+        if not failed:
+            return
+
+
+def _loops_ok(tl: Timeline, blocks: list[Block], starts: np.ndarray, end: int, assign: np.ndarray) -> np.ndarray:
+    """Per block and start: may the transfer be made before break? The loop (the tie closed while the
+    block is still fed from its own feeder, at the start and again at the hand-back) must pass the power
+    flow; where it does not, the transfer is made break-before-make instead."""
+    out = np.ones(assign.shape, dtype=bool)
+    for b, blk in enumerate(blocks):
+        for oi, opt in enumerate(blk.options):
+            use = assign[b] == oi
+            if not opt.make_before_break or not use.any():
+                continue
+            s = starts[use]
+            out[b, use] = tl.flows.slots_ok((), (opt.tie,), s) & tl.flows.slots_ok((), (opt.tie,), s + end)
+    return out
 
 
 def _peak_hit(tl: Timeline, idx: np.ndarray, starts: np.ndarray, duration_min: int) -> np.ndarray:
@@ -177,12 +227,14 @@ def _peak_hit(tl: Timeline, idx: np.ndarray, starts: np.ndarray, duration_min: i
     return out
 
 
-def _peak_short(tl: Timeline, idx: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+def _peak_short(tl: Timeline, idx: np.ndarray, starts: np.ndarray, end: int) -> np.ndarray:
+    """Per start: is a graded customer of ``idx`` in its peak hours at a break-before-make moment
+    (the start slot, or the slot ``end`` after it where the hand-back is made)?"""
     graded = idx[tl.peak_graded[idx]]
     out = np.zeros(len(starts), dtype=bool)
     for c in graded:
         m = tl.peak_mask(c)
-        out |= m[starts] | m[starts + n - 1]
+        out |= m[starts] | m[starts + end]
     return out
 
 

@@ -103,12 +103,12 @@ def test_closed_tie_loop_current_matches(heavy_ring):
     assert ours_ka == pytest.approx(sw["T1"], rel=1e-3)
 
 
-def two_bus(p_kw: float, q_kvar_per_kw: float, r_ohm: float, x_ohm: float) -> Grid:
+def two_bus(p_kw: float, q_kvar_per_kw: float, r_ohm: float, x_ohm: float, busbar_a: float = 5000.0) -> Grid:
     crs = "EPSG:4326"
     subs = gpd.GeoDataFrame({"id": ["S"], "name": ["S"], "capacity_kva": [50000.0]}, geometry=[Point(7.42, 43.73)], crs=crs)
     nodes = gpd.GeoDataFrame(
         {"id": ["B", "J", "D"], "kind": ["busbar", "junction", "distribution_room"], "substation_id": ["S", None, None],
-         "kva": [None, None, 1e6], "rating_a": [5000.0, None, None]},
+         "kva": [None, None, 1e6], "rating_a": [busbar_a, None, None]},
         geometry=[Point(7.42, 43.73), Point(7.421, 43.73), Point(7.43, 43.73)], crs=crs)
     lines = gpd.GeoDataFrame(
         {"id": ["L"], "from_node": ["J"], "to_node": ["D"], "kind": ["cable"], "rating_a": [1000.0], "length_m": [1000.0],
@@ -144,6 +144,16 @@ def test_two_bus_by_hand():
     i_a = math.hypot(pp_, qp) / (math.sqrt(3) * 10.0 * math.sqrt(v2)) * 1000.0
     line = dict(zip(flow.branch_ids, flow.loading_pct[:, 0], strict=True))["L"]
     assert line == pytest.approx(i_a / 1000.0 * 100.0, rel=1e-6)
+
+
+def test_busbar_fed_through_a_breaker_carries_the_feeder_current():
+    """The busbar B reaches the load only through breaker F: all of the line's current passes it."""
+    flow = check_state_flow(two_bus(4000.0, 0.5, 1.0, 0.8, busbar_a=200.0), times=[NOON], feeders="all", dg="off")
+    line_ka = dict(zip(flow.branch_ids, flow.loading_pct[:, 0], strict=True))["L"] / 100.0 * 1.0  # rated 1000 A
+    bus = [v for v in flow.violations if v.kind == "busbar"]
+    assert len(bus) == 1 and bus[0].element == "B"
+    assert bus[0].value == pytest.approx(line_ka / 0.2 * 100.0, rel=1e-6)
+    assert line_ka > 0.25  # 4.47 MVA at about 10 kV
 
 
 def test_voltage_collapse_is_a_violation_not_an_exception():

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import geopandas as gpd
 import numpy as np
 import pytest
 from shapely.geometry import LineString, Point
@@ -78,6 +79,13 @@ def test_coordinates_swapped_within_range(ring_layers):
 def test_missing_crs(ring_layers):
     ring_layers["nodes"] = ring_layers["nodes"].set_crs(None, allow_override=True)
     assert find(problems(ring_layers), "missing_crs").layer == "nodes"
+
+
+def test_empty_layer_without_crs_is_accepted(ring_layers):
+    """PostGIS gives an empty table's geometry no SRID; an empty layer has nothing to misplace."""
+    ring_layers["dg"] = gpd.GeoDataFrame({"id": [], "node_id": [], "kind": [], "p_kw": []}, geometry=[])
+    grid = Grid.from_layers(ring_layers)
+    assert "missing_crs" not in {p.code for p in grid.problems} and grid.dg.crs.to_epsg() == 4326
 
 
 def test_other_crs_is_reprojected_with_a_warning(ring_layers):

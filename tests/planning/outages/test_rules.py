@@ -120,9 +120,10 @@ def test_same_crew_works_in_turn(small_ring, mk) -> None:
 def test_generator_sized_to_peak_in_window(small_ring, mk) -> None:
     # R5 out: C4 (second grade, no backup, 80 kW "day" profile) loses supply. Window 09:00-12:00
     # on a weekday: peak 80 kW -> the smallest truck >= 80 kW is the 100 kW one.
+    # (C4's peak hours are 08:00-18:00: second grade is left out of peak_grades here)
     fleet = (Generator("G50", "", 50.0), Generator("G100", "", 100.0), Generator("G500", "", 500.0))
     j = mk.job("J1", "R5", 180, earliest="2026-12-08 09:00", latest="2026-12-08 12:00")
-    o = only(plan_outages(small_ring, [j], now=mk.NOW, options=replace(mk.FAST, generator_fleet=fleet)))
+    o = only(plan_outages(small_ring, [j], now=mk.NOW, options=replace(mk.FAST, generator_fleet=fleet, peak_grades=("special", "first"))))
     assert [(g["generator"], g["customer"], g["peak_kw"]) for g in o.generators] == [("G100", "C4", 80.0)]
     assert o.generators[0]["hours"] == 3.0
     assert o.impact["generator_hours"] == 3.0
@@ -140,7 +141,8 @@ def test_generator_at_night_needs_less(small_ring, mk) -> None:
 
 def test_unmet_generator_need_is_reported(small_ring, mk) -> None:
     j = mk.job("J1", "R5", 180, earliest="2026-12-08 09:00", latest="2026-12-08 12:00")
-    o = only(plan_outages(small_ring, [j], now=mk.NOW, options=replace(mk.FAST, generator_fleet=(Generator("G50", "", 50.0),))))
+    opts = replace(mk.FAST, generator_fleet=(Generator("G50", "", 50.0),), peak_grades=("special", "first"))
+    o = only(plan_outages(small_ring, [j], now=mk.NOW, options=opts))
     assert o.generators == []
     assert o.unmet_generator_needs == [{"customer": "C4", "importance": "second", "peak_kw": 80.0, "reason": "no truck of at least 80 kW in the fleet"}]
     assert o.impact["ci"] == 1
@@ -167,6 +169,26 @@ def test_peak_hours_are_avoided_and_explained(mk) -> None:
     assert plan.baseline[0]["start"] == mk.at("2026-12-08 08:00").isoformat()
     assert o.window["rejected_starts"]["peak_hours"] > 0
     assert "cheapest feasible start" in o.window["explanation"]
+
+
+def test_hand_back_break_counts_in_the_peak_check(mk) -> None:
+    # R2 out 240 min in a window with a single start (08:00-12:00): s3 (C3, first grade) goes to F2
+    # break-before-make, so C3 is dark 08:00-08:05 and again 12:00-12:05 at the hand-back. A peak
+    # 12:00-13:00 is hit only by the second break: the one start is refused.
+    job = mk.job("J1", "R2", 240, earliest="2026-12-08 08:00", latest="2026-12-08 12:00")
+    free = plan_outages(mk.ring_grid(lambda L: mk.set_row(L, "customers", "C3", peak_hours="12:15-13:00")), [job], now=mk.NOW, options=mk.FAST)
+    assert only(free).transfers[0]["mode"] == "break_before_make" and free.metrics["plan"]["peak_hits"] == 0
+    hit = plan_outages(mk.ring_grid(lambda L: mk.set_row(L, "customers", "C3", peak_hours="12:00-13:00")), [job], now=mk.NOW, options=mk.FAST)
+    assert [e.code for e in hit.errors] == ["peak_hours_conflict"] and "C3" in hit.errors[0].message
+
+
+def test_second_grade_peak_hours_are_protected_by_default(small_ring, mk) -> None:
+    # C4 (second grade, "day" profile: peak 08:00-18:00 on weekdays) is dark when D3's line is out.
+    job = mk.job("J1", "L9", 60, earliest="2026-12-08 09:00", latest="2026-12-08 11:00")
+    plan = plan_outages(small_ring, [job], now=mk.NOW, options=mk.FAST)
+    assert [e.code for e in plan.errors] == ["peak_hours_conflict"] and "C4" in plan.errors[0].message
+    relaxed = plan_outages(small_ring, [job], now=mk.NOW, options=replace(mk.FAST, peak_grades=("special", "first")))
+    assert not relaxed.errors and only(relaxed).start == mk.at("2026-12-08 09:00")
 
 
 def test_cheapest_window_is_chosen_with_next_best(small_ring, mk) -> None:
@@ -205,6 +227,8 @@ def test_outages_on_one_feeder_do_not_overlap(small_ring, mk) -> None:
 
 def test_one_crew_cannot_be_in_two_places(small_ring, mk) -> None:
     jobs = [mk.job("J1", "L11", 240, crew="A"), mk.job("J2", "L9", 240, crew="A")]  # F1 and F2
-    plan = plan_outages(small_ring, jobs, now=mk.NOW, options=mk.FAST)
+    # (L9 darkens C4, second grade with peak hours all working day: left out of peak_grades here)
+    plan = plan_outages(small_ring, jobs, now=mk.NOW, options=replace(mk.FAST, peak_grades=("special", "first")))
+    assert not plan.errors, plan.errors
     a, b = plan.outages
     assert a.end <= b.start or b.end <= a.start
