@@ -175,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("equipment", help="node, line or switch id")
     i.set_defaults(func=_cmd_isolate)
 
-    m = sub.add_parser("import-pandapower", help="convert a pandapower net (JSON file or pandapower.networks name)")
-    m.add_argument("source", help="a pandapower JSON file, or a network name such as mv_oberrhein")
+    m = sub.add_parser("import-pandapower", help="convert a pandapower net (JSON file, pandapower.networks name or simbench:<code>)")
+    m.add_argument("source", help="a pandapower JSON file, a network name such as mv_oberrhein, or simbench:1-MV-comm--0-sw")
     m.add_argument("out", help="output .gpkg file or folder")
     m.add_argument("--name", default=None)
     m.add_argument("--timezone", default="Europe/Berlin")

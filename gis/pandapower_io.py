@@ -50,7 +50,11 @@ def _pp() -> Any:
 
 
 def load_pandapower_net(source: str | Path) -> Any:
-    """A pandapower net from a JSON file or a ``pandapower.networks`` function name."""
+    """A pandapower net from a JSON file, a ``pandapower.networks`` function name, or
+    ``simbench:<code>`` (a SimBench grid from the installed ``simbench`` package's own data, e.g.
+    ``simbench:1-MV-comm--0-sw``; no network access)."""
+    if str(source).startswith("simbench:"):
+        return _simbench_net(str(source).split(":", 1)[1])
     pp = _pp()
     p = Path(source)
     if p.suffix.lower() == ".json" or p.exists():
@@ -68,6 +72,24 @@ def load_pandapower_net(source: str | Path) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return factory()
+
+
+def _simbench_net(code: str) -> Any:
+    """The SimBench net of a code such as ``1-MV-rural--0-sw`` (``InputError`` when simbench is not
+    installed or the code is not one of its grids)."""
+    _pp()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import simbench
+    except ImportError as exc:
+        raise InputError("simbench:<code> needs the simbench package (pip install simbench)", code="missing_dependency") from exc
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return simbench.get_simbench_net(code)
+    except Exception as exc:  # simbench raises ValueError/KeyError/... on codes it does not know
+        raise InputError(f"not a SimBench grid code: {code!r} ({exc})", code="bad_pandapower") from exc
 
 
 def _point(geo: Any) -> Point | None:
