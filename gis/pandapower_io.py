@@ -165,6 +165,12 @@ def _num(v: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _factor(v: Any) -> float:
+    """A multiplier column's value (``scaling``, ``parallel``, ``df``): 1 when missing, else as given (0 included)."""
+    x = _num(v)
+    return 1.0 if x is None else x
+
+
 def _bus_points(net: Any) -> dict[int, Point]:
     """(lon, lat) point of every in-service bus, from its ``geo`` column (or old ``bus_geodata``)."""
     bus = _in_service(net.bus)
@@ -264,7 +270,7 @@ def _bus_rows(net: Any, points: Mapping[int, Point], inside: Mapping[int, str], 
     kva: dict[int, float] = {}
     for hv, lv, sn, par in zip(trafo["hv_bus"].astype(int), trafo["lv_bus"].astype(int), trafo["sn_mva"], _col(trafo, "parallel", 1), strict=True):
         if hv not in inside:
-            kva[lv] = kva.get(lv, 0.0) + float(sn) * float(par or 1) * 1000.0
+            kva[lv] = kva.get(lv, 0.0) + float(sn) * _factor(par) * 1000.0
     bus = net.bus
     rows = []
     for b in points:
@@ -290,7 +296,7 @@ def _line_rows(net: Any, points: Mapping[int, Point], ends: Mapping[tuple[str, i
         fb, tb = int(r.from_bus), int(r.to_bus)
         if fb not in points or tb not in points:
             continue
-        par = float(getattr(r, "parallel", 1) or 1)
+        par = _factor(getattr(r, "parallel", 1))
         std = getattr(r, "std_type", None)
         rows.append({
             "id": f"line:{i}",
@@ -298,7 +304,7 @@ def _line_rows(net: Any, points: Mapping[int, Point], ends: Mapping[tuple[str, i
             "to_node": ends.get(("l", int(i), tb), f"bus:{tb}"),
             "kind": "cable" if str(getattr(r, "type", "cs")) == "cs" else "overhead",
             "type": std if isinstance(std, str) and std else None,
-            "rating_a": float(r.max_i_ka) * float(getattr(r, "df", 1.0) or 1.0) * par * 1000.0,
+            "rating_a": float(r.max_i_ka) * _factor(getattr(r, "df", 1.0)) * par * 1000.0,
             "length_m": float(r.length_km) * 1000.0,
             "r_ohm_per_km": float(r.r_ohm_per_km) / par,
             "x_ohm_per_km": float(r.x_ohm_per_km) / par,
@@ -325,7 +331,7 @@ def _transformer_rows(trafo: pd.DataFrame, points: Mapping[int, Point], inside: 
     changer = _col(trafo, "tap_changer_type", "Ratio")
     for (t, r), ch in zip(trafo.iterrows(), changer, strict=True):
         hv, lv = int(r["hv_bus"]), int(r["lv_bus"])
-        par = float(r.get("parallel", 1) or 1)
+        par = _factor(r.get("parallel", 1))
         tapped = str(ch) in ("Ratio", "Symmetrical") and not _num(r.get("tap_step_degree")) and _num(r.get("tap_pos")) is not None
         rows.append({
             "id": f"trafo:{t}", "hv_node": ends.get(("t", int(t), hv), f"bus:{hv}"), "lv_node": ends.get(("t", int(t), lv), f"bus:{lv}"),
@@ -355,7 +361,7 @@ def _load_rows(net: Any, points: Mapping[int, Point]) -> list[dict[str, Any]]:
         rows.append({
             "id": f"load:{i}", "name": str(r.name) if r.name is not None else f"load {i}", "node_id": f"bus:{b}",
             "category": "commercial", "importance": "normal",
-            "demand_kw": max(0.0, float(r.p_mw) * float(getattr(r, "scaling", 1.0) or 1.0) * 1000.0) if on else 0.0,
+            "demand_kw": max(0.0, float(r.p_mw) * _factor(getattr(r, "scaling", 1.0)) * 1000.0) if on else 0.0,
             "geometry": points[b],
         })
     return rows
@@ -383,7 +389,7 @@ def _dg_rows(net: Any, points: Mapping[int, Point]) -> list[dict[str, Any]]:
             b = int(r.bus)
             if b not in points:
                 continue
-            p = sign * float(r.p_mw) * float(getattr(r, "scaling", 1.0) or 1.0) * 1000.0
+            p = sign * float(r.p_mw) * _factor(getattr(r, "scaling", 1.0)) * 1000.0
             rows.append({
                 "id": f"{table}:{i}", "node_id": f"bus:{b}", "kind": "storage" if table == "storage" else _dg_kind(getattr(r, "type", None)),
                 "p_kw": max(0.0, p), "name": str(r.name) if r.name is not None else f"{table}:{i}",
