@@ -1,22 +1,29 @@
 """Conversion between pandapower nets and :class:`gis.Grid`.
 
-The only module that imports pandapower. Ids keep the pandapower element and
-index so results can be compared element by element:
+The only module that imports pandapower (and simbench, for ``simbench:<code>``
+sources). Ids keep the pandapower element and index so results can be compared
+element by element:
 
-* ``bus:3`` — a node per in-service bus (busbar for buses with an external grid
-  and for the low-voltage side of in-service HV/MV transformers, else junction);
-* ``line:17`` — a line per in-service line (geometry from the line's ``geo``
-  column, else straight between its buses);
-* ``switch:12`` — a switch per switch. A bus-bus switch joins its two buses; a
-  line or transformer switch sits between the bus and a new junction
-  ``switch:12:junction`` to which the line (or transformer side) is moved, so the
-  topology is preserved;
-* ``ext_grid:0`` — a substation per external grid; transformers hang their MV
-  busbar under the substation of the external grid feeding their HV side;
-* ``load:7`` — a customer per load at its bus, ``demand_kw = p_mw x scaling x 1000``.
+* ``bus:3`` — a node per in-service bus: a ``busbar`` inside a substation (an
+  external grid's bus with its ``vm_pu``; the LV bus of a transformer whose HV
+  bus is inside; a busbar section joined to an inside bus by a bus-bus switch),
+  a ``distribution_room`` at the LV bus of a transformer outside the
+  substations (``kva`` = its rating), else a ``junction``; ``vn_kv`` always;
+* ``line:17`` — a line per in-service line with r/x/c per km, length, ampacity
+  (``max_i_ka x df x parallel``) and ``type`` = ``std_type`` (geometry from the
+  line's ``geo`` column, else straight between its buses);
+* ``switch:12`` — a switch per switch (``rating_a`` from ``in_ka``). A bus-bus
+  switch joins its two buses; a line or transformer switch sits between the bus
+  and a new junction ``switch:12:junction`` to which the line (or transformer
+  side) is moved, so the topology is preserved;
+* ``trafo:4`` — a transformer per in-service two-winding transformer;
+* ``ext_grid:0`` — a substation per external grid;
+* ``load:7`` — a customer per load at its bus, ``demand_kw = p_mw x scaling x 1000``;
+* ``sgen:5`` / ``storage:2`` — a DG unit per static generator / storage unit.
 
-Switches whose upstream side is a busbar become ``breaker`` so that feeders exist
-(a feeder starts at a breaker leaving a busbar).
+A switch between a node inside a substation and one outside becomes a
+``breaker`` running from the inside node, so that feeders exist. See
+docs/grid-format.md for the whole mapping.
 """
 
 from __future__ import annotations
@@ -425,7 +432,7 @@ def to_pandapower(grid: Grid, *, at: datetime | None = None) -> Any:
     One bus per node (``vn_kv``; named by node id), an external grid on every
     infeed busbar at its set-point (:func:`gis.powerflow.infeeds`), lines with
     the grid's impedances and ampacities (``grid.line_params``), bus-bus
-    switches (closed unless normally open), transformers, one load per customer
+    switches (closed unless normally open; ``in_ka`` from ``rating_a``), transformers, one load per customer
     (``demand_kw``, or its load at ``at``; reactive power from
     ``meta.power_factor``) and one static generator per in-service DG unit
     (``p_kw``, or its output at ``at``). Element names carry the grid ids.
@@ -471,6 +478,7 @@ def to_pandapower(grid: Grid, *, at: datetime | None = None) -> Any:
             closed=~sw["normally_open"].to_numpy(dtype=bool),
             type=[{"breaker": "CB", "disconnector": "DS"}.get(k, "LBS") for k in sw["kind"]],
             name=sw["id"].to_numpy(dtype=object),
+            in_ka=sw["rating_a"].to_numpy(dtype=float) / 1000.0,
         )
     _export_transformers(pp, net, grid, ix, vn)
     cust = grid.customers
