@@ -10,6 +10,8 @@ The JSON shapes printed with ``--json`` are a contract (docs/grid-format.md):
 * ``validate PATH --json`` -> ``{"valid": bool, "problems": [{code, severity, layer, ids, message}]}``
 * ``powerflow PATH --at ISO [--hours H] [--open ..] [--close ..] [--all-feeders] --json`` ->
   :meth:`gis.powerflow.StateFlow.summary` plus ``"ok"`` (exit 1 when a limit is broken)
+* ``import-pandapower SOURCE OUT [--json]`` -> ``{"written": OUT, "summary": ...}``; SOURCE is a
+  pandapower JSON file, a ``pandapower.networks`` name or ``simbench:<code>``
 
 Exit status: 0 on success, 1 when the grid or the request is invalid, 2 on usage errors.
 """
