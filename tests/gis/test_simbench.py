@@ -177,3 +177,26 @@ def test_simbench_source_and_bad_code():
     assert len(net.trafo) == 2
     with pytest.raises(InputError):
         load_pandapower_net("simbench:no-such-grid")
+
+
+def test_transfers_replayed_on_the_original_net():
+    """Each tie between two feeders closed with one feeder's breaker opened (the feeder moves to its
+    neighbour): the project's power flow against pandapower's on the original SimBench net."""
+    from gis.pandapower_io import replay_in_pandapower
+    from gis.powerflow import check_state_flow
+
+    from .pandapower_oracle import AT
+
+    net, grid = imported("1-MV-comm--0-sw")
+    feeder = grid.node_feeders()
+    ties = grid.switches[grid.switches["normally_open"]]
+    states = [([feeder[a]], [t]) for t, a, b in zip(ties["id"], ties["from_node"], ties["to_node"], strict=True)
+              if feeder.get(a) and feeder.get(b) and feeder[a] != feeder[b]]
+    assert len(states) >= 5
+    replayed = replay_in_pandapower(grid, [(o, c, [AT]) for o, c in states], net=net)
+    for (opened, closed), (ref,) in zip(states, replayed, strict=True):
+        worst = check_state_flow(grid, open_switches=opened, close_switches=closed, times=[AT], feeders="all", dg="on",
+                                 baseline=False).column_worst()
+        assert ref["converged"]
+        assert abs(ref["min_vm_pu"] - float(worst["min_vm_pu"][0])) < 5e-6  # measured <= 1.8e-6 (pandapower's T model)
+        assert abs(ref["max_line_loading_pct"] - float(worst["max_line_loading_pct"][0])) < 0.01
