@@ -141,3 +141,17 @@ def test_a_small_net_keeps_its_electrical_data():
     assert grid.power_factor == pytest.approx(2.0 / (2.0**2 + 0.5**2) ** 0.5)
     dv, n = max_voltage_difference(pandapower_vm(net), grid_vm(grid))
     assert n == 4 and dv < 1e-9
+
+
+def test_a_line_without_rating_is_a_warning_naming_the_default():
+    net = small_net()
+    net.line.at[1, "max_i_ka"] = float("nan")
+    net.line.at[0, "c_nf_per_km"] = float("nan")  # an unknown type that has to fill something is named
+    grid = from_pandapower(net)
+    by_code = {(p.code, p.layer): p for p in grid.problems}
+    assert by_code[("missing_rating", "lines")].ids == ("line:1",)
+    assert "default type's ampacity" in by_code[("missing_rating", "lines")].message
+    assert by_code[("unknown_line_type", "lines")].ids == ("line:0",)
+    params = grid.line_params.set_axis(grid.lines["id"])
+    assert grid.lines.set_index("id").at["line:1", "kind"] == "overhead"  # pandapower line type "ol" by default
+    assert params.at["line:1", "rating_a"] == 350.0  # 94-AL1/15-ST1A 10.0, the 10 kV overhead default
