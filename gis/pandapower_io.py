@@ -137,9 +137,10 @@ def from_pandapower(net: Any, *, name: str = "pandapower net", timezone: str = "
     switch_rows, junction_rows, ends = _switch_rows(net, points, inside, trafo)
     node_rows = _bus_rows(net, points, inside, trafo, ext) + junction_rows
     _orient_switches(switch_rows, {r["id"] for r in node_rows if r["substation_id"] is not None})
+    ext_names = {int(b): n for b, n in zip(ext["bus"], ext["name"], strict=True)}
     layers: dict[str, pd.DataFrame] = {
         "substations": _frame([
-            {"id": sid, "name": str(net.ext_grid.at[int(sid.split(":")[1]), "name"] or sid), "geometry": points[b]}
+            {"id": sid, "name": ext_names[b] if isinstance(ext_names[b], str) and ext_names[b] else sid, "geometry": points[b]}
             for b, sid in sources.items()
         ], ("id", "name")),
         "nodes": _frame(node_rows, ("id", "kind", "substation_id")),
