@@ -10,6 +10,8 @@ The JSON shapes printed with ``--json`` are a contract (docs/grid-format.md):
 * ``validate PATH --json`` -> ``{"valid": bool, "problems": [{code, severity, layer, ids, message}]}``
 * ``powerflow PATH --at ISO [--hours H] [--open ..] [--close ..] [--all-feeders] --json`` ->
   :meth:`gis.powerflow.StateFlow.summary` plus ``"ok"`` (exit 1 when a limit is broken)
+* ``import-pandapower SOURCE OUT [--json]`` -> ``{"written": OUT, "summary": ...}``; SOURCE is a
+  pandapower JSON file, a ``pandapower.networks`` name or ``simbench:<code>``
 
 Exit status: 0 on success, 1 when the grid or the request is invalid, 2 on usage errors.
 """
@@ -175,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("equipment", help="node, line or switch id")
     i.set_defaults(func=_cmd_isolate)
 
-    m = sub.add_parser("import-pandapower", help="convert a pandapower net (JSON file or pandapower.networks name)")
-    m.add_argument("source", help="a pandapower JSON file, or a network name such as mv_oberrhein")
+    m = sub.add_parser("import-pandapower", help="convert a pandapower net (JSON file, pandapower.networks name or simbench:<code>)")
+    m.add_argument("source", help="a pandapower JSON file, a network name such as mv_oberrhein, or simbench:1-MV-comm--0-sw")
     m.add_argument("out", help="output .gpkg file or folder")
     m.add_argument("--name", default=None)
     m.add_argument("--timezone", default="Europe/Berlin")

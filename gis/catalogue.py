@@ -141,6 +141,10 @@ def resolve_lines(
         out[p] = own.where(own.notna(), by_type[p]).astype(float)
     out["source"] = np.where(own_impedance, "line", np.where(known, "type", "default"))
     ids = lines["id"]
+    # an unknown type name matters only where the default type fills a value the line does not give
+    gives_all = pd.concat([lines[p] if p in lines.columns else pd.Series(np.nan, index=lines.index) for p in PARAMS],
+                          axis=1).notna().all(axis=1)
+    unknown &= ~gives_all
     if unknown.any():
         names = sorted({str(t) for t in types[unknown]})
         problems.append(Problem(
@@ -148,7 +152,7 @@ def resolve_lines(
             f"lines name {len(names)} type(s) neither in the grid's line_types table nor in the built-in "
             f"catalogue ({', '.join(names[:5])}); their missing values are taken from the default type of their kind",
             tuple(map(str, ids[unknown][:50])), "lines"))
-    no_imp = ~own_impedance & ~known & ~unknown
+    no_imp = ~own_impedance & ~known & types.isna()
     if no_imp.any():
         problems.append(Problem(
             "missing_impedance", "warning",

@@ -1,22 +1,29 @@
 """Conversion between pandapower nets and :class:`gis.Grid`.
 
-The only module that imports pandapower. Ids keep the pandapower element and
-index so results can be compared element by element:
+The only module that imports pandapower (and simbench, for ``simbench:<code>``
+sources). Ids keep the pandapower element and index so results can be compared
+element by element:
 
-* ``bus:3`` — a node per in-service bus (busbar for buses with an external grid
-  and for the low-voltage side of in-service HV/MV transformers, else junction);
-* ``line:17`` — a line per in-service line (geometry from the line's ``geo``
-  column, else straight between its buses);
-* ``switch:12`` — a switch per switch. A bus-bus switch joins its two buses; a
-  line or transformer switch sits between the bus and a new junction
-  ``switch:12:junction`` to which the line (or transformer side) is moved, so the
-  topology is preserved;
-* ``ext_grid:0`` — a substation per external grid; transformers hang their MV
-  busbar under the substation of the external grid feeding their HV side;
-* ``load:7`` — a customer per load at its bus, ``demand_kw = p_mw x scaling x 1000``.
+* ``bus:3`` — a node per in-service bus: a ``busbar`` inside a substation (an
+  external grid's bus with its ``vm_pu``; the LV bus of a transformer whose HV
+  bus is inside; a busbar section joined to an inside bus by a bus-bus switch),
+  a ``distribution_room`` at the LV bus of a transformer outside the
+  substations (``kva`` = its rating), else a ``junction``; ``vn_kv`` always;
+* ``line:17`` — a line per in-service line with r/x/c per km, length, ampacity
+  (``max_i_ka x df x parallel``) and ``type`` = ``std_type`` (geometry from the
+  line's ``geo`` column, else straight between its buses);
+* ``switch:12`` — a switch per switch (``rating_a`` from ``in_ka``). A bus-bus
+  switch joins its two buses; a line or transformer switch sits between the bus
+  and a new junction ``switch:12:junction`` to which the line (or transformer
+  side) is moved, so the topology is preserved;
+* ``trafo:4`` — a transformer per in-service two-winding transformer;
+* ``ext_grid:0`` — a substation per external grid;
+* ``load:7`` — a customer per load at its bus, ``demand_kw = p_mw x scaling x 1000``;
+* ``sgen:5`` / ``storage:2`` — a DG unit per static generator / storage unit.
 
-Switches whose upstream side is a busbar become ``breaker`` so that feeders exist
-(a feeder starts at a breaker leaving a busbar).
+A switch between a node inside a substation and one outside becomes a
+``breaker`` running from the inside node, so that feeders exist. See
+docs/grid-format.md for the whole mapping.
 """
 
 from __future__ import annotations
@@ -50,7 +57,11 @@ def _pp() -> Any:
 
 
 def load_pandapower_net(source: str | Path) -> Any:
-    """A pandapower net from a JSON file or a ``pandapower.networks`` function name."""
+    """A pandapower net from a JSON file, a ``pandapower.networks`` function name, or
+    ``simbench:<code>`` (a SimBench grid from the installed ``simbench`` package's own data, e.g.
+    ``simbench:1-MV-comm--0-sw``; no network access)."""
+    if str(source).startswith("simbench:"):
+        return _simbench_net(str(source).split(":", 1)[1])
     pp = _pp()
     p = Path(source)
     if p.suffix.lower() == ".json" or p.exists():
@@ -70,6 +81,24 @@ def load_pandapower_net(source: str | Path) -> Any:
         return factory()
 
 
+def _simbench_net(code: str) -> Any:
+    """The SimBench net of a code such as ``1-MV-rural--0-sw`` (``InputError`` when simbench is not
+    installed or the code is not one of its grids)."""
+    _pp()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import simbench
+    except ImportError as exc:
+        raise InputError("simbench:<code> needs the simbench package (pip install simbench)", code="missing_dependency") from exc
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return simbench.get_simbench_net(code)
+    except Exception as exc:  # simbench raises ValueError/KeyError/... on codes it does not know
+        raise InputError(f"not a SimBench grid code: {code!r} ({exc})", code="bad_pandapower") from exc
+
+
 def _point(geo: Any) -> Point | None:
     if geo is None or (isinstance(geo, float) and math.isnan(geo)):
         return None
@@ -85,191 +114,317 @@ def _utm_epsg(lon: float, lat: float) -> str:
 def from_pandapower(net: Any, *, name: str = "pandapower net", timezone: str = "Europe/Berlin", join_distance_m: float = 500.0) -> Grid:
     """Convert a pandapower net (buses need geodata) into a validated :class:`Grid`.
 
+    Carries the electrical data: external grids become substations whose bus
+    holds the voltage set-point (``vm_pu``); the buses joined to an external
+    grid through bus-bus switches and transformers are inside that substation
+    (busbars); every in-service two-winding transformer goes to the
+    ``transformers`` layer (the LV bus of one outside a substation is a
+    ``distribution_room`` with its ``kva``); lines keep r/x/c per km, length,
+    ampacity and ``std_type``; switches keep ``in_ka``; static generators and
+    storage units go to the ``dg`` layer; ``meta.power_factor`` is that of the
+    loads' total P and Q. See docs/grid-format.md for the mapping.
+
     Raises :class:`~gis.errors.InputError` when the net has no bus geodata, and
     :class:`~gis.errors.GridValidationError` when the result does not validate
-    (e.g. a closed loop in the switching state the net holds).
+    (e.g. a closed loop below the feeder breakers in the switching state the net holds).
     """
-    bus = net.bus[net.bus["in_service"].astype(bool)]
-    raw_points: dict[int, Point | None]
-    if "geo" in bus.columns:
-        raw_points = {int(i): _point(g) for i, g in bus["geo"].items()}
-    elif hasattr(net, "bus_geodata") and len(net.bus_geodata):
-        raw_points = {int(i): Point(r.x, r.y) for i, r in net.bus_geodata.iterrows()}
-    else:
-        raw_points = {}
-    missing = [i for i in bus.index if raw_points.get(int(i)) is None]
-    if missing:
-        raise InputError(f"pandapower buses without geodata: {missing[:10]}", code="no_geodata", details={"buses": missing})
-    points: dict[int, Point] = {i: p for i, p in raw_points.items() if p is not None}
-
-    ext = net.ext_grid[net.ext_grid["in_service"].astype(bool)]
-    sources: dict[int, str] = {int(b): f"ext_grid:{i}" for i, b in ext["bus"].items()}
-    trafo = net.trafo[net.trafo["in_service"].astype(bool)] if len(net.trafo) else net.trafo
-    sw = net.switch
-    trafo_switched = set(sw.loc[sw["et"] == "t", "element"].astype(int)) if len(sw) else set()
-    # HV/MV transformers: their LV bus is a busbar of the substation feeding the HV bus.
-    hv_sub = _hv_substations(net, sources)
-    busbar_sub: dict[int, str] = dict(sources)
-    extra_nodes: list[dict[str, Any]] = []
-    extra_switches: list[dict[str, Any]] = []
-    for t, row in trafo.iterrows():
-        sub = hv_sub.get(int(row["hv_bus"]))
-        if sub is None:
-            continue
-        lv = int(row["lv_bus"])
-        if int(t) in trafo_switched:
-            continue  # handled with the switch below: a busbar behind the switch
-        busbar_sub.setdefault(lv, sub)
-
-    def nid(b: int) -> str:
-        return f"bus:{b}"
-
-    node_rows = [
-        {
-            "id": nid(int(b)),
-            "kind": "busbar" if int(b) in busbar_sub else "junction",
-            "name": str(r["name"]) if r["name"] is not None else nid(int(b)),
-            "substation_id": busbar_sub.get(int(b)),
-            "geometry": points[int(b)],
-        }
-        for b, r in bus.iterrows()
-    ]
-    line_end: dict[tuple[int, int], str] = {}  # (line index, bus) -> node id the line attaches to
-    switch_rows: list[dict[str, Any]] = []
-    for s, r in sw.iterrows():
-        b = int(r["bus"])
-        if b not in points:
-            continue
-        kind = _SWITCH_KIND.get(str(r.get("type") or "").upper(), "load_break")
-        base = {"id": f"switch:{s}", "normally_open": not bool(r["closed"]), "remote": False, "fault_indicator": False, "name": str(r.get("name") or "")}
-        if r["et"] == "b":
-            other = int(r["element"])
-            if other not in points:
-                continue
-            switch_rows.append({**base, "from_node": nid(b), "to_node": nid(other), "kind": kind, "geometry": points[b]})
-        elif r["et"] == "l":
-            j = f"switch:{s}:junction"
-            extra_nodes.append({"id": j, "kind": "junction", "name": j, "substation_id": None, "geometry": points[b]})
-            switch_rows.append({**base, "from_node": nid(b), "to_node": j, "kind": kind, "geometry": points[b]})
-            line_end[(int(r["element"]), b)] = j
-        elif r["et"] == "t":
-            t = int(r["element"])
-            if t not in trafo.index:
-                continue
-            sub = hv_sub.get(int(trafo.at[t, "hv_bus"]))
-            if sub is None:
-                continue
-            lv = int(trafo.at[t, "lv_bus"])
-            bb = f"switch:{s}:junction"
-            extra_nodes.append({"id": bb, "kind": "busbar", "name": f"trafo {t}", "substation_id": sub, "geometry": points[lv]})
-            # whichever side the switch is on, it decides whether the LV bus is fed
-            switch_rows.append({**base, "from_node": bb, "to_node": nid(lv), "kind": kind, "geometry": points[lv]})
-    extra_switches.extend(switch_rows)
-
-    lines = net.line[net.line["in_service"].astype(bool)]
-    line_rows = []
-    for i, r in lines.iterrows():
-        fb, tb = int(r["from_bus"]), int(r["to_bus"])
-        if fb not in points or tb not in points:
-            continue
-        end_a = line_end.get((int(i), fb), nid(fb))
-        end_b = line_end.get((int(i), tb), nid(tb))
-        geom = None
-        if "geo" in lines.columns and isinstance(r["geo"], str):
-            g = shape(json.loads(r["geo"]))
-            geom = g if isinstance(g, LineString) and len(g.coords) >= 2 else None
-        if geom is None:
-            pa, pb = points[fb], points[tb]
-            geom = LineString([pa, pb]) if not pa.equals(pb) else LineString([pa, Point(pa.x + 1e-6, pa.y)])
-        line_rows.append(
-            {
-                "id": f"line:{i}",
-                "from_node": end_a,
-                "to_node": end_b,
-                "kind": "cable" if str(r.get("type", "cs")) == "cs" else "overhead",
-                "rating_a": float(r["max_i_ka"]) * 1000.0 * float(r.get("parallel", 1) or 1),
-                "length_m": float(r["length_km"]) * 1000.0,
-                "geometry": geom,
-            }
-        )
-
-    nodes_df = gpd.GeoDataFrame(node_rows + extra_nodes, geometry="geometry", crs=WGS84)
-    kinds = dict(zip(nodes_df["id"], nodes_df["kind"], strict=True))
-    for row in extra_switches:
-        if kinds.get(row["from_node"]) == "busbar" or kinds.get(row["to_node"]) == "busbar":
-            if kinds.get(row["to_node"]) == "busbar" and kinds.get(row["from_node"]) != "busbar":
-                row["from_node"], row["to_node"] = row["to_node"], row["from_node"]
-            row["kind"] = "breaker"
-    switches_df = gpd.GeoDataFrame(
-        extra_switches or {"id": [], "from_node": [], "to_node": [], "kind": [], "normally_open": [], "geometry": []},
-        geometry="geometry",
-        crs=WGS84,
-    )
-    lines_df = gpd.GeoDataFrame(line_rows, geometry="geometry", crs=WGS84)
-    load = net.load
-    cust_rows = []
-    for i, r in load.iterrows():
-        b = int(r["bus"])
-        if b not in points:
-            continue
-        scaling = float(r.get("scaling", 1.0) or 1.0)
-        cust_rows.append(
-            {
-                "id": f"load:{i}",
-                "name": str(r["name"]) if r["name"] is not None else f"load {i}",
-                "node_id": nid(b),
-                "category": "commercial",
-                "importance": "normal",
-                "demand_kw": max(0.0, float(r["p_mw"]) * scaling * 1000.0),
-                "geometry": points[b],
-            }
-        )
-    customers_df = gpd.GeoDataFrame(cust_rows, geometry="geometry", crs=WGS84)
-    sub_rows = [
-        {"id": sid, "name": str(net.ext_grid.at[int(sid.split(":")[1]), "name"] or sid), "geometry": points[int(b)]}
-        for b, sid in sources.items()
-        if int(b) in points
-    ]
-    substations_df = gpd.GeoDataFrame(sub_rows, geometry="geometry", crs=WGS84)
-    centre = nodes_df.geometry.union_all().centroid
-    mv = bus["vn_kv"][~bus.index.isin(list(sources))]
-    nominal = float(mv.mode().iloc[0]) if len(mv) else float(bus["vn_kv"].iloc[0])
-    meta = pd.DataFrame(
-        {
-            "key": ["name", "timezone", "nominal_kv", "metric_crs", "power_factor", "source"],
-            "value": [name, timezone, f"{nominal:g}", _utm_epsg(centre.x, centre.y), "0.9", "pandapower"],
-        }
-    )
-    layers = {
-        "substations": substations_df,
-        "nodes": nodes_df,
-        "lines": lines_df,
-        "switches": switches_df,
-        "customers": customers_df,
-        "meta": meta,
+    points = _bus_points(net)
+    ext = _in_service(net.ext_grid)
+    sources = {int(b): f"ext_grid:{i}" for i, b in ext["bus"].items() if int(b) in points}
+    trafo = _in_service(net.trafo)
+    trafo = trafo[trafo["hv_bus"].astype(int).isin(points) & trafo["lv_bus"].astype(int).isin(points)]
+    inside = _substation_buses(net, sources, trafo)
+    switch_rows, junction_rows, ends = _switch_rows(net, points, inside, trafo)
+    node_rows = _bus_rows(net, points, inside, trafo, ext) + junction_rows
+    _orient_switches(switch_rows, {r["id"] for r in node_rows if r["substation_id"] is not None})
+    ext_names = {int(b): n for b, n in zip(ext["bus"], ext["name"], strict=True)}
+    layers: dict[str, pd.DataFrame] = {
+        "substations": _frame([
+            {"id": sid, "name": ext_names[b] if isinstance(ext_names[b], str) and ext_names[b] else sid, "geometry": points[b]}
+            for b, sid in sources.items()
+        ], ("id", "name")),
+        "nodes": _frame(node_rows, ("id", "kind", "substation_id")),
+        "lines": _frame(_line_rows(net, points, ends), ("id", "from_node", "to_node", "kind")),
+        "switches": _frame(switch_rows, ("id", "from_node", "to_node", "kind", "normally_open")),
+        "transformers": _frame(_transformer_rows(trafo, points, inside, ends), ("id", "hv_node", "lv_node", "sn_kva")),
+        "customers": _frame(_load_rows(net, points), ("id", "node_id", "category", "demand_kw")),
+        "dg": _frame(_dg_rows(net, points), ("id", "node_id", "kind", "p_kw")),
     }
+    layers["meta"] = _meta(net, points, sources, inside, name=name, timezone=timezone, nodes=layers["nodes"])
     return Grid.from_layers(layers, join_distance_m=join_distance_m, source=f"pandapower:{name}")
 
 
-def _hv_substations(net: Any, sources: dict[int, str]) -> dict[int, str]:
-    """Substation id of every bus reachable from an external grid without crossing a transformer."""
-    import networkx as nx
+def _in_service(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["in_service"].astype(bool)] if len(df) else df
 
-    g = nx.Graph()
-    g.add_nodes_from(int(b) for b in net.bus.index)
-    lines = net.line[net.line["in_service"].astype(bool)]
-    g.add_edges_from(zip(lines["from_bus"].astype(int), lines["to_bus"].astype(int), strict=True))
+
+def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> gpd.GeoDataFrame:
+    if not rows:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=WGS84)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
+
+
+def _num(v: Any) -> float | None:
+    """A finite float, or None for a missing value."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _factor(v: Any) -> float:
+    """A multiplier column's value (``scaling``, ``parallel``, ``df``): 1 when missing, else as given (0 included)."""
+    x = _num(v)
+    return 1.0 if x is None else x
+
+
+def _bus_points(net: Any) -> dict[int, Point]:
+    """(lon, lat) point of every in-service bus, from its ``geo`` column (or old ``bus_geodata``)."""
+    bus = _in_service(net.bus)
+    if "geo" in bus.columns:
+        raw = {int(i): _point(g) for i, g in bus["geo"].items()}
+    elif hasattr(net, "bus_geodata") and len(net.bus_geodata):
+        raw = {int(i): Point(r.x, r.y) for i, r in net.bus_geodata.iterrows() if i in bus.index}
+    else:
+        raw = {}
+    missing = [int(i) for i in bus.index if raw.get(int(i)) is None]
+    if missing:
+        raise InputError(f"pandapower buses without geodata: {missing[:10]}", code="no_geodata", details={"buses": missing})
+    return {i: p for i, p in raw.items() if p is not None}
+
+
+def _substation_buses(net: Any, sources: Mapping[int, str], trafo: pd.DataFrame) -> dict[int, str]:
+    """Substation id of every bus inside a substation: an external grid's bus, the LV bus of a
+    transformer whose HV bus is inside, and a bus joined to an inside bus by a bus-bus switch (in
+    any state) when every line at it leaves through a line switch (a busbar section, not a feeder node)."""
+    lines = _in_service(net.line)
     sw = net.switch
-    bb = sw[(sw["et"] == "b") & sw["closed"].astype(bool)]
-    g.add_edges_from(zip(bb["bus"].astype(int), bb["element"].astype(int), strict=True))
-    hv_kv = net.bus["vn_kv"]
-    out: dict[int, str] = {}
-    for b, sid in sources.items():
-        level = float(hv_kv.get(b, 0.0))
-        for x in nx.node_connected_component(g, b):
-            if abs(float(hv_kv.get(x, 0.0)) - level) < 1e-6:
-                out.setdefault(int(x), sid)
-    return out
+    switched = set(zip(sw.loc[sw["et"] == "l", "element"].astype(int), sw.loc[sw["et"] == "l", "bus"].astype(int), strict=True))
+    unswitched_line_at: set[int] = set()
+    for i, fb, tb in zip(lines.index, lines["from_bus"].astype(int), lines["to_bus"].astype(int), strict=True):
+        unswitched_line_at.update(b for b in (fb, tb) if (int(i), b) not in switched)
+    bb = sw[sw["et"] == "b"]
+    pairs = list(zip(bb["bus"].astype(int), bb["element"].astype(int), strict=True))
+    pairs += [(b, a) for a, b in pairs]
+    steps = list(zip(trafo["hv_bus"].astype(int), trafo["lv_bus"].astype(int), strict=True))
+    inside: dict[int, str] = dict(sources)
+    grew = True
+    while grew:
+        grew = False
+        for a, b in steps + [(a, b) for a, b in pairs if b not in unswitched_line_at]:
+            if a in inside and b not in inside:
+                inside[b] = inside[a]
+                grew = True
+    return inside
+
+
+def _switch_rows(
+    net: Any, points: Mapping[int, Point], inside: Mapping[int, str], trafo: pd.DataFrame
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[tuple[str, int, int], str]]:
+    """Switch rows, the junction nodes of line and transformer switches, and the node each
+    switched line or transformer end moves to (``("l" | "t", element, bus) -> junction id``)."""
+    lines = net.line
+    rows: list[dict[str, Any]] = []
+    junctions: list[dict[str, Any]] = []
+    ends: dict[tuple[str, int, int], str] = {}
+    vn = net.bus["vn_kv"]
+    in_ka = net.switch["in_ka"] if "in_ka" in net.switch.columns else pd.Series(np.nan, index=net.switch.index)
+    for s, b, e, et, typ, closed, label, ka in zip(
+        net.switch.index, net.switch["bus"], net.switch["element"], net.switch["et"], net.switch["type"],
+        net.switch["closed"], net.switch["name"], in_ka, strict=True,
+    ):
+        b, e = int(b), int(e)
+        if b not in points:
+            continue
+        rating = _num(ka)
+        row = {"id": f"switch:{s}", "from_node": f"bus:{b}", "kind": _SWITCH_KIND.get(str(typ or "").upper(), "load_break"),
+               "normally_open": not bool(closed), "remote": False, "fault_indicator": False, "name": label if isinstance(label, str) else "",
+               "rating_a": None if rating is None else rating * 1000.0, "geometry": points[b]}
+        if et == "b":
+            if e not in points:
+                continue
+            rows.append({**row, "to_node": f"bus:{e}"})
+            continue
+        if et == "l" and e in lines.index:
+            far = int(lines.at[e, "to_bus"]) if int(lines.at[e, "from_bus"]) == b else int(lines.at[e, "from_bus"])
+            sub = inside.get(b) if far in inside else None
+        elif et == "t" and e in trafo.index:
+            sub = inside.get(int(trafo.at[e, "hv_bus"]))
+        else:
+            continue  # switches of out-of-service or three-winding transformers
+        j = f"switch:{s}:junction"
+        ends[(str(et), e, b)] = j
+        junctions.append({"id": j, "kind": "junction", "name": j, "substation_id": sub, "vn_kv": float(vn[b]), "geometry": points[b]})
+        rows.append({**row, "to_node": j})
+    return rows, junctions, ends
+
+
+def _orient_switches(rows: list[dict[str, Any]], inside_nodes: set[str]) -> None:
+    """A switch between a node inside a substation and one outside runs from the inside one and is a
+    breaker (it starts a feeder)."""
+    for row in rows:
+        a_in, b_in = row["from_node"] in inside_nodes, row["to_node"] in inside_nodes
+        if b_in and not a_in:
+            row["from_node"], row["to_node"] = row["to_node"], row["from_node"]
+        if a_in != b_in:
+            row["kind"] = "breaker"
+
+
+def _bus_rows(net: Any, points: Mapping[int, Point], inside: Mapping[int, str], trafo: pd.DataFrame, ext: pd.DataFrame) -> list[dict[str, Any]]:
+    """A node per in-service bus: busbar inside a substation (``vm_pu`` of its external grid),
+    distribution room at the LV bus of a transformer outside one (``kva`` = its rating), else junction."""
+    vm = {int(b): float(v) for b, v in zip(ext["bus"], ext["vm_pu"], strict=True)}
+    kva: dict[int, float] = {}
+    for hv, lv, sn, par in zip(trafo["hv_bus"].astype(int), trafo["lv_bus"].astype(int), trafo["sn_mva"], _col(trafo, "parallel", 1), strict=True):
+        if hv not in inside:
+            kva[lv] = kva.get(lv, 0.0) + float(sn) * _factor(par) * 1000.0
+    bus = net.bus
+    rows = []
+    for b in points:
+        kind = "busbar" if b in inside else "distribution_room" if b in kva else "junction"
+        label = bus.at[b, "name"]
+        rows.append({"id": f"bus:{b}", "kind": kind, "name": str(label) if label is not None else f"bus:{b}",
+                     "substation_id": inside.get(b), "vn_kv": float(bus.at[b, "vn_kv"]), "vm_pu": vm.get(b),
+                     "kva": kva.get(b) if b not in inside else None, "geometry": points[b]})
+    return rows
+
+
+def _col(df: pd.DataFrame, col: str, default: Any) -> pd.Series:
+    return df[col] if col in df.columns else pd.Series(default, index=df.index)
+
+
+def _line_rows(net: Any, points: Mapping[int, Point], ends: Mapping[tuple[str, int, int], str]) -> list[dict[str, Any]]:
+    """A line per in-service line: r/x per km divided and c and ampacity multiplied by ``parallel``,
+    ampacity also by ``df``; ``type`` = ``std_type``; geometry from ``geo``, else straight."""
+    lines = _in_service(net.line)
+    rows = []
+    geo = _col(lines, "geo", None)
+    for i, r, g in zip(lines.index, lines.itertuples(index=False), geo, strict=True):
+        fb, tb = int(r.from_bus), int(r.to_bus)
+        if fb not in points or tb not in points:
+            continue
+        par = _factor(getattr(r, "parallel", 1))
+        std = getattr(r, "std_type", None)
+        rows.append({
+            "id": f"line:{i}",
+            "from_node": ends.get(("l", int(i), fb), f"bus:{fb}"),
+            "to_node": ends.get(("l", int(i), tb), f"bus:{tb}"),
+            "kind": "cable" if str(getattr(r, "type", "cs")) == "cs" else "overhead",
+            "type": std if isinstance(std, str) and std else None,
+            "rating_a": float(r.max_i_ka) * _factor(getattr(r, "df", 1.0)) * par * 1000.0,
+            "length_m": float(r.length_km) * 1000.0,
+            "r_ohm_per_km": float(r.r_ohm_per_km) / par,
+            "x_ohm_per_km": float(r.x_ohm_per_km) / par,
+            "c_nf_per_km": float(r.c_nf_per_km) * par,
+            "geometry": _line_geometry(g, points[fb], points[tb]),
+        })
+    return rows
+
+
+def _line_geometry(geo: Any, a: Point, b: Point) -> LineString:
+    if isinstance(geo, str):
+        g = shape(json.loads(geo))
+        if isinstance(g, LineString) and len(g.coords) >= 2:
+            return g
+    return LineString([a, b]) if not a.equals(b) else LineString([a, Point(a.x + 1e-6, a.y)])
+
+
+def _transformer_rows(trafo: pd.DataFrame, points: Mapping[int, Point], inside: Mapping[int, str],
+                      ends: Mapping[tuple[str, int, int], str]) -> list[dict[str, Any]]:
+    """A transformer per in-service two-winding transformer (``parallel`` units as one of their
+    summed rating). The tap is kept when pandapower applies it (a ``Ratio`` or ``Symmetrical``
+    changer without phase-shift step); the phase shift (vector group) is not modelled."""
+    rows = []
+    changer = _col(trafo, "tap_changer_type", "Ratio")
+    for (t, r), ch in zip(trafo.iterrows(), changer, strict=True):
+        hv, lv = int(r["hv_bus"]), int(r["lv_bus"])
+        par = _factor(r.get("parallel", 1))
+        tapped = str(ch) in ("Ratio", "Symmetrical") and not _num(r.get("tap_step_degree")) and _num(r.get("tap_pos")) is not None
+        rows.append({
+            "id": f"trafo:{t}", "hv_node": ends.get(("t", int(t), hv), f"bus:{hv}"), "lv_node": ends.get(("t", int(t), lv), f"bus:{lv}"),
+            "sn_kva": float(r["sn_mva"]) * par * 1000.0, "substation_id": inside.get(hv),
+            "name": str(r["name"]) if r["name"] is not None else f"trafo:{t}",
+            "vn_hv_kv": float(r["vn_hv_kv"]), "vn_lv_kv": float(r["vn_lv_kv"]),
+            "vk_percent": float(r["vk_percent"]), "vkr_percent": float(r["vkr_percent"]),
+            "pfe_kw": (_num(r.get("pfe_kw")) or 0.0) * par, "i0_percent": _num(r.get("i0_percent")) or 0.0,
+            "tap_side": str(r["tap_side"]) if r.get("tap_side") in ("hv", "lv") else "hv",
+            "tap_pos": _num(r["tap_pos"]) if tapped else None,
+            "tap_neutral": (_num(r.get("tap_neutral")) or 0.0) if tapped else None,
+            "tap_step_percent": (_num(r.get("tap_step_percent")) or 0.0) if tapped else None,
+            "geometry": points[lv],
+        })
+    return rows
+
+
+def _load_rows(net: Any, points: Mapping[int, Point]) -> list[dict[str, Any]]:
+    """A customer per load at its bus, ``demand_kw = p_mw x scaling x 1000`` (0 when out of service)."""
+    load = net.load
+    rows = []
+    for i, r in zip(load.index, load.itertuples(index=False), strict=True):
+        b = int(r.bus)
+        if b not in points:
+            continue
+        on = bool(getattr(r, "in_service", True))
+        rows.append({
+            "id": f"load:{i}", "name": str(r.name) if r.name is not None else f"load {i}", "node_id": f"bus:{b}",
+            "category": "commercial", "importance": "normal",
+            "demand_kw": max(0.0, float(r.p_mw) * _factor(getattr(r, "scaling", 1.0)) * 1000.0) if on else 0.0,
+            "geometry": points[b],
+        })
+    return rows
+
+
+def _dg_kind(pp_type: Any) -> str:
+    t = str(pp_type or "").lower()
+    for prefix, kind in (("pv", "pv"), ("wind", "wind"), ("wp", "wind"), ("hydro", "hydro"), ("chp", "chp"),
+                         ("storage", "storage"), ("battery", "storage")):
+        if t.startswith(prefix):
+            return kind
+    return "other"
+
+
+def _dg_rows(net: Any, points: Mapping[int, Point]) -> list[dict[str, Any]]:
+    """A DG unit per static generator (``sgen:N``; kind from its ``type``, ``p_kw = p_mw x scaling x
+    1000``) and per storage unit (``storage:N``, kind storage, its discharge ``-p_mw`` x 1000, 0
+    when charging)."""
+    rows = []
+    for table, sign in (("sgen", 1.0), ("storage", -1.0)):
+        df = getattr(net, table, None)
+        if df is None or not len(df):
+            continue
+        for i, r in zip(df.index, df.itertuples(index=False), strict=True):
+            b = int(r.bus)
+            if b not in points:
+                continue
+            p = sign * float(r.p_mw) * _factor(getattr(r, "scaling", 1.0)) * 1000.0
+            rows.append({
+                "id": f"{table}:{i}", "node_id": f"bus:{b}", "kind": "storage" if table == "storage" else _dg_kind(getattr(r, "type", None)),
+                "p_kw": max(0.0, p), "name": str(r.name) if r.name is not None else f"{table}:{i}",
+                "in_service": bool(getattr(r, "in_service", True)), "geometry": points[b],
+            })
+    return rows
+
+
+def _meta(net: Any, points: Mapping[int, Point], sources: Mapping[int, str], inside: Mapping[int, str], *,
+          name: str, timezone: str, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
+    """``nominal_kv``: the most common voltage inside the substations below the external grids'
+    (else of all buses); ``power_factor``: P / |S| of the loads' totals (0.9 without loads)."""
+    vn = net.bus["vn_kv"]
+    ext_levels = {float(vn[b]) for b in sources}
+    mv = pd.Series([float(vn[b]) for b in inside if float(vn[b]) not in ext_levels], dtype=float)
+    if not len(mv):
+        mv = pd.Series([float(vn[b]) for b in points], dtype=float)
+    load = _in_service(net.load)
+    scaling = _col(load, "scaling", 1.0).fillna(1.0).astype(float)
+    p = float((load["p_mw"].astype(float) * scaling).sum()) if len(load) else 0.0
+    q = float((load["q_mvar"].astype(float) * scaling).sum()) if len(load) else 0.0
+    pf = p / math.hypot(p, q) if p > 0 else 0.9
+    centre = nodes.geometry.union_all().centroid
+    return pd.DataFrame({
+        "key": ["name", "timezone", "nominal_kv", "metric_crs", "power_factor", "source"],
+        "value": [name, timezone, f"{float(mv.mode().iloc[0]):g}", _utm_epsg(centre.x, centre.y), f"{pf:.12g}", "pandapower"],
+    })
 
 
 def to_pandapower(grid: Grid, *, at: datetime | None = None) -> Any:
@@ -278,7 +433,7 @@ def to_pandapower(grid: Grid, *, at: datetime | None = None) -> Any:
     One bus per node (``vn_kv``; named by node id), an external grid on every
     infeed busbar at its set-point (:func:`gis.powerflow.infeeds`), lines with
     the grid's impedances and ampacities (``grid.line_params``), bus-bus
-    switches (closed unless normally open), transformers, one load per customer
+    switches (closed unless normally open; ``in_ka`` from ``rating_a``), transformers, one load per customer
     (``demand_kw``, or its load at ``at``; reactive power from
     ``meta.power_factor``) and one static generator per in-service DG unit
     (``p_kw``, or its output at ``at``). Element names carry the grid ids.
@@ -324,6 +479,7 @@ def to_pandapower(grid: Grid, *, at: datetime | None = None) -> Any:
             closed=~sw["normally_open"].to_numpy(dtype=bool),
             type=[{"breaker": "CB", "disconnector": "DS"}.get(k, "LBS") for k in sw["kind"]],
             name=sw["id"].to_numpy(dtype=object),
+            in_ka=sw["rating_a"].to_numpy(dtype=float) / 1000.0,
         )
     _export_transformers(pp, net, grid, ix, vn)
     cust = grid.customers

@@ -71,3 +71,21 @@ def test_powerflow_json_and_bad_time():
     assert set(doc["feeders"]) == {"F1", "F2"} and 0.9 < doc["min_vm_pu"] <= 1.0
     bad = run("powerflow", RING, "--at", "yesterday", "--json")
     assert bad.returncode == 1 and json.loads(bad.stdout)["error"]["code"] == "bad_time"
+
+
+def test_import_pandapower_from_simbench(tmp_path):
+    import pytest
+
+    pytest.importorskip("simbench")
+    dest = tmp_path / "comm.gpkg"
+    out = run("import-pandapower", "simbench:1-MV-comm--0-sw", str(dest), "--json")
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)["summary"]
+    assert summary["layers"]["customers"] == 98 and summary["layers"]["transformers"] == 2 and summary["layers"]["dg"] == 89
+    assert summary["name"] == "simbench:1-MV-comm--0-sw" and summary["feeders"] == 10
+    doc = json.loads(run("validate", str(dest), "--json").stdout)
+    assert doc["valid"] and [p["code"] for p in doc["problems"]] == ["missing_rating"]
+    flow = run("powerflow", str(dest), "--at", "2026-12-09T12:00+01:00", "--all-feeders", "--dg", "on", "--json")
+    assert json.loads(flow.stdout)["converged"]
+    bad = run("import-pandapower", "simbench:no-such-grid", str(tmp_path / "x.gpkg"), "--json")
+    assert bad.returncode == 1 and json.loads(bad.stdout)["error"]["code"] == "bad_pandapower"

@@ -5,6 +5,7 @@ import sys
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
@@ -243,6 +244,30 @@ def test_unknown_line_type_is_named(ring_layers):
     grid = Grid.from_layers(ring_layers)
     p = next(p for p in grid.problems if p.code == "unknown_line_type")
     assert p.ids == ("L2",) and "NO-SUCH-CABLE 3x999" in p.message
+
+
+def test_unknown_line_type_with_all_its_own_data_is_fine(ring_layers):
+    lines = ring_layers["lines"]
+    mine = lines["id"] == "L2"
+    lines.loc[mine, "type"] = "NO-SUCH-CABLE 3x999"
+    for col, value in (("r_ohm_per_km", 0.2), ("x_ohm_per_km", 0.1), ("c_nf_per_km", 300.0), ("rating_a", 250.0)):
+        lines[col] = pd.to_numeric(lines[col]) if col in lines else np.nan
+        lines.loc[mine, col] = value
+    grid = Grid.from_layers(ring_layers)
+    assert not [p for p in grid.problems if p.code == "unknown_line_type"]
+    row = grid.line_params.iloc[int(np.flatnonzero(grid.lines["id"] == "L2")[0])]
+    assert (row["r_ohm_per_km"], row["rating_a"], row["source"]) == (0.2, 250.0, "line")
+    lines.loc[mine, "c_nf_per_km"] = np.nan  # now the default type fills the capacitance: named
+    grid = Grid.from_layers(ring_layers)
+    assert next(p for p in grid.problems if p.code == "unknown_line_type").ids == ("L2",)
+
+
+def test_busbars_without_rating_are_one_grouped_warning(ring_layers):
+    nodes = ring_layers["nodes"]
+    nodes["rating_a"] = np.nan
+    grid = Grid.from_layers(ring_layers)
+    (p,) = [p for p in grid.problems if p.code == "missing_rating" and p.layer == "nodes"]
+    assert set(p.ids) == set(nodes["id"][nodes["kind"] == "busbar"]) and "2500 A" in p.message
 
 
 def test_the_grid_catalogue_overrides_the_built_in_one(ring_layers):
