@@ -21,6 +21,7 @@ import shapely
 
 from gis.city import network as nw
 from gis.city.customers import build_customers
+from gis.city.electrical import substation_transformer_kva
 from gis.city.layout import design_network
 from gis.city.operations import (
     crews_table,
@@ -232,7 +233,7 @@ def build_city(
         {
             "id": s.id,
             "name": s.name,
-            "capacity_kva": 2 * 40000.0,
+            "capacity_kva": 2.0 * substation_transformer_kva(s.peak_kw),
             "synthetic": True,
             "geometry": _points(s.xy.reshape(1, 2), back)[0],
         }
@@ -253,6 +254,8 @@ def build_city(
             "name": [n["name"] for n in net.nodes],
             "substation_id": [n.get("substation_id") for n in net.nodes],
             "kva": [float(n["kva"]) if n.get("kva") else np.nan for n in net.nodes],
+            "vm_pu": [n.get("vm_pu", np.nan) for n in net.nodes],
+            "rating_a": [n.get("rating_a", np.nan) for n in net.nodes],
             "access_lon": np.where(need, acc_lon, np.nan),
             "access_lat": np.where(need, acc_lat, np.nan),
         },
@@ -265,6 +268,7 @@ def build_city(
             "from_node": [ln["from_node"] for ln in net.lines],
             "to_node": [ln["to_node"] for ln in net.lines],
             "kind": [ln["kind"] for ln in net.lines],
+            "type": [ln["type"] for ln in net.lines],
             "rating_a": [float(ln["rating_a"]) for ln in net.lines],
             "length_m": [ln["length_m"] for ln in net.lines],
         },
