@@ -712,7 +712,13 @@ def design_rings(
         ring = queue.pop(0)
         series = np.array([load[i] for i in ring.transformers])
         gaps = ring_gaps(ring, transformers, substations, streets)
-        choice = el.choose_ring(gaps, series) or el.choose_ring(gaps, series, transfer_drop_pct=math.inf)
+        choice = el.choose_ring(gaps, series)
+        if choice is None:
+            choice = el.choose_ring(gaps, series, transfer_drop_pct=math.inf)
+            if choice is not None:
+                log.info("ring from %s to %s (%.1f km): whole-ring transfer only thermally possible (%s)",
+                         substations[ring.start].id or ring.start, substations[ring.end].id or ring.end,
+                         gaps.sum() / 1e3, [transformers[i].id for i in ring.transformers[:3]])
         if choice is None and len(ring.transformers) >= 4:
             parts = _split(ring, el.split_point(series), sub_dist)
             for part in parts:
