@@ -21,7 +21,7 @@ import shapely
 
 from gis.city import network as nw
 from gis.city.customers import build_customers
-from gis.city.electrical import substation_transformer_kva
+from gis.city.electrical import substation_transformers
 from gis.city.layout import design_network
 from gis.city.operations import (
     crews_table,
@@ -233,7 +233,9 @@ def build_city(
         {
             "id": s.id,
             "name": s.name,
-            "capacity_kva": 2.0 * substation_transformer_kva(s.peak_kw),
+            "capacity_kva": float(np.prod(substation_transformers(s.peak_kw))),
+            "n_transformers": substation_transformers(s.peak_kw)[0],
+            "transformer_kva": float(substation_transformers(s.peak_kw)[1]),
             "synthetic": True,
             "geometry": _points(s.xy.reshape(1, 2), back)[0],
         }

@@ -20,9 +20,10 @@ Pure functions on load time series and street lengths; no grid objects.
 * **Tee cables** to distribution rooms are YJV22 3x70; **overhead spurs** to
   pole transformers are JKLYJ-10/70 aerial cable in the built-up area, LGJ-70/10
   bare conductor on long spans (open country).
-* **Busbars** are rated from the substation's coincident peak current, the
-  substation transformers (two, firm capacity: one carries the peak) from its
-  coincident peak apparent power.
+* **Busbars** are rated from the substation's coincident peak current (at
+  most 95 % of a standard rating), the substation transformers from its
+  coincident peak apparent power (two or more, all but one carrying the peak:
+  N-1 firm capacity).
 
 Units: lengths m, powers kW (apparent kVA), currents A, voltage drop % of
 nominal.
@@ -62,9 +63,11 @@ BARE_TYPE = "LGJ-70/10"
 BARE_SPAN_M = 200.0
 #: Standard busbar ratings (A) and the share of them the coincident peak may use.
 BUSBAR_RATINGS_A = (1250, 1600, 2000, 2500, 3150, 4000)
-MAX_BUSBAR_LOADING = 0.8
-#: Standard HV/MV transformer sizes (kVA); a substation has two, each able to carry its peak.
+MAX_BUSBAR_LOADING = 0.95
+#: Standard HV/MV transformer sizes (kVA); a substation has two or more, and
+#: all but one carry its peak (N-1 firm capacity).
 SUBSTATION_TRANSFORMERS_KVA = (20000, 31500, 40000, 50000, 63000)
+MAX_SUBSTATION_TRANSFORMERS = 4
 
 
 def current_a(p_kw: np.ndarray | float, *, kv: float = NOMINAL_KV, pf: float = POWER_FACTOR) -> np.ndarray:
@@ -207,18 +210,25 @@ def spur_type(span_m: float) -> str:
 
 
 def busbar_rating_a(peak_kw: float, *, kv: float = NOMINAL_KV, pf: float = POWER_FACTOR) -> int:
-    """Smallest standard busbar rating (A) keeping the coincident peak at or below 80 %."""
+    """Smallest standard busbar rating (A) keeping the coincident peak at or below 95 %.
+
+    Raises ValueError beyond the largest (the substation needs more busbar sections).
+    """
     amps = float(current_a(peak_kw, kv=kv, pf=pf))
     for rating in BUSBAR_RATINGS_A:
         if amps <= MAX_BUSBAR_LOADING * rating:
             return rating
-    return BUSBAR_RATINGS_A[-1]
+    raise ValueError(f"a coincident peak of {amps:.0f} A exceeds every standard busbar rating")
 
 
-def substation_transformer_kva(peak_kw: float, *, pf: float = POWER_FACTOR) -> int:
-    """Smallest standard HV/MV transformer (kVA) that alone carries the substation's peak (N-1 firm)."""
+def substation_transformers(peak_kw: float, *, pf: float = POWER_FACTOR) -> tuple[int, int]:
+    """Fewest, then smallest, HV/MV transformers ``(count, kVA each)`` of which all but one carry the peak.
+
+    Raises ValueError when even the largest set cannot (the load needs another substation).
+    """
     kva = peak_kw / pf
-    for size in SUBSTATION_TRANSFORMERS_KVA:
-        if kva <= size:
-            return size
-    return SUBSTATION_TRANSFORMERS_KVA[-1]
+    for count in range(2, MAX_SUBSTATION_TRANSFORMERS + 1):
+        for size in SUBSTATION_TRANSFORMERS_KVA:
+            if kva <= (count - 1) * size:
+                return count, size
+    raise ValueError(f"a peak of {kva:.0f} kVA exceeds {MAX_SUBSTATION_TRANSFORMERS} x {SUBSTATION_TRANSFORMERS_KVA[-1]} kVA")

@@ -88,11 +88,15 @@ def test_split_point_halves_the_load():
 
 
 def test_busbar_and_substation_ratings():
-    # 35 MW = 2245 A -> 2245 / 0.8 = 2806 A -> 3150 A; 20 MW = 1283 A > 0.8 x 1600 A -> 2000 A
-    assert el.busbar_rating_a(35000.0) == 3150
-    assert el.busbar_rating_a(20000.0) == 2000
+    # 35 MW = 2245 A -> 2245 / 0.95 = 2363 A -> 2500 A; 25 MW = 1604 A > 0.95 x 1600 A -> 2000 A
+    assert el.busbar_rating_a(35000.0) == 2500
+    assert el.busbar_rating_a(25000.0) == 2000
+    with pytest.raises(ValueError):
+        el.busbar_rating_a(70000.0)  # 4491 A: more than 0.95 x 4000 A
     # 35 MW / 0.9 = 38.9 MVA: one 40 MVA transformer carries it (two installed)
-    assert el.substation_transformer_kva(35000.0) == 40000
+    assert el.substation_transformers(35000.0) == (2, 40000)
+    # 58 MW / 0.9 = 64.4 MVA: more than 63 MVA, so three, two of which carry it: 3 x 40 MVA
+    assert el.substation_transformers(58000.0) == (3, 40000)
 
 
 def test_spur_conductors():
