@@ -229,18 +229,20 @@ def build_city(
     t_net = time.perf_counter()
 
     # ---- layers -------------------------------------------------------------
-    sub_rows = [
-        {
-            "id": s.id,
-            "name": s.name,
-            "capacity_kva": float(np.prod(substation_transformers(s.peak_kw))),
-            "n_transformers": substation_transformers(s.peak_kw)[0],
-            "transformer_kva": float(substation_transformers(s.peak_kw)[1]),
-            "synthetic": True,
-            "geometry": _points(s.xy.reshape(1, 2), back)[0],
-        }
-        for s in net.substations
-    ]
+    sub_rows = []
+    for s in net.substations:
+        count, kva = substation_transformers(s.peak_kw)
+        sub_rows.append(
+            {
+                "id": s.id,
+                "name": s.name,
+                "capacity_kva": float(count * kva),
+                "n_transformers": count,
+                "transformer_kva": float(kva),
+                "synthetic": True,
+                "geometry": _points(s.xy.reshape(1, 2), back)[0],
+            }
+        )
     substations = gpd.GeoDataFrame(sub_rows, geometry="geometry", crs=4326)
 
     node_xy = np.array([n["xy"] for n in net.nodes])

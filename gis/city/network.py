@@ -700,11 +700,14 @@ def design_rings(
 ) -> list[Ring]:
     """Trunk cable and tie of every ring by the rules of :mod:`gis.city.electrical`.
 
-    A ring that no YJV22 size can serve (too heavy or too long for the
-    thermal or voltage-drop rule, or too heavy for N-1) is split into two rings of about equal
-    peak, each re-toured and designed again; a ring of fewer than four
-    transformers that still fails keeps the largest size with N-1 relaxed
-    (logged). Returns the rings in the given order, split parts in place.
+    ``transformers`` are the ring points (transformers or RMU units),
+    ``sub_dist[s, i]`` the street distance (m) from substation ``s`` to point
+    ``i``, ``load`` their load series (kW). A ring that no YJV22 size can
+    serve (too heavy or too long for the thermal or voltage-drop rule, or too
+    heavy for N-1) is split into two rings of about equal peak, each re-toured
+    and designed again; a ring of fewer than four points that still fails
+    gets the best the rules allow (logged). Returns the rings in the given
+    order, split parts in place.
     """
     out: list[Ring] = []
     queue = list(rings)
@@ -712,27 +715,46 @@ def design_rings(
         ring = queue.pop(0)
         series = np.array([load[i] for i in ring.transformers])
         gaps = ring_gaps(ring, transformers, substations, streets)
-        choice = el.choose_ring(gaps, series)
-        if choice is None:
-            choice = el.choose_ring(gaps, series, transfer_drop_pct=math.inf)
-            if choice is not None:
-                log.info("ring from %s to %s (%.1f km): whole-ring transfer only thermally possible (%s)",
-                         substations[ring.start].id or ring.start, substations[ring.end].id or ring.end,
-                         gaps.sum() / 1e3, [transformers[i].id for i in ring.transformers[:3]])
+        choice = _ring_choice(gaps, series, ring=ring, substations=substations)
         if choice is None and len(ring.transformers) >= 4:
             parts = _split(ring, el.split_point(series), sub_dist)
             for part in parts:
                 order_ring(part, transformers, substations, streets)
             queue[0:0] = parts
             continue
-        if choice is None:
-            choice = el.choose_ring(gaps, series, n_minus_1=False) or el.RingChoice(el.TRUNK_TYPES[-1], max(1, len(series) // 2), (0.0, 0.0))
-            log.warning("ring of %s: no trunk size meets every rule; %s", [transformers[i].index for i in ring.transformers], choice.type_name)
-        ring.cut, ring.cable = choice.cut, choice.type_name
-        ring.rating_a = int(round(el.ampacity_a(choice.type_name)))
-        cap = p_max_kw(ring.rating_a)
-        a = float(series[: choice.cut].sum(axis=0).max())
-        b = float(series[choice.cut :].sum(axis=0).max())
-        ring.loading = (a / cap, b / cap)
+        _apply_choice(ring, choice or _last_resort(gaps, series, ring=ring), series)
         out.append(ring)
     return out
+
+
+def _ring_choice(gaps: np.ndarray, series: np.ndarray, *, ring: Ring, substations: list[Substation]) -> el.RingChoice | None:
+    """Every rule, else N-1 kept thermally only (a long ring transferred in parts; logged), else None."""
+    choice = el.choose_ring(gaps, series)
+    if choice is not None:
+        return choice
+    choice = el.choose_ring(gaps, series, transfer_drop_pct=math.inf)
+    if choice is not None:
+        log.info(
+            "ring %s-%s (%.1f km of street): a whole-ring transfer drops more than %.0f %%; transfers go in parts",
+            substations[ring.start].id, substations[ring.end].id, gaps.sum() / 1e3, el.MAX_TRANSFER_DROP_PCT,
+        )
+    return choice
+
+
+def _last_resort(gaps: np.ndarray, series: np.ndarray, *, ring: Ring) -> el.RingChoice:
+    """A ring too small to split that breaks the rules: normal-state rules only, else the largest cable."""
+    choice = el.choose_ring(gaps, series, n_minus_1=False)
+    if choice is None:
+        cut = max(1, len(series) // 2)
+        peaks = (float(series[:cut].sum(axis=0).max()), float(series[cut:].sum(axis=0).max()))
+        choice = el.RingChoice(el.TRUNK_TYPES[-1], cut, peaks)
+    log.warning("ring of points %s: no trunk size meets every rule; %s", ring.transformers, choice.type_name)
+    return choice
+
+
+def _apply_choice(ring: Ring, choice: el.RingChoice, series: np.ndarray) -> None:
+    """Cut, cable, rating (A) and feeder loadings (share of capacity) of a designed ring."""
+    ring.cut, ring.cable = choice.cut, choice.type_name
+    ring.rating_a = int(round(el.ampacity_a(choice.type_name)))
+    cap = p_max_kw(ring.rating_a)
+    ring.loading = (choice.peaks_kw[0] / cap, choice.peaks_kw[1] / cap)
