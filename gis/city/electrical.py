@@ -126,8 +126,10 @@ def smallest_trunk(
     max_drop_pct: float = MAX_DROP_PCT,
 ) -> str | None:
     """Smallest YJV22 size on which one radial chain meets the thermal and voltage-drop rules, or None."""
-    opts = {"max_loading": max_loading, "max_drop_pct": max_drop_pct}
-    return next((t for t in TRUNK_TYPES if chain_ok(lengths_m, series, type_name=t, **opts)), None)
+    for type_name in TRUNK_TYPES:
+        if chain_ok(lengths_m, series, type_name=type_name, max_loading=max_loading, max_drop_pct=max_drop_pct):
+            return type_name
+    return None
 
 
 @dataclass(frozen=True)
@@ -156,8 +158,11 @@ def transfer_ok(
 ) -> bool:
     """N-1: the whole ring fed from either end stays within the transfer limits (drop in %)."""
     g = np.asarray(gaps_m, dtype=float)
-    opts = {"type_name": type_name, "max_loading": MAX_TRANSFER_LOADING, "max_drop_pct": max_drop_pct}
-    return chain_ok(g[:-1], series, **opts) and chain_ok(g[1:][::-1], series[::-1], **opts)
+    s = np.asarray(series, dtype=float)
+    return all(
+        chain_ok(lengths, loads, type_name=type_name, max_loading=MAX_TRANSFER_LOADING, max_drop_pct=max_drop_pct)
+        for lengths, loads in ((g[:-1], s), (g[1:][::-1], s[::-1]))
+    )
 
 
 def choose_ring(
@@ -177,23 +182,30 @@ def choose_ring(
     thermal only).
     """
     s = np.asarray(series, dtype=float)
-    n = len(s)
     for type_name in TRUNK_TYPES:
         if n_minus_1 and not transfer_ok(gaps_m, s, type_name=type_name, max_drop_pct=transfer_drop_pct):
             continue
-        best: tuple[float, int, float, float] | None = None
-        for cut in range(1, n):
-            (la, sa), (lb, sb) = halves(gaps_m, s, cut)
-            opts = {"type_name": type_name, "max_loading": MAX_TRUNK_LOADING, "max_drop_pct": MAX_DROP_PCT}
-            if not (chain_ok(la, sa, **opts) and chain_ok(lb, sb, **opts)):
-                continue
-            pa, pb = float(sa.sum(axis=0).max()), float(sb.sum(axis=0).max())
-            key = (max(pa, pb), cut, pa, pb)
-            if best is None or key < best:
-                best = key
-        if best is not None:
-            return RingChoice(type_name, best[1], (best[2], best[3]))
+        choice = best_cut(gaps_m, s, type_name=type_name)
+        if choice is not None:
+            return choice
     return None
+
+
+def best_cut(gaps_m: np.ndarray, series: np.ndarray, *, type_name: str) -> RingChoice | None:
+    """The most even tie position at which both feeders meet the normal-state rules on ``type_name``."""
+    best: tuple[float, int, float, float] | None = None
+    for cut in range(1, len(series)):
+        feeders = halves(gaps_m, series, cut)
+        if not all(
+            chain_ok(lengths, loads, type_name=type_name, max_loading=MAX_TRUNK_LOADING, max_drop_pct=MAX_DROP_PCT)
+            for lengths, loads in feeders
+        ):
+            continue
+        pa, pb = (float(loads.sum(axis=0).max()) for _lengths, loads in feeders)
+        key = (max(pa, pb), cut, pa, pb)
+        if best is None or key < best:
+            best = key
+    return None if best is None else RingChoice(type_name, best[1], (best[2], best[3]))
 
 
 def split_point(series: np.ndarray) -> int:
