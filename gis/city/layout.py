@@ -11,7 +11,13 @@ The two tail RMUs of a ring are joined by a tie cable; the switch on the
 feeder-A side of it is normally open.  Switch ``from_node`` is the side that
 is upstream in the normal state; lines run ``from_node`` -> ``to_node``
 downstream.  Every cable follows the street centrelines.
-"""
+
+Two layouts are made: a first one from load alone (rings of transformers,
+RMUs along them) that numbers the equipment, and the designed one, whose
+rings regroup the first layout's RMUs under the electrical rules
+(:mod:`gis.city.electrical`). The designed network reuses every id whose
+equipment it builds again (:class:`_Ids`): RMUs with the same tee ways, lines
+between the same two nodes, breakers of the same substation.
 
 from __future__ import annotations
 
@@ -303,6 +309,9 @@ def design_network(
         Street graph in the same metric CRS.
     street_name, place_name
         Name lookups for a metric point (for human-readable element names).
+
+    Lines carry ``type`` (catalogue name) and ``rating_a``; busbar nodes
+    ``vm_pu`` and ``rating_a``; substations their coincident ``peak_kw``.
     """
     transformers = nw.make_transformers(cust_xy, load, demand_kw, streets, params)
     if len(transformers) < 2:
