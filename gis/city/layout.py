@@ -18,6 +18,7 @@ rings regroup the first layout's RMUs under the electrical rules
 (:mod:`gis.city.electrical`). The designed network reuses every id whose
 equipment it builds again (:class:`_Ids`): RMUs with the same tee ways, lines
 between the same two nodes, breakers of the same substation.
+"""
 
 from __future__ import annotations
 
