@@ -728,17 +728,18 @@ def design_rings(
 
 
 def _ring_choice(gaps: np.ndarray, series: np.ndarray, *, ring: Ring, substations: list[Substation]) -> el.RingChoice | None:
-    """Every rule, else N-1 kept thermally only (a long ring transferred in parts; logged), else None."""
+    """Every rule, else N-1 kept thermally only on the largest cable (a long ring whose transfers go
+    in parts: the largest cable keeps those parts as big as it can; logged), else None."""
     choice = el.choose_ring(gaps, series)
     if choice is not None:
         return choice
-    choice = el.choose_ring(gaps, series, transfer_drop_pct=math.inf)
-    if choice is not None:
-        log.info(
-            "ring %s-%s (%.1f km of street): a whole-ring transfer drops more than %.0f %%; transfers go in parts",
-            substations[ring.start].id, substations[ring.end].id, gaps.sum() / 1e3, el.MAX_TRANSFER_DROP_PCT,
-        )
-    return choice
+    if el.choose_ring(gaps, series, transfer_drop_pct=math.inf) is None:
+        return None
+    log.info(
+        "ring %s-%s (%.1f km of street): a whole-ring transfer drops more than %.0f %%; largest cable, transfers in parts",
+        substations[ring.start].id, substations[ring.end].id, gaps.sum() / 1e3, el.MAX_TRANSFER_DROP_PCT,
+    )
+    return el.best_cut(gaps, series, type_name=el.TRUNK_TYPES[-1])
 
 
 def _last_resort(gaps: np.ndarray, series: np.ndarray, *, ring: Ring) -> el.RingChoice:

@@ -35,7 +35,7 @@ def piece(n_points: int, kw: float):
 def test_light_ring_gets_the_smallest_cable_meeting_n_minus_1():
     # 2 x 2 MW at 1 and 2 km, back to the substation along the same street (2 km).
     # Whole ring 4 MW = 256.6 A; 0.95 x ampacity: 3x95 247 A (no), 3x120 280 A (yes).
-    # Its drops: from the end 2 km x 4 MW + 1 km x 2 MW on 3x120 = 2.0 % (< 9 %).
+    # Its drops: from the end 2 km x 4 MW + 1 km x 2 MW on 3x120 = 2.0 % (< 8 %).
     streets, subs, points, load, sub_dist = piece(2, 2000.0)
     rings = nw.design_rings([nw.Ring(0, 0, [0, 1])], points, subs, streets, sub_dist, load)
     assert len(rings) == 1

@@ -56,7 +56,7 @@ def test_nothing_fits_a_feeder_beyond_the_largest_cable():
 
 def test_ring_is_sized_for_n_minus_1_and_cut_in_the_middle():
     # two points of 2 MW, 1 km from each substation, 0.5 km apart. Whole ring 4 MW = 256.6 A must fit
-    # 95 %: 3x95 gives 247 A (no), 3x120 280 A (yes); its whole-ring drop is 1.0 % (< 9 %).
+    # 95 %: 3x95 gives 247 A (no), 3x120 280 A (yes); its whole-ring drop is 1.0 % (< 8 %).
     # Normal state: the cut between the points leaves 2 MW = 128 A per feeder (< 0.85 x 295 A).
     gaps = np.array([1000.0, 500.0, 1000.0])
     choice = el.choose_ring(gaps, flat(2000.0, 2000.0))
