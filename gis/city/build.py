@@ -21,6 +21,7 @@ import shapely
 
 from gis.city import network as nw
 from gis.city.customers import build_customers
+from gis.city.electrical import substation_transformers
 from gis.city.layout import design_network
 from gis.city.operations import (
     crews_table,
@@ -228,16 +229,20 @@ def build_city(
     t_net = time.perf_counter()
 
     # ---- layers -------------------------------------------------------------
-    sub_rows = [
-        {
-            "id": s.id,
-            "name": s.name,
-            "capacity_kva": 2 * 40000.0,
-            "synthetic": True,
-            "geometry": _points(s.xy.reshape(1, 2), back)[0],
-        }
-        for s in net.substations
-    ]
+    sub_rows = []
+    for s in net.substations:
+        count, kva = substation_transformers(s.peak_kw)
+        sub_rows.append(
+            {
+                "id": s.id,
+                "name": s.name,
+                "capacity_kva": float(count * kva),
+                "n_transformers": count,
+                "transformer_kva": float(kva),
+                "synthetic": True,
+                "geometry": _points(s.xy.reshape(1, 2), back)[0],
+            }
+        )
     substations = gpd.GeoDataFrame(sub_rows, geometry="geometry", crs=4326)
 
     node_xy = np.array([n["xy"] for n in net.nodes])
@@ -253,6 +258,8 @@ def build_city(
             "name": [n["name"] for n in net.nodes],
             "substation_id": [n.get("substation_id") for n in net.nodes],
             "kva": [float(n["kva"]) if n.get("kva") else np.nan for n in net.nodes],
+            "vm_pu": [n.get("vm_pu", np.nan) for n in net.nodes],
+            "rating_a": [n.get("rating_a", np.nan) for n in net.nodes],
             "access_lon": np.where(need, acc_lon, np.nan),
             "access_lat": np.where(need, acc_lat, np.nan),
         },
@@ -265,6 +272,7 @@ def build_city(
             "from_node": [ln["from_node"] for ln in net.lines],
             "to_node": [ln["to_node"] for ln in net.lines],
             "kind": [ln["kind"] for ln in net.lines],
+            "type": [ln["type"] for ln in net.lines],
             "rating_a": [float(ln["rating_a"]) for ln in net.lines],
             "length_m": [ln["length_m"] for ln in net.lines],
         },

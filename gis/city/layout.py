@@ -11,6 +11,13 @@ The two tail RMUs of a ring are joined by a tie cable; the switch on the
 feeder-A side of it is normally open.  Switch ``from_node`` is the side that
 is upstream in the normal state; lines run ``from_node`` -> ``to_node``
 downstream.  Every cable follows the street centrelines.
+
+Two layouts are made: a first one from load alone (rings of transformers,
+RMUs along them) that numbers the equipment, and the designed one, whose
+rings regroup the first layout's RMUs under the electrical rules
+(:mod:`gis.city.electrical`). The designed network reuses every id whose
+equipment it builds again (:class:`_Ids`): RMUs with the same tee ways, lines
+between the same two nodes, breakers of the same substation.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from gis.city import electrical as el
 from gis.city import network as nw
 from gis.city.roads import StreetGraph
 
@@ -35,7 +43,7 @@ class _Segment:
     from_node: str
     to_node: str
     kind: str
-    rating_a: int
+    type_name: str | None  # trunk cable type; None: chosen from the kind and length (tees, spurs)
     src_tap: int
     dst_tap: int
     src_xy: np.ndarray
@@ -71,6 +79,210 @@ def _clean_line(coords: list[np.ndarray]) -> shapely.LineString:
     return shapely.LineString(pts)
 
 
+@dataclass
+class _Ids:
+    """Equipment ids: those of a first layout where the same equipment is built again, new
+    numbers after the first layout's largest for the rest (so ids stay stable)."""
+
+    rmu: dict[tuple, str] = dataclasses.field(default_factory=dict)  # tee ways (transformer ids) -> id
+    line: dict[frozenset, str] = dataclasses.field(default_factory=dict)  # {from_node, to_node} -> id
+    feeder: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)  # (substation, first RMU) -> id
+    rmu_no: int = 0
+    line_no: dict[str, int] = dataclasses.field(default_factory=lambda: {"cable": 0, "overhead": 0})
+    feeder_no: dict[str, int] = dataclasses.field(default_factory=dict)
+    used: set[str] = dataclasses.field(default_factory=set)
+
+    @classmethod
+    def following(cls, topo: _Topology) -> _Ids:
+        """Ids to reuse from ``topo``; new numbers continue after its largest."""
+        ids = cls()
+        for r in topo.rmus:
+            ids.rmu[r.key] = r.id
+        for seg in topo.segments:
+            ids.line[frozenset((seg.from_node, seg.to_node))] = seg.id
+        for f in topo.feeders:
+            ids.feeder[(f.substation_id, f.rmus[0].id)] = f.id
+        ids.rmu_no = len(topo.rmus)
+        ids.line_no = {k: sum(s.kind == k for s in topo.segments) for k in ("cable", "overhead")}
+        for f in topo.feeders:
+            ids.feeder_no[f.substation_id] = max(ids.feeder_no.get(f.substation_id, 0), int(f.id.rsplit("-F", 1)[1]))
+        return ids
+
+    def _take(self, known: str | None, make) -> str:
+        if known is not None and known not in self.used:
+            self.used.add(known)
+            return known
+        while True:
+            new = make()
+            if new not in self.used:
+                self.used.add(new)
+                return new
+
+    def rmu_id(self, key: tuple) -> str:
+        def make() -> str:
+            self.rmu_no += 1
+            return f"RMU{self.rmu_no:04d}"
+
+        return self._take(self.rmu.get(key), make)
+
+    def line_id(self, frm: str, to: str, kind: str) -> str:
+        def make() -> str:
+            self.line_no[kind] += 1
+            return f"{'CB' if kind == 'cable' else 'OH'}{self.line_no[kind]:05d}"
+
+        return self._take(self.line.get(frozenset((frm, to))), make)
+
+    def feeder_ids(self, halves: list[tuple[str, list[str]]]) -> list[str]:
+        """Breaker ids of feeders given as (substation id, RMU ids from the head).
+
+        A feeder keeps the id of the earlier feeder with the same first RMU;
+        failing that, of an earlier feeder of its substation whose first RMU
+        it now supplies; failing that, of any earlier feeder of its substation
+        still unused (the same breaker bay, re-cabled); else a new number.
+        """
+        out: list[str | None] = [None] * len(halves)
+        for k, (sub, rmus) in enumerate(halves):
+            known = self.feeder.get((sub, rmus[0]))
+            if known is not None and known not in self.used:
+                out[k] = self._take(known, lambda: "")
+        for k, (sub, rmus) in enumerate(halves):
+            if out[k] is None:
+                near = [self.feeder[(sub, r)] for r in rmus if (sub, r) in self.feeder]
+                free = [f for f in near if f not in self.used]
+                if free:
+                    out[k] = self._take(free[0], lambda: "")
+        for k, (sub, _rmus) in enumerate(halves):
+            if out[k] is None:
+                spare = sorted(f for (s, _r), f in self.feeder.items() if s == sub and f not in self.used)
+                out[k] = self._take(spare[0] if spare else None, lambda sub=sub: self._next_feeder(sub))
+        return [str(f) for f in out]
+
+    def _next_feeder(self, substation_id: str) -> str:
+        self.feeder_no[substation_id] = self.feeder_no.get(substation_id, 0) + 1
+        return f"{substation_id}-F{self.feeder_no[substation_id]:02d}"
+
+
+@dataclass
+class _Topology:
+    nodes: list[dict]
+    switches: list[dict]
+    segments: list[_Segment]
+    feeders: list[nw.Feeder]
+    ties: list[tuple[str, str, str, str]]
+    rmus: list[nw.Rmu]
+    tails: list[tuple[nw.Rmu, nw.Rmu, str]]
+
+
+def _spur_or_tee_type(kind: str, span_m: float) -> str:
+    return el.spur_type(span_m) if kind == "overhead" else el.TEE_CABLE_TYPE
+
+
+def _topology(
+    rings: list[nw.Ring],
+    transformers: list[nw.Transformer],
+    substations: list[nw.Substation],
+    streets: StreetGraph,
+    street_name: Callable[[np.ndarray], str],
+    ids: _Ids,
+    groups_of: Callable[[list[int]], list[list[list[int]]]],
+) -> _Topology:
+    """Nodes, switches and line segments of the rings (element model in the module docstring).
+
+    ``groups_of(chain)`` gives the RMUs along one feeder's chain of ring
+    points, each as its tee ways (lists of transformer indices).
+    """
+    nodes: list[dict] = []
+    switches: list[dict] = []
+    segments: list[_Segment] = []
+    feeders: list[nw.Feeder] = []
+    ties: list[tuple[str, str, str, str]] = []
+
+    def new_line(frm, to, kind, type_name, src_tap, dst_tap, src_xy, dst_xy) -> None:
+        lid = ids.line_id(frm, to, kind)
+        segments.append(_Segment(lid, frm, to, kind, type_name, src_tap, dst_tap, src_xy, dst_xy))
+
+    def add_node(nid, kind, xy_, tap, name, **extra) -> None:
+        nodes.append({"id": nid, "kind": kind, "xy": xy_, "tap": tap, "name": name, **extra})
+
+    for s in substations:
+        add_node(f"{s.id}-BB", "busbar", s.xy, s.tap, f"{s.name} 10 kV busbar", substation_id=s.id)
+
+    # RMU ids first (feeder ids depend on them), in ring order
+    plan: list[tuple[nw.Ring, list[tuple[int, list, list[tuple], list[str]]]]] = []
+    for ring in rings:
+        halves = []
+        for sub_index, chain in ((ring.start, ring.transformers[: ring.cut]), (ring.end, ring.transformers[ring.cut :][::-1])):
+            groups = groups_of(chain)
+            keys = [tuple(tuple(transformers[i].id for i in way) for way in ways) for ways in groups]
+            halves.append((sub_index, groups, keys, [ids.rmu_id(k) for k in keys]))
+        plan.append((ring, halves))
+    fids = iter(ids.feeder_ids([(substations[h[0]].id, h[3]) for _r, hs in plan for h in hs]))
+
+    tail_rmus: list[tuple[nw.Rmu, nw.Rmu, str]] = []
+    all_rmus: list[nw.Rmu] = []
+    for ring, halves in plan:
+        trunk = ring.cable or None
+        tails: list[nw.Rmu] = []
+        for sub_index, groups, keys, rmu_ids in halves:
+            sub = substations[sub_index]
+            fid = next(fids)
+            head = f"{fid}-HJ"
+            add_node(head, "junction", sub.xy, sub.tap, f"{fid} cable head")
+            switches.append(
+                {
+                    "id": fid,
+                    "from_node": f"{sub.id}-BB",
+                    "to_node": head,
+                    "kind": "breaker",
+                    "normally_open": False,
+                    "remote": True,
+                    "fault_indicator": False,
+                    "rating_a": ring.rating_a,
+                    "xy": sub.xy,
+                }
+            )
+            rmus: list[nw.Rmu] = []
+            prev_node, prev_tap, prev_xy = head, sub.tap, sub.xy
+            for ways, key, rid in zip(groups, keys, rmu_ids, strict=True):
+                rxy, rtap = nw.rmu_site(ways, transformers, streets)
+                rmu = nw.Rmu(rid, rxy, rtap, ways, key=key)
+                rmus.append(rmu)
+                add_node(rid, "rmu", rxy, rtap, f"RMU {street_name(rxy)}")
+                add_node(f"{rid}-JI", "junction", rxy, rtap, f"{rid} ring in")
+                add_node(f"{rid}-JO", "junction", rxy, rtap, f"{rid} ring out")
+                switches.append(_sw(f"{rid}-SI", f"{rid}-JI", rid, "ring", rxy, rmu=rid))
+                switches.append(_sw(f"{rid}-SO", rid, f"{rid}-JO", "ring", rxy, rmu=rid))
+                new_line(prev_node, f"{rid}-JI", "cable", trunk, prev_tap, rtap, prev_xy, rxy)
+                for w, way in enumerate(ways, start=1):
+                    jt = f"{rid}-JT{w}"
+                    add_node(jt, "junction", rxy, rtap, f"{rid} tee {w}")
+                    spur = transformers[way[0]].kind == "pole_transformer"
+                    switches.append(
+                        _sw(f"{rid}-ST{w}", rid, jt, "fuse" if spur else "tee", rxy, rmu=rid)
+                    )
+                    up, up_tap, up_xy = jt, rtap, rxy
+                    for i in way:
+                        t = transformers[i]
+                        kind = "overhead" if t.kind == "pole_transformer" else "cable"
+                        new_line(up, t.id, kind, None, up_tap, t.tap, up_xy, t.xy)
+                        up, up_tap, up_xy = t.id, t.tap, t.xy
+                prev_node, prev_tap, prev_xy = f"{rid}-JO", rtap, rxy
+            tails.append(rmus[-1])
+            all_rmus.extend(rmus)
+            feeders.append(nw.Feeder(fid, sub_index, rmus, ring.rating_a, substation_id=sub.id))
+        # tie: cable from feeder B's tail (live) to feeder A's tail (open there)
+        a, b = tails
+        new_line(f"{b.id}-JO", f"{a.id}-JO", "cable", trunk, b.tap, a.tap, b.xy, a.xy)
+        tie_kind = "between substations" if ring.start != ring.end else "within substation"
+        tail_rmus.append((a, b, tie_kind))
+        for sw in switches:
+            if sw["id"] == f"{a.id}-SO":
+                sw["normally_open"] = True
+        ties.append((f"{a.id}-SO", a.id, b.id, tie_kind))
+    return _Topology(nodes, switches, segments, feeders, ties, all_rmus, tail_rmus)
+
+
+
 def design_network(
     cust_xy: np.ndarray,
     load: np.ndarray,
@@ -98,6 +310,9 @@ def design_network(
         Street graph in the same metric CRS.
     street_name, place_name
         Name lookups for a metric point (for human-readable element names).
+
+    Lines carry ``type`` (catalogue name) and ``rating_a``; busbar nodes
+    ``vm_pu`` and ``rating_a``; substations their coincident ``peak_kw``.
     """
     transformers = nw.make_transformers(cust_xy, load, demand_kw, streets, params)
     if len(transformers) < 2:
@@ -136,11 +351,8 @@ def design_network(
         if len(split) == len(rings):
             break
         rings = split
-    for ring in rings:
-        nw.rate_ring(ring, tload)
-    nw.vary_ratings(rings, tload, rng)
 
-    # --- ids, in ring order ------------------------------------------------
+    # --- ids: fixed by this load-only grouping, kept by the designed network --
     for s in substations:
         s.id = f"SUB{s.index + 1}"
         s.name = f"{place_name(s.xy)} 110/10 kV"
@@ -151,99 +363,32 @@ def design_network(
             t = transformers[i]
             counters[t.kind] += 1
             t.id = f"{prefix[t.kind]}{counters[t.kind]:04d}"
+    def by_distance(chain: list[int]) -> list[list[list[int]]]:
+        return nw.group_rmus(chain, transformers, streets, params)
 
-    net = nw.Network(substations, transformers, rings, [], [])
-    nodes: list[dict] = []
-    switches: list[dict] = []
-    segments: list[_Segment] = []
-    feeder_no = {s.index: 0 for s in substations}
-    rmu_no = 0
-    line_no = {"cable": 0, "overhead": 0}
+    first = _topology(rings, transformers, substations, streets, street_name, _Ids(), by_distance)
 
-    def new_line(frm, to, kind, rating, src_tap, dst_tap, src_xy, dst_xy) -> None:
-        line_no[kind] += 1
-        lid = f"{'CB' if kind == 'cable' else 'OH'}{line_no[kind]:05d}"
-        segments.append(_Segment(lid, frm, to, kind, rating, src_tap, dst_tap, src_xy, dst_xy))
+    # --- electrical design: the first layout's RMUs (kiosks and their tee
+    # ways) stay; they are regrouped into rings sized for N-1 and re-cabled --
+    units, unit_load = nw.rmu_units(first.rmus, transformers, tload)
+    unit_dist = dist[:, [u.tap for u in units]]
+    unit_target_kw = el.RING_DESIGN_LOADING * nw.p_max_kw(el.ampacity_a(el.TRUNK_TYPES[-1])) / 2.0 / diversity
+    designed = nw.group_rings(units, substations, unit_dist, unit_target_kw, params)
+    for ring in designed:
+        nw.order_ring(ring, units, substations, streets)
+    designed = nw.design_rings(designed, units, substations, streets, unit_dist, unit_load)
 
-    def add_node(nid, kind, xy_, tap, name, **extra) -> None:
-        nodes.append({"id": nid, "kind": kind, "xy": xy_, "tap": tap, "name": name, **extra})
+    def as_before(chain: list[int]) -> list[list[list[int]]]:
+        return [first.rmus[u].ways for u in chain]
 
-    for s in substations:
-        add_node(f"{s.id}-BB", "busbar", s.xy, s.tap, f"{s.name} 10 kV busbar", substation_id=s.id)
-
-    tail_rmus: list[tuple[nw.Rmu, nw.Rmu, str]] = []
-    all_rmus: list[nw.Rmu] = []
-    for ring in rings:
-        halves = [
-            (ring.start, ring.transformers[: ring.cut]),
-            (ring.end, ring.transformers[ring.cut :][::-1]),
-        ]
-        tails: list[nw.Rmu] = []
-        for sub_index, chain in halves:
-            sub = substations[sub_index]
-            feeder_no[sub_index] += 1
-            fid = f"{sub.id}-F{feeder_no[sub_index]:02d}"
-            head = f"{fid}-HJ"
-            add_node(head, "junction", sub.xy, sub.tap, f"{fid} cable head")
-            switches.append(
-                {
-                    "id": fid,
-                    "from_node": f"{sub.id}-BB",
-                    "to_node": head,
-                    "kind": "breaker",
-                    "normally_open": False,
-                    "remote": True,
-                    "fault_indicator": False,
-                    "rating_a": ring.rating_a,
-                    "xy": sub.xy,
-                }
-            )
-            groups = nw.group_rmus(chain, transformers, streets, params)
-            rmus: list[nw.Rmu] = []
-            prev_node, prev_tap, prev_xy = head, sub.tap, sub.xy
-            for ways in groups:
-                rmu_no += 1
-                rid = f"RMU{rmu_no:04d}"
-                rxy, rtap = nw.rmu_site(ways, transformers, streets)
-                rmu = nw.Rmu(rid, rxy, rtap, ways)
-                rmus.append(rmu)
-                add_node(rid, "rmu", rxy, rtap, f"RMU {street_name(rxy)}")
-                add_node(f"{rid}-JI", "junction", rxy, rtap, f"{rid} ring in")
-                add_node(f"{rid}-JO", "junction", rxy, rtap, f"{rid} ring out")
-                switches.append(_sw(f"{rid}-SI", f"{rid}-JI", rid, "ring", rxy, rmu=rid))
-                switches.append(_sw(f"{rid}-SO", rid, f"{rid}-JO", "ring", rxy, rmu=rid))
-                new_line(prev_node, f"{rid}-JI", "cable", ring.rating_a, prev_tap, rtap, prev_xy, rxy)
-                for w, way in enumerate(ways, start=1):
-                    jt = f"{rid}-JT{w}"
-                    add_node(jt, "junction", rxy, rtap, f"{rid} tee {w}")
-                    spur = transformers[way[0]].kind == "pole_transformer"
-                    switches.append(
-                        _sw(f"{rid}-ST{w}", rid, jt, "fuse" if spur else "tee", rxy, rmu=rid)
-                    )
-                    up, up_tap, up_xy = jt, rtap, rxy
-                    for i in way:
-                        t = transformers[i]
-                        kind = "overhead" if t.kind == "pole_transformer" else "cable"
-                        rating = nw.OVERHEAD_RATING_A if spur else nw.TEE_CABLE_RATING_A
-                        new_line(up, t.id, kind, rating, up_tap, t.tap, up_xy, t.xy)
-                        up, up_tap, up_xy = t.id, t.tap, t.xy
-                prev_node, prev_tap, prev_xy = f"{rid}-JO", rtap, rxy
-            tails.append(rmus[-1])
-            all_rmus.extend(rmus)
-            net.feeders.append(nw.Feeder(fid, sub_index, rmus, ring.rating_a))
-        # tie: cable from feeder B's tail (live) to feeder A's tail (open there)
-        a, b = tails
-        new_line(f"{b.id}-JO", f"{a.id}-JO", "cable", ring.rating_a, b.tap, a.tap, b.xy, a.xy)
-        tie_kind = "between substations" if ring.start != ring.end else "within substation"
-        tail_rmus.append((a, b, tie_kind))
-        for sw in switches:
-            if sw["id"] == f"{a.id}-SO":
-                sw["normally_open"] = True
-        net.ties.append((f"{a.id}-SO", a.id, b.id, tie_kind))
+    topo = _topology(designed, transformers, substations, streets, street_name, _Ids.following(first), as_before)
+    net = nw.Network(substations, transformers, designed, topo.feeders, topo.ties)
+    nodes, switches, segments = topo.nodes, topo.switches, topo.segments
+    all_rmus, tail_rmus = topo.rmus, topo.tails
 
     for t in transformers:
         name = ("Room " if t.kind == "distribution_room" else "Pole ") + street_name(t.xy)
-        add_node(t.id, t.kind, t.xy, t.tap, name, kva=t.kva)
+        nodes.append({"id": t.id, "kind": t.kind, "xy": t.xy, "tap": t.tap, "name": name, "kva": t.kva})
 
     # --- remote control and fault indicators, per RMU -------------------------
     tie_rmus = {a.id for a, _b, _k in tail_rmus} | {b.id for _a, b, _k in tail_rmus}
@@ -269,14 +414,17 @@ def design_network(
     lines = []
     for seg in segments:
         geom = geoms[seg.id]
+        length_m = round(float(geom.length), 1)
+        type_name = seg.type_name or _spur_or_tee_type(seg.kind, length_m)
         lines.append(
             {
                 "id": seg.id,
                 "from_node": seg.from_node,
                 "to_node": seg.to_node,
                 "kind": seg.kind,
-                "rating_a": seg.rating_a,
-                "length_m": round(float(geom.length), 1),
+                "type": type_name,
+                "rating_a": el.ampacity_a(type_name),
+                "length_m": length_m,
                 "geometry": geom,
             }
         )
@@ -284,9 +432,18 @@ def design_network(
     for t in transformers:
         supply[t.members] = t.id
     net.nodes, net.lines, net.switches, net.supply_node = nodes, lines, switches, supply
+    sub_series = {s.index: np.zeros(load.shape[1]) for s in substations}
     for f in net.feeders:
         members = [i for r in f.rmus for way in r.ways for i in way]
-        f.peak_kw = float(np.sum([tload[i] for i in members], axis=0).max())
+        series = np.sum([tload[i] for i in members], axis=0)
+        f.peak_kw = float(series.max())
+        sub_series[f.substation] += series
+    for s in substations:
+        s.peak_kw = float(sub_series[s.index].max())
+    for node in nodes:
+        if node["kind"] == "busbar":
+            peak = next(s.peak_kw for s in substations if s.id == node["substation_id"])
+            node.update(vm_pu=el.SOURCE_VM_PU, rating_a=float(el.busbar_rating_a(peak)))
     log.info(
         "network: %d substations, %d feeders, %d RMUs, %d rooms, %d pole transformers, %d ties",
         len(substations),

@@ -22,8 +22,10 @@ The design follows urban practice:
    share one ring-main unit (two ring ways + up to three tee ways).  Every
    cable follows the street centrelines between the street nodes nearest to
    its two ends.
-5. **Ratings** — each ring gets the smallest standard cable/breaker rating
-   that keeps its feeders' peaks at or below 85 %.
+5. **Electrical design** — each ring gets the smallest YJV22 trunk cable
+   meeting the thermal, voltage-drop and N-1 rules of
+   :mod:`gis.city.electrical`, and the tie where its halves balance; rings no
+   size satisfies are split in two (:func:`design_rings`).
 
 All randomness comes from the seeded generator passed in; everything else is
 sorted, so the output depends on the input and the seed only.
@@ -37,16 +39,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gis.city import electrical as el
 from gis.city.roads import StreetGraph
 
 log = logging.getLogger(__name__)
 
 NOMINAL_KV = 10.0
 POWER_FACTOR = 0.9
-#: Standard feeder ratings (A): breaker setting = trunk cable ampacity.
+#: Feeder ratings (A) of the first, load-only ring grouping (it fixes the
+#: equipment ids; the cables are then designed by :func:`design_rings`).
 FEEDER_RATINGS_A = (300, 400, 500, 600)
 MAX_FEEDER_LOADING = 0.85
-MIN_FEEDER_LOADING = 0.40
 #: Design loading of a feeder at 500 A when grouping transformers into rings.
 TARGET_LOADING_AT_500A = 0.60
 #: Least coincident peak (kW) that justifies a substation of its own: two
@@ -57,8 +60,6 @@ POLE_SIZES_KVA = (50, 100, 160, 250)
 MAX_TRANSFORMER_LOADING = 0.8
 #: Transformer areas with a smaller peak than this (kVA) are pole-mounted.
 POLE_MAX_KVA = 200.0
-TEE_CABLE_RATING_A = 250
-OVERHEAD_RATING_A = 200
 RMU_SWITCH_RATING_A = 630
 
 
@@ -89,6 +90,7 @@ class Substation:
     building: int  # customer row whose site it takes
     id: str = ""
     name: str = ""
+    peak_kw: float = 0.0  # coincident peak of its feeders
 
 
 @dataclass
@@ -101,6 +103,7 @@ class Ring:
     cut: int = 0  # transformers[:cut] -> feeder A, the rest -> feeder B
     rating_a: int = 0
     loading: tuple[float, float] = (0.0, 0.0)
+    cable: str = ""  # trunk cable type (catalogue name), set by design_rings
 
 
 @dataclass
@@ -109,6 +112,7 @@ class Rmu:
     xy: np.ndarray
     tap: int
     ways: list[list[int]]  # tee ways: each a list of transformer indices (spur order)
+    key: tuple = ()  # the ways as transformer ids: the RMU's identity across layouts
     remote: bool = False
     fault_indicator: bool = True
 
@@ -120,6 +124,7 @@ class Feeder:
     rmus: list[Rmu]
     rating_a: int
     peak_kw: float = 0.0
+    substation_id: str = ""
 
 
 @dataclass
@@ -555,38 +560,6 @@ def rate_ring(ring: Ring, load: dict[int, np.ndarray]) -> None:
     ring.loading = (a / p_max_kw(rating), b / p_max_kw(rating))
 
 
-def vary_ratings(
-    rings: list[Ring], load: dict[int, np.ndarray], rng: np.random.Generator, share: float = 0.5
-) -> None:
-    """Some rings were built with a larger cable than they strictly need.
-
-    Of the rings where it is possible, about ``share`` (at least one) get the
-    smallest larger rating with which either feeder could carry the whole
-    ring at peak (the N-1 rule of thumb) while both feeders stay at or above
-    40 %; the others keep the tightest rating.  So at peak some whole-feeder
-    transfers fit and some do not.
-    """
-    options: list[tuple[Ring, int, float, float]] = []
-    for ring in rings:
-        a = np.sum([load[i] for i in ring.transformers[: ring.cut]], axis=0)
-        b = np.sum([load[i] for i in ring.transformers[ring.cut :]], axis=0)
-        both = float((a + b).max())
-        for rating in FEEDER_RATINGS_A:
-            if rating <= ring.rating_a:
-                continue
-            cap = p_max_kw(rating)
-            low = min(float(a.max()), float(b.max())) / cap
-            if both <= 0.98 * cap and low >= MIN_FEEDER_LOADING + 0.01:
-                options.append((ring, rating, float(a.max()) / cap, float(b.max()) / cap))
-                break
-    if not options:
-        return
-    k = max(1, int(round(share * len(options))))
-    for pick in sorted(rng.choice(len(options), size=k, replace=False).tolist()):
-        ring, rating, la, lb = options[pick]
-        ring.rating_a, ring.loading = rating, (la, lb)
-
-
 def split_overloaded(
     rings: list[Ring], load: dict[int, np.ndarray], xy: dict[int, np.ndarray]
 ) -> list[Ring]:
@@ -675,3 +648,114 @@ def choose_remote(n: int, favoured: np.ndarray, share: float, rng: np.random.Gen
     out = np.zeros(n, dtype=bool)
     out[pick] = True
     return out
+
+
+# ---------------------------------------------------------------------------
+# 3b. electrical design of the rings
+
+
+def ring_gaps(ring: Ring, transformers: list[Transformer], substations: list[Substation], streets: StreetGraph) -> np.ndarray:
+    """Street lengths (m): start substation -> first transformer -> ... -> last -> end substation."""
+    taps = [substations[ring.start].tap, *(transformers[i].tap for i in ring.transformers), substations[ring.end].tap]
+    uniq = sorted(set(taps))
+    dist, _ = streets.distances(np.array(uniq))
+    row = {t: k for k, t in enumerate(uniq)}
+    return np.array([float(dist[row[a], b]) for a, b in zip(taps[:-1], taps[1:], strict=True)])
+
+
+def _split(ring: Ring, cut: int, sub_dist: np.ndarray) -> list[Ring]:
+    """Two rings from one: the first keeps the start substation, the second the end one; each
+    closes at the substation nearest (by street) to its new end."""
+    first, second = ring.transformers[:cut], ring.transformers[cut:]
+    end_a = int(np.argmin(sub_dist[:, first[-1]]))
+    start_b = int(np.argmin(sub_dist[:, second[0]]))
+    return [Ring(ring.start, end_a, first), Ring(start_b, ring.end, second)]
+
+
+def rmu_units(
+    rmus: list[Rmu], transformers: list[Transformer], load: dict[int, np.ndarray]
+) -> tuple[list[Transformer], dict[int, np.ndarray]]:
+    """Each RMU with everything behind its tee ways as one ring point (index = position in ``rmus``).
+
+    The ring functions above then group, order and cut RMUs as they do
+    transformers; returns the points and their load series (kW).
+    """
+    units: list[Transformer] = []
+    unit_load: dict[int, np.ndarray] = {}
+    for k, rmu in enumerate(rmus):
+        members = [i for way in rmu.ways for i in way]
+        unit_load[k] = np.sum([load[i] for i in members], axis=0)
+        everyone = np.concatenate([transformers[i].members for i in members])
+        units.append(Transformer(k, everyone, rmu.xy, rmu.tap, float(unit_load[k].max()), "rmu", 0, rmu.id))
+    return units, unit_load
+
+
+def design_rings(
+    rings: list[Ring],
+    transformers: list[Transformer],
+    substations: list[Substation],
+    streets: StreetGraph,
+    sub_dist: np.ndarray,
+    load: dict[int, np.ndarray],
+) -> list[Ring]:
+    """Trunk cable and tie of every ring by the rules of :mod:`gis.city.electrical`.
+
+    ``transformers`` are the ring points (transformers or RMU units),
+    ``sub_dist[s, i]`` the street distance (m) from substation ``s`` to point
+    ``i``, ``load`` their load series (kW). A ring that no YJV22 size can
+    serve (too heavy or too long for the thermal or voltage-drop rule, or too
+    heavy for N-1) is split into two rings of about equal peak, each re-toured
+    and designed again; a ring of fewer than four points that still fails
+    gets the best the rules allow (logged). Returns the rings in the given
+    order, split parts in place.
+    """
+    out: list[Ring] = []
+    queue = list(rings)
+    while queue:
+        ring = queue.pop(0)
+        series = np.array([load[i] for i in ring.transformers])
+        gaps = ring_gaps(ring, transformers, substations, streets)
+        choice = _ring_choice(gaps, series, ring=ring, substations=substations)
+        if choice is None and len(ring.transformers) >= 4:
+            parts = _split(ring, el.split_point(series), sub_dist)
+            for part in parts:
+                order_ring(part, transformers, substations, streets)
+            queue[0:0] = parts
+            continue
+        _apply_choice(ring, choice or _last_resort(gaps, series, ring=ring), series)
+        out.append(ring)
+    return out
+
+
+def _ring_choice(gaps: np.ndarray, series: np.ndarray, *, ring: Ring, substations: list[Substation]) -> el.RingChoice | None:
+    """Every rule, else N-1 kept thermally only on the largest cable (a long ring whose transfers go
+    in parts: the largest cable keeps those parts as big as it can; logged), else None."""
+    choice = el.choose_ring(gaps, series)
+    if choice is not None:
+        return choice
+    if el.choose_ring(gaps, series, transfer_drop_pct=math.inf) is None:
+        return None
+    log.info(
+        "ring %s-%s (%.1f km of street): a whole-ring transfer drops more than %.0f %%; largest cable, transfers in parts",
+        substations[ring.start].id, substations[ring.end].id, gaps.sum() / 1e3, el.MAX_TRANSFER_DROP_PCT,
+    )
+    return el.best_cut(gaps, series, type_name=el.TRUNK_TYPES[-1])
+
+
+def _last_resort(gaps: np.ndarray, series: np.ndarray, *, ring: Ring) -> el.RingChoice:
+    """A ring too small to split that breaks the rules: normal-state rules only, else the largest cable."""
+    choice = el.choose_ring(gaps, series, n_minus_1=False)
+    if choice is None:
+        cut = max(1, len(series) // 2)
+        peaks = (float(series[:cut].sum(axis=0).max()), float(series[cut:].sum(axis=0).max()))
+        choice = el.RingChoice(el.TRUNK_TYPES[-1], cut, peaks)
+    log.warning("ring of points %s: no trunk size meets every rule; %s", ring.transformers, choice.type_name)
+    return choice
+
+
+def _apply_choice(ring: Ring, choice: el.RingChoice, series: np.ndarray) -> None:
+    """Cut, cable, rating (A) and feeder loadings (share of capacity) of a designed ring."""
+    ring.cut, ring.cable = choice.cut, choice.type_name
+    ring.rating_a = int(round(el.ampacity_a(choice.type_name)))
+    cap = p_max_kw(ring.rating_a)
+    ring.loading = (choice.peaks_kw[0] / cap, choice.peaks_kw[1] / cap)

@@ -197,23 +197,98 @@ def _feeder_peak_loading(grid) -> pd.Series:
 
 
 @pytest.mark.parametrize("which", ["monaco", "helsinki"])
-def test_feeder_peak_loading_between_40_and_85_percent(request, which):
+def test_feeder_peak_loading_at_most_85_percent(request, which):
     grid = _grids(request, which)
     loading = _feeder_peak_loading(grid)
     assert len(loading) == len(grid.feeders)
-    assert loading.min() >= 0.40 and loading.max() <= 0.85, loading.sort_values()
+    assert loading.min() >= 0.15 and loading.max() <= 0.85, loading.sort_values()
 
 
-def test_monaco_some_whole_feeder_transfers_fit_at_peak_and_some_do_not(monaco):
-    series = _feeder_series_kw(monaco)
-    cap = dict(zip(monaco.feeders["id"], monaco.feeders["capacity_kw"], strict=True))
-    ties = monaco.switches[monaco.switches["normally_open"]]
-    fits = []
+@pytest.mark.parametrize("which", ["monaco", "helsinki"])
+def test_either_feeder_of_a_ring_can_carry_the_whole_ring_at_peak(request, which):
+    """N-1 headroom of the ties: both feeders' coincident peak within 95 % of either one's rating."""
+    grid = _grids(request, which)
+    series = _feeder_series_kw(grid)
+    cap = dict(zip(grid.feeders["id"], grid.feeders["capacity_kw"], strict=True))
+    ties = grid.switches[grid.switches["normally_open"]]
     for f, t in zip(ties["from_node"], ties["to_node"], strict=True):
-        a, b = monaco.feeder_of(f), monaco.feeder_of(t)
+        a, b = grid.feeder_of(f), grid.feeder_of(t)
         both = float((series.loc[a] + series.loc[b]).max())
-        fits.append(both <= min(cap[a], cap[b]))
-    assert any(fits) and not all(fits)
+        assert both <= 0.95 * min(cap[a], cap[b]) + 1e-6, (a, b)
+
+
+@pytest.mark.parametrize("which", ["monaco", "helsinki"])
+def test_conductors_and_ratings_follow_the_design(request, which):
+    """YJV22 trunks (breaker rating = trunk ampacity), YJV22 3x70 tees, JKLYJ/LGJ spurs, rated busbars at 1.03 pu."""
+    from gis.catalogue import LINE_TYPES
+
+    grid = _grids(request, which)
+    lines = grid.lines
+    assert lines["type"].isin(list(LINE_TYPES)).all()
+    assert np.allclose(lines["rating_a"], [LINE_TYPES[t].rating_a for t in lines["type"]])
+    overhead = lines[lines["kind"] == "overhead"]
+    assert overhead["type"].isin(["JKLYJ-10/70", "LGJ-70/10"]).all()
+    cables = lines[lines["kind"] == "cable"]
+    assert cables["type"].str.startswith("YJV22-8.7/15").all()
+    to_room = cables["to_node"].isin(grid.nodes.loc[grid.nodes["kind"] == "distribution_room", "id"])
+    assert (cables.loc[to_room, "type"] == "YJV22-8.7/15 3x70").all()
+    breakers = grid.switches[grid.switches["kind"] == "breaker"].set_index("to_node")
+    heads = lines[lines["from_node"].isin(breakers.index)]
+    assert len(heads) == len(breakers)
+    assert np.allclose(breakers.loc[heads["from_node"], "rating_a"], heads["rating_a"])
+    bus = grid.nodes[grid.nodes["kind"] == "busbar"]
+    assert (bus["vm_pu"] == 1.03).all() and bus["rating_a"].isin([1250, 1600, 2000, 2500, 3150, 4000]).all()
+    assert not [p for p in grid.problems if p.code in ("missing_impedance", "missing_rating")]
+
+
+def _day_times(grid) -> list[datetime]:
+    """A weekday (Wed 9 Dec 2026) and a week-end day (Sat 12 Dec) at 15-minute steps."""
+    days = (datetime(2026, 12, 9, tzinfo=grid.timezone), datetime(2026, 12, 12, tzinfo=grid.timezone))
+    return [d + timedelta(minutes=15 * k) for d in days for k in range(96)]
+
+
+@pytest.fixture(scope="module")
+def monaco_normal_flow(monaco):
+    from gis.powerflow import check_state_flow
+
+    return check_state_flow(monaco, feeders="all", times=_day_times(monaco), dg="off", baseline=False)
+
+
+def test_monaco_normal_state_passes_the_power_flow_all_day(monaco, monaco_normal_flow):
+    flow = monaco_normal_flow
+    assert len(flow.labels) == 192 and bool(flow.converged.all())
+    assert flow.violations == [], [v.message() for v in flow.violations[:5]]
+    assert set(flow.feeders) == set(monaco.feeders["id"])
+    s = flow.summary()
+    assert s["min_vm_pu"] >= 0.97 and s["max_vm_pu"] <= 1.035
+    assert s["max_line_loading_pct"] <= 85.0
+
+
+def test_helsinki_normal_state_passes_the_power_flow_all_day(helsinki):
+    from gis.powerflow import check_state_flow
+
+    flow = check_state_flow(helsinki, feeders="all", times=_day_times(helsinki), dg="off", baseline=False)
+    assert flow.violations == [] and bool(flow.converged.all())
+
+
+@pytest.mark.parametrize("hour", [4, 19])
+def test_monaco_normal_flow_agrees_with_pandapower(monaco, monaco_normal_flow, hour):
+    """pandapower (the oracle) on the exported net: same worst line loading and lowest voltage."""
+    import warnings
+
+    from gis.pandapower_io import to_pandapower
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pandapower as pp
+
+        at = datetime(2026, 12, 12, hour, tzinfo=monaco.timezone)  # Saturday: 19:00 is the evening peak
+        net = to_pandapower(monaco, at=at)
+        pp.runpp(net, tolerance_mva=1e-8, max_iteration=50)
+    col = monaco_normal_flow.labels.index(at)
+    worst = monaco_normal_flow.column_worst()
+    assert float(net.res_line["loading_percent"].max()) == pytest.approx(worst["max_line_loading_pct"][col], abs=0.05)
+    assert float(net.res_bus["vm_pu"].min()) == pytest.approx(worst["min_vm_pu"][col], abs=1e-4)
 
 
 def test_monaco_feeder_loading_matches_grid_load_model(monaco):
@@ -335,7 +410,7 @@ def test_monaco_network_shape(monaco):
     assert 0.25 <= share <= 0.42
     assert rmu_sw["fault_indicator"].mean() > 0.5
     breakers = monaco.switches[monaco.switches["kind"] == "breaker"]
-    assert breakers["rating_a"].between(300, 600).all()
+    assert breakers["rating_a"].between(215, 485).all()  # YJV22 3x70 .. 3x300
     assert s["km_of_line"]["cable"] > 100
 
 
