@@ -113,7 +113,7 @@ def reason(flow: StateFlow) -> str:
     if v is None:
         return ""
     at = v.at.strftime("%H:%M") if isinstance(v.at, datetime) else str(v.at)
-    dg = "" if not v.dg else " (DG producing)"
+    dg = " (DG producing)" if v.dg and v.quantity == "vm_pu" and v.value > v.limit else ""
     if v.quantity == "converged":
         return f"power flow: no solution (voltage collapse) at {at}"
     if v.quantity == "vm_pu":

@@ -30,7 +30,7 @@ and reliability figures.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,7 +43,7 @@ from planning.faults.locate import PROTECTIVE_KINDS, Candidate, _check_now
 from planning.faults.messages import Message, build_messages
 from planning.faults.network import CABINET_KINDS, SectionNet, section_net
 from planning.faults.options import FaultOptions, Generator
-from planning.faults.trucks import TruckPlan, blocks, plan_trucks
+from planning.faults.trucks import TruckPlan, blocks, plan_trucks, travel_min
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +261,27 @@ class Restoration:
     restored_at: dict[str, datetime] = field(default_factory=dict)
     return_stage: Stage | None = None  # after the repair: back to the normal state
     power_flow: dict[str, Any] | None = None  # the check's settings: times, limits, states solved
+
+    def switching_states(self) -> Iterator[tuple[Step, tuple[str, ...], tuple[str, ...]]]:
+        """``(step, open, closed)`` after every switching step, from the tripped state through both
+        stages and the return to normal: switches opened (normally closed) and closed (normally
+        open) against the normal state, e.g. to replay them in another power-flow tool."""
+        opened, closed = [self.tripped], list[str]()
+        for stage in (*self.stages, *((self.return_stage,) if self.return_stage else ())):
+            for s in stage.steps:
+                if s.action == "open":
+                    if s.switch in closed:
+                        closed.remove(s.switch)
+                    else:
+                        opened.append(s.switch)
+                elif s.action == "close":
+                    if s.switch in opened:
+                        opened.remove(s.switch)
+                    else:
+                        closed.append(s.switch)
+                else:
+                    continue
+                yield s, tuple(opened), tuple(closed)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -861,18 +882,21 @@ def _restore_loop(st: _Study, allowed: Any, t: datetime,
     """Close safe switches one at a time until nothing more can be restored.
 
     Returns the time after the last step, the steps, and ``(switch, reason)`` for
-    each remaining candidate that was rejected.
+    every closing refused on the way and not made later (the last reason).
     """
     steps: list[Step] = []
+    refused: dict[str, str] = {}  # every refusal met on the way (the last reason), until the switch closes
     while True:
         dead = st.dead()
         cands = st.candidates(dead, allowed)
         evals = [st.evaluate_close(s, dead) for s in cands]
+        refused.update((e.switch, e.reason) for e in evals if not e.ok and e.reason != "restores nothing")
         ok = [e for e in evals if e.ok] or _split_closings(st, evals, dead, allowed)
         if not ok:
-            return t, steps, [(e.switch, e.reason) for e in evals if e.reason != "restores nothing"]
+            return t, steps, sorted(refused.items())
         # most weight first; then reclosing our own switches before new transfers; then by id
         best = min(ok, key=lambda e: (-e.value, e.switch not in st.open, e.switch, len(e.split)))
+        refused.pop(best.switch, None)
         for cut in best.split:
             t += clock.op(cut)
             st.open.append(cut)
@@ -964,6 +988,8 @@ def _dead_areas(st: _Study, dead: set[str], faulted: set[str], rejected: list[st
 
 def _generators(net: SectionNet, still_out: tuple[str, ...], duration_min: float, dispatch: datetime,
                 repair_end: datetime, options: FaultOptions) -> tuple[tuple[GeneratorProposal, ...], list[str]]:
+    """Fallback per important customer no block could cover (the trucks left, largest combined when
+    none is large enough, with the shortfall stated)."""
     warnings: list[str] = []
     if duration_min <= options.generator_threshold_min:
         return (), warnings
@@ -990,12 +1016,18 @@ def _generators(net: SectionNet, still_out: tuple[str, ...], duration_min: float
                     break
                 chosen.append(g)
                 need -= g.kw
+        travel = max([travel_min(net.grid, g.depot_id, c.node, options.generator_speed_kmh) or 0.0 for g in chosen],
+                     default=0.0)
+        late = bool(chosen) and start + timedelta(minutes=travel) >= repair_end
+        chosen = [] if late else chosen
         for g in chosen:
             pool.remove(g)
         kw = sum(g.kw for g in chosen)
-        short = max(0.0, c.demand_kw - kw)
+        short = max(0.0, c.demand_kw - kw) if not late else 0.0
         if not options.generators:
             note = "no generator fleet given: a truck of this size is needed"
+        elif late:
+            note = "no truck can arrive and be set up before the repair ends"
         elif not chosen:
             note = "fleet exhausted: no truck left"
         elif short > 0:
@@ -1006,7 +1038,9 @@ def _generators(net: SectionNet, still_out: tuple[str, ...], duration_min: float
             warnings.append(f"generator shortfall for {c.id}: {short:.0f} kW")
         out.append(GeneratorProposal(c.id, c.name, c.importance, c.demand_kw, tuple(g.id for g in chosen),
                                      tuple(sorted({g.depot_id for g in chosen if g.depot_id})), kw, short,
-                                     start, repair_end, note))
+                                     start + timedelta(minutes=travel), repair_end, note, node=c.node,
+                                     customers=(c.id,), arrival=start + timedelta(minutes=travel - options.generator_setup_min),
+                                     travel_min=travel))
     return tuple(out), warnings
 
 
