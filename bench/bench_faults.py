@@ -97,7 +97,8 @@ def main() -> int:
         for d in r.repair.dead_areas:
             if d.faulted:
                 continue
-            why = ("overload" if "overload" in d.reason else "parallel" if "parallel" in d.reason
+            why = ("power flow" if "power flow" in d.reason else "overload" if "overload" in d.reason
+                   else "parallel" if "parallel" in d.reason
                    else "no tie" if "no tie switch" in d.reason else "other")
             unrestored[why] = unrestored.get(why, 0) + len(d.customers)
         rows.append({

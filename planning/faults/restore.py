@@ -48,7 +48,7 @@ from planning.faults.trucks import TruckPlan, blocks, plan_trucks, travel_min
 log = logging.getLogger(__name__)
 
 SINGLE_CUTS = 3  # single-switch splits of an overloading transfer that are validated, best estimates first
-FLOW_SHARES = (0.75, 0.5, 0.25)  # shares of an area's load tried as headroom when the power flow refuses it
+FLOW_HALVINGS = 5  # times the headroom of a split is halved when the power flow refuses every split
 
 
 # -- result types -------------------------------------------------------------------------
@@ -421,6 +421,15 @@ class _Study:
                 out.append(s)
         return sorted(out)
 
+    def headroom_kw(self, ev: _Eval) -> float:
+        """Capacity x (1 - margin) less the load at ``now`` (kW) of the feeder that would pick up the
+        area; NaN when its capacity is unknown, and then the whole area when the power flow refused it."""
+        cap = self.capacity_kw.get(ev.feeder) if ev.feeder is not None else None
+        if cap is None:
+            return sum(self.load_kw[c] for c in ev.customers) if ev.flow_failed else float("nan")
+        load_now = self.grid.feeder_load_kw(self.now, open_switches=self.open, close_switches=self.close)
+        return cap * (1 - self.options.capacity_margin) - float(load_now.get(ev.feeder, 0.0))
+
     def split_options(self, ev: _Eval, allowed: Any, *, headroom_kw: float | None = None) -> list[tuple[str, ...]]:
         """Ways to shrink a transfer that overloads its feeder, most promising first.
 
@@ -435,14 +444,9 @@ class _Study:
         the area's load when the power flow, not the feeder head, refused the closing.
         """
         net = self.net
-        if headroom_kw is None:
-            cap = self.capacity_kw.get(ev.feeder) if ev.feeder is not None else None
-            if cap is None:
-                return []
-            load_now = self.grid.feeder_load_kw(self.now, open_switches=self.open, close_switches=self.close)
-            headroom = cap * (1 - self.options.capacity_margin) - float(load_now.get(ev.feeder, 0.0))
-        else:
-            headroom = headroom_kw
+        headroom = self.headroom_kw(ev) if headroom_kw is None else headroom_kw
+        if headroom != headroom:  # NaN: unknown capacity
+            return []
         secs = {net.sec_of_node[n] for n in ev.restored_nodes}
         blocks = _UnionFind(secs)
         find = blocks.find
@@ -916,23 +920,28 @@ def _restore_loop(st: _Study, allowed: Any, t: datetime,
 
 def _split_closings(st: _Study, evals: list[_Eval], dead: set[str], allowed: Any) -> list[_Eval]:
     """Safe smaller versions of refused closings: the area is split (see :meth:`_Study.split_options`)
-    to fit the feeder head's headroom, and to :data:`FLOW_SHARES` of its load when the power flow
-    (a thin cable, a far end's voltage) is what limits it."""
+    to fit the feeder head's headroom; when the power flow refuses every split (a thin cable, a far
+    end's voltage), the headroom is halved, :data:`FLOW_HALVINGS` times at most."""
     ok: list[_Eval] = []
     for e in evals:
         if not e.overload:
             continue
-        area_kw = sum(st.load_kw[c] for c in e.customers)
-        options = [] if e.flow_failed else st.split_options(e, allowed)
-        if st.flow.enabled:
-            for share in FLOW_SHARES:
-                options += st.split_options(e, allowed, headroom_kw=share * area_kw)
-        for p in dict.fromkeys(options):
-            sp = st.evaluate_close(e.switch, dead, split=p)
-            if sp.ok:
-                ok.append(sp)
+        tried: set[tuple[str, ...]] = set()
+        headroom: float | None = sum(st.load_kw[c] for c in e.customers) if e.flow_failed else None
+        for _ in range(FLOW_HALVINGS + 1):
+            found = False
+            for p in st.split_options(e, allowed, headroom_kw=headroom):
+                if p in tried:
+                    continue
+                tried.add(p)
+                sp = st.evaluate_close(e.switch, dead, split=p)
+                if sp.ok:
+                    ok.append(sp)
+                    found = True
+            if found or not st.flow.enabled:
+                break
+            headroom = 0.5 * (headroom if headroom is not None else st.headroom_kw(e))
     return ok
-
 
 def _loading(st: _Study, steps: list[Step], tripped: str) -> tuple[FeederLoading, ...]:
     grid = st.grid
