@@ -156,9 +156,6 @@ def main() -> int:
     return 1 if errors else 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
 
 class Replay:
     """pandapower oracle: new violations (vs the normal state) of every switching state of a restoration."""
@@ -223,3 +220,7 @@ class Replay:
                         if (v < lim.v_min_pu - 1e-3 and v < low.get(k, 9.0) - lim.tolerance_pct / 100 - 1e-3)
                         or v > lim.v_max_pu + 1e-3]
         return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
