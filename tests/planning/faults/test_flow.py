@@ -49,7 +49,7 @@ def test_power_flow_in_the_json_per_stage_and_step(ring_grid):
     j = FaultReport(None, restore(ring_grid, "L34a", now=NOW)).to_json()
     pf = j["power_flow"]
     assert pf["enabled"] and pf["from"] == NOW.isoformat() and pf["limits"]["v_min_pu"] == 0.93
-    # window: crew 30 min + 4 manual ops (2 isolation switches + 3 back, 15 min each... ) + 300 min repair
+    # window: crew 30 min + 5 manual ops of 15 min (2 isolation switches + 3 back) + 300 min repair
     assert datetime.fromisoformat(pf["to"]) == NOW + timedelta(minutes=30 + 15 * 5 + 300)
     for st in j["stages"]:
         s = st["power_flow"]
