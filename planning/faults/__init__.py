@@ -51,6 +51,8 @@ class FaultReport:
             "candidates": candidates,
             "faulted": r["faulted"],
             "stages": r["stages"],
+            "return_to_normal": r["return_to_normal"],
+            "power_flow": r["power_flow"],
             "final_state": r["final_state"],
             "repair": r["repair"],
             "generators": r["generators"],

@@ -161,7 +161,8 @@ def _print_text(report: dict[str, Any]) -> None:
         print(f"candidate {i}: {c['section']} score {c['score']:.3f} — {c['reason']}")
     f = report["faulted"]
     print(f"faulted: {', '.join(f['sections'])} (tripped {f['tripped']}); {len(f['customers_out'])} customer(s) out")
-    for s in report["stages"]:
+    stages = report["stages"] + ([report["return_to_normal"]] if report.get("return_to_normal") else [])
+    for s in stages:
         print(f"stage {s['kind']}: {len(s['steps'])} step(s), {len(s['restored_customers'])} restored, "
               f"{len(s['still_out'])} still out")
         for st in s["steps"]:
@@ -171,12 +172,18 @@ def _print_text(report: dict[str, Any]) -> None:
                   f" — {st['reason']}")
         for n in s["notes"]:
             print(f"      note: {n}")
+        pf = s.get("power_flow")
+        if pf and pf.get("max_line_loading_pct") is not None:
+            print(f"      power flow: max line {pf['max_line_loading_pct']:.0f} % ({pf['max_line']}), "
+                  f"voltage {pf['min_vm_pu']:.3f}..{pf['max_vm_pu']:.3f} pu over {pf['checked']['count']} time(s)"
+                  f"{'' if pf['ok'] else ' — NOT OK'}")
     r = report["repair"]
     print(f"repair: {r['equipment_kind']} at {r['node']}, {r['duration_min']:.0f} min, skills {', '.join(r['skills'])}")
     for d in r["dead_areas"]:
         print(f"  dead: {len(d['customers'])} customer(s) in {', '.join(d['sections'])} — {d['reason']}")
     for g in report["generators"]:
-        print(f"generator: {g['customer']} ({g['importance']}, {g['demand_kw']:.0f} kW) <- "
+        where = f" at {g['block_kind']} {g['block']}" if g.get("block") else ""
+        print(f"generator: {g['customer']} ({g['importance']}, {g['demand_kw']:.0f} kW){where} <- "
               f"{', '.join(g['generators']) or '-'}: {g['note']}")
     m = report["metrics"]
     print(f"CI {m['ci']}, CMI {m['cmi']:.0f} (do nothing: {m['cmi_do_nothing']:.0f}), {len(report['messages'])} message(s)")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gis import InputError
+from gis.powerflow import Limits
 
 IMPORTANCE_GRADES = ("special", "first", "second", "temporary", "normal")
 
@@ -74,9 +75,10 @@ class FaultOptions:
         used when no ETA is known.
     generator_threshold_min
         Generator rule: trucks are proposed when the estimated repair exceeds this
-        many minutes (3 h) and important customers stay out.
+        many minutes (3 h) and customers (of any grade) stay out.
     generator_setup_min
-        Minutes from dispatch until a generator truck supplies its customer.
+        Minutes from a truck's arrival at its block until it supplies the block
+        (connection, checks); travel comes from ``generator_speed_kmh``.
     importance_weights
         Weight of one interrupted customer per importance grade; used to choose
         which transfer restores most and in the weighted metrics.
@@ -94,6 +96,18 @@ class FaultOptions:
         Probability that a customer without supply calls within the analysis window.
     stray_call_probability
         Probability that a customer with supply calls anyway (a wrong report).
+    power_flow
+        Check every restoration closing with an AC power flow (``gis.powerflow``)
+        over the repair window, besides the feeder-head capacity check.
+    power_flow_step_min
+        Minutes between the times at which a state's power flow is checked
+        (from the fault to the expected end of the repair and switching back).
+    power_flow_limits
+        :class:`gis.powerflow.Limits` (line/switch loading %, voltage band pu); a
+        mapping of its fields is accepted (e.g. from ``--options`` JSON).
+    generator_speed_kmh
+        Average speed (km/h) of a generator truck from its depot, over the
+        straight-line distance (no road graph is used).
     """
 
     repair_min: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_REPAIR_MIN))
@@ -109,6 +123,10 @@ class FaultOptions:
     indicator_error_rate: float = 0.05
     call_probability: float = 0.3
     stray_call_probability: float = 0.002
+    power_flow: bool = True
+    power_flow_step_min: float = 15.0
+    power_flow_limits: Limits = field(default_factory=Limits)
+    generator_speed_kmh: float = 30.0
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -151,6 +169,21 @@ class FaultOptions:
         probability("indicator_error_rate", self.indicator_error_rate)
         probability("call_probability", self.call_probability)
         probability("stray_call_probability", self.stray_call_probability)
+        if not isinstance(self.power_flow, bool):
+            problems.append(f"power_flow must be true or false, got {self.power_flow!r}")
+        positive("power_flow_step_min", self.power_flow_step_min)
+        positive("generator_speed_kmh", self.generator_speed_kmh)
+        limits = self.power_flow_limits
+        if isinstance(limits, Mapping):
+            try:
+                limits = Limits(**dict(limits))
+            except (TypeError, InputError) as exc:
+                problems.append(f"power_flow_limits: {exc}")
+                limits = Limits()
+        elif not isinstance(limits, Limits):
+            problems.append(f"power_flow_limits must be gis.powerflow.Limits or a mapping, got {type(limits).__name__}")
+            limits = Limits()
+        object.__setattr__(self, "power_flow_limits", limits)
         gens = tuple(self.generators)
         seen: set[str] = set()
         for g in gens:
@@ -183,6 +216,8 @@ class FaultOptions:
             v = getattr(self, f.name)
             if f.name == "generators":
                 v = [g.to_json() for g in v]
+            elif isinstance(v, Limits):
+                v = v.to_dict()
             elif isinstance(v, Mapping):
                 v = dict(v)
             out[f.name] = v

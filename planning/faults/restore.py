@@ -30,20 +30,25 @@ and reliability figures.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from gis import Grid, InputError, NotFoundError
+from planning.faults.back import return_to_normal
+from planning.faults.flow import FlowChecker
+from planning.faults.flow import reason as flow_reason
 from planning.faults.locate import PROTECTIVE_KINDS, Candidate, _check_now
 from planning.faults.messages import Message, build_messages
 from planning.faults.network import CABINET_KINDS, SectionNet, section_net
 from planning.faults.options import FaultOptions, Generator
+from planning.faults.trucks import TruckPlan, blocks, plan_trucks, travel_min
 
 log = logging.getLogger(__name__)
 
 SINGLE_CUTS = 3  # single-switch splits of an overloading transfer that are validated, best estimates first
+FLOW_HALVINGS = 5  # times the headroom of a split is halved when the power flow refuses every split
 
 
 # -- result types -------------------------------------------------------------------------
@@ -64,6 +69,7 @@ class Step:
     reason: str
     restores: tuple[str, ...] = ()  # customer ids this step gives supply back to
     feeder: str | None = None  # the feeder that carries what the step restores
+    power_flow: dict[str, Any] | None = None  # the resulting state's power flow (closings; FlowChecker.summary)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +83,7 @@ class Step:
             "reason": self.reason,
             "restores": list(self.restores),
             "feeder": self.feeder,
+            "power_flow": self.power_flow,
         }
 
 
@@ -114,6 +121,8 @@ class Stage:
     still_out: tuple[str, ...]
     feeder_loading: tuple[FeederLoading, ...]
     notes: tuple[str, ...] = ()
+    power_flow: dict[str, Any] | None = None  # of the state at the end of the stage
+    rejected: tuple[tuple[str, str], ...] = ()  # (switch, reason) of closings refused at the end of the stage
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -125,6 +134,8 @@ class Stage:
             "still_out": list(self.still_out),
             "feeder_loading": [f.to_json() for f in self.feeder_loading],
             "notes": list(self.notes),
+            "power_flow": self.power_flow,
+            "rejected": [{"switch": s, "reason": r} for s, r in self.rejected],
         }
 
 
@@ -181,7 +192,13 @@ class RepairTask:
 
 @dataclass(frozen=True)
 class GeneratorProposal:
-    """Generator truck(s) for one important customer left out during a long repair (kW)."""
+    """Generator truck(s) at a block left out during a long repair (kW, aware datetimes).
+
+    ``customer`` is the most important customer served; ``block`` (``None`` for a
+    per-customer fallback) is where the truck connects, ``customers`` all it supplies,
+    ``demand_kw`` the block's peak over the repair window, ``start`` = ``arrival`` +
+    set-up (supply back), ``travel_min`` from the depot.
+    """
 
     customer: str
     name: str
@@ -194,9 +211,21 @@ class GeneratorProposal:
     start: datetime
     end: datetime
     note: str
+    block: str | None = None
+    block_kind: str | None = None
+    node: str | None = None
+    customers: tuple[str, ...] = ()
+    arrival: datetime | None = None
+    travel_min: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "block": self.block,
+            "block_kind": self.block_kind,
+            "node": self.node,
+            "customers": list(self.customers),
+            "arrival": None if self.arrival is None else self.arrival.isoformat(),
+            "travel_min": round(self.travel_min, 1),
             "customer": self.customer,
             "name": self.name,
             "importance": self.importance,
@@ -230,6 +259,29 @@ class Restoration:
     final_closed: tuple[str, ...]  # normally-open switches closed after stage 2
     warnings: tuple[str, ...] = ()
     restored_at: dict[str, datetime] = field(default_factory=dict)
+    return_stage: Stage | None = None  # after the repair: back to the normal state
+    power_flow: dict[str, Any] | None = None  # the check's settings: times, limits, states solved
+
+    def switching_states(self) -> Iterator[tuple[Step, tuple[str, ...], tuple[str, ...]]]:
+        """``(step, open, closed)`` after every switching step, from the tripped state through both
+        stages and the return to normal: switches opened (normally closed) and closed (normally
+        open) against the normal state, e.g. to replay them in another power-flow tool."""
+        opened, closed = [self.tripped], list[str]()
+        for stage in (*self.stages, *((self.return_stage,) if self.return_stage else ())):
+            for s in stage.steps:
+                if s.action == "open":
+                    if s.switch in closed:
+                        closed.remove(s.switch)
+                    else:
+                        opened.append(s.switch)
+                elif s.action == "close":
+                    if s.switch in opened:
+                        opened.remove(s.switch)
+                    else:
+                        closed.append(s.switch)
+                else:
+                    continue
+                yield s, tuple(opened), tuple(closed)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -242,6 +294,8 @@ class Restoration:
                 "customers_out": list(self.customers_out),
             },
             "stages": [s.to_json() for s in self.stages],
+            "return_to_normal": None if self.return_stage is None else self.return_stage.to_json(),
+            "power_flow": self.power_flow,
             "final_state": {"open": list(self.final_open), "closed": list(self.final_closed)},
             "repair": self.repair.to_json(),
             "generators": [g.to_json() for g in self.generators],
@@ -280,16 +334,19 @@ class _Eval:
     value: float
     feeder: str | None
     reason: str  # why rejected ("" when ok)
-    overload: bool = False
+    overload: bool = False  # too much load for the feeder head or (flow_failed) for the power flow
     split: tuple[str, ...] = ()  # switches opened first to make the transfer fit
+    flow_failed: bool = False
+    power_flow: dict[str, Any] | None = None  # FlowChecker.summary of the resulting state
 
 
 class _Study:
     """Switch state during restoration: ``open`` (normally closed, now open), ``close`` (ties closed)."""
 
     def __init__(self, grid: Grid, net: SectionNet, faulted_nodes: frozenset[str], now: datetime,
-                 options: FaultOptions) -> None:
+                 options: FaultOptions, flow: FlowChecker) -> None:
         self.grid = grid
+        self.flow = flow
         self.net = net
         self.fn = faulted_nodes
         self.now = now
@@ -347,7 +404,12 @@ class _Study:
             return _Eval(s, False, restored, customers, 0.0, feeder,
                          f"would overload feeder {f} ({kw:.0f} kW > limit {limit:.0f} kW at {self.now:%H:%M})",
                          overload=True)
-        return _Eval(s, True, restored, customers, self.value(customers), feeder, "", split=split)
+        flow = self.flow.check(open_, close)
+        if flow is not None and not flow.ok:
+            return _Eval(s, False, restored, customers, 0.0, feeder, flow_reason(flow), overload=True,
+                         flow_failed=True, split=split)
+        return _Eval(s, True, restored, customers, self.value(customers), feeder, "", split=split,
+                     power_flow=self.flow.summary(flow))
 
     def candidates(self, dead: set[str], allowed: Any) -> list[str]:
         """Open switches with one end live and the other dead (the only closings that can restore)."""
@@ -359,7 +421,16 @@ class _Study:
                 out.append(s)
         return sorted(out)
 
-    def split_options(self, ev: _Eval, allowed: Any) -> list[tuple[str, ...]]:
+    def headroom_kw(self, ev: _Eval) -> float:
+        """Capacity x (1 - margin) less the load at ``now`` (kW) of the feeder that would pick up the
+        area; NaN when its capacity is unknown, and then the whole area when the power flow refused it."""
+        cap = self.capacity_kw.get(ev.feeder) if ev.feeder is not None else None
+        if cap is None:
+            return sum(self.load_kw[c] for c in ev.customers) if ev.flow_failed else float("nan")
+        load_now = self.grid.feeder_load_kw(self.now, open_switches=self.open, close_switches=self.close)
+        return cap * (1 - self.options.capacity_margin) - float(load_now.get(ev.feeder, 0.0))
+
+    def split_options(self, ev: _Eval, allowed: Any, *, headroom_kw: float | None = None) -> list[tuple[str, ...]]:
         """Ways to shrink a transfer that overloads its feeder, most promising first.
 
         The area the closing would pick up is split into *blocks* joined by the
@@ -369,13 +440,13 @@ class _Study:
         weight — plus a greedy multi-cut: from the block at the closing switch,
         add the adjacent block with the most weight per kW that still fits, until
         none fits. Estimates only; every option is validated by :meth:`evaluate_close`.
+        ``headroom_kw`` replaces the feeder's headroom at ``now`` (kW), e.g. a share of
+        the area's load when the power flow, not the feeder head, refused the closing.
         """
         net = self.net
-        cap = self.capacity_kw.get(ev.feeder) if ev.feeder is not None else None
-        if cap is None:
+        headroom = self.headroom_kw(ev) if headroom_kw is None else headroom_kw
+        if headroom != headroom:  # NaN: unknown capacity
             return []
-        load_now = self.grid.feeder_load_kw(self.now, open_switches=self.open, close_switches=self.close)
-        headroom = cap * (1 - self.options.capacity_margin) - float(load_now.get(ev.feeder, 0.0))
         secs = {net.sec_of_node[n] for n in ev.restored_nodes}
         blocks = _UnionFind(secs)
         find = blocks.find
@@ -510,7 +581,9 @@ def restore(
         A :class:`~planning.faults.Candidate`, a section id (``section:...``) or an
         equipment id (node, line or switch; a switch faults the sections on both sides).
     now
-        Timezone-aware fault time; loads for capacity checks are taken at this time.
+        Timezone-aware fault time; feeder-head checks take loads at this time, the
+        power flow every ``power_flow_step_min`` from now to the expected end of
+        the repair and switching back.
     options
         :class:`FaultOptions` (durations in minutes, capacity margin, generator fleet ...).
     tripped_breaker
@@ -523,8 +596,8 @@ def restore(
     Returns
     -------
     Restoration
-        Stages with switching steps, repair task, generator proposals, customer
-        messages and reliability metrics.
+        Stages with switching steps, repair task, generator proposals, the
+        return to the normal state, customer messages and reliability metrics.
 
     Raises
     ------
@@ -540,7 +613,83 @@ def restore(
     options = options or FaultOptions()
     net = section_net(grid)
     secs, equipment = _resolve_faulted(net, faulted_section)
-    warnings: list[str] = []
+    tripped, path = _tripped_device(net, secs, tripped_breaker)
+    kind = _equipment_kind(net, secs, equipment)
+    duration = options.repair_minutes(kind)
+    iso = grid.isolate([net.sections[s].nodes[0] for s in secs])
+    flow = _flow_checker(grid, now=now, crew_eta=crew_eta, n_isolation=len(iso.switches), duration_min=duration,
+                         options=options)
+    st = _Study(grid, net, frozenset(net.nodes_of(secs)), now, options, flow)
+    st.open = [tripped]
+    customers_out = st.customers_of_nodes(st.dead())
+    clock = _Clock(net, timedelta(seconds=options.remote_switching_s), timedelta(minutes=options.manual_switching_min))
+    restored_at: dict[str, datetime] = {}
+    stage1 = _stage_remote(st, secs, path, tripped, now, clock, customers_out, restored_at)
+    crew_on_site = max(crew_eta if crew_eta is not None else stage1.end + timedelta(minutes=options.crew_arrival_min),
+                       stage1.end)
+    stage2, isolated_at = _stage_manual(st, secs, iso.switches, tripped, crew_on_site, clock, customers_out,
+                                        stage1, restored_at)
+    if st.dead() & st.fn != st.fn:  # pragma: no cover - guarded by every step
+        raise AssertionError("faulted section energised")
+
+    # -- the repair, trucks and the way back ------------------------------------------------
+    repair_end = isolated_at + timedelta(minutes=duration)  # the repair starts once the fault is isolated
+    dead_areas = _dead_areas(st, st.dead(), set(secs), [f"{s}: {r}" for s, r in stage2.rejected])
+    still_out = stage2.still_out
+    trucks, gens, warnings = _trucks(st, secs, dead_areas, still_out, duration, stage1.end, repair_end)
+    final_open, final_closed, faulted_nodes = tuple(st.open), tuple(st.close), tuple(sorted(st.fn))
+    back = _stage_return(st, clock, max(repair_end, stage2.end), trucks, customers_out, restored_at)
+    final_time = max([restored_at[c] for c in customers_out], default=back.end)  # the last one back on the grid
+    grid_restored_at = dict(restored_at)
+    _truck_supply(gens, restored_at)
+    repair = RepairTask(
+        sections=tuple(secs), equipment=equipment, equipment_kind=kind, node=_repair_node(net, secs, iso.switches),
+        location=net.node_location(_repair_node(net, secs, iso.switches)), skills=_skills(kind),
+        duration_min=duration, start=isolated_at, end=repair_end, isolation_switches=tuple(sorted(iso.switches)),
+        customers_out=still_out, dead_areas=dead_areas,
+        return_to_normal=tuple((s.action, s.switch) for s in back.steps if s.action in ("open", "close")),
+    )
+    stages = (stage1, stage2)
+    metrics = _metrics(net, st, customers_out, grid_restored_at, stages, now, final_time, restored_at, options)
+    messages = build_messages(net, now=now, customers_out=customers_out, stages=stages, crew_eta=crew_eta,
+                              crew_dispatch=stage1.end, final_time=final_time, still_out=still_out)
+    log.info("restore %s: %d out, %d after stage 1, %d after stage 2; %d power flows", ",".join(secs),
+             len(customers_out), len(stage1.still_out), len(still_out), flow.solved)
+    return Restoration(
+        faulted_sections=tuple(secs), faulted_nodes=faulted_nodes, equipment=equipment,
+        tripped=tripped, time=now, customers_out=customers_out, stages=stages, repair=repair,
+        generators=gens, messages=tuple(messages), metrics=metrics, final_open=final_open,
+        final_closed=final_closed, warnings=tuple(warnings + list(back.notes)), restored_at=restored_at,
+        return_stage=back, power_flow=_flow_settings(flow),
+    )
+
+
+class _Clock:
+    """Step numbering and durations of switching operations (remote / manual)."""
+
+    def __init__(self, net: SectionNet, remote: timedelta, manual: timedelta) -> None:
+        self.net, self.remote, self.manual, self.seq = net, remote, manual, 0
+
+    def op(self, switch: str) -> timedelta:
+        return self.remote if self.net.switches[switch].remote else self.manual
+
+    def step(self, action: str, s: str, t: datetime, reason: str, ev: _Eval | None = None) -> Step:
+        info = self.net.switches[s]
+        self.seq += 1
+        return Step(self.seq, action, s, info.remote, info.node, self.net.node_location(info.node), t, reason,
+                    ev.customers if ev else (), ev.feeder if ev else None, ev.power_flow if ev else None)
+
+    def truck(self, plan: TruckPlan, t: datetime) -> Step:
+        """Disconnecting a truck at its block (``switch`` is the truck's id)."""
+        node = plan.block.node if plan.block is not None else ""
+        self.seq += 1
+        return Step(self.seq, "disconnect_generator", ",".join(g.id for g in plan.generators), False, node,
+                    self.net.node_location(node) if node else (0.0, 0.0), t,
+                    "after the repair: disconnect the generator truck before the block is switched back")
+
+
+def _tripped_device(net: SectionNet, secs: list[str], tripped_breaker: str | None) -> tuple[str, list[str]]:
+    """The device that tripped (given, or the nearest breaker/fuse upstream) and the path to the top section."""
     top = min(secs, key=lambda s: len(net.path_switches(s)))
     path = net.path_switches(top)
     if not path:
@@ -548,32 +697,41 @@ def restore(
                          code="not_energised")
     if tripped_breaker is None:
         prot = [s for s in path if net.switches[s].kind in PROTECTIVE_KINDS]
-        tripped = prot[-1] if prot else path[0]
-    else:
-        if tripped_breaker not in net.switches:
-            raise NotFoundError(f"unknown breaker id: {tripped_breaker}", code="unknown_breaker",
-                                details={"id": tripped_breaker})
-        if tripped_breaker not in path:
-            raise InputError(f"breaker {tripped_breaker} does not feed the faulted section {top}",
-                             code="breaker_not_upstream", details={"id": tripped_breaker, "section": top})
-        tripped = tripped_breaker
-    faulted_nodes = frozenset(net.nodes_of(secs))
-    st = _Study(grid, net, faulted_nodes, now, options)
-    st.open = [tripped]
-    dead0 = st.dead()
-    customers_out = st.customers_of_nodes(dead0)
-    remote_s = timedelta(seconds=options.remote_switching_s)
-    manual = timedelta(minutes=options.manual_switching_min)
-    restored_at: dict[str, datetime] = {}
-    step_no = [0]
+        return (prot[-1] if prot else path[0]), path
+    if tripped_breaker not in net.switches:
+        raise NotFoundError(f"unknown breaker id: {tripped_breaker}", code="unknown_breaker",
+                            details={"id": tripped_breaker})
+    if tripped_breaker not in path:
+        raise InputError(f"breaker {tripped_breaker} does not feed the faulted section {top}",
+                         code="breaker_not_upstream", details={"id": tripped_breaker, "section": top})
+    return tripped_breaker, path
 
-    def make_step(action: str, s: str, t: datetime, reason: str, ev: _Eval | None = None) -> Step:
-        info = net.switches[s]
-        step_no[0] += 1
-        return Step(step_no[0], action, s, info.remote, info.node, net.node_location(info.node), t, reason,
-                    ev.customers if ev else (), ev.feeder if ev else None)
 
-    # -- stage 1: remote --------------------------------------------------------------
+def _flow_checker(grid: Grid, *, now: datetime, crew_eta: datetime | None, n_isolation: int, duration_min: float,
+                  options: FaultOptions) -> FlowChecker:
+    """Power-flow check from ``now`` to the expected end of the switching back: crew arrival
+    (``crew_eta`` or ``crew_arrival_min``), one manual operation per isolation switch, the repair,
+    and three manual operations more (switching back)."""
+    arrive = crew_eta if crew_eta is not None else now + timedelta(minutes=options.crew_arrival_min)
+    end = max(arrive, now) + timedelta(minutes=options.manual_switching_min * (n_isolation + 3) + duration_min)
+    return FlowChecker.window(grid, start=now, end=end, step_min=options.power_flow_step_min,
+                              limits=options.power_flow_limits, enabled=options.power_flow)
+
+
+def _flow_settings(flow: FlowChecker) -> dict[str, Any]:
+    return {"enabled": flow.enabled, "from": flow.times[0].isoformat(), "to": flow.times[-1].isoformat(),
+            "times": len(flow.times), "limits": flow.limits.to_dict(), "states_solved": flow.solved}
+
+
+def _stage_summary(st: _Study) -> dict[str, Any] | None:
+    return st.flow.summary(st.flow.check(st.open, st.close))
+
+
+def _stage_remote(st: _Study, secs: list[str], path: list[str], tripped: str, now: datetime, clock: _Clock,
+                  customers_out: tuple[str, ...], restored_at: dict[str, datetime]) -> Stage:
+    """Stage 1: open the remote switches bounding the dead region around the fault, then close
+    every remote switch that restores something safely."""
+    net = st.net
     region = set(secs)
     frontier = list(secs)
     remote_open: list[str] = []
@@ -593,134 +751,162 @@ def restore(
     depth = {s: len(net.path_switches(net.switches[s].sec_a)) for s in remote_open}
     remote_open.sort(key=lambda s: (depth[s], s))
     t = now
-    steps1: list[Step] = []
+    steps: list[Step] = []
     for s in remote_open:
-        t += remote_s
+        t += clock.remote
         st.open.append(s)
         side = "upstream" if s in path else "downstream"
-        steps1.append(make_step("open", s, t, f"isolate the fault ({side} remote switch nearest to it)"))
-    is_remote = lambda info: info.remote  # noqa: E731
-    t, closes1, rejected1 = _restore_loop(st, is_remote, t, remote_s, manual, make_step)
-    steps1.extend(closes1)
-    for st_ in closes1:
-        for c in st_.restores:
-            restored_at.setdefault(c, st_.time)
-    dead1 = st.dead()
-    notes1: list[str] = []
-    if not remote_open and not closes1:
-        notes1.append("no remote-controlled switch around the fault: nothing can be done before a crew arrives")
-    elif not closes1:
-        notes1.append("remote isolation done, but no remote closing restores anything safely")
-    notes1.extend(r for r in rejected1)
-    stage1 = Stage(
-        "remote", tuple(steps1), now, t,
-        tuple(c for c in customers_out if c in restored_at),
-        st.customers_of_nodes(dead1),
-        _loading(st, steps1, tripped), tuple(dict.fromkeys(notes1)),
-    )
+        steps.append(clock.step("open", s, t, f"isolate the fault ({side} remote switch nearest to it)"))
+    t, closes, rejected = _restore_loop(st, lambda info: info.remote, t, clock)
+    steps.extend(closes)
+    _mark_restored(closes, restored_at)
+    notes: list[str] = []
+    if not remote_open and not closes:
+        notes.append("no remote-controlled switch around the fault: nothing can be done before a crew arrives")
+    elif not closes:
+        notes.append("remote isolation done, but no remote closing restores anything safely")
+    notes.extend(f"{s}: {r}" for s, r in rejected)
+    return Stage("remote", tuple(steps), now, t, tuple(c for c in customers_out if c in restored_at),
+                 st.customers_of_nodes(st.dead()), _loading(st, steps, tripped), tuple(dict.fromkeys(notes)),
+                 _stage_summary(st), tuple(rejected))
 
-    # -- stage 2: manual ------------------------------------------------------------------
-    crew_on_site = crew_eta if crew_eta is not None else t + timedelta(minutes=options.crew_arrival_min)
-    crew_on_site = max(crew_on_site, t)
-    iso = grid.isolate([net.sections[s].nodes[0] for s in secs])
-    boundary = [s for s in iso.switches if not st.is_open(s)]
-    depth2 = {s: len(net.path_switches(net.switches[s].sec_a)) for s in boundary}
-    boundary.sort(key=lambda s: (depth2[s], s))
-    t2 = crew_on_site
-    steps2: list[Step] = []
+
+def _stage_manual(st: _Study, secs: list[str], isolation: Iterable[str], tripped: str, crew_on_site: datetime,
+                  clock: _Clock, customers_out: tuple[str, ...], stage1: Stage,
+                  restored_at: dict[str, datetime]) -> tuple[Stage, datetime]:
+    """Stage 2: the crew opens the nearest switches around the faulted section (upstream first), then
+    any switch whose closing restores something safely closes. Returns the stage and when the
+    faulted section was isolated (the repair may start)."""
+    net = st.net
+    boundary = [s for s in isolation if not st.is_open(s)]
+    depth = {s: len(net.path_switches(net.switches[s].sec_a)) for s in boundary}
+    boundary.sort(key=lambda s: (depth[s], s))
+    t = crew_on_site
+    steps: list[Step] = []
     for s in boundary:
-        t2 += remote_s if net.switches[s].remote else manual
+        t += clock.op(s)
         st.open.append(s)
-        steps2.append(make_step("open", s, t2, "isolate the faulted section (nearest switch on this side)"))
-    isolated_at = t2  # the repair crew may start: the faulted section is open on every side
-    t2, closes2, rejected2 = _restore_loop(st, lambda info: True, t2, remote_s, manual, make_step)
-    steps2.extend(closes2)
-    for st_ in closes2:
-        for c in st_.restores:
-            restored_at.setdefault(c, st_.time)
-    dead2 = st.dead()
-    still_out = st.customers_of_nodes(dead2)
-    notes2 = list(dict.fromkeys(rejected2))
-    stage2_restored = tuple(c for c in customers_out if c in restored_at and c not in stage1.restored_customers)
-    stage2 = Stage("manual", tuple(steps2), crew_on_site, t2 if steps2 else crew_on_site, stage2_restored,
-                   still_out, _loading(st, steps1 + steps2, tripped), tuple(notes2))
-    if dead2 & faulted_nodes != faulted_nodes:  # pragma: no cover - guarded by every step
-        raise AssertionError("faulted section energised")
+        steps.append(clock.step("open", s, t, "isolate the faulted section (nearest switch on this side)"))
+    isolated_at = t
+    t, closes, rejected = _restore_loop(st, lambda info: True, t, clock)
+    steps.extend(closes)
+    _mark_restored(closes, restored_at)
+    restored = tuple(c for c in customers_out if c in restored_at and c not in stage1.restored_customers)
+    stage = Stage("manual", tuple(steps), crew_on_site, t if steps else crew_on_site, restored,
+                  st.customers_of_nodes(st.dead()), _loading(st, list(stage1.steps) + steps, tripped),
+                  tuple(dict.fromkeys(f"{s}: {r}" for s, r in rejected)), _stage_summary(st), tuple(rejected))
+    return stage, isolated_at
 
-    # -- what remains: repair task ------------------------------------------------------------
-    kind = _equipment_kind(net, secs, equipment)
-    duration = options.repair_minutes(kind)
-    # the repair starts once the fault is isolated; restoration switching goes on meanwhile
-    repair_start = isolated_at
-    repair_end = repair_start + timedelta(minutes=duration)
-    final_time = max(repair_end, stage2.end) + manual  # switching back after the repair
-    dead_areas = _dead_areas(st, dead2, set(secs), rejected2)
+
+def _mark_restored(steps: Iterable[Step], restored_at: dict[str, datetime]) -> None:
+    for s in steps:
+        for c in s.restores:
+            restored_at.setdefault(c, s.time)
+
+
+def _repair_node(net: SectionNet, secs: list[str], isolation: tuple[str, ...] | list[str]) -> str:
     cab = [n for n in net.nodes_of(secs) if net.node_kind[n] in CABINET_KINDS]
-    repair_node = cab[0] if cab else (net.switches[iso.switches[0]].node if iso.switches else net.nodes_of(secs)[0])
-    skills = ["switching"]
+    return cab[0] if cab else (net.switches[isolation[0]].node if isolation else net.nodes_of(secs)[0])
+
+
+def _skills(kind: str) -> tuple[str, ...]:
     if kind in ("cable", "junction"):
-        skills.insert(0, "cable")
-    elif kind in ("overhead", "pole_transformer"):
-        skills.insert(0, "overhead")
-    back = tuple([("open", s) for s in st.close] + [("close", s) for s in st.open])
-    repair = RepairTask(
-        sections=tuple(secs), equipment=equipment, equipment_kind=kind, node=repair_node,
-        location=net.node_location(repair_node), skills=tuple(skills), duration_min=duration,
-        start=repair_start, end=repair_end, isolation_switches=tuple(sorted(iso.switches)),
-        customers_out=still_out, dead_areas=dead_areas, return_to_normal=back,
-    )
-    for c in still_out:
-        restored_at[c] = final_time
-
-    gens, gen_warn = _generators(net, still_out, duration, t, repair_end, options)
-    warnings.extend(gen_warn)
-    stages = (stage1, stage2)
-    metrics = _metrics(net, st, customers_out, restored_at, stages, now, final_time, gens, options)
-    messages = build_messages(net, now=now, customers_out=customers_out, stages=stages, crew_eta=crew_eta,
-                              crew_dispatch=t, final_time=final_time, still_out=still_out)
-    log.info("restore %s: %d out, %d after stage 1, %d after stage 2", ",".join(secs), len(customers_out),
-             len(stage1.still_out), len(still_out))
-    return Restoration(
-        faulted_sections=tuple(secs), faulted_nodes=tuple(sorted(faulted_nodes)), equipment=equipment,
-        tripped=tripped, time=now, customers_out=customers_out, stages=stages, repair=repair,
-        generators=gens, messages=tuple(messages), metrics=metrics, final_open=tuple(st.open),
-        final_closed=tuple(st.close), warnings=tuple(warnings), restored_at=restored_at,
-    )
+        return ("cable", "switching")
+    if kind in ("overhead", "pole_transformer"):
+        return ("overhead", "switching")
+    return ("switching",)
 
 
-def _restore_loop(st: _Study, allowed: Any, t: datetime, remote_s: timedelta, manual: timedelta,
-                  make_step: Any) -> tuple[datetime, list[Step], list[str]]:
+def _stage_return(st: _Study, clock: _Clock, start: datetime, trucks: list[TruckPlan],
+                  customers_out: tuple[str, ...], restored_at: dict[str, datetime]) -> Stage:
+    """After the repair: back to the normal state (:func:`planning.faults.back.return_to_normal`)."""
+    steps, notes, end = return_to_normal(st, start=start, remote=clock.remote, manual=clock.manual,
+                                         make_step=clock.step, trucks=trucks, truck_step=clock.truck)
+    first = {c for c in customers_out if c not in restored_at}
+    _mark_restored(steps, restored_at)
+    dead = st.customers_of_nodes(st.dead())
+    for c in customers_out:  # a customer still dark in the normal state (no supply path at all)
+        restored_at.setdefault(c, end)
+    return Stage("return", tuple(steps), start, end, tuple(c for c in customers_out if c in first),
+                 dead, _loading(st, steps, steps[0].feeder or "" if steps else ""), tuple(notes),
+                 _stage_summary(st), ())
+
+
+def _truck_supply(gens: tuple[GeneratorProposal, ...], restored_at: dict[str, datetime]) -> None:
+    """Customers a truck supplies in full have supply from its ``start`` (arrival + set-up) when earlier."""
+    for g in gens:
+        if g.generators and g.shortfall_kw == 0:
+            for c in g.customers or (g.customer,):
+                if c in restored_at:
+                    restored_at[c] = min(restored_at[c], g.start)
+
+
+def _trucks(st: _Study, secs: list[str], dead_areas: tuple[DeadArea, ...],
+            still_out: tuple[str, ...], duration: float, dispatch: datetime,
+            repair_end: datetime) -> tuple[list[TruckPlan], tuple[GeneratorProposal, ...], list[str]]:
+    """The generator rule: trucks at blocks for customers out during a repair longer than the threshold."""
+    net, options = st.net, st.options
+    if duration <= options.generator_threshold_min or not still_out:
+        return [], (), []
+    # the grid model is medium voltage: a faulted cabinet's LV side can still take a truck
+    excluded: set[str] = set()
+    healthy = [(d.sections, d.customers) for d in dead_areas if not d.faulted]
+    faulted_secs = tuple(s for d in dead_areas if d.faulted for s in d.sections)
+    cands = blocks(net, healthy, faulted_secs, set(still_out), excluded)
+    times = [t for t in st.flow.times if dispatch <= t <= repair_end] or [dispatch]
+    plans = plan_trucks(net, cands, times=times, dispatch=dispatch, repair_end=repair_end, options=options)
+    used = {g.id for p in plans for g in p.generators}
+    covered = {c for p in plans for c in p.customers}
+    left = tuple(c for c in still_out if c not in covered)
+    rest = options.with_(generators=tuple(g for g in options.generators if g.id not in used))
+    fallback, warnings = _generators(net, left, duration, dispatch, repair_end, rest)
+    proposals = [_proposal(net, p, duration, repair_end, options) for p in plans]
+    return plans, tuple(proposals) + fallback, warnings
+
+
+def _proposal(net: SectionNet, plan: TruckPlan, duration: float, repair_end: datetime,
+              options: FaultOptions) -> GeneratorProposal:
+    block = plan.block
+    assert block is not None
+    top = min(plan.customers, key=lambda c: (-options.weight(net.customers[c].importance),
+                                             -net.customers[c].demand_kw, c))
+    info = net.customers[top]
+    g = plan.generators
+    note = (f"repair estimated {duration:.0f} min > {options.generator_threshold_min:.0f} min: "
+            f"{len(plan.customers)} customer(s) at {block.kind} {block.id}, peak {plan.peak_kw:.0f} kW")
+    return GeneratorProposal(
+        top, info.name, info.importance, plan.peak_kw, tuple(x.id for x in g),
+        tuple(sorted({x.depot_id for x in g if x.depot_id})), sum(x.kw for x in g), 0.0, plan.ready, repair_end,
+        note, block=block.id, block_kind=block.kind, node=block.node, customers=plan.customers,
+        arrival=plan.arrival, travel_min=plan.travel_min)
+
+
+def _restore_loop(st: _Study, allowed: Any, t: datetime,
+                  clock: _Clock) -> tuple[datetime, list[Step], list[tuple[str, str]]]:
     """Close safe switches one at a time until nothing more can be restored.
 
-    Returns the time after the last step, the steps, and the reasons the
-    remaining candidates were rejected.
+    Returns the time after the last step, the steps, and ``(switch, reason)`` for
+    every closing refused on the way and not made later (the last reason).
     """
     steps: list[Step] = []
+    refused: dict[str, str] = {}  # every refusal met on the way (the last reason), until the switch closes
     while True:
         dead = st.dead()
         cands = st.candidates(dead, allowed)
         evals = [st.evaluate_close(s, dead) for s in cands]
-        ok = [e for e in evals if e.ok]
+        refused.update((e.switch, e.reason) for e in evals if not e.ok and e.reason != "restores nothing")
+        ok = [e for e in evals if e.ok] or _split_closings(st, evals, dead, allowed)
         if not ok:
-            for e in evals:
-                if not e.overload:
-                    continue
-                for p in st.split_options(e, allowed):
-                    sp = st.evaluate_close(e.switch, dead, split=p)
-                    if sp.ok:
-                        ok.append(sp)
-        if not ok:
-            reasons = [f"{e.switch}: {e.reason}" for e in evals if e.reason != "restores nothing"]
-            return t, steps, reasons
+            return t, steps, sorted(refused.items())
         # most weight first; then reclosing our own switches before new transfers; then by id
         best = min(ok, key=lambda e: (-e.value, e.switch not in st.open, e.switch, len(e.split)))
-        info = st.net.switches[best.switch]
+        refused.pop(best.switch, None)
         for cut in best.split:
-            t += remote_s if st.net.switches[cut].remote else manual
+            t += clock.op(cut)
             st.open.append(cut)
-            steps.append(make_step("open", cut, t,
-                                   f"split the transfer so that closing {best.switch} stays within capacity"))
-        t += remote_s if info.remote else manual
+            steps.append(clock.step("open", cut, t, f"split the transfer so that closing {best.switch} stays "
+                                                    "within capacity and passes the power flow"))
+        t += clock.op(best.switch)
         if best.switch in st.open:
             st.open.remove(best.switch)
             what = "reclose the tripped breaker" if st.net.switches[best.switch].kind in PROTECTIVE_KINDS \
@@ -728,10 +914,34 @@ def _restore_loop(st: _Study, allowed: Any, t: datetime, remote_s: timedelta, ma
         else:
             st.close.append(best.switch)
             what = "close the tie: transfer to another feeder"
-        steps.append(make_step("close", best.switch, t,
-                               f"{what}; restores {len(best.customers)} customer(s) from feeder {best.feeder}",
-                               best))
+        steps.append(clock.step("close", best.switch, t,
+                                f"{what}; restores {len(best.customers)} customer(s) from feeder {best.feeder}", best))
 
+
+def _split_closings(st: _Study, evals: list[_Eval], dead: set[str], allowed: Any) -> list[_Eval]:
+    """Safe smaller versions of refused closings: the area is split (see :meth:`_Study.split_options`)
+    to fit the feeder head's headroom; when the power flow refuses every split (a thin cable, a far
+    end's voltage), the headroom is halved, :data:`FLOW_HALVINGS` times at most."""
+    ok: list[_Eval] = []
+    for e in evals:
+        if not e.overload:
+            continue
+        tried: set[tuple[str, ...]] = set()
+        headroom: float | None = sum(st.load_kw[c] for c in e.customers) if e.flow_failed else None
+        for _ in range(FLOW_HALVINGS + 1):
+            found = False
+            for p in st.split_options(e, allowed, headroom_kw=headroom):
+                if p in tried:
+                    continue
+                tried.add(p)
+                sp = st.evaluate_close(e.switch, dead, split=p)
+                if sp.ok:
+                    ok.append(sp)
+                    found = True
+            if found or not st.flow.enabled:
+                break
+            headroom = 0.5 * (headroom if headroom is not None else st.headroom_kw(e))
+    return ok
 
 def _loading(st: _Study, steps: list[Step], tripped: str) -> tuple[FeederLoading, ...]:
     grid = st.grid
@@ -787,6 +997,8 @@ def _dead_areas(st: _Study, dead: set[str], faulted: set[str], rejected: list[st
 
 def _generators(net: SectionNet, still_out: tuple[str, ...], duration_min: float, dispatch: datetime,
                 repair_end: datetime, options: FaultOptions) -> tuple[tuple[GeneratorProposal, ...], list[str]]:
+    """Fallback per important customer no block could cover (the trucks left, largest combined when
+    none is large enough, with the shortfall stated)."""
     warnings: list[str] = []
     if duration_min <= options.generator_threshold_min:
         return (), warnings
@@ -813,12 +1025,18 @@ def _generators(net: SectionNet, still_out: tuple[str, ...], duration_min: float
                     break
                 chosen.append(g)
                 need -= g.kw
+        travel = max([travel_min(net.grid, g.depot_id, c.node, options.generator_speed_kmh) or 0.0 for g in chosen],
+                     default=0.0)
+        late = bool(chosen) and start + timedelta(minutes=travel) >= repair_end
+        chosen = [] if late else chosen
         for g in chosen:
             pool.remove(g)
         kw = sum(g.kw for g in chosen)
-        short = max(0.0, c.demand_kw - kw)
+        short = max(0.0, c.demand_kw - kw) if not late else 0.0
         if not options.generators:
             note = "no generator fleet given: a truck of this size is needed"
+        elif late:
+            note = "no truck can arrive and be set up before the repair ends"
         elif not chosen:
             note = "fleet exhausted: no truck left"
         elif short > 0:
@@ -829,13 +1047,16 @@ def _generators(net: SectionNet, still_out: tuple[str, ...], duration_min: float
             warnings.append(f"generator shortfall for {c.id}: {short:.0f} kW")
         out.append(GeneratorProposal(c.id, c.name, c.importance, c.demand_kw, tuple(g.id for g in chosen),
                                      tuple(sorted({g.depot_id for g in chosen if g.depot_id})), kw, short,
-                                     start, repair_end, note))
+                                     start + timedelta(minutes=travel), repair_end, note, node=c.node,
+                                     customers=(c.id,), arrival=start + timedelta(minutes=travel - options.generator_setup_min),
+                                     travel_min=travel))
     return tuple(out), warnings
 
 
 def _metrics(net: SectionNet, st: _Study, customers_out: tuple[str, ...], restored_at: dict[str, datetime],
              stages: tuple[Stage, ...], now: datetime, final_time: datetime,
-             gens: tuple[GeneratorProposal, ...], options: FaultOptions) -> dict[str, Any]:
+             with_trucks: dict[str, datetime], options: FaultOptions) -> dict[str, Any]:
+    """Reliability figures; ``restored_at``: back on the grid, ``with_trucks``: supplied (grid or truck)."""
     load = st.grid.customer_load_kw(now)
 
     def minutes(t: datetime) -> float:
@@ -858,8 +1079,7 @@ def _metrics(net: SectionNet, st: _Study, customers_out: tuple[str, ...], restor
             "customers_still_out": remaining,
             "cmi": round(sum(minutes(restored_at[c]) for c in s.restored_customers), 1),
         })
-    gen_cover = {g.customer: g.start for g in gens if g.generators and g.shortfall_kw == 0}
-    cmi_gen = sum(minutes(min(restored_at[c], gen_cover.get(c, restored_at[c]))) for c in customers_out)
+    cmi_gen = sum(minutes(with_trucks[c]) for c in customers_out)
     by_grade: dict[str, list[dict[str, Any]]] = {}
     for c in customers_out:
         grade = net.customers[c].importance

@@ -38,6 +38,7 @@ def ring(
     remote: bool = True,
     x1_importance: str = "first",
     x1_backup: bool = False,
+    line_ratings_a: dict[str, float] | None = None,
 ) -> Grid:
     nodes = [("BA", "busbar", "SA"), ("BB", "busbar", "SB")]
     for n in ("n1", "p1", "p2", "p3", "q4", "p5", "m1"):
@@ -76,6 +77,8 @@ def ring(
         ("G1", "D5", "normal", 100.0, False),
         ("H1", "D6", "normal", 100.0, False),
     ]
+    if line_ratings_a:
+        lines = [(i, a, b, k, line_ratings_a.get(i, r)) for i, a, b, k, r in lines]
     if with_t2:
         nodes += [("BC", "busbar", "SC"), ("k1", "junction", None), ("R7", "rmu", None),
                   ("D7", "distribution_room", None)]

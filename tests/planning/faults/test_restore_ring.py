@@ -105,9 +105,9 @@ def test_generator_rule_three_hours(make_ring):
     strict = restore(grid, "L34a", now=NOW,
                      options=FaultOptions(generators=fleet, repair_min={"cable": 180}, generator_threshold_min=120))
     assert [p.customer for p in strict.generators] == ["X1"]
-    # a normal customer gets no truck; one with its own backup neither (but is listed)
-    assert restore(make_ring(x1_importance="normal"), "L34a", now=NOW,
-                   options=FaultOptions(generators=fleet)).generators == ()
+    # the rule covers every customer, not only important ones; one with its own backup gets none (but is listed)
+    ordinary = restore(make_ring(x1_importance="normal"), "L34a", now=NOW, options=FaultOptions(generators=fleet))
+    assert [(p.customer, p.generators, p.block) for p in ordinary.generators] == [("X1", ("G3",), "D34")]
     backed = restore(make_ring(x1_backup=True), "L34a", now=NOW, options=FaultOptions(generators=fleet))
     assert backed.generators[0].generators == () and "backup" in backed.generators[0].note
     # a fleet too small: combined trucks and a stated shortfall
