@@ -25,6 +25,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -221,7 +222,7 @@ def _model(
     return m, idx_vars, on_vars, cost_vars
 
 
-def _run(m: cp_model.CpModel, time_limit_s: float, workers: int, seed: int) -> tuple[cp_model.CpSolver, int]:
+def _run(m: cp_model.CpModel, time_limit_s: float, workers: int, seed: int) -> tuple[cp_model.CpSolver, Any]:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, float(time_limit_s))
     solver.parameters.num_workers = max(1, int(workers))

@@ -2,7 +2,8 @@
 
 Wraps :func:`gis.powerflow.check_state_flow` for one planning run. Loads depend on
 the slot only through its day type and quarter-hour, so a state is solved once per
-distinct (day type, quarter-hour) *key* (at most 288) with DG on and off, and the
+distinct (day type, quarter-hour) *key* (at most 288) with DG on and off (off only when
+the grid has no DG), and the
 verdicts are cached per state and key. Violations the normal state already has
 (judged once, over every key) do not fail a state unless it makes them worse.
 """
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from planning.outages.timeline import Timeline
 
 KEYS = 3 * 96  # day types x quarter-hours
+MISMATCH_PU = 1e-6  # 1 W: plenty for a verdict against limits, and far fewer Newton-Raphson steps
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class FlowChecker:
         self._cache: dict[StateKey, dict[int, KeyVerdict]] = {}
         self._normal: StateFlow | None = None
         self.solves = 0  # power flows run (for the plan's timings)
+        dg = tl.grid.dg
+        # DG tripped is a scenario only where there is DG to trip
+        self.dg_mode = "both" if len(dg) and dg["in_service"].astype(bool).any() else "off"
 
     def keys(self, slots: np.ndarray) -> np.ndarray:
         """The (day type, quarter-hour) key of each slot."""
@@ -63,7 +68,7 @@ class FlowChecker:
         if self._normal is None:
             keys = np.arange(KEYS)
             self._normal = check_state_flow(self.tl.grid, factors=self._factors(keys), labels=list(keys), feeders="all",
-                                            dg="both", limits=self.limits, baseline=False)
+                                            dg=self.dg_mode, limits=self.limits, baseline=False, mismatch_pu=MISMATCH_PU, newton=False)
             self.solves += 1
         return self._normal
 
@@ -123,8 +128,8 @@ class FlowChecker:
     def _solve(self, state: StateKey, keys: np.ndarray) -> dict[int, KeyVerdict]:
         opened, closed = state
         flow = check_state_flow(self.tl.grid, open_switches=sorted(opened), close_switches=sorted(closed),
-                                factors=self._factors(keys), labels=list(keys), dg="both", limits=self.limits,
-                                baseline=self.normal)
+                                factors=self._factors(keys), labels=list(keys), dg=self.dg_mode, limits=self.limits,
+                                baseline=self.normal, mismatch_pu=MISMATCH_PU, newton=False)
         self.solves += 1
         ok = flow.column_ok()
         worst = flow.column_worst()

@@ -34,7 +34,7 @@ from planning.outages.options import IMPORTANCE_GRADES, PlanOptions
 from planning.outages.switching import Step, Validator, build_steps
 from planning.outages.timeline import SLOT_MIN, Timeline
 from planning.outages.windows import Candidates, evaluate, generator_cover, start_range
-from planning.outages.zones import TransferOption, Zone, build_zone
+from planning.outages.zones import Block, TransferOption, Zone, build_zone
 
 log = logging.getLogger(__name__)
 
@@ -351,17 +351,20 @@ def _merged_duration(jobs: Sequence[Job]) -> int:
     return max([solo, *by_crew.values()])
 
 
-def _group(tl: Timeline, jobs: list[Job], zone: Zone, now: datetime) -> Group:
+def _group(tl: Timeline, jobs: list[Job], zone: Zone, now: datetime, *, flows: bool = True) -> Group:
     dur = _merged_duration(jobs)
     earliest = max(j.earliest for j in jobs)
     latest = min(j.latest for j in jobs)
     night = all(j.night_work for j in jobs)
-    cand = evaluate(tl, zone, duration_min=dur, earliest=earliest, latest=latest, night_work=night, now=now)
+    cand = evaluate(tl, zone, duration_min=dur, earliest=earliest, latest=latest, night_work=night, now=now, flows=flows)
     return Group(jobs, zone, cand, dur, earliest, latest, night)
 
 
 def _merge(tl: Timeline, singles: list[Group], now: datetime) -> list[Group]:
-    """能合必合: greedily fold each job into the overlapping group that saves the most customer-minutes."""
+    """能合必合: greedily fold each job into the overlapping group that saves the most customer-minutes.
+
+    Merges are screened with the transfers' head check only; the best screened merge is then
+    evaluated in full (power flow included) and taken if it still saves, else the next one."""
     groups: dict[int, Group] = {}
     node_index: dict[str, set[int]] = {}
     zone_cache: dict[frozenset[str], Zone | None] = {}
@@ -369,7 +372,7 @@ def _merge(tl: Timeline, singles: list[Group], now: datetime) -> list[Group]:
     for single in sorted(singles, key=lambda g: (g.earliest, g.jobs[0].id)):
         job = single.jobs[0]
         near = set().union(*(node_index.get(n, set()) for n in single.zone.isolation.nodes)) if single.zone.isolation.nodes else set()
-        best: tuple[float, int, Group, dict[str, Any]] | None = None
+        screened: list[tuple[float, int, Group, dict[str, Any]]] = []
         rejected: list[tuple[int, dict[str, Any]]] = []
         for gid in sorted(near):
             g = groups[gid]
@@ -395,7 +398,7 @@ def _merge(tl: Timeline, singles: list[Group], now: datetime) -> list[Group]:
                 cmp.update(decision="kept_apart", reason="the union of the zones cannot be isolated")
                 rejected.append((gid, cmp))
                 continue
-            merged = _group(tl, [*g.jobs, job], zone, now)
+            merged = _group(tl, [*g.jobs, job], zone, now, flows=False)
             if len(merged.cand) == 0:
                 cmp.update(decision="kept_apart", reason="no common start fits working hours, notice and peak hours")
                 rejected.append((gid, cmp))
@@ -406,10 +409,8 @@ def _merge(tl: Timeline, singles: list[Group], now: datetime) -> list[Group]:
                 cmp.update(decision="kept_apart", reason="merging would de-energise more customer-minutes than doing them apart")
                 rejected.append((gid, cmp))
                 continue
-            cmp.update(decision="merged", reason=f"saves {apart - together:.0f} customer-minutes and {len(g.jobs)} outage(s) of the same customers")
-            saving = apart - together
-            if best is None or saving > best[0]:
-                best = (saving, gid, merged, cmp)
+            screened.append((apart - together, gid, merged, cmp))
+        best = _confirm_merge(tl, screened, groups, job, now, rejected)
         if best is None:
             gid = next_id
             next_id += 1
@@ -424,14 +425,42 @@ def _merge(tl: Timeline, singles: list[Group], now: datetime) -> list[Group]:
     return list(groups.values())
 
 
+def _confirm_merge(tl: Timeline, screened: list[tuple[float, int, Group, dict[str, Any]]], groups: dict[int, Group],
+                   job: Job, now: datetime, rejected: list[tuple[int, dict[str, Any]]]) -> tuple[float, int, Group, dict[str, Any]] | None:
+    """The screened merge with the largest saving that still saves with the power flow checked."""
+    for _, gid, merged, cmp in sorted(screened, key=lambda x: (-x[0], x[1])):
+        full = _group(tl, merged.jobs, merged.zone, now)
+        apart = cmp["apart_customer_minutes"]
+        if len(full.cand) == 0 or full.best_cm > apart + 1e-6:
+            cmp.update(decision="kept_apart", reason="with the power flow of its transfers checked, merging would not save customer-minutes")
+            if len(full.cand):
+                cmp["merged_customer_minutes"] = round(full.best_cm, 1)
+            rejected.append((gid, cmp))
+            continue
+        cmp["merged_customer_minutes"] = round(full.best_cm, 1)
+        n_before = len(groups[gid].jobs)
+        cmp.update(decision="merged", reason=f"saves {apart - full.best_cm:.0f} customer-minutes and {n_before} outage(s) of the same customers")
+        others = [(g, c) for _, g, _, c in screened if c is not cmp and c.get("decision") is None]
+        rejected.extend(others)
+        for _, c in others:
+                c.update(decision="kept_apart", reason=f"merging with outage of {', '.join(j.id for j in groups[gid].jobs)} saves more")
+        return apart - full.best_cm, gid, full, cmp
+    return None
+
+
 def _receiving_masks(g: Group) -> dict[str, np.ndarray]:
     """Per receiving feeder, the starts at which a transfer chosen for that start loads it."""
     out: dict[str, np.ndarray] = {}
+    ns = len(g.cand.starts)
     for blk, a in zip(g.zone.blocks, g.cand.assign, strict=True):
         for oi, opt in enumerate(blk.options):
             hit = a == oi
             if hit.any():
-                out[opt.feeder] = out.get(opt.feeder, np.zeros(len(a), dtype=bool)) | hit
+                out[opt.feeder] = out.get(opt.feeder, np.zeros(ns, dtype=bool)) | hit
+    for b, j in zip(*np.nonzero(g.cand.split_of >= 0), strict=True):
+        for part, pa in zip(g.zone.splits[b][g.cand.split_of[b, j]].parts, g.cand.part_assign[b, j], strict=True):
+            if pa >= 0:
+                out.setdefault(part.options[pa].feeder, np.zeros(ns, dtype=bool))[j] = True
     return out
 
 
@@ -478,15 +507,30 @@ def _split_unscheduled(
 # -- realising one outage --------------------------------------------------------
 
 
-def _chosen_options(g: Group, j: int) -> list[TransferOption | None]:
-    """The transfer of each block at start ``j`` (None: dark); break-before-make where the loop failed."""
+def _chosen_options(g: Group, j: int) -> tuple[Zone, list[TransferOption | None]]:
+    """The zone as operated at start ``j`` (a split block replaced by its parts, and the customers no
+    tie reaches) and the transfer of each of its blocks (None: dark); break-before-make where the
+    loop failed."""
+    blocks: list[Block] = []
     out: list[TransferOption | None] = []
-    for b, (blk, a) in enumerate(zip(g.zone.blocks, g.cand.assign[:, j], strict=True)):
+    cand = g.cand
+    for b, (blk, a) in enumerate(zip(g.zone.blocks, cand.assign[:, j], strict=True)):
+        si = int(cand.split_of[b, j]) if cand.split_of.size else -1
+        if a < 0 and si >= 0:
+            sp = g.zone.splits[b][si]
+            for part, pa in zip(sp.parts, cand.part_assign[b, j], strict=True):
+                blocks.append(part)
+                out.append(part.options[pa] if pa >= 0 else None)
+            if len(sp.rest):
+                blocks.append(replace(blk, customers=sp.rest, options=[], split_switch=sp.switch))
+                out.append(None)
+            continue
         opt = blk.options[int(a)] if a >= 0 else None
-        if opt is not None and opt.make_before_break and not g.cand.mbb_ok[b, j]:
+        if opt is not None and opt.make_before_break and not cand.mbb_ok[b, j]:
             opt = replace(opt, make_before_break=False)
+        blocks.append(blk)
         out.append(opt)
-    return out
+    return replace(g.zone, blocks=blocks), out
 
 
 def _realise(tl: Timeline, validator: Validator, oid: str, g: Group, j: int, now: datetime) -> Outage:
@@ -494,10 +538,9 @@ def _realise(tl: Timeline, validator: Validator, oid: str, g: Group, j: int, now
     start = tl.time_of(s_slot)
     end = start + timedelta(minutes=g.duration_min)
     e_slot = s_slot + tl.touched(g.duration_min)
-    chosen = _chosen_options(g, j)
+    zone, chosen = _chosen_options(g, j)
     problems: list[str] = []
-    steps, chosen, problems, notes, flow_states = _safe_steps(tl, validator, g.zone, chosen, start, end, s_slot, e_slot)
-    zone = g.zone
+    steps, chosen, problems, notes, flow_states = _safe_steps(tl, validator, zone, chosen, start, end, s_slot, e_slot)
     dark = [zone.fixed_dead] + [b.customers for b, c in zip(zone.blocks, chosen, strict=True) if c is None]
     dark_idx = np.unique(np.concatenate(dark)) if dark else np.zeros(0, dtype=np.int64)
     bbm_idx = [b.customers for b, c in zip(zone.blocks, chosen, strict=True) if c is not None and not c.make_before_break]
@@ -518,6 +561,7 @@ def _realise(tl: Timeline, validator: Validator, oid: str, g: Group, j: int, now
                 "to_substation": c.substation,
                 "mode": "make_before_break" if c.make_before_break else "break_before_make",
                 "isolating_switches": list(blk.isolating_switches),
+                "split_at": blk.split_switch,  # the block was parted by opening this switch inside it
                 "customers": [str(x) for x in tl.cust_ids[blk.customers]],
                 "transferred_peak_kw": round(float(moved.max()), 1),
                 "receiving_peak_kw": round(float((base + moved)[k]), 1),
@@ -525,7 +569,7 @@ def _realise(tl: Timeline, validator: Validator, oid: str, g: Group, j: int, now
                 "receiving_limit_kw": round(float(tl.feeder_limit[c.feeder_code]), 1),
             }
         )
-    rejected = _rejected_transfers(tl, g, chosen, s_slot)
+    rejected = _rejected_transfers(tl, zone, chosen, s_slot, g.duration_min)
     iso = zone.isolation
     zone_json = {
         "equipment": list(zone.equipment),
@@ -604,10 +648,10 @@ def _flow_json(tl: Timeline, states: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _rejected_transfers(tl: Timeline, g: Group, chosen: list[TransferOption | None], s_slot: int) -> list[dict[str, Any]]:
+def _rejected_transfers(tl: Timeline, zone: Zone, chosen: list[TransferOption | None], s_slot: int, duration_min: int) -> list[dict[str, Any]]:
     out = []
-    slots = np.arange(s_slot, s_slot + tl.touched(g.duration_min) + 1)
-    for blk, c in zip(g.zone.blocks, chosen, strict=True):
+    slots = np.arange(s_slot, s_slot + tl.touched(duration_min) + 1)
+    for blk, c in zip(zone.blocks, chosen, strict=True):
         for opt in blk.options:
             if c is not None and opt.tie == c.tie:
                 continue
@@ -623,11 +667,13 @@ def _rejected_transfers(tl: Timeline, g: Group, chosen: list[TransferOption | No
                     if tot[k] > lim:
                         reason = f"{opt.feeder} would carry {tot[k]:.0f} kW at {tl.time_of(int(slots[k])).isoformat()}, above its limit {lim:.0f} kW"
                     else:
-                        why = tl.flows.first_failure(g.zone.isolation.switches, (opt.tie,), slots)
+                        also = (blk.split_switch,) if blk.split_switch else ()
+                        why = tl.flows.first_failure((*zone.isolation.switches, *also), (opt.tie,), slots)
                         reason = f"power flow: {why}" if why else "the switching plan with it failed validation (see validation_notes)"
             out.append({"tie": opt.tie, "to_feeder": opt.feeder, "customers": len(blk.customers), "reason": reason})
         if not blk.options:
-            out.append({"tie": None, "to_feeder": None, "customers": len(blk.customers), "reason": "no tie reaches this block"})
+            why = f"no tie reaches this part of the block split at {blk.split_switch}" if blk.split_switch else "no tie reaches this block"
+            out.append({"tie": None, "to_feeder": None, "customers": len(blk.customers), "reason": why})
     return out
 
 

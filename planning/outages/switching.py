@@ -70,17 +70,23 @@ def build_steps(zone: Zone, chosen: list[TransferOption | None], *, start: datet
         steps.append(Step(len(steps) + 1, phase, action, device, at, note))
 
     opened: set[str] = set()
+    # switches opened inside a block to split it: opened once, closed last (after every hand-back)
+    splits = [s for s in dict.fromkeys(b.split_switch for b, o in zip(zone.blocks, chosen, strict=True) if o is not None) if s]
     for blk, opt in zip(zone.blocks, chosen, strict=True):
         if opt is None:
             continue
         what = f"block of {len(blk.customers)} customer(s) to {opt.feeder}"
+        if blk.split_switch:
+            what = f"part of a block split at {blk.split_switch} ({len(blk.customers)} customer(s)) to {opt.feeder}"
         if opt.make_before_break:
             add("transfer", "close", opt.tie, start, f"make-before-break: {what} (same substation {opt.substation})")
             for s in blk.isolating_switches:
                 add("transfer", "open", s, start, f"{what} now fed through {opt.tie}")
         else:
             for s in blk.isolating_switches:
-                add("transfer", "open", s, start, f"break-before-make: {what} dark until {opt.tie} closes")
+                if s not in opened:
+                    add("transfer", "open", s, start, f"break-before-make: {what} dark until {opt.tie} closes")
+                    opened.add(s)
             add("transfer", "close", opt.tie, start, f"break-before-make: {what} (substation {opt.substation})")
         opened.update(blk.isolating_switches)
     for s in zone.upstream_switches:
@@ -115,9 +121,12 @@ def build_steps(zone: Zone, chosen: list[TransferOption | None], *, start: datet
                 add("restore", "close", s, end, f"make-before-break back to {blk.own_feeder}")
             add("restore", "open", opt.tie, end, "tie back to normally open")
         else:
-            add("restore", "open", opt.tie, end, f"break-before-make: block dark until {', '.join(blk.isolating_switches)} closes")
-            for s in blk.isolating_switches:
+            back = [s for s in blk.isolating_switches if s not in splits]
+            add("restore", "open", opt.tie, end, f"break-before-make: block dark until {', '.join(back or blk.isolating_switches)} closes")
+            for s in back:
                 add("restore", "close", s, end, f"block back on {blk.own_feeder}")
+    for s in splits:
+        add("restore", "close", s, end, f"rejoin the block split at {s}: all of it back on its own feeder")
     return steps
 
 

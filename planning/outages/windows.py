@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from planning.outages.timeline import SLOT_MIN, Timeline
-from planning.outages.zones import Block, Zone
+from planning.outages.zones import Block, Split, Zone, block_splits
 
-DEAD, MBB, BBM = 0, 1, 2
+DEAD, MBB, BBM, SPLIT = 0, 1, 2, 3
 
 
 @dataclass
@@ -40,6 +40,8 @@ class Candidates:
     receiving_feeders: frozenset[str]
     duration_min: int
     mbb_ok: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # (n_blocks, n_starts): loop passes
+    split_of: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))  # index into zone.splits[b], -1 none
+    part_assign: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=object))  # per split: option per part (-1 dark)
     dropped: dict[str, int] = field(default_factory=dict)  # starts removed, by reason
     window: tuple[int, int] = (0, -1)  # first and last start slot considered
 
@@ -89,8 +91,12 @@ def evaluate(
     now: datetime,
     respect_peaks: bool = True,
     transfers: bool = True,
+    flows: bool = True,
 ) -> Candidates:
-    """All feasible starts of an outage of ``zone`` lasting ``duration_min`` (see module doc)."""
+    """All feasible starts of an outage of ``zone`` lasting ``duration_min`` (see module doc).
+
+    ``flows=False`` judges transfers by the receiving feeder's head only (no power flow, no splits,
+    every make-before-break allowed): an optimistic screen, e.g. to compare merges cheaply."""
     o = tl.options
     lo, hi = start_range(tl, earliest=earliest, latest=latest, duration_min=duration_min, now=now)
     dropped: dict[str, int] = {}
@@ -104,16 +110,22 @@ def evaluate(
     nb, ns = len(blocks), len(starts)
     assign = np.full((nb, ns), -1, dtype=np.int64)
     mbb_ok = np.ones((nb, ns), dtype=bool)
+    split_of = np.full((nb, ns), -1, dtype=np.int64)
+    part_assign = np.full((nb, ns), None, dtype=object)
     if ns and nb:
-        _assign_transfers(tl, zone, blocks, starts, n, assign)
-        _check_combined(tl, zone, blocks, starts, n, assign)
-        mbb_ok = _loops_ok(tl, blocks, starts, tl.end_offset(duration_min), assign)
+        _assign_transfers(tl, zone, blocks, starts, n, assign, flows=flows)
+        if flows:
+            _check_combined(tl, zone, blocks, starts, n, assign)
+            _split_blocks(tl, zone, starts, n, assign, split_of, part_assign)
+            mbb_ok = _loops_ok(tl, blocks, starts, tl.end_offset(duration_min), assign)
     receiving = {blocks[b].options[a].feeder for b in range(nb) for a in set(assign[b].tolist()) if a >= 0}
+    receiving |= {p.options[a].feeder for (b, j) in zip(*np.nonzero(split_of >= 0), strict=True)
+                  for p, a in zip(zone.splits[b][split_of[b, j]].parts, part_assign[b, j], strict=True) if a >= 0}
     state = np.full((nb, ns), DEAD, dtype=np.int64)
     for b, blk in enumerate(blocks):
         a = assign[b]
         mbb = np.array([blk.options[i].make_before_break if i >= 0 else False for i in a], dtype=bool) & mbb_ok[b]
-        state[b] = np.where(a < 0, DEAD, np.where(mbb, MBB, BBM))
+        state[b] = np.where(a < 0, np.where(split_of[b] >= 0, SPLIT, DEAD), np.where(mbb, MBB, BBM))
     fixed = zone.fixed_dead if transfers else zone.all_customers
     ok = np.ones(ns, dtype=bool)
     if respect_peaks and ns:
@@ -122,9 +134,14 @@ def evaluate(
             full = _peak_hit(tl, blk.customers, starts, duration_min)
             short = _peak_short(tl, blk.customers, starts, tl.end_offset(duration_min))
             ok &= ~np.where(state[b] == DEAD, full, np.where(state[b] == BBM, short, False))
+            for j in np.flatnonzero(state[b] == SPLIT):
+                dark, brk_idx = split_customers(zone.splits[b][split_of[b, j]], part_assign[b, j])
+                one = starts[j:j + 1]
+                ok[j] &= not (_peak_hit(tl, dark, one, duration_min)[0] or _peak_short(tl, brk_idx, one, tl.end_offset(duration_min))[0])
         if (~ok).any():
             dropped["peak_hours"] = int((~ok).sum())
     starts, assign, state, mbb_ok = starts[ok], assign[:, ok], state[:, ok], mbb_ok[:, ok]
+    split_of, part_assign = split_of[:, ok], part_assign[:, ok]
     ns = len(starts)
     brk = o.switching_break_min
     cost = np.zeros(ns)
@@ -146,6 +163,11 @@ def evaluate(
             cost += np.where(bbm, short_e + o.interruption_cost_kwh * wsum, 0.0)
             cm += np.where(dead, cnt * duration_min, np.where(bbm, len(blk.customers) * 2 * brk, 0))
             gens += np.where(dead, g, 0)
+            for j in np.flatnonzero(state[b] == SPLIT):
+                c, m, k = _split_harm(tl, zone.splits[b][split_of[b, j]], part_assign[b, j], int(starts[j]), duration_min)
+                cost[j] += c
+                cm[j] += m
+                gens[j] += k
     return Candidates(
         starts=starts,
         cost=cost,
@@ -154,19 +176,22 @@ def evaluate(
         generators_needed=gens,
         receiving_feeders=frozenset(receiving),
         mbb_ok=mbb_ok,
+        split_of=split_of,
+        part_assign=part_assign,
         duration_min=duration_min,
         dropped=dropped,
         window=(lo, hi),
     )
 
 
-def _assign_transfers(tl: Timeline, zone: Zone, blocks: list[Block], starts: np.ndarray, n: int, assign: np.ndarray) -> None:
+def _assign_transfers(tl: Timeline, zone: Zone, blocks: list[Block] | tuple[Block, ...], starts: np.ndarray, n: int,
+                      assign: np.ndarray, *, also_open: tuple[str, ...] = (), flows: bool = True) -> None:
     """能转必转, block by block (most valuable first), at every start: the first option (make-before-break,
     then most headroom) whose receiving feeder's head stays within its limit with what it already took,
-    and whose state (the zone isolated, this tie closed) passes the power flow at every slot of the work
-    and of the hand-back (``n + 1`` slots)."""
+    and whose state (the zone isolated, ``also_open`` opened, this tie closed) passes the power flow at
+    every slot of the work and of the hand-back (``n + 1`` slots)."""
     added: dict[int, np.ndarray] = {}
-    opened = zone.isolation.switches
+    opened = (*zone.isolation.switches, *also_open)
     for b, blk in enumerate(blocks):
         tw = tl.windows(blk.load, starts, n + 1)
         for oi, opt in enumerate(blk.options):
@@ -176,7 +201,7 @@ def _assign_transfers(tl: Timeline, zone: Zone, blocks: list[Block], starts: np.
                 continue  # unknown rating: the transfer cannot be checked, so it is not made
             lw = tl.windows(tl.feeder_load[code], starts, n + 1) + added.get(code, 0.0)
             ok = ((lw + tw) <= lim + 1e-9).all(axis=1) & (assign[b] < 0)
-            if ok.any():
+            if ok.any() and flows:
                 ok[ok] = tl.flows.window_ok(opened, (opt.tie,), starts[ok], n + 1)
             if ok.any():
                 assign[b, ok] = oi
@@ -202,6 +227,49 @@ def _check_combined(tl: Timeline, zone: Zone, blocks: list[Block], starts: np.nd
                 failed = True
         if not failed:
             return
+
+
+def _split_blocks(tl: Timeline, zone: Zone, starts: np.ndarray, n: int, assign: np.ndarray,
+                  split_of: np.ndarray, part_assign: np.ndarray) -> None:
+    """Where no tie can take a whole block, split it (see :func:`block_splits`): the first split whose
+    pieces ties can re-feed, checked like whole blocks and then together with every other transfer of
+    that start (all ties closed, the split switch open)."""
+    for b, blk in enumerate(zone.blocks):
+        if not blk.options or (assign[b] >= 0).all():
+            continue
+        for si, sp in enumerate(block_splits(tl, zone, b)):
+            todo = np.flatnonzero((assign[b] < 0) & (split_of[b] < 0))
+            if not len(todo):
+                break
+            pa = np.full((len(sp.parts), len(todo)), -1, dtype=np.int64)
+            _assign_transfers(tl, zone, sp.parts, starts[todo], n, pa, also_open=(sp.switch,))
+            for k, j in enumerate(todo):
+                if (pa[:, k] < 0).all():
+                    continue
+                ties = [zone.blocks[x].options[assign[x, j]].tie for x in range(len(zone.blocks)) if assign[x, j] >= 0]
+                ties += [p.options[a].tie for p, a in zip(sp.parts, pa[:, k], strict=True) if a >= 0]
+                if tl.flows.window_ok((*zone.isolation.switches, sp.switch), tuple(ties), starts[j:j + 1], n + 1)[0]:
+                    split_of[b, j] = si
+                    part_assign[b, j] = tuple(int(a) for a in pa[:, k])
+
+
+def split_customers(sp: Split, chosen: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(customers dark for the work, customers with break-before-make short breaks) of a split."""
+    dark = [sp.rest] + [p.customers for p, a in zip(sp.parts, chosen, strict=True) if a < 0]
+    moved = [p.customers for p, a in zip(sp.parts, chosen, strict=True) if a >= 0]
+    return np.concatenate(dark).astype(np.int64), np.concatenate(moved).astype(np.int64) if moved else np.zeros(0, dtype=np.int64)
+
+
+def _split_harm(tl: Timeline, sp: Split, chosen: tuple[int, ...], start: int, duration_min: int) -> tuple[float, float, int]:
+    """(cost, customer-minutes, trucks needed) of a split block at one start."""
+    o = tl.options
+    dark, moved = split_customers(sp, chosen)
+    one = np.array([start])
+    we, wi, cnt, g = _harm(tl, dark, one, duration_min)
+    wl = tl.load(moved, tl.weight[moved])
+    brk = o.switching_break_min
+    short = float((wl[start] + wl[start + tl.end_offset(duration_min)]) * brk / 60.0) + o.interruption_cost_kwh * float(tl.weight[moved].sum())
+    return float(we[0] + o.interruption_cost_kwh * wi[0]) + short, float(cnt[0] * duration_min + len(moved) * 2 * brk), int(g[0])
 
 
 def _loops_ok(tl: Timeline, blocks: list[Block], starts: np.ndarray, end: int, assign: np.ndarray) -> np.ndarray:

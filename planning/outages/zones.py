@@ -47,6 +47,17 @@ class Block:
     options: list[TransferOption] = field(default_factory=list)
     load: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kW per slot
     weighted_demand: float = 0.0
+    split_switch: str | None = None  # a part of a split block: the switch opened inside the block
+
+
+@dataclass(frozen=True)
+class Split:
+    """Opening ``switch`` inside a block parts it: ``parts`` are the pieces a tie reaches (each a
+    :class:`Block` whose options are break-before-make), ``rest`` the customers no tie reaches."""
+
+    switch: str
+    parts: tuple[Block, ...]
+    rest: np.ndarray
 
 
 @dataclass
@@ -61,6 +72,7 @@ class Zone:
     own_feeders: frozenset[str]
     all_customers: np.ndarray
     upstream_switches: tuple[str, ...]  # isolating switches whose far end stays live (supply side)
+    splits: dict[int, list[Split]] = field(default_factory=dict)  # per block index, filled on demand
 
 
 
@@ -135,3 +147,48 @@ def build_zone(tl: Timeline, equipment: Sequence[str]) -> Zone:
         upstream_switches=upstream,
     )
     return z
+
+
+def block_splits(tl: Timeline, zone: Zone, b: int, *, limit: int = 6) -> list[Split]:
+    """Ways to part block ``b`` by opening one closed switch inside it so that ties can re-feed the
+    pieces one by one (a block too heavy for any one tie, or for the only tie, is split): at most
+    ``limit`` splits, those leaving the most weighted demand on pieces with a tie first. Cached."""
+    if b in zone.splits:
+        return zone.splits[b]
+    blk = zone.blocks[b]
+    sw = tl.grid.switches
+    inside = sw["from_node"].isin(blk.nodes) & sw["to_node"].isin(blk.nodes) & ~sw["normally_open"].astype(bool)
+    out: list[tuple[float, Split]] = []
+    for s in sorted(sw.loc[inside, "id"]):
+        split = _split_at(tl, zone, blk, str(s))
+        if split is not None:
+            out.append((-sum(p.weighted_demand for p in split.parts), split))
+    out.sort(key=lambda x: (x[0], x[1].switch))
+    zone.splits[b] = [x[1] for x in out[:limit]]
+    return zone.splits[b]
+
+
+def _split_at(tl: Timeline, zone: Zone, blk: Block, s: str) -> Split | None:
+    ends = {x: tl.switch_ends[x] for x in blk.isolating_switches}
+    parts: dict[frozenset[str], Block] = {}
+    for opt in tl.grid.tie_options(sorted(blk.nodes), open_switches=[*zone.isolation.switches, s]):
+        if opt.feeder is None or not opt.customers or opt.switch in zone.isolation.ties:
+            continue
+        key = frozenset(opt.nodes)
+        part = parts.get(key)
+        if part is None:
+            if key == blk.nodes:
+                return None  # the switch parts nothing a tie could use
+            cidx = tl.customer_idx(opt.customers)
+            iso = tuple(x for x, (a, c) in ends.items() if a in key or c in key) + (s,)
+            part = Block(nodes=key, customers=cidx, isolating_switches=iso, own_feeder=blk.own_feeder,
+                         own_substation=blk.own_substation, load=tl.load(cidx),
+                         weighted_demand=float((tl.demand[cidx] * tl.weight[cidx]).sum()), split_switch=s)
+            parts[key] = part
+        code = tl.feeder_index.get(opt.feeder, -1)
+        part.options.append(TransferOption(opt.switch, opt.feeder, code, tl.feeder_substation.get(opt.feeder), False))
+    if not parts:
+        return None
+    covered = np.concatenate([p.customers for p in parts.values()])
+    return Split(s, tuple(sorted(parts.values(), key=lambda p: -p.weighted_demand)), np.setdiff1d(blk.customers, covered))
+

@@ -237,7 +237,8 @@ def test_dispatcher_flow_and_crew_phone(browser: Any, service: Service) -> None:
     assert "Error" not in page.inner_text("#fault-messages"), page.inner_text("#fault-messages")
     routes = page.locator("#routes li")
     assert routes.count() >= 1, page.inner_text("#dropped")
-    first = routes.first
+    # a crew the dispatch gives no stop keeps an empty route (issue 14): take one with stops
+    first = page.locator("#routes li.route", has=page.locator("li.route-stop")).first
     crew_id = first.get_attribute("data-crew")
     first.locator("button.send-crew").click()
     link = first.locator("a.crew-link").get_attribute("href")

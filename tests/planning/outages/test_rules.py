@@ -27,6 +27,7 @@ def test_transfer_that_fits_is_break_before_make_across_substations(small_ring, 
     t = o.transfers[0]
     assert (t["tie"], t["from_feeder"], t["to_feeder"], t["to_substation"]) == ("T1", "F1", "F2", "SB")
     assert t["mode"] == "break_before_make"  # SA and SB: never parallel them, not even for a moment
+    assert t["split_at"] is None  # the whole block fits: no switch opened inside it
     assert sorted(t["customers"]) == ["C3", "C7"]
     assert t["transferred_peak_kw"] == 430.0
     assert t["receiving_limit_kw"] == pytest.approx(4208.9, abs=0.1)
@@ -61,6 +62,25 @@ def test_transfer_margin_is_an_option(mk) -> None:
     assert only(plan).transfers[0]["tie"] == "T1"
     plan = plan_outages(grid, [mk.job("J1", "R2", 240)], now=mk.NOW, options=mk.FAST)
     assert only(plan).transfers == []
+
+
+def test_block_too_heavy_for_the_tie_is_split(mk) -> None:
+    # L1 out: the block behind S1 holds C1, C2 (D1) and C3, C7 (D2): 580 kW at 09:00-13:00. F2 at 55 A
+    # has a limit of sqrt(3) x 10 x 55 x 0.9 x 0.9 = 771.6 kW and carries 280 kW: the whole block
+    # (860 kW) does not fit, the part beyond S2 (430 kW -> 710 kW) does. S2 opens inside the block.
+    grid = mk.ring_grid(lambda L: mk.set_row(L, "switches", "F2", rating_a=55.0))
+    job = mk.job("J1", "L1", 240, earliest="2026-12-08 09:00", latest="2026-12-08 13:00")
+    o = only(plan_outages(grid, [job], now=mk.NOW, options=mk.FAST))
+    assert o.valid, o.problems
+    [t] = o.transfers
+    assert (t["tie"], t["split_at"], t["mode"]) == ("T1", "S2", "break_before_make")
+    assert sorted(t["customers"]) == ["C3", "C7"] and t["receiving_peak_kw"] == pytest.approx(710.0)
+    supply = {c["id"]: c["supply"] for c in o.notices["customers"]}
+    assert supply["C3"] == supply["C7"] == "short_breaks" and supply["C1"] == supply["C2"] == "interrupted"
+    seq = [(s.action, s.device) for s in o.steps if s.action in ("open", "close")]
+    assert seq.index(("open", "S2")) < seq.index(("close", "T1")) < seq.index(("open", "T1")) < seq.index(("close", "S2"))
+    assert seq[-1] == ("close", "S2")  # rejoined last, after the hand-back
+    assert o.power_flow["states"] and all(st["ok"] for st in o.power_flow["states"])
 
 
 def test_make_before_break_within_one_substation(one_substation, mk) -> None:
