@@ -165,6 +165,13 @@ def resolve_lines(
             "missing_rating", "warning",
             f"{int(no_rating.sum())} line(s) have no rating_a and no known type: the default type's ampacity is assumed",
             tuple(map(str, ids[no_rating][:50])), "lines"))
+    zero = (out["r_ohm_per_km"].abs() + out["x_ohm_per_km"].abs() == 0) | (lines["length_m"].fillna(1.0) <= 0 if "length_m" in lines.columns else False)
+    if zero.any():
+        problems.append(Problem(
+            "zero_impedance", "warning",
+            f"{int(zero.sum())} line(s) have zero impedance (r = x = 0 or zero length): the power flow gives them "
+            "a tiny reactance, like a closed switch; check the data",
+            tuple(map(str, ids[zero][:50])), "lines"))
     return out, problems
 
 

@@ -269,3 +269,23 @@ def test_baseline_flow_given_once(heavy_ring):
     assert state.violations and all(v.pre_existing for v in state.violations) and state.ok
     worse = check_state_flow(heavy_ring, open_switches=["S2"], close_switches=["T1"], times=[EVENING], limits=limits, baseline=normal)
     assert not worse.ok  # F2 picks up D2: its cables go above 60 % where the normal state had them below
+
+
+def test_dg_larger_than_load_reverses_the_flow_and_names_what_it_breaks(ring_layers_module):
+    """20 MW of PV on a 10 kV room whose feeder draws far less: the power flows back to the
+    substation; pandapower agrees, and the over-voltage / overload is a violation naming the element."""
+    layers = {k: v.copy() for k, v in ring_layers_module.items()}
+    nodes = layers["nodes"]
+    d1 = nodes.loc[nodes["id"] == "D1"].geometry.iloc[0]
+    layers["dg"] = gpd.GeoDataFrame({"id": ["PV1"], "node_id": ["D1"], "kind": ["pv"], "p_kw": [20000.0], "profile": ["day"]},
+                                    geometry=[d1], crs=nodes.crs)
+    g = Grid.from_layers(layers)
+    flow = check_state_flow(g, times=[NOON], feeders="all", dg="on", baseline=False)
+    assert flow.converged.all()
+    d1_vm = float(flow.vm_pu[list(flow.node_ids).index("D1"), 0])
+    assert d1_vm > 1.0  # the voltage rises towards the generator
+    net = pp_run(to_pandapower(g, at=NOON))
+    assert d1_vm == pytest.approx(float(net.res_bus.loc[net.bus["name"] == "D1", "vm_pu"].iloc[0]), abs=1e-6)
+    named = {(v.kind, v.element) for v in flow.violations}
+    assert named and all(e for _, e in named)
+    assert not flow.ok

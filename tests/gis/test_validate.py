@@ -339,3 +339,13 @@ def test_meshes_inside_a_substation_are_legal(ring_layers):
     grid = Grid.from_layers(ring_layers)
     assert not [p for p in grid.problems if p.severity == "error"]
     assert set(grid.feeders["id"]) == {"F1", "F2"}  # the coupler joins two busbars: not a feeder
+
+
+def test_zero_impedance_line_is_a_warning_naming_it(ring_layers):
+    lines = ring_layers["lines"]
+    for c in ("r_ohm_per_km", "x_ohm_per_km"):
+        lines[c] = lines[c].astype(object) if c in lines else None
+    lines.loc[lines["id"] == "L3", ["r_ohm_per_km", "x_ohm_per_km"]] = [0.0, 0.0]
+    grid = Grid.from_layers(ring_layers)
+    [p] = [p for p in grid.problems if p.code == "zero_impedance"]
+    assert p.severity == "warning" and p.ids == ("L3",)
