@@ -93,8 +93,12 @@ def _print_table(doc: dict[str, Any]) -> None:
     print(f"\n{len(doc['outages'])} outage(s):")
     for o in doc["outages"]:
         flag = "" if o["valid"] else "  INVALID"
+        pf = o.get("power_flow") or {}
+        if pf.get("max_line_loading_pct") is not None:
+            flag = f"  power flow: line <= {pf['max_line_loading_pct']:.0f} %, {pf['min_vm_pu']:.3f}..{pf['max_vm_pu']:.3f} pu{flag}"
+        split = sum(1 for t in o["transfers"] if t.get("split_at"))
         print(f"  {o['id']} {o['start']} -> {o['end']}  jobs {','.join(o['jobs'])}  customers {len(o['customers'])}  "
-              f"transfers {len(o['transfers'])}  generators {len(o['generators'])}{flag}")
+              f"transfers {len(o['transfers'])}{f' ({split} split)' if split else ''}  generators {len(o['generators'])}{flag}")
     if doc["errors"]:
         print(f"\n{len(doc['errors'])} error(s):")
         for e in doc["errors"]:
