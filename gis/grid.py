@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import math
 import zoneinfo
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import networkx as nx
@@ -34,6 +34,9 @@ from gis.validate import Checker, check_layers, check_swapped_against_crs
 AFFECTED_COLUMNS = ["id", "name", "importance", "demand_kw", "node_id", "feeder", "lon", "lat"]
 SwitchIds = Iterable[str]
 
+
+
+_T = TypeVar("_T")
 
 @dataclass(frozen=True)
 class Isolation:
@@ -146,7 +149,15 @@ class Grid:
         if line_params is None:
             line_params, _ = resolve_lines(self.lines, self._layers.get("line_types"), nominal_kv=self.nominal_kv)
         self.line_params: pd.DataFrame = line_params  # r/x (ohm/km), c (nF/km), rating_a (A), source; aligned with lines
+        self._derived: dict[str, Any] = {}
         self._index()
+
+    def derived(self, key: str, build: Callable[[Grid], _T]) -> _T:
+        """A model other modules derive from this (immutable) grid, built once on first use and kept
+        with it (e.g. the power flow's electrical network, the fault planner's section net)."""
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        return self._derived[key]  # type: ignore[no-any-return]
 
     # -- construction ------------------------------------------------------
 

@@ -36,7 +36,6 @@ violation the normal state already has at the same time is reported as
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -239,16 +238,9 @@ def infeeds(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     return slack, np.where(has, vm, default)
 
 
-_CACHE: weakref.WeakKeyDictionary[Grid, Network] = weakref.WeakKeyDictionary()
-
-
 def network(grid: Grid) -> Network:
-    """The cached electrical model of a grid."""
-    net = _CACHE.get(grid)
-    if net is None:
-        net = _network(grid)
-        _CACHE[grid] = net
-    return net
+    """The electrical model of a grid, built once per grid."""
+    return grid.derived("powerflow.network", _network)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -423,11 +415,7 @@ def check_state_flow(
 
 
 def _normal_node_feeders(grid: Grid) -> np.ndarray:
-    cached = grid.__dict__.get("_pf_normal_feeders")
-    if cached is None:
-        cached = grid.node_feeders().to_numpy(dtype=object)
-        grid.__dict__["_pf_normal_feeders"] = cached
-    return cached
+    return grid.derived("powerflow.normal_node_feeders", lambda g: g.node_feeders().to_numpy(dtype=object))
 
 
 def _closed_switches(grid: Grid, net: Network, opened: list[str], closed: list[str]) -> np.ndarray:

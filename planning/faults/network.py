@@ -7,7 +7,6 @@ immutable). Section ids are the grid's own (``section:<first node id>``).
 
 from __future__ import annotations
 
-import weakref
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -195,16 +194,9 @@ class SectionNet:
         return (round(lon, 7), round(lat, 7))
 
 
-_CACHE: weakref.WeakKeyDictionary[Grid, SectionNet] = weakref.WeakKeyDictionary()
-
-
 def section_net(grid: Grid) -> SectionNet:
-    """The cached :class:`SectionNet` of a grid."""
-    net = _CACHE.get(grid)
-    if net is None:
-        net = SectionNet(grid)
-        _CACHE[grid] = net
-    return net
+    """The :class:`SectionNet` of a grid, built once per grid."""
+    return grid.derived("faults.section_net", SectionNet)
 
 
 def load_at(grid: Grid, now: Any) -> pd.Series:

@@ -128,12 +128,7 @@ def build_zone(tl: Timeline, equipment: Sequence[str]) -> Zone:
             blk.options.append(TransferOption(opt.switch, opt.feeder, code, sub, mbb))
     block_list = sorted(blocks.values(), key=lambda b: (-b.weighted_demand, sorted(b.nodes)[0]))
     for b in block_list:
-        # make-before-break first (no interruption), then the receiving feeder with most headroom
-        def headroom(o: TransferOption) -> float:
-            lim = tl.feeder_limit[o.feeder_code] if o.feeder_code >= 0 else np.nan
-            return float(lim - tl.feeder_load[o.feeder_code].max()) if np.isfinite(lim) else -np.inf
-
-        b.options.sort(key=lambda o: (not o.make_before_break, -headroom(o), o.tie))
+        _order_options(tl, b.options)
     in_blocks = np.concatenate([b.customers for b in block_list]) if block_list else np.zeros(0, dtype=np.int64)
     fixed = np.setdiff1d(all_idx, in_blocks)
     z = Zone(
@@ -147,6 +142,16 @@ def build_zone(tl: Timeline, equipment: Sequence[str]) -> Zone:
         upstream_switches=upstream,
     )
     return z
+
+
+def _order_options(tl: Timeline, options: list[TransferOption]) -> None:
+    """Make-before-break first (no interruption), then the receiving feeder with most headroom."""
+
+    def headroom(o: TransferOption) -> float:
+        lim = tl.feeder_limit[o.feeder_code] if o.feeder_code >= 0 else np.nan
+        return float(lim - tl.feeder_load[o.feeder_code].max()) if np.isfinite(lim) else -np.inf
+
+    options.sort(key=lambda o: (not o.make_before_break, -headroom(o), o.tie))
 
 
 def block_splits(tl: Timeline, zone: Zone, b: int, *, limit: int = 6) -> list[Split]:
@@ -189,6 +194,8 @@ def _split_at(tl: Timeline, zone: Zone, blk: Block, s: str) -> Split | None:
         part.options.append(TransferOption(opt.switch, opt.feeder, code, tl.feeder_substation.get(opt.feeder), False))
     if not parts:
         return None
+    for part in parts.values():
+        _order_options(tl, part.options)
     covered = np.concatenate([p.customers for p in parts.values()])
     return Split(s, tuple(sorted(parts.values(), key=lambda p: -p.weighted_demand)), np.setdiff1d(blk.customers, covered))
 

@@ -20,20 +20,13 @@ from hypothesis import strategies as st
 from gis import load_grid
 from planning.faults import FaultOptions, restore
 from planning.faults.network import section_net
-from planning.faults.synthetic import RandomGridSpec, random_grid
+from planning.faults.synthetic import random_grid
+
+from .strategies import grid_specs
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Monaco"))
 DEMO = Path(__file__).resolve().parents[3] / "data" / "grid" / "monaco.gpkg"
 
-specs = st.builds(
-    RandomGridSpec,
-    substations=st.integers(1, 3),
-    feeders_per_substation=st.integers(1, 3),
-    sections_per_feeder=st.integers(1, 6),
-    ties=st.integers(0, 5),
-    p_remote=st.sampled_from([0.0, 0.5, 1.0]),
-    feeder_rating_a=st.sampled_from([None, (20.0, 80.0), (50.0, 400.0)]),
-)
 
 
 def assert_back_to_normal(grid, r):
@@ -54,7 +47,7 @@ def assert_back_to_normal(grid, r):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), spec=specs, index=st.integers(0, 100), flow=st.booleans())
+@given(seed=st.integers(0, 10_000), spec=grid_specs, index=st.integers(0, 100), flow=st.booleans())
 def test_after_the_repair_the_plan_returns_to_the_normal_state(seed, spec, index, flow):
     grid = random_grid(seed, spec)
     secs = [s for s in grid.sections() if not s.source]

@@ -21,17 +21,10 @@ from hypothesis import strategies as st
 from planning.faults import restore
 from planning.faults.synthetic import RandomGridSpec, random_grid
 
+from .strategies import grid_specs
+
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Monaco"))
 
-specs = st.builds(
-    RandomGridSpec,
-    substations=st.integers(1, 3),
-    feeders_per_substation=st.integers(1, 3),
-    sections_per_feeder=st.integers(1, 6),
-    ties=st.integers(0, 5),
-    p_remote=st.sampled_from([0.0, 0.3, 0.7, 1.0]),
-    feeder_rating_a=st.sampled_from([None, (20.0, 80.0), (50.0, 400.0)]),
-)
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -55,7 +48,7 @@ def pick_section(grid, index):
 
 
 @SETTINGS
-@given(seed=st.integers(0, 10_000), spec=specs, index=st.integers(0, 100))
+@given(seed=st.integers(0, 10_000), spec=grid_specs, index=st.integers(0, 100))
 def test_fault_never_reenergised_and_every_step_safe(seed, spec, index):
     grid = random_grid(seed, spec)
     sec = pick_section(grid, index)
@@ -74,7 +67,7 @@ def test_fault_never_reenergised_and_every_step_safe(seed, spec, index):
 
 
 @SETTINGS
-@given(seed=st.integers(0, 10_000), spec=specs, index=st.integers(0, 100))
+@given(seed=st.integers(0, 10_000), spec=grid_specs, index=st.integers(0, 100))
 def test_nothing_more_can_be_restored_safely(seed, spec, index):
     grid = random_grid(seed, spec)
     sec = pick_section(grid, index)
@@ -100,7 +93,7 @@ def test_nothing_more_can_be_restored_safely(seed, spec, index):
 
 
 @SETTINGS
-@given(seed=st.integers(0, 10_000), spec=specs, index=st.integers(0, 100))
+@given(seed=st.integers(0, 10_000), spec=grid_specs, index=st.integers(0, 100))
 def test_unlimited_capacity_restores_every_section_with_a_path_to_a_source(seed, spec, index):
     spec = RandomGridSpec(**{**spec.__dict__, "feeder_rating_a": None})
     grid = random_grid(seed, spec)
