@@ -130,6 +130,7 @@ LAYERS: dict[str, LayerSchema] = {
                 Column("category", "str"),
                 Column("importance", "str", False, "normal"),
                 Column("demand_kw", "float"),
+                Column("power_factor", "float", False),
                 Column("profile", "str", False),
                 Column("phone", "str", False),
                 Column("address", "str", False),

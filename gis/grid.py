@@ -213,6 +213,7 @@ class Grid:
             sw_feeder_breaker=feeder_breaker,
             source_nodes=src,
             source_substation=sub_codes,
+            infeed_nodes=np.flatnonzero(self.infeeds[0]),
         ).build()
         t = self._topo
         cust = self.customers
@@ -246,6 +247,30 @@ class Grid:
         the radial rule applies below the feeder breakers."""
         n = self.nodes
         return ((n["kind"] == "busbar") | n["substation_id"].notna()).to_numpy()
+
+    @cached_property
+    def customer_tan_phi(self) -> np.ndarray:
+        """tan(phi) of every customer (Q/P, aligned with :attr:`customers`): from its own
+        ``power_factor`` (negative = leading), else ``meta.power_factor``."""
+        pf = self.customers["power_factor"].to_numpy(dtype=float) if "power_factor" in self.customers else np.full(len(self.customers), np.nan)
+        pf = np.where(np.isnan(pf), self.power_factor, pf)
+        mag = np.clip(np.abs(pf), 0.1, 1.0)
+        return np.sign(pf) * np.tan(np.arccos(mag))
+
+    @cached_property
+    def infeeds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Infeed mask over :attr:`nodes` (where the supply enters and the power flow holds the
+        voltage) and the voltage set-points (pu): the busbars with a ``vm_pu``; in a substation
+        where none has one, every busbar at ``meta.source_vm_pu`` (default 1.0)."""
+        nodes = self.nodes
+        busbar = (nodes["kind"] == "busbar").to_numpy()
+        vm = nodes["vm_pu"].to_numpy(dtype=float)
+        has = busbar & ~np.isnan(vm)
+        sub = nodes["substation_id"].to_numpy(dtype=object)
+        regulated = {s for s, h in zip(sub, has, strict=True) if h}
+        default = float(self.meta.get("source_vm_pu") or 1.0)
+        slack = has | (busbar & ~np.isin(sub, list(regulated)))
+        return slack, np.where(has, vm, default)
 
     def _check_topology(self, ck: Checker) -> None:
         t = self._topo

@@ -147,7 +147,7 @@ def from_pandapower(net: Any, *, name: str = "pandapower net", timezone: str = "
         "lines": _frame(_line_rows(net, points, ends), ("id", "from_node", "to_node", "kind")),
         "switches": _frame(switch_rows, ("id", "from_node", "to_node", "kind", "normally_open")),
         "transformers": _frame(_transformer_rows(trafo, points, inside, ends), ("id", "hv_node", "lv_node", "sn_kva")),
-        "customers": _frame(_load_rows(net, points), ("id", "node_id", "category", "demand_kw")),
+        "customers": _frame(_load_rows(net, points), ("id", "node_id", "category", "demand_kw", "power_factor")),
         "dg": _frame(_dg_rows(net, points), ("id", "node_id", "kind", "p_kw")),
     }
     layers["meta"] = _meta(net, points, sources, inside, name=name, timezone=timezone, nodes=layers["nodes"])
@@ -370,9 +370,18 @@ def _load_rows(net: Any, points: Mapping[int, Point]) -> list[dict[str, Any]]:
             "id": f"load:{i}", "name": str(r.name) if r.name is not None else f"load {i}", "node_id": f"bus:{b}",
             "category": "commercial", "importance": "normal",
             "demand_kw": max(0.0, float(r.p_mw) * _factor(getattr(r, "scaling", 1.0)) * 1000.0) if on else 0.0,
+            "power_factor": _power_factor(float(r.p_mw), float(r.q_mvar)),
             "geometry": points[b],
         })
     return rows
+
+
+def _power_factor(p: float, q: float) -> float:
+    """P / |S| of a load, negative when it is leading (q < 0); NaN (the grid's default) without P."""
+    if not (p > 0 and math.isfinite(q)):
+        return math.nan
+    pf = p / math.hypot(p, q)
+    return -pf if q < 0 else pf
 
 
 def _dg_kind(pp_type: Any) -> str:
@@ -431,14 +440,13 @@ def to_pandapower(grid: Grid, *, at: datetime | None = None) -> Any:
     """A pandapower net of the grid in its normal state, for studies and as an oracle.
 
     One bus per node (``vn_kv``; named by node id), an external grid on every
-    infeed busbar at its set-point (:func:`gis.powerflow.infeeds`), lines with
+    infeed busbar at its set-point (:attr:`gis.grid.Grid.infeeds`), lines with
     the grid's impedances and ampacities (``grid.line_params``), bus-bus
     switches (closed unless normally open; ``in_ka`` from ``rating_a``), transformers, one load per customer
-    (``demand_kw``, or its load at ``at``; reactive power from
-    ``meta.power_factor``) and one static generator per in-service DG unit
+    (``demand_kw``, or its load at ``at``; reactive power from its
+    ``power_factor``, else ``meta.power_factor``) and one static generator per in-service DG unit
     (``p_kw``, or its output at ``at``). Element names carry the grid ids.
     """
-    from gis.powerflow import infeeds
 
     pp = _pp()
     net = pp.create_empty_network(name=grid.name, f_hz=50.0)
@@ -452,7 +460,7 @@ def to_pandapower(grid: Grid, *, at: datetime | None = None) -> Any:
         geodata=list(zip(nodes.geometry.x, nodes.geometry.y, strict=True)),
     )
     ix = pd.Series(bus_idx, index=nodes["id"].to_numpy(dtype=object))
-    slack, vm = infeeds(grid)
+    slack, vm = grid.infeeds
     for b, v in zip(np.asarray(bus_idx)[slack], vm[slack], strict=True):
         pp.create_ext_grid(net, int(b), vm_pu=float(v))
     lines = grid.lines
@@ -483,10 +491,9 @@ def to_pandapower(grid: Grid, *, at: datetime | None = None) -> Any:
         )
     _export_transformers(pp, net, grid, ix, vn)
     cust = grid.customers
-    tan_phi = math.tan(math.acos(min(max(grid.power_factor, 0.1), 1.0)))
     if len(cust):
         p_kw = grid.customer_load_kw(at).to_numpy() if at is not None else cust["demand_kw"].to_numpy(dtype=float)
-        pp.create_loads(net, buses=ix[cust["node_id"]].to_numpy(), p_mw=p_kw / 1000.0, q_mvar=p_kw / 1000.0 * tan_phi,
+        pp.create_loads(net, buses=ix[cust["node_id"]].to_numpy(), p_mw=p_kw / 1000.0, q_mvar=p_kw / 1000.0 * grid.customer_tan_phi,
                         name=cust["id"].to_numpy(dtype=object))
     dg = grid.dg
     if len(dg):
@@ -549,7 +556,6 @@ def replay_in_pandapower(
         else:
             switch_index = {f"switch:{i}": int(i) for i in net.switch.index}
     normal = net.switch["closed"].copy()
-    tan_phi = math.tan(math.acos(min(max(grid.power_factor, 0.1), 1.0)))
     ext_buses = set(net.ext_grid["bus"])
     out: list[list[dict[str, Any]]] = []
     for opened, closed, times in states:
@@ -563,7 +569,7 @@ def replay_in_pandapower(
             if own:
                 p_kw = grid.customer_load_kw(at).to_numpy()
                 net.load["p_mw"] = p_kw / 1000.0
-                net.load["q_mvar"] = p_kw / 1000.0 * tan_phi
+                net.load["q_mvar"] = p_kw / 1000.0 * grid.customer_tan_phi
                 if len(net.sgen):
                     dg = grid.dg[grid.dg["in_service"].astype(bool)]
                     factor = grid.profile_factors([at])[grid.profile_index(dg["profile"]), 0]

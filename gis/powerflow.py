@@ -13,8 +13,8 @@ Model (see ``docs/powerflow.md``)
     ``vkr_percent``, ``pfe_kw``, ``i0_percent`` and the tap. Infeeds (slack
     nodes) are the busbars with a ``vm_pu`` set-point; a substation none of
     whose busbars has one holds all its busbars at ``meta.source_vm_pu``
-    (default 1.0). Customer loads are ``demand_kw`` x profile factor at
-    ``meta.power_factor``; DG (``dg`` layer) injects ``p_kw`` x its profile
+    (default 1.0). Customer loads are ``demand_kw`` x profile factor at their
+    ``power_factor`` (else ``meta.power_factor``); DG (``dg`` layer) injects ``p_kw`` x its profile
     factor at unity power factor.
 
 Solver
@@ -137,8 +137,8 @@ class Network:
     i_rated_lv_ka: np.ndarray
     ids: dict[int, np.ndarray]  # element ids by kind
     demand: sp.csr_matrix  # (node, profile) kW
+    q_demand: sp.csr_matrix  # (node, profile) kvar
     dg: sp.csr_matrix  # (node, profile) kW rated, in service only
-    tan_phi: float
     busbar_a: np.ndarray  # busbar rating (A), NaN for other nodes
     switch_ix: dict[str, int] = field(default_factory=dict)
 
@@ -190,18 +190,18 @@ def _network(grid: Grid) -> Network:
     b_half = np.concatenate([0.5j * b_line, np.zeros(ns), 0.5 * (gm + 1j * bm)])
     sw_rating = sw["rating_a"].to_numpy(dtype=float) / 1000.0
 
-    slack, vm_set = infeeds(grid)
+    slack, vm_set = grid.infeeds
     cust = grid.customers
     cnode = ix.get_indexer(cust["node_id"])
     nprof = len(grid.profile_names) + 1
-    demand = sp.csr_matrix(
-        (cust["demand_kw"].to_numpy(dtype=float), (cnode, grid.profile_index(cust["profile"]))), shape=(n, nprof))
+    kw, prof = cust["demand_kw"].to_numpy(dtype=float), grid.profile_index(cust["profile"])
+    demand = sp.csr_matrix((kw, (cnode, prof)), shape=(n, nprof))
+    q_demand = sp.csr_matrix((kw * grid.customer_tan_phi, (cnode, prof)), shape=(n, nprof))
     dgl = grid.dg
     on = dgl["in_service"].to_numpy(dtype=bool) if len(dgl) else np.zeros(0, dtype=bool)
     dg = sp.csr_matrix(
         (dgl["p_kw"].to_numpy(dtype=float)[on], (ix.get_indexer(dgl["node_id"])[on], grid.profile_index(dgl["profile"])[on])),
         shape=(n, nprof))
-    pf = grid.power_factor
     busbar = (nodes["kind"] == "busbar").to_numpy()
     return Network(
         n=n, node_ids=nodes["id"].to_numpy(dtype=object), vn_kv=vn, slack=slack, vm_set=vm_set,
@@ -218,24 +218,10 @@ def _network(grid: Grid) -> Network:
         ids={LINE: lines["id"].to_numpy(dtype=object), SWITCH: sw["id"].to_numpy(dtype=object), TRAFO: tr["id"].to_numpy(dtype=object)},
         demand=demand,
         dg=dg,
-        tan_phi=math.tan(math.acos(min(max(pf, 0.1), 1.0))),
+        q_demand=q_demand,
         busbar_a=np.where(busbar, nodes["rating_a"].fillna(BUSBAR_RATING_A).to_numpy(dtype=float), np.nan),
         switch_ix={str(s): i for i, s in enumerate(sw["id"])},
     )
-
-
-def infeeds(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
-    """Infeed (slack) mask over ``grid.nodes`` and the voltage set-points (pu): the busbars with a
-    ``vm_pu``; in a substation where none has one, every busbar at ``meta.source_vm_pu`` (default 1.0)."""
-    nodes = grid.nodes
-    busbar = (nodes["kind"] == "busbar").to_numpy()
-    vm = nodes["vm_pu"].to_numpy(dtype=float)
-    has = busbar & ~np.isnan(vm)
-    sub = nodes["substation_id"].to_numpy(dtype=object)
-    regulated = {s for s, h in zip(sub, has, strict=True) if h}
-    default = float(grid.meta.get("source_vm_pu") or 1.0)
-    slack = has | (busbar & ~np.isin(sub, list(regulated)))
-    return slack, np.where(has, vm, default)
 
 
 def network(grid: Grid) -> Network:
@@ -399,6 +385,7 @@ def check_state_flow(
         changed[net.br_from[first_sw + sw]] = True
         changed[net.br_to[first_sw + sw]] = True
         touched = {f for f in np.concatenate([node_feeder[changed], normal[changed]]) if f is not None}
+        touched |= _substation_feeders(grid, opened + closed)
     elif isinstance(feeders, str) and feeders == "all":
         touched = {f for f in node_feeder if f is not None}
     else:
@@ -412,6 +399,19 @@ def check_state_flow(
             grid, factors=factors, labels=labels, feeders=flow.feeders, dg=dg, limits=limits, baseline=False, mismatch_pu=mismatch_pu, newton=newton)
         _mark_pre_existing(flow, reference, limits)
     return flow
+
+
+def _substation_feeders(grid: Grid, switch_ids: list[str]) -> set[str]:
+    """Every feeder of the substations in which one of these switches lies (a transformer breaker
+    or a bus coupler changes the path of all of them)."""
+    if not switch_ids:
+        return set()
+    sw = grid.switches.set_index("id").loc[switch_ids]
+    sub = grid.nodes.set_index("id")["substation_id"]
+    a, b = sub.reindex(sw["from_node"]).to_numpy(), sub.reindex(sw["to_node"]).to_numpy()
+    inside = {x for x, y in zip(a, b, strict=True) if pd.notna(x) and pd.notna(y)}
+    feeders = grid.feeders
+    return set(feeders["id"][feeders["substation_id"].isin(inside)]) if inside else set()
 
 
 def _normal_node_feeders(grid: Grid) -> np.ndarray:
@@ -464,8 +464,9 @@ def _solve_state(
                          np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64), empty, [], tuple(sorted(touched)))
     # injections (pu) per node; columns: every time with the first DG scenario, then with the second
     p_load = net.demand[nodes] @ factors / 1000.0
+    q_load = net.q_demand[nodes] @ factors / 1000.0
     p_dg = net.dg[nodes] @ factors / 1000.0
-    s_node = np.concatenate([-(p_load - (p_dg if on else 0.0)) - 1j * net.tan_phi * p_load for on in dg_cols], axis=1)
+    s_node = np.concatenate([-(p_load - (p_dg if on else 0.0)) - 1j * q_load for on in dg_cols], axis=1)
     grid = _Buses(net, nodes, br)
     s_bus = grid.aggregate(s_node)
     uniq, inverse = np.unique(np.round(s_bus, 12), axis=1, return_inverse=True)

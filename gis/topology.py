@@ -6,8 +6,13 @@ translates ids. The idea:
 * **Sections.** Contract every line: the connected components of the node graph
   without switches are the *sections* (nodes that are always energised
   together). Switches join sections.
-* **Normal tree.** A virtual root joins every source section (one holding a
-  busbar). A depth-first search from the root over the normally-closed
+* **Substations.** Sections inside a substation are *source sections*; they
+  are joined to each other by *internal* switches (transformer breakers, bus
+  couplers), where meshes are legal. A source section is live when closed
+  internal switches join it to an *infeed* section (where the supply enters,
+  e.g. the external grid's busbar); that small graph is solved on its own.
+* **Normal tree.** A virtual root joins every live source section. A
+  depth-first search from the root over the normally-closed
   switches gives the supply tree of the normal (radial) state. A closed switch
   that is not a tree edge closes a loop (or parallels two sources) and is a
   validation error. In DFS *pre-order* every subtree is one contiguous range
@@ -40,7 +45,8 @@ class Topology:
     Inputs: ``n_nodes``; lines as ``line_from``/``line_to`` node indices;
     switches as ``sw_from``/``sw_to`` node indices, ``sw_open`` (normally open)
     and ``sw_feeder_breaker`` (a breaker whose upstream node is a busbar);
-    ``source_nodes`` (busbar node indices) with ``source_substation`` labels.
+    ``source_nodes`` (nodes inside substations) with ``source_substation`` labels;
+    ``infeed_nodes`` (where the supply enters; default: every source node).
     """
 
     n_nodes: int
@@ -52,6 +58,7 @@ class Topology:
     sw_feeder_breaker: np.ndarray
     source_nodes: np.ndarray
     source_substation: np.ndarray
+    infeed_nodes: np.ndarray | None = None
 
     # derived (filled by build())
     section_of_node: np.ndarray = field(init=False)
@@ -71,6 +78,9 @@ class Topology:
     loops: list[list[int]] = field(init=False)  # switch indices of each closed loop found
     paralleled: list[tuple[int, int, int]] = field(init=False)  # (switch, source a, source b)
     bypassed_switches: np.ndarray = field(init=False)  # switches whose ends share a section
+    sw_internal: np.ndarray = field(init=False)  # switch between two source sections (coupler, trafo breaker)
+    is_infeed_section: np.ndarray = field(init=False)
+    source_normally_live: np.ndarray = field(init=False)  # per section: a source section fed in the normal state
 
     def build(self) -> Topology:
         self._sections()
@@ -96,6 +106,27 @@ class Topology:
         self.sw_sec_a = self.section_of_node[self.sw_from]
         self.sw_sec_b = self.section_of_node[self.sw_to]
         self.bypassed_switches = np.flatnonzero(self.sw_sec_a == self.sw_sec_b)
+        self.sw_internal = self.is_source_section[self.sw_sec_a] & self.is_source_section[self.sw_sec_b] & (self.sw_sec_a != self.sw_sec_b)
+        infeed = self.source_nodes if self.infeed_nodes is None else self.infeed_nodes
+        self.is_infeed_section = np.zeros(self.n_sections, dtype=bool)
+        self.is_infeed_section[self.section_of_node[np.asarray(infeed, dtype=np.int64)]] = True
+        self.source_normally_live = self.sources_live(~self.sw_open)
+
+    def sources_live(self, closed: np.ndarray) -> np.ndarray:
+        """Per section: a source section joined to an infeed section by internal switches
+        closed in ``closed`` (a mask over all switches)."""
+        src = np.flatnonzero(self.is_source_section)
+        local = np.full(self.n_sections, NO, dtype=np.int64)
+        local[src] = np.arange(len(src))
+        use = np.flatnonzero(self.sw_internal & closed)
+        k = len(src)
+        g = sp.coo_matrix((np.ones(len(use), dtype=np.int8), (local[self.sw_sec_a[use]], local[self.sw_sec_b[use]])), shape=(k, k))
+        _, comp = connected_components(g, directed=False)
+        fed = np.zeros(k, dtype=bool)
+        fed[np.unique(comp[self.is_infeed_section[src]])] = True
+        out = np.zeros(self.n_sections, dtype=bool)
+        out[src] = fed[comp]
+        return out
 
     # -- normal tree --------------------------------------------------------
 
@@ -118,7 +149,7 @@ class Topology:
             if sec_sub[a[s]] != sec_sub[b[s]]
         ]
         sw_idx = np.flatnonzero(usable)
-        src_secs = np.flatnonzero(self.is_source_section)
+        src_secs = np.flatnonzero(self.source_normally_live)
         rows = np.concatenate([a[sw_idx], b[sw_idx], np.full(len(src_secs), root), src_secs])
         cols = np.concatenate([b[sw_idx], a[sw_idx], src_secs, np.full(len(src_secs), root)])
         graph = sp.csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(ns + 1, ns + 1))
@@ -135,6 +166,8 @@ class Topology:
             # Sections no source reaches in the normal state: their own trees.
             ncomp, comp = connected_components(graph, directed=False)
             unvisited = np.flatnonzero(~visited[:ns])
+            # a busbar section left without supply roots its own tree
+            unvisited = unvisited[np.argsort(~self.is_source_section[unvisited], kind="stable")]
             _, first = np.unique(comp[unvisited], return_index=True)
             for r in unvisited[np.sort(first)]:
                 o, p = depth_first_order(graph, int(r), directed=False, return_predecessors=True)
@@ -273,7 +306,8 @@ class State:
         t = topo
         cut_children = t.child_of_switch[open_switches]
         cut_children = np.unique(cut_children[cut_children != NO])
-        roots = np.concatenate([t.component_roots, cut_children])
+        cut_sources, revived = self._substation_switching(open_switches, close_switches)
+        roots = np.concatenate([t.component_roots, cut_children, cut_sources])
         roots = roots[np.argsort(t.tin[roots], kind="stable")]
         self.piece_roots = roots  # section index per piece (pieces 0..k-1), LIVE_ROOT is extra
         # intervals: each piece owns from its root's tin; enclosing pieces resume after it
@@ -296,6 +330,9 @@ class State:
         self.piece_live = np.zeros(len(roots), dtype=bool)
         self.piece_feeder = np.full(len(roots), NO, dtype=np.int64)
         self.piece_via = np.full(len(roots), NO, dtype=np.int64)  # switch that energises it
+        # a busbar section fed inside its substation: its feeders are its own breakers
+        self.piece_normal = np.isin(roots, revived)
+        self.piece_live[self.piece_normal] = True
         closing = [int(s) for s in close_switches if t.sw_open[s] and t.sw_sec_a[s] != t.sw_sec_b[s]]
         self.closing = closing
         self.mesh_switches: list[int] = []
@@ -308,8 +345,9 @@ class State:
             for s, x, y, sx, sy in zip(closing, pa, pb, sec_a, sec_b, strict=True):
                 adj.setdefault(int(x), []).append((int(y), s, int(sx)))
                 adj.setdefault(int(y), []).append((int(x), s, int(sy)))
-            seen = {-1}
-            queue = deque([-1])
+            seeds = [-1, *np.flatnonzero(self.piece_normal).tolist()]
+            seen = set(seeds)
+            queue = deque(seeds)
             while queue:
                 p = queue.popleft()
                 for q, s, from_sec in adj.get(p, ()):
@@ -324,9 +362,24 @@ class State:
                     else:
                         self.piece_feeder[q] = self._feeder_in_piece(p, from_sec)
         via = set(self.piece_via[self.piece_live].tolist())
+        same_substation = t.sw_internal & (t.section_substation[t.sw_sec_a] == t.section_substation[t.sw_sec_b])
         self.mesh_switches = [
-            s for s in closing if s not in via and self.section_live(np.array([t.sw_sec_a[s], t.sw_sec_b[s]])).all()
+            s for s in closing
+            if s not in via and not same_substation[s] and self.section_live(np.array([t.sw_sec_a[s], t.sw_sec_b[s]])).all()
         ]
+
+    def _substation_switching(self, open_switches: np.ndarray, close_switches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(source sections cut off inside their substation, source sections fed that are not
+        in the normal state) when the state switches inside a substation; empty otherwise."""
+        t = self.topo
+        none = np.zeros(0, dtype=np.int64)
+        if not (t.sw_internal[open_switches].any() or t.sw_internal[close_switches].any()):
+            return none, none
+        closed = ~t.sw_open
+        closed[open_switches] = False
+        closed[close_switches] = True
+        live = t.sources_live(closed)
+        return np.flatnonzero(t.source_normally_live & ~live), np.flatnonzero(live & ~t.source_normally_live)
 
     def supply_of_section(self, sec: int) -> tuple[int, int]:
         """(feeder switch index or NO, substation code or NO) supplying a section in this state."""
@@ -371,9 +424,21 @@ class State:
         return [(pos, p) for pos, p in out if pos < t.n_sections]
 
     def _feeder_in_piece(self, piece: int, sec: int) -> int:
-        if piece == -1:
+        if piece == -1 or self.piece_normal[piece]:
             return int(self.topo.normal_feeder[sec])
         return int(self.piece_feeder[piece])
+
+    def _feeders(self, pieces: np.ndarray, secs: np.ndarray) -> np.ndarray:
+        """Feeder of sections ``secs`` lying in ``pieces`` (NO when dead)."""
+        normal = self.topo.normal_feeder[secs]
+        out = np.full(len(secs), NO, dtype=np.int64)
+        root = pieces == -1
+        out[root] = normal[root]
+        inner = np.flatnonzero(~root)
+        p = pieces[inner]
+        own = np.where(self.piece_normal[p], normal[inner], self.piece_feeder[p])
+        out[inner] = np.where(self.piece_live[p], own, NO)
+        return out
 
     # -- queries --------------------------------------------------------------
 
@@ -409,23 +474,11 @@ class State:
     def section_feeder(self, secs: np.ndarray) -> np.ndarray:
         """Feeder breaker index feeding each section in this state (NO when dead or a source)."""
         secs = np.asarray(secs, dtype=np.int64)
-        pieces = self.piece_of_sections(secs)
-        out = np.full(len(secs), NO, dtype=np.int64)
-        root = pieces == -1
-        out[root] = self.topo.normal_feeder[secs[root]]
-        inner = ~root
-        out[inner] = np.where(self.piece_live[pieces[inner]], self.piece_feeder[pieces[inner]], NO)
-        return out
+        return self._feeders(self.piece_of_sections(secs), secs)
 
     def positions_feeder(self, pos: np.ndarray, secs: np.ndarray) -> np.ndarray:
         """Like :meth:`section_feeder` for items at DFS positions ``pos`` in sections ``secs``."""
-        pieces = self.piece_of_positions(pos)
-        out = np.full(len(pos), NO, dtype=np.int64)
-        root = pieces == -1
-        out[root] = self.topo.normal_feeder[secs[root]]
-        inner = ~root
-        out[inner] = np.where(self.piece_live[pieces[inner]], self.piece_feeder[pieces[inner]], NO)
-        return out
+        return self._feeders(self.piece_of_positions(pos), np.asarray(secs, dtype=np.int64))
 
 
 def slice_sorted(sorted_pos: np.ndarray, intervals: list[tuple[int, int]]) -> np.ndarray:

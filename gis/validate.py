@@ -255,6 +255,18 @@ _NON_NEGATIVE = {
     "dg": ("p_kw",),
     "line_types": ("r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "rating_a"),
 }
+
+
+def _power_factor_rule(cust: pd.DataFrame, ck: Checker) -> None:
+    """A customer's ``power_factor``, where given: 0.1 <= |pf| <= 1 (negative: leading, capacitive)."""
+    if "power_factor" not in cust.columns:
+        return
+    pf = cust["power_factor"].to_numpy(dtype=float)
+    bad = ~np.isnan(pf) & ~((np.abs(pf) >= 0.1) & (np.abs(pf) <= 1.0))
+    if bad.any():
+        ck.error("bad_number", "customers.power_factor: must lie in 0.1..1 (or -1..-0.1 for a leading load)", cust["id"][bad], "customers")
+
+
 def _number_rule(layers: Layers, ck: Checker, rules: Mapping[str, tuple[str, ...]], *, positive: bool) -> None:
     """Columns that must be >= 0 (or > 0), finite, and present where the schema requires them."""
     for name, cols in rules.items():
@@ -284,6 +296,7 @@ _POSITIVE = {
 
 def _check_numbers(layers: Layers, ck: Checker) -> None:
     _number_rule(layers, ck, _NON_NEGATIVE, positive=False)
+    _power_factor_rule(layers["customers"], ck)
     _number_rule(layers, ck, _POSITIVE, positive=True)
     nodes = layers.get("nodes")
     if nodes is not None and "vm_pu" in nodes:

@@ -58,9 +58,20 @@ def unsupplied_customers(net, opened: Iterable[int], *, mg=None) -> set[str]:
             mg.add_edge(u, v, key=k, **d)
 
 
+def unsupplied_customers_switched(net, opened: Iterable[int], closed: Iterable[int]) -> set[str]:
+    """Like :func:`unsupplied_customers` with some switches closed as well (on a copy of the net)."""
+    net = copy.deepcopy(net)
+    net.switch.loc[list(opened), "closed"] = False
+    net.switch.loc[list(closed), "closed"] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dead = top.unsupplied_buses(net, mg=top.create_nxgraph(net, respect_switches=True))
+    return {f"load:{i}" for i in net.load.index[net.load["bus"].isin(dead)]}
+
+
 def substation_switches(net, grid: Grid) -> list[int]:
-    """pandapower indices of the switches with both ends inside a substation of the grid: the
-    project treats a substation as a source as a whole, so opening them changes nothing there."""
+    """pandapower indices of the switches with both ends inside a substation of the grid
+    (transformer breakers, bus couplers)."""
     inside = set(grid.nodes["id"][grid.nodes["substation_id"].notna()])
     sw = grid.switches
     both = sw["from_node"].isin(inside) & sw["to_node"].isin(inside)

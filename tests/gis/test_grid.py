@@ -4,9 +4,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import networkx as nx
+import pandas as pd
 import pytest
 
-from gis import InputError, NotFoundError
+from gis import Grid, InputError, NotFoundError
 
 MONACO = ZoneInfo("Europe/Monaco")
 F1_SECTIONS = {"n1", "R1", "x1", "R2", "D1", "x2", "R3", "D2", "z1", "D5"}
@@ -201,3 +202,46 @@ def test_access_points_default_to_node(ring):
     node = ring.nodes.set_index("id").loc["R2"]
     assert (lon, lat) == (node.geometry.x, node.geometry.y)
     assert set(ring.access_points()) == {"R1", "R2", "R3", "R4", "R5", "R6", "D1", "D2", "D3", "D4", "D5"}
+
+
+@pytest.fixture()
+def ring_with_parallel_transformers(ring_layers):
+    """The small ring with substation A fed from a 110 kV busbar HA through two transformers in
+    parallel, each with its breaker (Q1, Q2) onto busbar BA; BB stays an infeed of its own."""
+    import geopandas as gpd
+    from shapely.geometry import Point as P
+
+    layers = {k: v.copy() for k, v in ring_layers.items()}
+    nodes = layers["nodes"]
+    ba = nodes.loc[nodes["id"] == "BA"].geometry.iloc[0]
+    extra = gpd.GeoDataFrame(
+        {"id": ["HA", "TA1", "TA2"], "kind": ["busbar", "junction", "junction"], "substation_id": ["SA"] * 3,
+         "vn_kv": [110.0, 10.0, 10.0], "vm_pu": [1.02, None, None]},
+        geometry=[P(ba.x - 0.001, ba.y), P(ba.x - 0.0005, ba.y + 0.0002), P(ba.x - 0.0005, ba.y - 0.0002)], crs=nodes.crs)
+    layers["nodes"] = pd.concat([nodes, extra], ignore_index=True)
+    layers["transformers"] = gpd.GeoDataFrame(
+        {"id": ["TR1", "TR2"], "hv_node": ["HA", "HA"], "lv_node": ["TA1", "TA2"], "sn_kva": [25000.0] * 2, "substation_id": ["SA"] * 2},
+        geometry=[ba, ba], crs=nodes.crs)
+    sw = layers["switches"]
+    breakers = gpd.GeoDataFrame(
+        {"id": ["Q1", "Q2"], "kind": ["breaker"] * 2, "from_node": ["TA1", "TA2"], "to_node": ["BA", "BA"], "normally_open": [False] * 2},
+        geometry=[ba, ba], crs=sw.crs)
+    layers["switches"] = pd.concat([sw, breakers], ignore_index=True)
+    return Grid.from_layers(layers)
+
+
+def test_parallel_transformers_are_a_legal_mesh_and_switching_them_counts(ring_with_parallel_transformers):
+    g = ring_with_parallel_transformers
+    assert not [p for p in g.problems if p.severity == "error"]
+    assert set(g.feeders["id"]) == {"F1", "F2"}  # the transformer breakers start no feeder
+    f1 = {"C1", "C2", "C3", "C6", "C7"}  # every customer of BA's only feeder
+    assert set(g.affected_customers(open_switches=["Q1"])["id"]) == set()  # TR2 carries on
+    assert set(g.affected_customers(open_switches=["Q1", "Q2"])["id"]) == f1  # BA cut off: F1 dark
+    assert g.feeder_of("D1", open_switches=["Q1", "Q2"]) is None
+    # the tie back-feeds F1 (and busbar BA through F1's breaker) from F2
+    both_out = {"open_switches": ["Q1", "Q2"], "close_switches": ["T1"]}
+    assert set(g.affected_customers(**both_out)["id"]) == set()
+    assert g.feeder_of("D1", **both_out) == "F2"
+    # one transformer switched out changes no customer's feeder; closing it back is no mesh
+    assert g.feeder_of("D1", open_switches=["Q1"]) == "F1"
+    assert g.check_state(open_switches=["Q1"]).meshes == ()

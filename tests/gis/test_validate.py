@@ -349,3 +349,22 @@ def test_zero_impedance_line_is_a_warning_naming_it(ring_layers):
     grid = Grid.from_layers(ring_layers)
     [p] = [p for p in grid.problems if p.code == "zero_impedance"]
     assert p.severity == "warning" and p.ids == ("L3",)
+
+
+@pytest.mark.parametrize("value", [0.05, 1.2, -1.5])
+def test_a_customer_power_factor_outside_its_range_is_named(ring_layers, value):
+    ring_layers["customers"]["power_factor"] = np.nan
+    ring_layers["customers"].loc[0, "power_factor"] = value
+    p = find(problems(ring_layers), "bad_number")
+    assert p.ids == (ring_layers["customers"].loc[0, "id"],) and "power_factor" in p.message
+
+
+def test_a_customer_power_factor_sets_its_reactive_power(ring_layers):
+    ring_layers["customers"]["power_factor"] = np.nan
+    ring_layers["customers"].loc[0, "power_factor"] = 0.8
+    ring_layers["customers"].loc[1, "power_factor"] = -0.8
+    grid = Grid.from_layers(ring_layers)
+    tan = grid.customer_tan_phi
+    assert tan[0] == pytest.approx(0.75) and tan[1] == pytest.approx(-0.75)
+    default = np.tan(np.arccos(grid.power_factor))
+    assert np.allclose(tan[2:], default)
