@@ -1,0 +1,290 @@
+"""The annual plan: a maintenance ledger (预试定检台帐) becomes the year's jobs.
+
+A :class:`LedgerItem` is recurring work on one piece of equipment (every
+``interval_months`` since ``last_done``) or one-off work due by a date
+(消缺, overhaul: ``due``). :func:`propose_year` finds every occurrence due in
+the year and gives each a month:
+
+1. **Due window.** An occurrence due in month *d* may be done from month
+   ``max(1, d - interval + 1)`` to *d* (never after it is due); an overdue one
+   (due before the year) in January. One-off items: January to their due month.
+2. **Bundles per feeder** (能合必合 for the year): the occurrences on one
+   feeder (normal state) are grouped, latest due month first, into bundles
+   whose windows share at least one month, so one outage can cover them;
+   a bundle holds at most ``max_bundle_hours`` crew-hours (a day of work).
+3. **Months by season.** Bundles, the most working hours first, take the
+   month of their shared window with the lowest cost: the month's relative
+   load (``monthly_load``, heavy work in low-load months) plus how far the
+   month's working hours would rise above the year's even share.
+
+Each occurrence becomes a :class:`~planning.outages.jobs.Job` whose window is
+its bundle's month (working days 08:00–17:00 local are the planner's business;
+the window spans the whole month), so the monthly plan merges and places it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from gis import Grid
+from gis.errors import InputError
+from planning.outages.jobs import Job
+
+MONTHS = 12
+
+
+@dataclass(frozen=True)
+class LedgerItem:
+    """Maintenance work on ``equipment`` (a node, line or switch id).
+
+    Recurring: ``interval_months`` > 0 and ``last_done`` (a date). One-off: ``due``.
+    ``duration_min`` is the working time of one occurrence.
+    """
+
+    id: str
+    equipment: str
+    kind: str
+    duration_min: int
+    interval_months: int | None = None
+    last_done: date | None = None
+    due: date | None = None
+    skill: str = ""
+    crew_size: int = 1
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class LedgerProblem:
+    """Why a ledger row proposes no work (``item`` = its id)."""
+
+    item: str
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"item": self.item, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One time an item falls due in the year, with its allowed months (1..12) and feeder."""
+
+    item: LedgerItem
+    due: date
+    first_month: int
+    last_month: int
+    feeder: str | None
+
+
+@dataclass
+class YearProposal:
+    """The year's jobs, each occurrence's month and bundle, the load per month, and the rows left out."""
+
+    year: int
+    jobs: list[Job]
+    occurrences: list[dict[str, Any]]
+    bundles: list[dict[str, Any]]
+    months: list[dict[str, Any]]
+    problems: list[LedgerProblem] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "jobs": [j.to_dict() for j in self.jobs],
+            "occurrences": self.occurrences,
+            "bundles": self.bundles,
+            "months": self.months,
+            "errors": [p.to_dict() for p in self.problems],
+        }
+
+
+def check_items(grid: Grid, items: Iterable[LedgerItem]) -> tuple[list[LedgerItem], list[LedgerProblem]]:
+    """The items that can be planned, and one problem per item that cannot (unknown equipment,
+    a zero or negative interval, no interval and no due date, a bad duration or crew size)."""
+    ok: list[LedgerItem] = []
+    bad: list[LedgerProblem] = []
+    for it in items:
+        kind = grid.equipment_kind(it.equipment)
+        if kind not in ("node", "line", "switch"):
+            bad.append(LedgerProblem(it.id, "unknown_equipment", f"no node, line or switch {it.equipment!r} in the grid"))
+        elif it.interval_months is not None and it.interval_months <= 0:
+            bad.append(LedgerProblem(it.id, "bad_interval", f"interval_months must be > 0, not {it.interval_months}"))
+        elif it.interval_months is not None and it.last_done is None:
+            bad.append(LedgerProblem(it.id, "missing_last_done", "a recurring item needs last_done"))
+        elif it.interval_months is None and it.due is None:
+            bad.append(LedgerProblem(it.id, "no_schedule", "give interval_months and last_done, or a due date"))
+        elif it.duration_min <= 0 or it.crew_size <= 0:
+            bad.append(LedgerProblem(it.id, "bad_number", "duration_min and crew_size must be > 0"))
+        else:
+            ok.append(it)
+    return ok, bad
+
+
+def occurrences(grid: Grid, items: Iterable[LedgerItem], *, year: int) -> list[Occurrence]:
+    """Every time a (checked) item falls due up to the end of ``year``, with its due window."""
+    feeders = _equipment_feeders(grid)
+    out: list[Occurrence] = []
+    for it in items:
+        for due in _due_dates(it, year=year):
+            if due.year < year:  # overdue: at once
+                first, last = 1, 1
+            else:
+                span = it.interval_months or MONTHS
+                last = due.month
+                first = max(1, last - span + 1)
+            out.append(Occurrence(it, due, first, last, feeders.get(it.equipment)))
+    return out
+
+
+def propose_year(
+    grid: Grid,
+    items: Iterable[LedgerItem],
+    *,
+    year: int,
+    monthly_load: Sequence[float] | None = None,
+    balance_weight: float = 1.0,
+    max_bundle_hours: float = 16.0,
+) -> YearProposal:
+    """The year's jobs from a ledger (module docstring). ``monthly_load``: 12 relative loads of the
+    grid (January first; default: the grid's ``meta.monthly_load``, else all equal);
+    ``max_bundle_hours``: crew-hours one bundle (one outage's work) may hold, e.g. two crews
+    for a working day; ``balance_weight``: cost of one even share of overfill against the
+    whole load difference between the busiest and the quietest month."""
+    good, problems = check_items(grid, items)
+    load = _monthly_load(grid, monthly_load)
+    occ = occurrences(grid, good, year=year)
+    bundles = _bundles(occ, max_bundle_hours=max_bundle_hours)
+    month_of, hours = _assign_months(bundles, load, balance_weight=balance_weight)
+    jobs, rows, brows = _jobs(grid, bundles, month_of, year=year)
+    months = [
+        {"month": f"{year}-{m:02d}", "relative_load": round(load[m - 1], 4), "hours": round(hours[m - 1], 2),
+         "jobs": sum(len(b) for b, mm in zip(bundles, month_of, strict=True) if mm == m)}
+        for m in range(1, MONTHS + 1)
+    ]
+    return YearProposal(year, jobs, rows, brows, months, problems)
+
+
+def _due_dates(it: LedgerItem, *, year: int) -> list[date]:
+    """The due dates up to the end of ``year``: an overdue item once (done in January, which
+    restarts its clock), then every interval in the year."""
+    end = date(year, 12, 31)
+    if it.interval_months is None:
+        return [it.due] if it.due is not None and it.due <= end else []
+    assert it.last_done is not None
+    step = it.interval_months
+    first = _add_months(it.last_done, step)
+    if first.year >= year:
+        start, out = it.last_done, []
+    else:
+        start, out = date(year, 1, 1), [first]
+    k = 1
+    while (due := _add_months(start, step * k)) <= end:
+        out.append(due)
+        k += 1
+    return out
+
+
+def _add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, MONTHS)
+    year, month = d.year + y, m + 1
+    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(d.day, last))
+
+
+def _equipment_feeders(grid: Grid) -> dict[str, str | None]:
+    """Feeder of every node, line (by its first node) and switch (by its from node) in the normal state."""
+    nf = grid.node_feeders().to_dict()
+    out: dict[str, str | None] = dict(nf)
+    for layer, col in ((grid.lines, "from_node"), (grid.switches, "from_node")):
+        out.update({str(i): nf.get(n) for i, n in zip(layer["id"], layer[col], strict=True)})
+    return out
+
+
+def _monthly_load(grid: Grid, given: Sequence[float] | None) -> list[float]:
+    raw: Any = given if given is not None else grid.meta.get("monthly_load")
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        return [1.0] * MONTHS
+    values = [float(x) for x in (raw.split(",") if isinstance(raw, str) else raw)]
+    if len(values) != MONTHS or not all(math.isfinite(v) and v > 0 for v in values):
+        raise InputError("monthly_load needs 12 positive numbers (January first)", code="bad_monthly_load")
+    top = max(values)
+    return [v / top for v in values]
+
+
+def _bundles(occ: list[Occurrence], *, max_bundle_hours: float) -> list[list[Occurrence]]:
+    """Per feeder, latest due month first: an occurrence joins the open bundle while the bundle's
+    window and its own still share a month and the bundle stays within ``max_bundle_hours``."""
+    out: list[list[Occurrence]] = []
+    by_feeder: dict[str | None, list[Occurrence]] = {}
+    for o in occ:
+        by_feeder.setdefault(o.feeder, []).append(o)
+    for feeder in sorted(by_feeder, key=lambda f: (f is None, f or "")):
+        group = sorted(by_feeder[feeder], key=lambda o: (o.last_month, o.first_month, o.item.id))
+        current: list[Occurrence] = []
+        for o in group:
+            lo = max([x.first_month for x in current] + [o.first_month])
+            hi = min([x.last_month for x in current] + [o.last_month])
+            if current and (lo > hi or _hours([*current, o]) > max_bundle_hours):
+                out.append(current)
+                current = []
+            current.append(o)
+        if current:
+            out.append(current)
+    return out
+
+
+def _window(bundle: list[Occurrence]) -> tuple[int, int]:
+    return max(o.first_month for o in bundle), min(o.last_month for o in bundle)
+
+
+def _hours(bundle: list[Occurrence]) -> float:
+    return sum(o.item.duration_min * o.item.crew_size for o in bundle) / 60.0
+
+
+def _assign_months(bundles: list[list[Occurrence]], load: list[float], *, balance_weight: float) -> tuple[list[int], list[float]]:
+    """The month of each bundle (most crew-hours first) and the crew-hours per month."""
+    total = sum(_hours(b) for b in bundles)
+    share = total / MONTHS if total else 1.0
+    hours = [0.0] * MONTHS
+    month_of = [0] * len(bundles)
+    for i in sorted(range(len(bundles)), key=lambda i: (-_hours(bundles[i]), _window(bundles[i]))):
+        lo, hi = _window(bundles[i])
+        h = _hours(bundles[i])
+
+        def cost(m: int, h: float = h) -> tuple[float, int]:
+            over = max(0.0, hours[m - 1] + h - share) / share
+            return load[m - 1] + balance_weight * over, m
+
+        m = min(range(lo, hi + 1), key=cost)
+        month_of[i] = m
+        hours[m - 1] += h
+    return month_of, hours
+
+
+def _jobs(grid: Grid, bundles: list[list[Occurrence]], month_of: list[int], *, year: int) -> tuple[list[Job], list[dict[str, Any]], list[dict[str, Any]]]:
+    tz = grid.timezone
+    jobs: list[Job] = []
+    rows: list[dict[str, Any]] = []
+    brows: list[dict[str, Any]] = []
+    n = 0
+    for b_ix, (bundle, m) in enumerate(zip(bundles, month_of, strict=True), start=1):
+        first = datetime.combine(date(year, m, 1), time(0, 0), tz)
+        last_day = _add_months(date(year, m, 1), 1) - timedelta(days=1)
+        last = datetime.combine(last_day, time(23, 59), tz)
+        bid = f"B{year}-{b_ix:03d}"
+        lo, hi = _window(bundle)
+        brows.append({"bundle": bid, "feeder": bundle[0].feeder, "month": f"{year}-{m:02d}", "items": len(bundle),
+                      "crew_hours": round(_hours(bundle), 2), "window": [f"{year}-{lo:02d}", f"{year}-{hi:02d}"]})
+        for o in bundle:
+            n += 1
+            jid = f"Y{year}-{n:04d}"
+            it = o.item
+            text = f"{it.kind}: {it.description}".rstrip(": ") if it.description else it.kind
+            jobs.append(Job(jid, (it.equipment,), it.duration_min, first, last, description=text, requested_by=f"ledger {it.id}"))
+            rows.append({"job": jid, "item": it.id, "equipment": it.equipment, "kind": it.kind, "due": o.due.isoformat(),
+                         "overdue": o.due.year < year, "month": f"{year}-{m:02d}", "bundle": bid, "feeder": o.feeder})
+    return jobs, rows, brows
