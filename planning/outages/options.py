@@ -60,6 +60,10 @@ class PlanOptions:
         interruption, the "per-interruption term"), ``peak_threshold`` (share of
         a customer's daily maximum above which a slot is a peak hour, 0.9),
         ``peak_grades`` (grades whose peak hours are hard constraints).
+    Repeated interruptions (planning/outages/repeats.py)
+        ``repeat_window_days`` (60), ``repeat_limit`` (2: interruptions a customer
+        may have within that window, history and the new outage counted),
+        ``repeat_limit_important`` (1: the same for graded customers); 0 = no limit.
     Network
         ``capacity_margin`` (share of a feeder's head capacity kept free, 0.10: a quick
         screen); ``loading_limit_pct`` (100: most a line, switch, transformer or busbar
@@ -88,6 +92,9 @@ class PlanOptions:
     interruption_cost_kwh: float = 2.0
     peak_threshold: float = 0.9
     peak_grades: tuple[str, ...] = ("special", "first", "second")
+    repeat_window_days: int = 60
+    repeat_limit: int = 2
+    repeat_limit_important: int = 1
     capacity_margin: float = 0.10
     loading_limit_pct: float = 100.0
     voltage_band_pct: float = 7.0
@@ -166,6 +173,9 @@ class PlanOptions:
             "interruption_cost_kwh": self.interruption_cost_kwh,
             "peak_threshold": self.peak_threshold,
             "peak_grades": list(self.peak_grades),
+            "repeat_window_days": self.repeat_window_days,
+            "repeat_limit": self.repeat_limit,
+            "repeat_limit_important": self.repeat_limit_important,
             "capacity_margin": self.capacity_margin,
             "loading_limit_pct": self.loading_limit_pct,
             "voltage_band_pct": self.voltage_band_pct,
@@ -203,7 +213,8 @@ def _hhmm(v: Any) -> time:
 
 
 def _convert(key: str, v: Any) -> Any:
-    ints = {"time_step_min", "sms_lead_min", "horizon_days", "switching_break_min", "generator_setup_min", "solver_workers", "solver_candidates", "alternatives"}
+    ints = {"time_step_min", "sms_lead_min", "horizon_days", "switching_break_min", "generator_setup_min", "solver_workers", "solver_candidates", "alternatives",
+            "repeat_window_days", "repeat_limit", "repeat_limit_important"}
     floats = {"notice_lead_days", "interruption_cost_kwh", "peak_threshold", "capacity_margin", "solver_time_limit_s",
               "loading_limit_pct", "voltage_band_pct"}
     if key in ints:
@@ -287,6 +298,11 @@ def _check(o: PlanOptions) -> list[str]:
         bad = [g for g in getattr(o, name) if g not in IMPORTANCE_GRADES]
         if bad:
             p.append(f"{name}: unknown grade(s) {bad}")
+    if not (1 <= o.repeat_window_days <= 366):
+        p.append(f"repeat_window_days must be within 1..366, got {o.repeat_window_days}")
+    for name in ("repeat_limit", "repeat_limit_important"):
+        if not (0 <= getattr(o, name) <= 100):
+            p.append(f"{name} must be within 0..100 (0 = no limit), got {getattr(o, name)}")
     if not (0 <= o.capacity_margin < 1):
         p.append(f"capacity_margin must be within [0, 1), got {o.capacity_margin}")
     if not (10 <= o.loading_limit_pct <= 200):

@@ -35,6 +35,7 @@ from planning.outages.switching import Step, Validator, build_steps
 from planning.outages.timeline import SLOT_MIN, Timeline
 from planning.outages.windows import Candidates, evaluate, generator_cover, start_range
 from planning.outages.zones import Block, TransferOption, Zone, build_zone
+from planning.reliability import Interruption, check_interruptions
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class Outage:
     zone: dict[str, Any]
     impact: dict[str, Any]
     power_flow: dict[str, Any] = field(default_factory=dict)
+    repeat_over_limit: list[dict[str, Any]] = field(default_factory=list)
     # working arrays (customer indices of the run's Timeline); not serialised
     dark: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
     short_break: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
@@ -108,6 +110,7 @@ class Outage:
             "notices": self.notices,
             "impact": self.impact,
             "power_flow": self.power_flow,
+            "repeat_over_limit": self.repeat_over_limit,
         }
 
 
@@ -153,6 +156,7 @@ def plan_outages(
     now: datetime,
     options: PlanOptions | Mapping[str, Any] | None = None,
     input_errors: Sequence[JobError] = (),
+    history: Iterable[Interruption] = (),
 ) -> Plan:
     """Plan the outages for ``jobs`` on ``grid`` (see module doc).
 
@@ -160,6 +164,8 @@ def plan_outages(
     :class:`PlanOptions` or a JSON-like dict for :meth:`PlanOptions.from_dict`.
     ``input_errors`` (e.g. bad CSV rows from :func:`load_jobs_csv`) are carried
     into ``Plan.errors``. Bad jobs never raise: each gets a :class:`JobError`.
+    ``history``: executed interruptions for the repeated-interruption rule
+    (:mod:`planning.outages.repeats`); a row that cannot be used is a ``bad_history`` error.
     """
     t0 = time.perf_counter()
     if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
@@ -178,7 +184,9 @@ def plan_outages(
         timings[name] = t - tick
         tick = t
 
-    tl = Timeline(grid, options, now)
+    usable, unusable = check_interruptions(grid, history)
+    errors += [JobError(None, "bad_history", f"history event {p.event}: {p.message}") for p in unusable]
+    tl = Timeline(grid, options, now, tuple(usable))
     lap("timeline")
     if not jobs:
         errors.append(JobError(None, "no_jobs", "the job list is empty: nothing to plan"))
@@ -226,6 +234,7 @@ def plan_outages(
         "plan": _metrics_plan(outages, len(planned)),
         "baseline": _metrics_baseline(baseline_rows),
         "baseline_planned_jobs": _metrics_baseline([r for r in baseline_rows if r["job"] in planned]),
+        "repeat_interruptions": tl.repeats.report(tl, [(np.setdiff1d(o.dark, o.on_generator), o.slots[0]) for o in outages]),
     }
     lap("generators_notices_metrics")
     solver = {
@@ -732,6 +741,10 @@ def _finish(tl: Timeline, out: Outage, g: Group, j: int) -> None:
     supply.update({int(c): "short_breaks" for c in bbm})
     supply.update({int(c): "generator" for c in gen})
     out.customers = [str(tl.cust_ids[c]) for c in sorted(supply)]
+    out.repeat_over_limit = [
+        {"customer": str(tl.cust_ids[c]), "importance": str(tl.importance[c]), "earlier": n, "limit": int(tl.repeats.limit[c])}
+        for c, n in tl.repeats.over(np.setdiff1d(dark, gen), s_slot)
+    ]
     equipment = [e for jb in g.jobs for e in jb.equipment]
     out.notices = build_notice(tl, outage_id=out.id, start=out.start, end=out.end, equipment=list(dict.fromkeys(equipment)), supply=supply, options=o)
 

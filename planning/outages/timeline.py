@@ -21,6 +21,8 @@ from gis import Grid
 from gis.format import DAY_TYPES
 from planning.outages.flows import FlowChecker
 from planning.outages.options import PlanOptions
+from planning.outages.repeats import RepeatHistory
+from planning.reliability import Interruption
 
 SLOT_MIN = 15
 SLOTS_PER_DAY = 96
@@ -56,6 +58,7 @@ class Timeline:
     grid: Grid
     options: PlanOptions
     now: datetime
+    history: tuple[Interruption, ...] = ()  # executed interruptions (the repeated-interruption rule)
 
     def __post_init__(self) -> None:
         g, o = self.grid, self.options
@@ -73,6 +76,7 @@ class Timeline:
         self.local_day = (local.normalize().tz_localize(None) - pd.Timestamp("2000-01-01")).days.to_numpy()
         self._profiles()
         self._customers()
+        self.repeats = RepeatHistory(self, self.history)
         self._feeders()
         self.flows = FlowChecker(self, self.options.limits())
 

@@ -140,6 +140,11 @@ def evaluate(
                 ok[j] &= not (_peak_hit(tl, dark, one, duration_min)[0] or _peak_short(tl, brk_idx, one, tl.end_offset(duration_min))[0])
         if (~ok).any():
             dropped["peak_hours"] = int((~ok).sum())
+    if tl.repeats and ns:
+        rep = _repeat_hit(tl, zone, fixed, blocks, state, split_of, part_assign, starts)
+        if (ok & ~rep).any() and (ok & rep).any():  # a hard constraint where another start is left
+            dropped["repeat_interruptions"] = int((ok & rep).sum())
+            ok &= ~rep
     starts, assign, state, mbb_ok = starts[ok], assign[:, ok], state[:, ok], mbb_ok[:, ok]
     split_of, part_assign = split_of[:, ok], part_assign[:, ok]
     ns = len(starts)
@@ -284,6 +289,18 @@ def _loops_ok(tl: Timeline, blocks: list[Block], starts: np.ndarray, end: int, a
                 continue
             s = starts[use]
             out[b, use] = tl.flows.slots_ok((), (opt.tie,), s) & tl.flows.slots_ok((), (opt.tie,), s + end)
+    return out
+
+
+def _repeat_hit(tl: Timeline, zone: Zone, fixed: np.ndarray, blocks: list[Block] | tuple[Block, ...], state: np.ndarray,
+                split_of: np.ndarray, part_assign: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per start: would a customer left dark (not a short break) go over its repeated-interruption limit?"""
+    out = tl.repeats.hit(fixed, starts)
+    for b, blk in enumerate(blocks):
+        out |= np.where(state[b] == DEAD, tl.repeats.hit(blk.customers, starts), False)
+        for j in np.flatnonzero(state[b] == SPLIT):
+            dark, _ = split_customers(zone.splits[b][split_of[b, j]], part_assign[b, j])
+            out[j] |= tl.repeats.hit(dark, starts[j:j + 1])[0]
     return out
 
 
