@@ -11,14 +11,18 @@ No Flask, no database, no network. OR-Tools is imported only by
 :mod:`planning.outages.cpsat`.
 """
 
+from planning.outages.fixed import FixedOutage
 from planning.outages.jobs import Job, JobError, LoadedJobs, load_jobs_csv, write_jobs_csv
+from planning.outages.ledger import LedgerItem, propose_year
 from planning.outages.options import Generator, PlanOptions, load_generators_csv
 from planning.outages.plan import Outage, Plan, plan_outages
 
 __all__ = [
+    "FixedOutage",
     "Generator",
     "Job",
     "JobError",
+    "LedgerItem",
     "LoadedJobs",
     "Outage",
     "Plan",
@@ -26,5 +30,6 @@ __all__ = [
     "load_generators_csv",
     "load_jobs_csv",
     "plan_outages",
+    "propose_year",
     "write_jobs_csv",
 ]

@@ -28,6 +28,7 @@ import numpy as np
 
 from gis import Grid, InputError, OutageError
 from planning.outages import cpsat
+from planning.outages.fixed import FixedOutage, check_fixed
 from planning.outages.jobs import Job, JobError
 from planning.outages.notices import build_notice
 from planning.outages.options import IMPORTANCE_GRADES, PlanOptions
@@ -128,6 +129,7 @@ class Plan:
     baseline: list[dict[str, Any]]
     wall_s: float = 0.0
     timings_s: dict[str, float] = field(default_factory=dict)
+    fixed: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (only str/int/float/bool/None/list/dict; datetimes ISO 8601 with offset)."""
@@ -136,6 +138,7 @@ class Plan:
             "now": self.now.isoformat(),
             "timezone": self.timezone,
             "outages": [o.to_json() for o in self.outages],
+            "fixed": self.fixed,
             "errors": [e.to_dict() for e in self.errors],
             "metrics": self.metrics,
             "solver": self.solver,
@@ -157,6 +160,7 @@ def plan_outages(
     options: PlanOptions | Mapping[str, Any] | None = None,
     input_errors: Sequence[JobError] = (),
     history: Iterable[Interruption] = (),
+    fixed: Iterable[FixedOutage] = (),
 ) -> Plan:
     """Plan the outages for ``jobs`` on ``grid`` (see module doc).
 
@@ -166,6 +170,8 @@ def plan_outages(
     into ``Plan.errors``. Bad jobs never raise: each gets a :class:`JobError`.
     ``history``: executed interruptions for the repeated-interruption rule
     (:mod:`planning.outages.repeats`); a row that cannot be used is a ``bad_history`` error.
+    ``fixed``: published outages that keep their windows (:mod:`planning.outages.fixed`): new
+    jobs join them where nothing changes for their customers, else are planned around them.
     """
     t0 = time.perf_counter()
     if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
@@ -184,13 +190,17 @@ def plan_outages(
         timings[name] = t - tick
         tick = t
 
-    usable, unusable = check_interruptions(grid, history)
+    kept, refused = check_fixed(grid, fixed)
+    errors += [JobError(None, "bad_fixed_outage", f"fixed outage {fid} is left out: {why}") for fid, why in refused]
+    published = [Interruption(f.id, "planned", f.start, f.end, f.customers) for f in kept]
+    usable, unusable = check_interruptions(grid, [*history, *published])
     errors += [JobError(None, "bad_history", f"history event {p.event}: {p.message}") for p in unusable]
-    tl = Timeline(grid, options, now, tuple(usable))
+    tl = Timeline(grid, options, now, tuple(usable), tuple(kept))
     lap("timeline")
     if not jobs:
         errors.append(JobError(None, "no_jobs", "the job list is empty: nothing to plan"))
     checked = _check_jobs(tl, jobs, now, errors)
+    checked, joined = _join_fixed(tl, checked)
     log.info("%d of %d jobs pass the checks", len(checked), len(jobs))
     lap("zones")
     baseline_rows = [_baseline(tl, job, zone, now) for job, zone in checked]
@@ -250,7 +260,9 @@ def plan_outages(
         "unscheduled_proven_minimal": sched.placement_proven,
         "time_limit_s": options.solver_time_limit_s,
     }
-    plan = Plan(outages, errors, metrics, solver, now, grid.timezone.key, options, baseline_rows, timings_s=timings)
+    plan = Plan(outages, errors, metrics, solver, now, grid.timezone.key, options, baseline_rows, timings_s=timings,
+                fixed=[{"id": f.id, "start": f.start.isoformat(), "end": f.end.isoformat(), "joined_jobs": joined.get(f.id, [])}
+                       for f in kept])
     plan.wall_s = time.perf_counter() - t0
     return plan
 
@@ -349,6 +361,40 @@ def _no_window_error(tl: Timeline, job: Job, zone: Zone, cand: Candidates, now: 
 # -- groups and merging ---------------------------------------------------------
 
 
+def _join_fixed(tl: Timeline, checked: list[tuple[Job, Zone]]) -> tuple[list[tuple[Job, Zone]], dict[str, list[str]]]:
+    """Jobs that join a fixed outage without changing its dark customers or its window (same
+    isolating switches with the job's equipment added, a crew of its own, the work inside the
+    window); the rest go on to be planned."""
+    fixed = tl.fixed_set.outages
+    if not fixed:
+        return checked, {}
+    zones: dict[str, Zone | None] = {}
+    joined: dict[str, list[str]] = {}
+    rest: list[tuple[Job, Zone]] = []
+    for job, zone in checked:
+        target = next((f for f in fixed if _fits_inside(tl, job, f, zones)), None)
+        if target is None:
+            rest.append((job, zone))
+        else:
+            joined.setdefault(target.id, []).append(job.id)
+    return rest, joined
+
+
+def _fits_inside(tl: Timeline, job: Job, f: FixedOutage, zones: dict[str, Zone | None]) -> bool:
+    if (job.crew and job.crew in f.crews) or max(job.earliest, f.start) + timedelta(minutes=job.duration_min) > min(job.latest, f.end):
+        return False
+    try:
+        if f.id not in zones:
+            zones[f.id] = build_zone(tl, list(f.equipment))
+        both = build_zone(tl, sorted({*f.equipment, *job.equipment}))
+    except OutageError:
+        zones.setdefault(f.id, None)
+        return False
+    own = zones[f.id]
+    return own is not None and set(both.isolation.switches) == set(own.isolation.switches)
+
+
+
 def _merged_duration(jobs: Sequence[Job]) -> int:
     by_crew: dict[str, int] = {}
     solo = 0
@@ -366,7 +412,12 @@ def _group(tl: Timeline, jobs: list[Job], zone: Zone, now: datetime, *, flows: b
     latest = min(j.latest for j in jobs)
     night = all(j.night_work for j in jobs)
     cand = evaluate(tl, zone, duration_min=dur, earliest=earliest, latest=latest, night_work=night, now=now, flows=flows)
-    return Group(jobs, zone, cand, dur, earliest, latest, night)
+    g = Group(jobs, zone, cand, dur, earliest, latest, night)
+    if tl.fixed_set and len(cand):
+        task = _task(g)
+        held = [task.resources_at(j) for j in range(len(cand))]
+        g.cand = cand.subset(~tl.fixed_set.blocked(cand.starts, dur / SLOT_MIN, held), reason="fixed_outages")
+    return g
 
 
 def _merge(tl: Timeline, singles: list[Group], now: datetime) -> list[Group]:
@@ -690,8 +741,9 @@ def _assign_generators(tl: Timeline, outages: list[Outage], placed: list[tuple[G
     """能发必发: chronologically, the smallest free truck at least as large as each customer's peak."""
     o = tl.options
     fleet = sorted(o.generator_fleet, key=lambda x: (x.kw, x.id))
-    busy: dict[str, list[tuple[datetime, datetime]]] = {x.id: [] for x in fleet}
+    taken = tl.fixed_set.busy_trucks()
     pad = timedelta(minutes=o.generator_setup_min)
+    busy: dict[str, list[tuple[datetime, datetime]]] = {x.id: [(a - pad, b + pad) for a, b in taken.get(x.id, [])] for x in fleet}
     for out, (g, _) in zip(outages, placed, strict=True):
         dark = out.dark
         s_slot, _ = out.slots

@@ -19,6 +19,7 @@ import pandas as pd
 
 from gis import Grid
 from gis.format import DAY_TYPES
+from planning.outages.fixed import FixedOutage, FixedSet
 from planning.outages.flows import FlowChecker
 from planning.outages.options import PlanOptions
 from planning.outages.repeats import RepeatHistory
@@ -59,6 +60,7 @@ class Timeline:
     options: PlanOptions
     now: datetime
     history: tuple[Interruption, ...] = ()  # executed interruptions (the repeated-interruption rule)
+    fixed: tuple[FixedOutage, ...] = ()  # published outages the plan goes around (planning/outages/fixed.py)
 
     def __post_init__(self) -> None:
         g, o = self.grid, self.options
@@ -77,6 +79,7 @@ class Timeline:
         self._profiles()
         self._customers()
         self.repeats = RepeatHistory(self, self.history)
+        self.fixed_set = FixedSet(self, self.fixed)
         self._feeders()
         self.flows = FlowChecker(self, self.options.limits())
 

@@ -48,6 +48,18 @@ class Candidates:
     def __len__(self) -> int:
         return len(self.starts)
 
+    def subset(self, keep: np.ndarray, *, reason: str) -> Candidates:
+        """The candidates at ``keep`` (a mask over the starts); the others counted as dropped for ``reason``."""
+        dropped = dict(self.dropped)
+        if (~keep).any():
+            dropped[reason] = dropped.get(reason, 0) + int((~keep).sum())
+        return Candidates(
+            starts=self.starts[keep], cost=self.cost[keep], customer_minutes=self.customer_minutes[keep],
+            assign=self.assign[:, keep], generators_needed=self.generators_needed[keep],
+            receiving_feeders=self.receiving_feeders, duration_min=self.duration_min, mbb_ok=self.mbb_ok[:, keep],
+            split_of=self.split_of[:, keep], part_assign=self.part_assign[:, keep], dropped=dropped, window=self.window,
+        )
+
     def best(self) -> int:
         """Index of the cheapest start (earliest on ties)."""
         return int(np.lexsort((self.starts, self.cost))[0])
