@@ -85,7 +85,9 @@ def main() -> int:
         "stages_s": doc["timings_s"],
         "solver": doc["solver"],
         "errors_by_code": codes,
-        "metrics": {k: {x: v[x] for x in ("outages", "jobs", "ci", "cmi", "ens_kwh", "peak_hits", "generator_hours")} for k, v in doc["metrics"].items()},
+        "metrics": {k: {x: doc["metrics"][k][x] for x in ("outages", "jobs", "ci", "cmi", "ens_kwh", "peak_hits", "generator_hours")}
+                    for k in ("plan", "baseline", "baseline_planned_jobs")},
+        "repeat_interruptions": {k: v for k, v in doc["metrics"]["repeat_interruptions"].items() if k != "over_limit_customers"},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }, indent=1))
     return 0
