@@ -28,7 +28,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m mypy gis planning routing
+	$(PY) -m mypy gis planning routing app
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

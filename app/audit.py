@@ -56,7 +56,7 @@ def _pk(obj: Base) -> str:
     if ident:
         return ",".join(str(i) for i in ident)
     for col in inspect(obj).mapper.primary_key:
-        v = getattr(obj, col.key, None)
+        v = getattr(obj, col.key, None) if col.key else None
         if v is not None:
             return str(v)
     return "?"

@@ -1,10 +1,14 @@
 """Every error becomes JSON ``{code, message, details}`` here, and only here.
 
-Domain errors from the core (:mod:`gis.errors`) map by class: ``NotFoundError`` ->
-404, other ``InputError`` -> 422, ``ConflictError`` -> 409, :class:`NotAvailable`
--> 503. Werkzeug HTTP errors (400 malformed JSON, 413 too large, 405, ...) keep
-their status. Stale versions (``StaleDataError``) and integrity errors are 409.
-Anything else is logged and answered 500 without internals.
+Domain errors (:class:`gis.errors.OutageError` and its subclasses in ``gis``,
+``planning``, ``routing`` and this shell) take their HTTP status from one table,
+:data:`STATUS_BY_CLASS`, looked up along the exception's MRO: the most specific
+class listed wins (``routing.UnknownLocationError`` is a ``NotFoundError`` -> 404,
+``routing.RoadNetworkError`` an ``InputError`` -> 422). The API's error handler and
+the pages' JSON data routes both use :func:`status_of`. Werkzeug HTTP errors (400
+malformed JSON, 413 too large, 405, ...) keep their status. Stale versions
+(``StaleDataError``) and integrity errors are 409. Anything else is logged and
+answered 500 without internals.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 class NotAvailable(OutageError):
-    """A core piece this endpoint needs is not installed or not configured (HTTP 503)."""
+    """Something this endpoint needs is not configured, e.g. no road network loaded (HTTP 503)."""
 
     code = "not_available"
 
@@ -40,19 +44,26 @@ class Unauthorized(OutageError):
     code = "unauthorized"
 
 
-def status_of(exc: OutageError) -> int:
-    if isinstance(exc, NotFoundError):
-        return 404
-    if isinstance(exc, InputError):
-        return 422
-    if isinstance(exc, ConflictError):
-        return 409
-    if isinstance(exc, NotAvailable):
-        return 503
-    if isinstance(exc, Forbidden):
-        return 403
-    if isinstance(exc, Unauthorized):
-        return 401
+#: HTTP status of each domain error class. :func:`status_of` walks an exception's MRO
+#: and takes the first class found here, so a subclass inherits its parent's status
+#: unless it is listed itself.
+STATUS_BY_CLASS: dict[type, int] = {
+    NotFoundError: 404,  # also routing.UnknownLocationError
+    InputError: 422,  # also GridValidationError, routing.RoutingInputError / RoadNetworkError, BadOptions
+    ConflictError: 409,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotAvailable: 503,
+    OutageError: 500,  # also routing.RoutingError: a failure that is not the caller's fault
+}
+
+
+def status_of(exc: BaseException) -> int:
+    """The HTTP status of an exception: its MRO's first class in :data:`STATUS_BY_CLASS`, else 500."""
+    for cls in type(exc).__mro__:
+        status = STATUS_BY_CLASS.get(cls)
+        if status is not None:
+            return status
     return 500
 
 
@@ -78,13 +89,23 @@ def _wants_json() -> bool:
     return best == "application/json"
 
 
+def json_error(status: int, code: str, message: str, details: Any = None) -> Response:
+    """The JSON error body ``{code, message, details}`` with ``status`` (401 adds the Bearer challenge)."""
+    resp = jsonify({"code": code, "message": message, "details": details})
+    resp.status_code = status
+    if status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return resp
+
+
+def domain_error_json(exc: OutageError) -> Response:
+    """A domain error as JSON with the status :func:`status_of` gives it."""
+    return json_error(status_of(exc), exc.code, exc.message, exc.details)
+
+
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response | tuple[Any, int]:
     if _wants_json():
-        resp = jsonify({"code": code, "message": message, "details": details})
-        resp.status_code = status
-        if status == 401:
-            resp.headers["WWW-Authenticate"] = 'Bearer realm="api"'
-        return resp
+        return json_error(status, code, message, details)
     try:
         return render_template("error.html", status=status, code=code, message=message), status
     except Exception:  # noqa: BLE001 - never fail while reporting a failure

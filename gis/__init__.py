@@ -11,7 +11,7 @@ from gis.errors import (
     OutageError,
     Problem,
 )
-from gis.format import read_layers, read_postgis, write_grid
+from gis.format import geojson_dict, read_layers, read_postgis, write_grid
 from gis.grid import Grid, Isolation, Section, StateCheck, TieOption, load_grid, validate_grid
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "Section",
     "StateCheck",
     "TieOption",
+    "geojson_dict",
     "load_grid",
     "read_layers",
     "read_postgis",

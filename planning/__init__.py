@@ -5,19 +5,31 @@ Two halves with one public API each:
 * :mod:`planning.outages` — jobs, merging, transfer, generators, windows,
   scheduling, switching plans, notices: :func:`plan_outages`.
 * :mod:`planning.faults` — fault location, isolation and restoration
-  ("lights first"): :func:`locate_fault`, :func:`restore`.
+  ("lights first"): :func:`locate_fault`, :func:`restore`, :class:`FaultReport`.
 
-Names are re-exported lazily so that importing one half never needs the other.
+Names are re-exported lazily so that importing one half never needs the other;
+type checkers see the same names through the ``TYPE_CHECKING`` imports below.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from planning.faults import FaultOptions, FaultReport, load_generators, locate_fault, restore
+    from planning.outages import (
+        Job,
+        Plan,
+        PlanOptions,
+        load_generators_csv,
+        load_jobs_csv,
+        plan_outages,
+    )
 
 _EXPORTS = {
-    "planning.outages": ("Job", "Plan", "PlanOptions", "load_jobs_csv", "plan_outages"),
-    "planning.faults": ("locate_fault", "restore", "FaultOptions"),
+    "planning.outages": ("Job", "Plan", "PlanOptions", "load_generators_csv", "load_jobs_csv", "plan_outages"),
+    "planning.faults": ("FaultOptions", "FaultReport", "load_generators", "locate_fault", "restore"),
 }
 
 
@@ -28,4 +40,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'planning' has no attribute {name!r}")
 
 
-__all__ = [n for names in _EXPORTS.values() for n in names]
+__all__ = [
+    "FaultOptions",
+    "FaultReport",
+    "Job",
+    "Plan",
+    "PlanOptions",
+    "load_generators",
+    "load_generators_csv",
+    "load_jobs_csv",
+    "locate_fault",
+    "plan_outages",
+    "restore",
+]

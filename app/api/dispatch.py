@@ -12,6 +12,7 @@ from app.api import ApiBlueprint
 from app.api.common import PageArgs, file_response, get_or_404, iso, session, utc_now
 from app.auth import crew_scope, require, user
 from app.config import DEFAULTS
+from app.errors import NotAvailable
 from app.models import Crew, Dispatch, Fault, Route, Run
 from app.runs import submit
 from app.services import routing as routing_service
@@ -83,10 +84,7 @@ def dispatch_json(d: Dispatch) -> dict[str, Any]:
 @blp.response(202)
 def create_dispatch(data: dict[str, Any]) -> Any:
     """Start a routing run for the crews and tasks (given, or from a fault); poll ``/api/runs/<run_id>``."""
-    routing_service._core()
     if current_app.extensions.get("roads") is None:
-        from app.errors import NotAvailable
-
         raise NotAvailable("no road network loaded (set ROADS_PATH)")
     s = session()
     tasks = [dict(t) for t in data.get("tasks", [])]
@@ -123,9 +121,7 @@ def create_dispatch(data: dict[str, Any]) -> Any:
     run.target_id = d.id
     s.commit()
     submit(current_app._get_current_object(), run)  # type: ignore[attr-defined]
-    s.expire_all()
-    d = s.get(Dispatch, d.id)
-    run = s.get(Run, run.id)
+    s.expire_all()  # the run may have finished already (sync runner): read both rows again
     return {"dispatch": dispatch_json(d), "run": {"id": run.id, "status": run.status, "progress": run.progress}}
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
-from branca.element import CssLink, JavascriptLink
+from branca.element import CssLink, Figure, JavascriptLink
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
@@ -177,6 +177,7 @@ def finish(m: folium.Map, *, layer_control: bool = True) -> folium.Map:
 def render_parts(m: folium.Map) -> MapParts:
     """Render the map's components for a page of our own (no whole folium page)."""
     root = m.get_root()
+    assert isinstance(root, Figure)  # a folium Map's root is always its Figure
     root.render()
     # Only the asset links: the page template owns <meta>, sizes and layout
     # (folium's header would also set html/body styles for a whole-page map).

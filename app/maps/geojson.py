@@ -265,11 +265,11 @@ def state_overlay(
         feats.append(_feature(g, {"id": str(i), "layer": "line", "role": r, "feeder": f, "color": colors.get(f or "")}))
     nodes = grid.nodes
     for i, k, n, g in zip(nodes["id"], nodes["kind"], nodes["name"], nodes.geometry, strict=True):
-        r = role(str(i))
-        if r is None or k not in EQUIPMENT_KINDS:
+        node_role = role(str(i))
+        if node_role is None or k not in EQUIPMENT_KINDS:
             continue
-        f = node_feeder.get(str(i)) if r == "transferred" else None
-        feats.append(_feature(g, {"id": str(i), "kind": str(k), "name": _clean(n), "layer": "equipment", "role": r, "feeder": f, "color": colors.get(f or "")}))
+        f = node_feeder.get(str(i)) if node_role == "transferred" else None
+        feats.append(_feature(g, {"id": str(i), "kind": str(k), "name": _clean(n), "layer": "equipment", "role": node_role, "feeder": f, "color": colors.get(f or "")}))
     affected = grid.affected_customers(open_switches=open_switches, close_switches=close_switches)
     for cid, name, imp, kw, x, y in zip(affected["id"], affected["name"], affected["importance"], affected["demand_kw"], affected["lon"], affected["lat"], strict=True):
         feats.append(

@@ -7,7 +7,8 @@ inline script is served as an external file (``/pages/map/<page>.js``) so the
 service's CSP (``script-src 'self'``) holds. Read-only map data derived from the
 grid (customers, outage-zone previews, switching-state overlays, load curves) is
 served here under ``/pages/data/``; everything that creates or changes records goes
-through the API.
+through the API. A domain error in a data route answers the JSON body and status that
+:mod:`app.errors` gives it (the one error map of the service).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from flask_babel import gettext as _
 from jinja2 import TemplateNotFound
 
 from app import maps
+from app.errors import domain_error_json, json_error, status_of
 from gis import Grid, OutageError
 
 log = logging.getLogger(__name__)
@@ -293,8 +295,8 @@ def crew(crew_id: str | None = None) -> Any:
     if auth is not None and crew_id is not None:
         try:
             auth.crew_scope(crew_id)
-        except OutageError:
-            abort(404)
+        except OutageError as exc:
+            abort(status_of(exc))
     return _page("crew", "pages/crew.html", crew_id=crew_id, config={"crew_id": crew_id, "route": request.args.get("route")})
 
 
@@ -378,22 +380,17 @@ def _ids(name: str) -> list[str]:
     return [p for p in (s.strip() for s in raw.split(",")) if p]
 
 
-def _error(status: int, code: str, message: str) -> Response:
-    resp = Response(json.dumps({"code": code, "message": message, "details": None}), status=status, mimetype="application/json")
-    return resp
-
-
 @bp.route("/pages/data/zone.geojson")
 @roles()
 def zone_data() -> Any:
     """Outage-zone preview for ``?equipment=ID[,ID]``: work zone, best transfers, dead customers."""
     equipment = _ids("equipment")
     if not equipment:
-        return _error(400, "missing_equipment", "give ?equipment=ID[,ID...]")
+        return json_error(400, "missing_equipment", "give ?equipment=ID[,ID...]")
     try:
         fc = maps.isolation_overlay(_grid(), equipment)
     except OutageError as exc:
-        return _error(404 if exc.__class__.__name__ == "NotFoundError" else 422, exc.code or "bad_equipment", str(exc))
+        return domain_error_json(exc)
     return _json_response(json.dumps(fc, ensure_ascii=False).encode(), mimetype="application/geo+json")
 
 
@@ -404,7 +401,7 @@ def state_data() -> Any:
     try:
         fc = maps.state_overlay(_grid(), open_switches=_ids("open"), close_switches=_ids("close"), work_nodes=_ids("work"))
     except OutageError as exc:
-        return _error(404 if exc.__class__.__name__ == "NotFoundError" else 422, exc.code or "bad_state", str(exc))
+        return domain_error_json(exc)
     return _json_response(json.dumps(fc, ensure_ascii=False).encode(), mimetype="application/geo+json")
 
 
@@ -418,11 +415,11 @@ def load_data() -> Any:
     try:
         day = date.fromisoformat(request.args.get("date") or datetime.now(grid.timezone).date().isoformat())
     except ValueError:
-        return _error(400, "bad_date", "date must be YYYY-MM-DD")
+        return json_error(400, "bad_date", "date must be YYYY-MM-DD")
     c = grid.customers.set_index("id")
     unknown = [i for i in ids if i not in c.index]
     if unknown:
-        return _error(404, "unknown_customer", f"unknown customer id(s): {', '.join(unknown[:5])}")
+        return json_error(404, "unknown_customer", f"unknown customer id(s): {', '.join(unknown[:5])}")
     start = datetime(day.year, day.month, day.day, tzinfo=grid.timezone)
     times = [start + timedelta(minutes=15 * k) for k in range(96)]
     series: list[dict[str, Any]] = [{"id": i, "name": str(c.at[i, "name"]), "importance": str(c.at[i, "importance"]), "kw": []} for i in ids]

@@ -1,55 +1,35 @@
 """Glue to :mod:`planning.faults` (issue 5): fault signals -> candidates -> restoration stages.
 
-Contract used: ``planning.locate_fault(grid, *, tripped_breaker, fault_indicators, calls,
-now)`` (ranked candidates, best first) and ``planning.restore(grid, section, *, now,
-options)`` whose ``to_json()`` gives ``{"stages": [{"kind", "steps", "restored_customers",
-"still_out"}], "repair", "generators", "messages", "metrics"}``.
+``locate_fault`` ranks candidate sections (best first), ``restore`` isolates the first
+(or the section the dispatcher names) and restores healthy customers;
+``FaultReport.to_json()`` gives ``{"candidates", "stages": [{"kind", "steps",
+"restored_customers", "still_out"}], "repair", "generators", "messages", "metrics", ...}``,
+stored by :func:`store`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from app.errors import NotAvailable
+from sqlalchemy.orm import Session
+
 from app.models import Fault, FaultStage, Notification
-from gis import Grid
-from gis.errors import InputError, NotFoundError
+from app.services.options import BadOptions, check_option_names
+from gis import Grid, InputError, NotFoundError
+from planning.faults import (
+    Candidate,
+    FaultOptions,
+    FaultReport,
+    Location,
+    load_generators,
+    locate_fault,
+    restore,
+)
 
 log = logging.getLogger(__name__)
-
-
-def _core() -> Any:
-    try:
-        import planning
-
-        planning.locate_fault  # noqa: B018
-        planning.restore  # noqa: B018
-    except (ImportError, AttributeError) as exc:
-        raise NotAvailable("fault location/restoration (planning.locate_fault, planning.restore) is not available in this build",
-                           details=str(exc)) from exc
-    return planning
-
-
-def _json(obj: Any) -> Any:
-    if hasattr(obj, "to_json"):
-        return obj.to_json()
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    if isinstance(obj, list | tuple):
-        return [_json(o) for o in obj]
-    return obj
-
-
-def _candidates(located: Any) -> tuple[list[Any], list[dict[str, Any]]]:
-    """(candidate objects, their JSON), best first, whatever container the core returns."""
-    items = getattr(located, "candidates", located)
-    objs = list(items) if isinstance(items, list | tuple) else [items]
-    data = _json(located)
-    if isinstance(data, dict) and "candidates" in data:
-        return objs, list(data["candidates"])
-    return objs, [_json(o) for o in objs]
 
 
 def check_signals(grid: Grid, *, tripped_breaker: str | None, fault_indicators: dict[str, bool] | None,
@@ -72,48 +52,43 @@ def check_signals(grid: Grid, *, tripped_breaker: str | None, fault_indicators: 
         raise NotFoundError(f"no equipment {section!r}", details={"section": section})
 
 
-def make_options(planning: Any, options: dict[str, Any] | None, *, generators_path: str | None = None) -> Any:
-    """``FaultOptions`` from the request's dict; the fleet comes from ``GENERATORS_PATH``."""
-    opts_cls = getattr(planning, "FaultOptions", None)
-    if opts_cls is None or (not options and not generators_path):
-        return None
+def make_options(options: Mapping[str, Any] | None, *, generators_path: str | None = None) -> FaultOptions:
+    """``FaultOptions`` from the request's dict (unknown names or bad values -> 422
+    ``bad_options``); the fleet comes from ``GENERATORS_PATH``, never from the request."""
     values = dict(options or {})
+    check_option_names(FaultOptions, values)
     if "generators" in values:
-        raise InputError("the generator fleet comes from the server's GENERATORS_PATH", code="bad_options")
+        raise BadOptions("the generator fleet comes from the server's GENERATORS_PATH")
     if generators_path:
-        from planning.faults import load_generators
-
         values["generators"] = load_generators(generators_path)
     try:
-        return opts_cls(**values)
+        return FaultOptions(**values)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"invalid fault options: {exc}", code="bad_options") from exc
+        details = exc.details if isinstance(exc, InputError) else None
+        raise BadOptions(f"invalid fault options: {exc}", details=details) from exc
 
 
 def analyse(grid: Grid, *, tripped_breaker: str | None, fault_indicators: dict[str, bool] | None,
-            calls: list[str] | None, section: str | None, now: datetime, options: dict[str, Any] | None,
+            calls: list[str] | None, section: str | None, now: datetime, options: Mapping[str, Any] | None,
             generators_path: str | None = None) -> dict[str, Any]:
     """Locate (unless ``section`` is given) and restore; returns ``FaultReport.to_json()``."""
     check_signals(grid, tripped_breaker=tripped_breaker, fault_indicators=fault_indicators, calls=calls, section=section)
-    planning = _core()
-    opts = make_options(planning, options, generators_path=generators_path)
-    location = None
+    opts = make_options(options, generators_path=generators_path)
+    location: Location | None = None
+    target: str | Candidate
     if section:
-        target: Any = section
+        target = section
     else:
-        location = planning.locate_fault(grid, tripped_breaker=tripped_breaker, fault_indicators=fault_indicators,
-                                         calls=calls, now=now, options=opts)
+        location = locate_fault(grid, tripped_breaker=tripped_breaker, fault_indicators=fault_indicators,
+                                calls=calls, now=now, options=opts)
         if not location.candidates:
-            raise InputError("the signals do not point at any section", details=_json(location))
+            raise InputError("the signals do not point at any section", details=location.to_json())
         target = location.candidates[0]
-    restoration = planning.restore(grid, target, now=now, options=opts, tripped_breaker=tripped_breaker)
-    report_cls = getattr(planning, "FaultReport", None)
-    if report_cls is None:
-        from planning.faults import FaultReport as report_cls
-    return dict(report_cls(location, restoration).to_json())
+    restoration = restore(grid, target, now=now, options=opts, tripped_breaker=tripped_breaker)
+    return FaultReport(location, restoration).to_json()
 
 
-def store(session: Any, fault: Fault, data: dict[str, Any]) -> None:
+def store(session: Session, fault: Fault, data: dict[str, Any]) -> None:
     fault.result = data
     fault.candidates = data.get("candidates", [])
     fault.stages = [
@@ -144,7 +119,7 @@ def affected_customer_ids(fault: Fault) -> list[str]:
     return list(seen)
 
 
-def queue_messages(session: Any, fault: Fault, messages: list[Any]) -> int:
+def queue_messages(session: Session, fault: Fault, messages: list[Any]) -> int:
     """Outbox rows from the core's messages ``{recipient, time, kind, language, text}``:
     one row per (recipient, time, kind) carrying both languages."""
     merged: dict[tuple[str, str, str], dict[str, str]] = {}

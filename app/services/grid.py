@@ -11,9 +11,17 @@ from typing import Any
 import geopandas as gpd
 
 from app.config import ConfigError
-from gis import Grid, GridValidationError, load_grid
-from gis.errors import InputError, NotFoundError, OutageError
-from gis.format import geojson_dict
+from gis import (
+    Grid,
+    GridValidationError,
+    InputError,
+    NotFoundError,
+    OutageError,
+    geojson_dict,
+    load_grid,
+)
+from routing import RoadNetwork
+from routing import load_roads as load_road_network
 
 log = logging.getLogger(__name__)
 
@@ -35,29 +43,20 @@ def load(path: str) -> Grid:
     return grid
 
 
-def load_roads(path: str | None, grid: Grid) -> Any | None:
+def load_roads(path: str | None, grid: Grid) -> RoadNetwork | None:
     """The road network with the grid's access points snapped, or None when not configured.
 
     Routing endpoints answer 503 when this is None.
     """
     if not path:
         return None
-    try:
-        import routing
-        load_roads_fn = routing.load_roads
-    except (ImportError, AttributeError):
-        try:
-            from routing.roads import load_roads as load_roads_fn  # type: ignore[no-redef]
-        except ImportError:
-            log.warning("routing package unavailable; ROADS_PATH %s ignored", path)
-            return None
     points = dict(grid.access_points())
     depots = grid.depots
     for _, row in depots.iterrows():
         points[str(row["id"])] = (float(row.geometry.x), float(row.geometry.y))
     names = {str(r["id"]): str(r.get("name") or r["id"]) for _, r in grid.nodes.iterrows()}
     try:
-        return load_roads_fn(Path(path), access_points=points, names=names)
+        return load_road_network(Path(path), access_points=points, names=names)
     except OutageError as exc:
         raise ConfigError(f"ROADS_PATH {path}: {exc.message}", details=exc.details) from exc
     except (OSError, ValueError) as exc:

@@ -1,24 +1,21 @@
-"""Glue to :mod:`planning` (issue 4): jobs -> ``plan_outages`` -> stored plan, outages, outbox.
+"""Glue to :mod:`planning.outages` (issue 4): jobs -> ``plan_outages`` -> stored plan, outages, outbox.
 
-Contract used: ``planning.Job(id, equipment, duration_min, earliest, latest, crew,
-description, requested_by[, night_work])``, ``planning.PlanOptions(**options)``,
-``planning.plan_outages(grid, jobs, *, now, options) -> Plan`` with ``Plan.to_json()``
-giving ``{"outages": [{"id", "jobs", "start", "end", "switching_steps", "valid",
-"transfers", "generators", "customers"[, "notices"]}], "errors", "metrics"}``.
+The core's ``Plan.to_json()`` gives ``{"outages": [{"id", "jobs", "start", "end",
+"switching_steps", "valid", "transfers", "generators", "customers"[, "notices"]}],
+"errors", "metrics"}``; :func:`store_plan` keeps it and spreads it over the tables.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
-from app.errors import NotAvailable
 from app.models import (
     Job,
     Notification,
@@ -29,8 +26,10 @@ from app.models import (
     OutageTransfer,
     Plan,
 )
-from gis import Grid
-from gis.errors import InputError
+from app.services.options import BadOptions, check_option_names
+from gis import Grid, InputError
+from planning.outages import Job as CoreJob
+from planning.outages import PlanOptions, load_generators_csv, plan_outages
 
 log = logging.getLogger(__name__)
 
@@ -38,68 +37,35 @@ NOTICE_LEAD = timedelta(days=7)
 SMS_LEAD = timedelta(minutes=10)
 
 
-def _core() -> Any:
-    try:
-        import planning
-
-        for name in ("plan_outages", "Job"):
-            getattr(planning, name)
-    except (ImportError, AttributeError) as exc:
-        raise NotAvailable("outage planning (planning.plan_outages) is not available in this build", details=str(exc)) from exc
-    return planning
-
-
-def available() -> bool:
-    try:
-        _core()
-    except NotAvailable:
-        return False
-    return True
+def to_core_job(job: Job) -> CoreJob:
+    """The stored job as the core's :class:`planning.outages.Job` (durations in minutes)."""
+    return CoreJob(
+        id=job.id,
+        equipment=tuple(job.equipment),
+        duration_min=int(job.duration_min),
+        earliest=job.earliest,
+        latest=job.latest,
+        crew=job.crew or None,
+        description=job.description or "",
+        requested_by=job.requested_by or "",
+        night_work=bool(job.night_work),
+    )
 
 
-def _kwargs_for(cls: Any, values: dict[str, Any]) -> dict[str, Any]:
-    if dataclasses.is_dataclass(cls):
-        names = {f.name for f in dataclasses.fields(cls)}
-    else:
-        names = set(inspect.signature(cls).parameters)
-    return {k: v for k, v in values.items() if k in names}
+def make_options(options: Mapping[str, Any], *, time_limit_s: float, generators_path: str | None = None) -> PlanOptions:
+    """``PlanOptions`` from the request's dict (unknown names -> 422 ``bad_options``).
 
-
-def to_core_job(planning: Any, job: Job) -> Any:
-    values = {
-        "id": job.id,
-        "equipment": tuple(job.equipment),
-        "duration_min": int(job.duration_min),
-        "earliest": job.earliest,
-        "latest": job.latest,
-        "crew": job.crew or None,
-        "description": job.description or "",
-        "requested_by": job.requested_by or "",
-        "night_work": bool(job.night_work),
-    }
-    return planning.Job(**_kwargs_for(planning.Job, values))
-
-
-def make_options(planning: Any, options: dict[str, Any], *, time_limit_s: float, generators_path: str | None = None) -> Any:
-    """``PlanOptions`` from the request's dict; the fleet comes from ``GENERATORS_PATH``
-    unless the request lists one (a path in the request is refused: no file reads by API)."""
-    opts_cls = getattr(planning, "PlanOptions", None)
-    if opts_cls is None:
-        return None
+    ``time_limit_s`` (seconds) is the solver's limit unless the request sets
+    ``solver_time_limit_s``. The fleet comes from ``GENERATORS_PATH`` unless the
+    request lists one (a path in the request is refused: no file reads by API).
+    """
+    check_option_names(PlanOptions, options)
     values = dict(options)
     if isinstance(values.get("generator_fleet"), str):
-        raise InputError("generator_fleet must be a list of {id, name, kw, depot_id}", code="bad_options")
+        raise BadOptions("generator_fleet must be a list of {id, name, kw, depot_id}")
     values.setdefault("solver_time_limit_s", time_limit_s)
-    if hasattr(opts_cls, "from_dict"):
-        opts = opts_cls.from_dict(values)
-    else:
-        try:
-            opts = opts_cls(**values)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"invalid plan options: {exc}") from exc
-    if "generator_fleet" not in values and generators_path and hasattr(opts, "with_fleet"):
-        from planning.outages.options import load_generators_csv
-
+    opts = PlanOptions.from_dict(values)
+    if "generator_fleet" not in values and generators_path:
         opts = opts.with_fleet(load_generators_csv(generators_path))
     return opts
 
@@ -119,9 +85,8 @@ def _customer_ids(items: Any) -> list[str]:
     return out
 
 
-def execute_plan(app: Flask, plan_id: int, *, progress: Any) -> None:
+def execute_plan(app: Flask, plan_id: int, *, progress: Callable[[float, str], None]) -> None:
     """Run ``plan_outages`` for a stored plan and store outages, steps, customers, notices."""
-    planning = _core()
     grid: Grid = app.extensions["grid"]
     db = app.extensions["db"]
     with db.session(actor="planner-run") as s:
@@ -130,16 +95,12 @@ def execute_plan(app: Flask, plan_id: int, *, progress: Any) -> None:
             raise InputError(f"plan {plan_id} vanished")
         plan.status = "running"
         jobs = list(s.scalars(select(Job).where(Job.id.in_(plan.job_ids))))
-        core_jobs = [to_core_job(planning, j) for j in jobs]
-        options = make_options(planning, plan.options or {}, time_limit_s=float(app.config["PLAN_TIME_LIMIT_S"]),
+        core_jobs = [to_core_job(j) for j in jobs]
+        options = make_options(plan.options or {}, time_limit_s=float(app.config["PLAN_TIME_LIMIT_S"]),
                                generators_path=app.config.get("GENERATORS_PATH"))
         now = plan.now
     progress(0.1, f"planning {len(core_jobs)} jobs")
-    kwargs: dict[str, Any] = {"now": now}
-    if options is not None:
-        kwargs["options"] = options
-    result = planning.plan_outages(grid, core_jobs, **kwargs)
-    data = result.to_json() if hasattr(result, "to_json") else result
+    data = plan_outages(grid, core_jobs, now=now, options=options).to_json()
     progress(0.8, "storing the plan")
     with db.session(actor="planner-run") as s:
         plan = s.get(Plan, plan_id)
@@ -154,7 +115,7 @@ def _texts(value: Any) -> tuple[str, str]:
     return (str(value), "") if value else ("", "")
 
 
-def store_plan(session: Any, plan: Plan, data: dict[str, Any]) -> None:
+def store_plan(session: Session, plan: Plan, data: dict[str, Any]) -> None:
     """Store the core's plan: outages with steps, transfers, generators; affected customers
     and the outbox rows (bulk inserts: the demo city's month has ~26k customer rows)."""
     plan.result = data
@@ -187,7 +148,7 @@ def store_plan(session: Any, plan: Plan, data: dict[str, Any]) -> None:
         queue_notices(session, outage, ids, notices=notices, notice_due=notice_due, sms_due=sms_due)
 
 
-def queue_notices(session: Any, outage: Outage, customer_ids: list[str], *, notices: dict[str, Any],
+def queue_notices(session: Session, outage: Outage, customer_ids: list[str], *, notices: dict[str, Any],
                   notice_due: datetime | None, sms_due: datetime | None) -> int:
     """Put the 7-day notice and the 10-minute SMS of every affected customer in the outbox."""
     when = f"{outage.start:%Y-%m-%d %H:%M} UTC" if outage.start else "?"

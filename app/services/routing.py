@@ -1,41 +1,28 @@
 """Glue to :mod:`routing` (issue 6): crews + tasks -> ``plan_routes`` -> stored routes, GPX.
 
-Contract used: ``routing.Crew``, ``routing.Task`` and ``routing.plan_routes(roads, crews,
-tasks, *, now, objective, time_limit_s) -> RoutePlan`` whose ``to_dict()`` lists routes
-per crew (stops with ETA, path, distance, time), dropped tasks and solver status;
-GPX from ``routing.plan_gpx(plan, crew_id)``.
+``plan_routes(roads, crews, tasks, *, now, objective, time_limit_s)`` gives a
+``RoutePlan`` whose ``to_dict()`` lists routes per crew (stops with ETA, path,
+distance, time), dropped tasks and the solver status; ``plan_gpx(plan, crew_id)``
+gives each crew's GPX.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 import logging
-from datetime import datetime, time, timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from app.errors import NotAvailable
 from app.models import Crew, CrewPosition, Dispatch, Fault, Route, RouteStop
-from gis.errors import ConflictError, InputError, NotFoundError
+from gis import ConflictError, InputError, NotFoundError
+from routing import Crew as RoutingCrew
+from routing import RoadNetwork, Task, plan_gpx, plan_routes
 
 log = logging.getLogger(__name__)
-
-
-def _core() -> Any:
-    try:
-        import routing
-
-        routing.plan_routes  # noqa: B018
-    except (ImportError, AttributeError) as exc:
-        raise NotAvailable("crew routing (routing.plan_routes) is not available in this build", details=str(exc)) from exc
-    return routing
-
-
-def _kwargs(cls: Any, values: dict[str, Any]) -> dict[str, Any]:
-    names = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set(inspect.signature(cls).parameters)
-    return {k: v for k, v in values.items() if k in names and v is not None}
 
 
 def _shift(now: datetime, hhmm: str) -> datetime:
@@ -43,36 +30,43 @@ def _shift(now: datetime, hhmm: str) -> datetime:
     return datetime.combine(now.date(), time(h, m), tzinfo=now.tzinfo)
 
 
-def crew_inputs(routing: Any, crews: list[Crew], positions: dict[str, CrewPosition], now: datetime, *, tz: Any) -> list[Any]:
-    """Routing crews; shifts (HH:MM) are local times of the grid's timezone on ``now``'s date."""
+def crew_inputs(crews: list[Crew], positions: Mapping[str, CrewPosition], now: datetime, *, tz: tzinfo) -> list[RoutingCrew]:
+    """Routing crews, starting at their last reported position or else their depot; shifts
+    (HH:MM) are local times of the grid's timezone ``tz`` on ``now``'s date."""
     now = now.astimezone(tz)
     out = []
     for c in crews:
         pos = positions.get(c.id)
-        start: Any = (pos.lon, pos.lat) if pos is not None else c.depot_id
+        start: str | tuple[float, float] | None = (pos.lon, pos.lat) if pos is not None else c.depot_id
         if start is None:
             raise InputError(f"crew {c.id} has neither a depot nor a reported position", details={"crew": c.id})
         shift_start, shift_end = _shift(now, c.shift_start), _shift(now, c.shift_end)
         if shift_end <= shift_start:
             shift_end += timedelta(days=1)
-        values = {"id": c.id, "start": start, "end": c.depot_id, "shift_start": shift_start, "shift_end": shift_end,
-                  "skills": frozenset(c.skills or ()), "name": c.name}
-        out.append(routing.Crew(**_kwargs(routing.Crew, values)))
+        out.append(RoutingCrew(id=c.id, start=start, end=c.depot_id, shift_start=shift_start, shift_end=shift_end,
+                               skills=frozenset(c.skills or ()), name=c.name or ""))
     return out
 
 
-def task_inputs(routing: Any, tasks: list[dict[str, Any]]) -> list[Any]:
-    out = []
-    for t in tasks:
-        loc = t["location"]
-        values = {
-            "id": t["id"], "location": tuple(loc) if isinstance(loc, list) else loc,
-            "service_min": t.get("service_min"), "skills": frozenset(t.get("skills") or ()),
-            "weight": t.get("weight"), "window_start": _dt(t.get("earliest")), "window_end": _dt(t.get("latest")),
-            "after": tuple(t.get("after") or ()) or None, "name": t.get("name"),
-        }
-        out.append(routing.Task(**_kwargs(routing.Task, values)))
-    return out
+def task_inputs(tasks: list[dict[str, Any]]) -> list[Task]:
+    """Routing tasks from the stored task dicts (``service_min`` in minutes, ``earliest`` /
+    ``latest`` ISO times bounding the start of service)."""
+    return [
+        Task(id=str(t["id"]), location=_location(t["location"]), service_min=_number(t.get("service_min"), 0.0),
+             skills=frozenset(t.get("skills") or ()), weight=_number(t.get("weight"), 1.0),
+             window_start=_dt(t.get("earliest")), window_end=_dt(t.get("latest")),
+             after=tuple(t.get("after") or ()), name=str(t.get("name") or ""))
+        for t in tasks
+    ]
+
+
+def _location(v: Any) -> str | tuple[float, float]:
+    """An equipment id, or ``[lon, lat]`` as stored in JSON -> ``(lon, lat)``."""
+    return (float(v[0]), float(v[1])) if isinstance(v, list | tuple) else str(v)
+
+
+def _number(v: Any, default: float) -> float:
+    return default if v is None else float(v)
 
 
 def _dt(v: Any) -> datetime | None:
@@ -112,9 +106,9 @@ def tasks_from_fault(fault: Fault) -> list[dict[str, Any]]:
     return tasks
 
 
-def execute_dispatch(app: Flask, dispatch_id: int, *, progress: Any) -> None:
-    routing = _core()
-    roads = app.extensions.get("roads")
+def execute_dispatch(app: Flask, dispatch_id: int, *, progress: Callable[[float, str], None]) -> None:
+    """Run ``plan_routes`` for a stored dispatch and store each crew's route, stops and GPX."""
+    roads: RoadNetwork | None = app.extensions.get("roads")
     if roads is None:
         raise NotAvailable("no road network loaded (set ROADS_PATH)")
     db = app.extensions["db"]
@@ -123,40 +117,34 @@ def execute_dispatch(app: Flask, dispatch_id: int, *, progress: Any) -> None:
         if d is None:
             raise InputError(f"dispatch {dispatch_id} vanished")
         d.status = "running"
-        crews = [s.get(Crew, cid) for cid in d.crew_ids]
-        crews = [c for c in crews if c is not None]
+        crews = [c for c in (s.get(Crew, cid) for cid in d.crew_ids) if c is not None]
         positions = {}
         for c in crews:
             p = s.query(CrewPosition).filter_by(crew_id=c.id).order_by(CrewPosition.at.desc()).first()
             if p is not None:
                 positions[c.id] = p
-        crew_in = crew_inputs(routing, crews, positions, d.now, tz=app.extensions["grid"].timezone)
-        task_in = task_inputs(routing, d.tasks)
+        crew_in = crew_inputs(crews, positions, d.now, tz=app.extensions["grid"].timezone)
+        task_in = task_inputs(d.tasks)
         now, objective = d.now, d.objective
     progress(0.1, f"routing {len(crew_in)} crews to {len(task_in)} tasks")
-    plan = routing.plan_routes(roads, crew_in, task_in, now=now, objective=objective,
-                               time_limit_s=float(app.config["ROUTING_TIME_LIMIT_S"]))
-    data = plan.to_dict() if hasattr(plan, "to_dict") else plan
+    plan = plan_routes(roads, crew_in, task_in, now=now, objective=objective,
+                       time_limit_s=float(app.config["ROUTING_TIME_LIMIT_S"]))
+    data = plan.to_dict()
     progress(0.8, "storing routes")
     with db.session(actor="dispatch-run") as s:
         d = s.get(Dispatch, dispatch_id)
         assert d is not None
-        d.dropped = data.get("dropped", [])
+        d.dropped = data["dropped"]
         d.solver = {k: v for k, v in data.items() if k not in ("routes", "dropped")}
-        for r in data.get("routes", []):
-            crew_id = str(r.get("crew_id"))
+        for r in data["routes"]:
+            crew_id = str(r["crew_id"])
             d.routes.append(Route(
-                crew_id=crew_id, stops=r.get("stops", []), geometry=r.get("path"),
-                distance_m=float(r.get("distance_m") or 0.0), duration_s=float(r.get("travel_time_s") or 0.0),
-                gpx=_gpx(routing, plan, crew_id),
-                stop_states=[RouteStop(task_id=str(st.get("task_id"))) for st in r.get("stops", []) if st.get("task_id")],
+                crew_id=crew_id, stops=r["stops"], geometry=r["path"],
+                distance_m=float(r["distance_m"]), duration_s=float(r["travel_time_s"]),
+                gpx=plan_gpx(plan, crew_id),
+                stop_states=[RouteStop(task_id=str(st["task_id"])) for st in r["stops"]],
             ))
         d.status = "done"
-
-
-def _gpx(routing: Any, plan: Any, crew_id: str) -> str | None:
-    fn = getattr(routing, "plan_gpx", None)
-    return str(fn(plan, crew_id)) if callable(fn) else None
 
 
 def gpx_from_route(route: Route, crew_name: str) -> str:
@@ -201,7 +189,7 @@ def stops_with_progress(route: Route) -> list[dict[str, Any]]:
     return out
 
 
-def _stop_rows(session: Any, route: Route) -> dict[str, RouteStop]:
+def _stop_rows(session: Session, route: Route) -> dict[str, RouteStop]:
     """One progress row per stop; routes stored before migration 0003 get theirs on first use."""
     rows = {st.task_id: st for st in route.stop_states}
     missing = [str(s.get("task_id")) for s in route.stops or [] if s.get("task_id") and str(s.get("task_id")) not in rows]
@@ -214,7 +202,7 @@ def _stop_rows(session: Any, route: Route) -> dict[str, RouteStop]:
     return rows
 
 
-def set_stop_status(session: Any, route: Route, task_id: str, status: str, *, at: datetime,
+def set_stop_status(session: Session, route: Route, task_id: str, status: str, *, at: datetime,
                     user_id: int | None, version: int | None = None) -> RouteStop:
     """Record a crew's progress at one stop.
 
