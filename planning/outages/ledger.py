@@ -7,7 +7,8 @@ the year and gives each a month:
 
 1. **Due window.** An occurrence due in month *d* may be done from month
    ``max(1, d - interval + 1)`` to *d* (never after it is due); an overdue one
-   (due before the year) in January. One-off items: January to their due month.
+   (due before the year) in its first ``overdue_months`` months (3), which
+   restarts its clock. One-off items: January to their due month.
 2. **Bundles per feeder** (能合必合 for the year): the occurrences on one
    feeder (normal state) are grouped, latest due month first, into bundles
    whose windows share at least one month, so one outage can cover them;
@@ -124,14 +125,15 @@ def check_items(grid: Grid, items: Iterable[LedgerItem]) -> tuple[list[LedgerIte
     return ok, bad
 
 
-def occurrences(grid: Grid, items: Iterable[LedgerItem], *, year: int) -> list[Occurrence]:
-    """Every time a (checked) item falls due up to the end of ``year``, with its due window."""
+def occurrences(grid: Grid, items: Iterable[LedgerItem], *, year: int, overdue_months: int = 3) -> list[Occurrence]:
+    """Every time a (checked) item falls due up to the end of ``year``, with its due window
+    (an item overdue before the year: its first ``overdue_months`` months)."""
     feeders = _equipment_feeders(grid)
     out: list[Occurrence] = []
     for it in items:
         for due in _due_dates(it, year=year):
-            if due.year < year:  # overdue: at once
-                first, last = 1, 1
+            if due.year < year:  # overdue: within the first months
+                first, last = 1, overdue_months
             else:
                 span = it.interval_months or MONTHS
                 last = due.month
@@ -148,15 +150,17 @@ def propose_year(
     monthly_load: Sequence[float] | None = None,
     balance_weight: float = 1.0,
     max_bundle_hours: float = 16.0,
+    overdue_months: int = 3,
 ) -> YearProposal:
     """The year's jobs from a ledger (module docstring). ``monthly_load``: 12 relative loads of the
     grid (January first; default: the grid's ``meta.monthly_load``, else all equal);
     ``max_bundle_hours``: crew-hours one bundle (one outage's work) may hold, e.g. two crews
     for a working day; ``balance_weight``: cost of one even share of overfill against the
-    whole load difference between the busiest and the quietest month."""
+    whole load difference between the busiest and the quietest month; ``overdue_months``: how
+    soon overdue work is done (1 = January)."""
     good, problems = check_items(grid, items)
     load = _monthly_load(grid, monthly_load)
-    occ = occurrences(grid, good, year=year)
+    occ = occurrences(grid, good, year=year, overdue_months=overdue_months)
     bundles = _bundles(occ, max_bundle_hours=max_bundle_hours)
     month_of, hours = _assign_months(bundles, load, balance_weight=balance_weight)
     jobs, rows, brows = _jobs(grid, bundles, month_of, year=year)

@@ -12,7 +12,7 @@ Deterministic for a given seed.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import geopandas as gpd
@@ -22,6 +22,7 @@ from shapely.geometry import LineString, Point
 
 from gis import Grid
 from planning.outages.jobs import Job
+from planning.outages.ledger import LedgerItem
 
 LON0, LAT0, STEP = 7.40, 43.72, 0.0015
 
@@ -166,6 +167,52 @@ def ring_grid(**kwargs: float) -> Grid:
     return Grid.from_layers(ring_layers(**kwargs))  # type: ignore[arg-type]
 
 
+def _equipment_pool(g: Grid) -> dict[str, list[str]]:
+    """Maintainable equipment outside the substations and their first nodes, by kind: ``rmu``,
+    ``distribution_room``/``pole_transformer`` nodes, ``line`` ids and closed load-break ``switch`` ids."""
+    busbar_nodes = set(g.nodes.loc[g.nodes["kind"] == "busbar", "id"])
+    breakers = set(g.switches.loc[g.switches["from_node"].isin(busbar_nodes) | g.switches["to_node"].isin(busbar_nodes), "id"])
+    first_nodes = set(g.switches.loc[g.switches["id"].isin(breakers), "to_node"]) | set(g.switches.loc[g.switches["id"].isin(breakers), "from_node"])
+    out: dict[str, list[str]] = {"rmu": [], "distribution_room": [], "pole_transformer": []}
+    for x, k in zip(g.nodes["id"], g.nodes["kind"], strict=True):
+        if k in out and x not in first_nodes:
+            out[k].append(str(x))
+    out["line"] = [str(x) for x, a, b in zip(g.lines["id"], g.lines["from_node"], g.lines["to_node"], strict=True)
+                   if a not in busbar_nodes and b not in busbar_nodes and a not in first_nodes and b not in first_nodes]
+    out["switch"] = [str(x) for x, k, o in zip(g.switches["id"], g.switches["kind"], g.switches["normally_open"], strict=True)
+                     if k == "load_break" and not o and x not in breakers]
+    return out
+
+
+# kind of equipment -> (ledger kind, interval in months, duration range in minutes)
+LEDGER_KINDS = {
+    "rmu": ("rmu_inspection", 36, (120, 240)),
+    "distribution_room": ("transformer_test", 48, (120, 180)),
+    "pole_transformer": ("transformer_test", 48, (60, 120)),
+    "line": ("cable_test", 60, (180, 300)),
+    "switch": ("switch_maintenance", 24, (60, 120)),
+}
+
+
+def synthetic_ledger(grid: Grid, *, year: int, seed: int = 0, overdue_share: float = 0.05, defect_share: float = 0.03) -> list[LedgerItem]:
+    """A maintenance ledger for every maintainable piece of equipment (see :data:`LEDGER_KINDS`):
+    last done uniformly within its interval before ``year`` (``overdue_share`` of them one more
+    interval back), plus ``defect_share`` one-off defects due on a random day of the year."""
+    rng = np.random.default_rng(seed)
+    items: list[LedgerItem] = []
+    jan1 = date(year, 1, 1)
+    for kind, equipment in _equipment_pool(grid).items():
+        name, months, (lo, hi) = LEDGER_KINDS[kind]
+        for eq in equipment:
+            back = int(rng.integers(1, months * 30)) + (months * 30 if rng.random() < overdue_share else 0)
+            minutes = int(rng.integers(lo // 30, hi // 30 + 1)) * 30
+            items.append(LedgerItem(f"L{len(items) + 1:05d}", eq, name, minutes, months, jan1 - timedelta(days=back)))
+            if rng.random() < defect_share:
+                due = jan1 + timedelta(days=int(rng.integers(0, 365)))
+                items.append(LedgerItem(f"L{len(items) + 1:05d}", eq, "defect", int(rng.integers(2, 7)) * 30, due=due))
+    return items
+
+
 def synthetic_jobs(
     grid: Grid,
     n: int,
@@ -186,13 +233,7 @@ def synthetic_jobs(
     """
     rng = np.random.default_rng(seed)
     g = grid
-    busbar_nodes = set(g.nodes.loc[g.nodes["kind"] == "busbar", "id"])
-    breakers = set(g.switches.loc[g.switches["from_node"].isin(busbar_nodes) | g.switches["to_node"].isin(busbar_nodes), "id"])
-    first_nodes = set(g.switches.loc[g.switches["id"].isin(breakers), "to_node"]) | set(g.switches.loc[g.switches["id"].isin(breakers), "from_node"])
-    nodes = [x for x, k in zip(g.nodes["id"], g.nodes["kind"], strict=True) if k in ("rmu", "distribution_room", "pole_transformer") and x not in first_nodes]
-    lines = [x for x, a, b in zip(g.lines["id"], g.lines["from_node"], g.lines["to_node"], strict=True) if a not in busbar_nodes and b not in busbar_nodes and a not in first_nodes and b not in first_nodes]
-    sws = [x for x, k, o in zip(g.switches["id"], g.switches["kind"], g.switches["normally_open"], strict=True) if k == "load_break" and not o and x not in breakers]
-    pool = [*nodes, *lines, *sws]
+    pool = [x for kind in _equipment_pool(g).values() for x in kind]
     tz = g.timezone
     base = start.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
     jobs: list[Job] = []

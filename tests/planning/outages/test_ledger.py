@@ -27,8 +27,8 @@ def test_due_windows_of_recurring_overdue_and_one_off_items(small_ring):
     # every 6 months: due in March and September; each may be done in the 6 months before it
     assert windows(small_ring, [item("b", "L2", months=6, last=date(2026, 9, 1))]) == [
         (date(2027, 3, 1), 1, 3), (date(2027, 9, 1), 4, 9)]
-    # overdue since June 2026: January, which restarts the clock (next due January 2028)
-    assert windows(small_ring, [item("c", "S3", months=12, last=date(2025, 6, 1))]) == [(date(2026, 6, 1), 1, 1)]
+    # overdue since June 2026: in the first quarter, which restarts the clock (next due in 2028)
+    assert windows(small_ring, [item("c", "S3", months=12, last=date(2025, 6, 1))]) == [(date(2026, 6, 1), 1, 3)]
     assert windows(small_ring, [item("d", "R4", due=date(2027, 8, 15))]) == [(date(2027, 8, 15), 1, 8)]
     assert windows(small_ring, [item("e", "R4", due=date(2028, 2, 1)), item("f", "R5", months=60, last=date(2024, 1, 1))]) == []
 
@@ -91,7 +91,7 @@ def test_bad_ledger_rows_are_named_and_the_rest_proposed(small_ring):
 def test_a_bundle_becomes_one_outage_in_the_monthly_plan(small_ring):
     items = [item("rmu", "R3", months=36, last=date(2023, 12, 1)),  # overdue: January
              item("sw", "R3", kind="switch_maintenance", months=12, last=date(2025, 12, 1))]
-    p = propose_year(small_ring, items, year=2027)
+    p = propose_year(small_ring, items, year=2027, overdue_months=1)
     assert len(p.bundles) == 1 and p.bundles[0]["month"] == "2027-01"
     plan = plan_outages(small_ring, p.jobs, now=NOW.replace(year=2026, month=12, day=20), options=FAST)
     assert len(plan.outages) == 1 and sorted(plan.outages[0].jobs) == sorted(j.id for j in p.jobs)
