@@ -969,35 +969,8 @@ class RoadNetwork:
             pts = np.vstack([_interp(xy, cum, d0), inner, _interp(xy, cum, d1)])
         return tuple(map(tuple, self._to_lonlat(pts).tolist()))
 
-    # ---------------------------------------------------------------- export
-    def edges_geojson(self) -> dict[str, Any]:
-        """The road edges as a GeoJSON FeatureCollection (RFC 7946, lon/lat)."""
-        feats = []
-        for e, (u, v, k) in enumerate(self.edge_keys):
-            feats.append(
-                {
-                    "type": "Feature",
-                    "geometry": {
-                        "type": "LineString",
-                        "coordinates": self._edge_lonlat[e].tolist(),
-                    },
-                    "properties": {
-                        "u": _jsonable(u),
-                        "v": _jsonable(v),
-                        "key": int(k),
-                        "length_m": float(self.edge_length_m[e]),
-                        "travel_time_s": float(self.edge_time_s[e]),
-                    },
-                }
-            )
-        return {"type": "FeatureCollection", "features": feats}
-
 
 # ---------------------------------------------------------------- helpers
-def _jsonable(x: Any) -> Any:
-    return x.item() if isinstance(x, np.generic) else x
-
-
 def _cumlen(xy: np.ndarray) -> np.ndarray:
     d = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))
     return np.concatenate(([0.0], np.cumsum(d)))
