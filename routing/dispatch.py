@@ -33,7 +33,8 @@ from routing.model import (
     Stop,
     Task,
 )
-from routing.roads import RoadNetwork, SnappedPoint
+from routing.roads import RoadNetwork
+from routing.snapping import SnappedPoint
 from routing.solver import VrpProblem, solve
 
 log = logging.getLogger(__name__)
