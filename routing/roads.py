@@ -39,7 +39,7 @@ import numpy as np
 
 from routing.errors import RoadNetworkError, RoutingInputError, UnknownLocationError
 from routing.geometry import EdgeShapes, LocalFrame
-from routing.links import FastestEdges, Link, point_links
+from routing.links import FastestEdges
 from routing.loading import largest_strong_component, prepare_graph, read_graph
 from routing.matrix import PlanCache, travel_matrix
 from routing.paths import RoadPath, fastest_paths
@@ -264,10 +264,6 @@ class RoadNetwork:
         raise RoutingInputError(
             f"not a location: {location!r} (expected an access-point id or (lon, lat))"
         )
-
-    def point_links(self, p: SnappedPoint, *, outgoing: bool) -> list[Link]:
-        """How a point joins the graph's nodes (see :func:`routing.links.point_links`)."""
-        return point_links(self, p, outgoing=outgoing)
 
     # --------------------------------------------------------- matrices, paths
     def matrix(

@@ -54,11 +54,6 @@ class SnappedPoint:
         """Identity of the position on the road, to the millimetre (ids at one spot share it)."""
         return self._key
 
-    @property
-    def geo_uri(self) -> str:
-        """RFC 5870 ``geo:lat,lon`` URI of the point (the input point, not the road)."""
-        return f"geo:{self.lat:.6f},{self.lon:.6f}"
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

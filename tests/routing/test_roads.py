@@ -20,6 +20,18 @@ def test_load_keeps_largest_strongly_connected_component(square_roads):
     assert (rep.nodes_kept, rep.edges_kept) == (4, 7)
     assert rep.components_dropped == 1
     assert rep.nodes_dropped == 2 and rep.edges_dropped == 2
+    assert rep.to_dict() == {
+        "source": "graph",
+        "nodes_in": 6,
+        "edges_in": 9,
+        "nodes_kept": 4,
+        "edges_kept": 7,
+        "nodes_dropped": 2,
+        "edges_dropped": 2,
+        "components_dropped": 1,
+        "access_points_snapped": 0,
+        "access_points_off_network": [],
+    }
     assert set(square_roads.graph.nodes) == {"A", "B", "C", "D"}
 
 
