@@ -197,3 +197,13 @@ def test_json_value_of_scalars() -> None:
     assert json_value(datetime(2026, 1, 2, 3, 4, tzinfo=UTC)) == "2026-01-02T03:04:00+00:00"
     assert json_value((1, np.float64(2.0), [np.nan])) == [1, 2.0, [None]]
     assert json_value(2.0004, float_decimals=3) == 2.0
+
+
+def test_empty_input_is_an_empty_collection_without_bbox() -> None:
+    empty = gpd.GeoDataFrame({"id": []}, geometry=[], crs="EPSG:4326")
+    assert to_geojson(empty, bbox=True) == {"type": "FeatureCollection", "features": []}
+    assert to_geojson([], bbox=True, members={"n": 0}) == {
+        "type": "FeatureCollection",
+        "features": [],
+        "n": 0,
+    }
