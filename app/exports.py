@@ -11,9 +11,10 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
-from gis import Grid
+from gis import Grid, geojson
 from gis.errors import NotFoundError
 
 CUSTOMER_COLUMNS = ["id", "name", "importance", "category", "demand_kw", "node_id", "feeder", "address", "lon", "lat"]
@@ -85,14 +86,11 @@ def to_xlsx(df: pd.DataFrame, *, sheet: str) -> bytes:
 
 
 def to_geojson(df: pd.DataFrame) -> bytes:
-    features = []
-    for rec in df.to_dict(orient="records"):
-        lon, lat = rec.pop("lon"), rec.pop("lat")
-        props = {k: _cell(v) if not isinstance(v, float) else (None if pd.isna(v) else v) for k, v in rec.items()}
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props})
-    doc: dict[str, Any] = {"type": "FeatureCollection", "features": features}
-    if len(df):
-        doc["bbox"] = [float(df["lon"].min()), float(df["lat"].min()), float(df["lon"].max()), float(df["lat"].max())]
+    """Rows with ``lon``/``lat`` (WGS84) as a FeatureCollection of points with its ``bbox``."""
+    points = gpd.GeoDataFrame(
+        df.drop(columns=["lon", "lat"]), geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=geojson.WGS84
+    )
+    doc = geojson.to_geojson(points, bbox=True)
     return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode()
 
 

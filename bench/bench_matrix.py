@@ -49,7 +49,7 @@ def main() -> None:
     edges = rng.choice(roads.num_edges, args.n, replace=args.n > roads.num_edges)
     mids = []
     for e in edges:
-        c = roads._edge_lonlat[e]
+        c = roads.edge_lonlat[e]
         k = rng.integers(0, len(c) - 1)
         t = rng.uniform(0.05, 0.95)
         mids.append(tuple(c[k] + t * (c[k + 1] - c[k]) + rng.normal(0, 5e-5, 2)))

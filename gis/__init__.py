@@ -11,7 +11,8 @@ from gis.errors import (
     OutageError,
     Problem,
 )
-from gis.format import geojson_dict, read_layers, read_postgis, write_grid
+from gis.format import read_layers, read_postgis, write_grid
+from gis.geojson import to_geojson
 from gis.grid import Grid, Isolation, Section, StateCheck, TieOption, load_grid, validate_grid
 
 __all__ = [
@@ -26,7 +27,7 @@ __all__ = [
     "Section",
     "StateCheck",
     "TieOption",
-    "geojson_dict",
+    "to_geojson",
     "load_grid",
     "read_layers",
     "read_postgis",

@@ -25,8 +25,7 @@ import pyogrio
 import shapely
 
 from gis.errors import InputError
-
-WGS84 = "EPSG:4326"
+from gis.geojson import WGS84, to_geojson
 
 
 @dataclass(frozen=True)
@@ -522,49 +521,13 @@ def _write_order(layers: Mapping[str, pd.DataFrame]) -> list[str]:
     return known + sorted(n for n in layers if n not in LAYERS)
 
 
-def _json_value(v: Any) -> Any:
-    if v is None or v is pd.NA:
-        return None
-    if isinstance(v, np.bool_ | bool):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, float | np.floating):
-        f = float(v)
-        return None if math.isnan(f) else f
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat()
-    return v
-
-
-def geojson_dict(df: gpd.GeoDataFrame) -> dict[str, Any]:
-    """A GeoDataFrame as an RFC 7946 FeatureCollection (EPSG:4326, shortest exact float repr)."""
-    if df.crs is not None and not df.crs.equals(WGS84):
-        df = df.to_crs(WGS84)
-    geom_name = df.geometry.name
-    cols = [c for c in df.columns if c != geom_name]
-    features = []
-    geoms = df.geometry.to_numpy()
-    values = df[cols].to_numpy(dtype=object)
-    for i in range(len(df)):
-        props = {c: _json_value(v) for c, v in zip(cols, values[i], strict=True)}
-        g = geoms[i]
-        features.append(
-            {
-                "type": "Feature",
-                "properties": props,
-                "geometry": None if g is None or g.is_empty else shapely.geometry.mapping(g),
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
-
 
 def _write_folder(layers: Mapping[str, pd.DataFrame], path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     for name in _write_order(layers):
         df = _ordered(name, layers[name])
         if isinstance(df, gpd.GeoDataFrame):
-            doc = geojson_dict(df)
+            doc = to_geojson(df)
             (path / f"{name}.geojson").write_text(
                 json.dumps(doc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
             )

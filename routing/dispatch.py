@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time as _time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -33,7 +33,9 @@ from routing.model import (
     Stop,
     Task,
 )
-from routing.roads import RoadNetwork, SnappedPoint
+from routing.paths import RoadPath
+from routing.roads import RoadNetwork
+from routing.snapping import SnappedPoint
 from routing.solver import VrpProblem, solve
 
 log = logging.getLogger(__name__)
@@ -152,194 +154,26 @@ def _prepare(
     now: datetime,
     objective: str,
 ) -> _Prepared:
-    if not isinstance(roads, RoadNetwork):
-        raise RoutingInputError("roads must be a RoadNetwork (see routing.load_roads)")
-    if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
-        raise RoutingInputError(f"now must be a timezone-aware datetime, got {now!r}")
-    if objective not in OBJECTIVES:
-        raise RoutingInputError(f"unknown objective {objective!r}; expected one of {OBJECTIVES}")
-    crews, tasks = list(crews), list(tasks)
-    if not crews:
-        raise RoutingInputError("no crews: at least one crew is needed to plan routes")
-    for c in crews:
-        if not isinstance(c, Crew):
-            raise RoutingInputError(f"expected Crew objects, got {type(c).__name__}")
-    for t in tasks:
-        if not isinstance(t, Task):
-            raise RoutingInputError(f"expected Task objects, got {type(t).__name__}")
-    _check_ids(crews, "crew")
-    _check_ids(tasks, "task")
+    """Check the input, explain every task that cannot be served, and build the matrix.
+
+    Steps: input checks, precedence and commitments, the crews on shift, the
+    candidate tasks (location, window, skills), one matrix over every place,
+    who can make it in time, tasks whose predecessor is dropped, re-indexing.
+    """
+    crews, tasks = _checked_input(roads, crews, tasks, now=now, objective=objective)
     by_id = {t.id: t for t in tasks}
-
-    # precedence: known ids, no cycles
-    dag = nx.DiGraph()
-    dag.add_nodes_from(by_id)
-    for t in tasks:
-        for a in t.after:
-            if a not in by_id:
-                raise RoutingInputError(f"task {t.id} must come after unknown task {a!r}")
-            if a == t.id:
-                raise RoutingInputError(f"task {t.id} cannot come after itself")
-            dag.add_edge(a, t.id)
-    try:
-        cycle = nx.find_cycle(dag)
-    except nx.NetworkXNoCycle:
-        cycle = None
-    if cycle:
-        ids = [a for a, _ in cycle]
-        raise RoutingInputError(f"precedence cycle: {' -> '.join([*ids, ids[0]])}")
-
-    # committed stops
-    committed_by: dict[str, str] = {}
-    for c in crews:
-        for tid in c.committed:
-            if tid not in by_id:
-                raise RoutingInputError(f"crew {c.id} is committed to unknown task {tid!r}")
-            if tid in committed_by:
-                raise RoutingInputError(
-                    f"task {tid} is committed to two crews: {committed_by[tid]} and {c.id}"
-                )
-            committed_by[tid] = c.id
-
+    dag = _precedence(tasks, by_id)
+    committed_by = _commitments(crews, by_id)
     warnings: list[str] = []
-    # crews: shifts, positions
-    active: list[_Crew] = []
-    for c in crews:
-        start_dt, end_dt = _shift(c, now)
-        if end_dt <= start_dt:
-            raise RoutingInputError(
-                f"crew {c.id}: shift ends ({end_dt.isoformat()}) before it starts "
-                f"({start_dt.isoformat()})",
-                details={"crew_id": c.id},
-            )
-        early = max(0.0, (start_dt - now).total_seconds())
-        avail = _rel(c.available_from, now, f"crew {c.id} available_from")
-        if avail is not None:
-            early = max(early, avail)
-        late = (end_dt - now).total_seconds()
-        start_pt = roads.locate(c.start)
-        end_pt = None if c.end is None else roads.locate(c.end)
-        for label, pt in (("start", start_pt), ("end", end_pt)):
-            if pt is not None and not roads.on_network(pt):
-                warnings.append(
-                    f"crew {c.id} {label} is {pt.snap_distance_m:.0f} m from the nearest road"
-                )
-        if late <= early:
-            if c.committed:
-                raise RoutingInputError(
-                    f"crew {c.id} is off shift but has committed stops {list(c.committed)}"
-                )
-            warnings.append(f"crew {c.id} is off shift (shift ends {end_dt.isoformat()})")
-            continue
-        active.append(_Crew(c, len(active), start_pt, end_pt, early, late))
-
-    dropped: list[DroppedTask] = []
-
-    def drop(t: Task, code: str, reason: str) -> None:
-        dropped.append(DroppedTask(t.id, code, reason))
-
+    active = _active_crews(roads, crews, now=now, warnings=warnings)
     horizon = max((c.late_s for c in active), default=0.0)
-    crew_index = {c.crew.id: c.index for c in active}
-    # tasks: location, skills, windows
-    cands: list[_Task] = []
-    for t in tasks:
-        try:
-            pt = roads.locate(t.location)
-        except UnknownLocationError:
-            drop(t, "unknown_location", f"unknown location id {t.location!r}")
-            continue
-        if not roads.on_network(pt):
-            drop(
-                t,
-                "off_network",
-                f"location is {pt.snap_distance_m:.0f} m from the nearest drivable road "
-                f"(limit {roads.max_snap_m:.0f} m)",
-            )
-            continue
-        ws = _rel(t.window_start, now, f"task {t.id} window_start")
-        we = _rel(t.window_end, now, f"task {t.id} window_end")
-        if ws is not None and we is not None and we < ws:
-            raise RoutingInputError(f"task {t.id}: time window ends before it starts")
-        if t.id in committed_by:
-            v = crew_index[committed_by[t.id]]
-            cands.append(
-                _Task(t, pt, 0.0, horizon, t.service_min * 60.0, allowed=[v], committed_to=v)
-            )
-            continue
-        if not active:
-            drop(t, "no_skilled_crew", "no crew is on shift")
-            continue
-        skilled = [c.index for c in active if t.skills <= c.crew.skills]
-        if not skilled:
-            have = set().union(*(c.crew.skills for c in active))
-            missing = sorted(t.skills - have)
-            reason = (
-                f"no crew on shift has skill(s) {', '.join(missing)}"
-                if missing
-                else f"no single crew on shift has all of {', '.join(sorted(t.skills))}"
-            )
-            drop(t, "no_skilled_crew", reason)
-            continue
-        early = max(0.0, ws or 0.0)
-        late = horizon if we is None else min(we, horizon)
-        if we is not None and we < 0:
-            drop(t, "window_closed", f"its window closed at {_hhmm(we, now)}")
-            continue
-        if late < early:
-            drop(t, "window_closed", "its window lies outside every crew's shift")
-            continue
-        cands.append(_Task(t, pt, early, late, t.service_min * 60.0, allowed=skilled))
-
-    # one matrix for every place involved
-    places = [x.point for x in cands] + [c.start for c in active]
-    places += [c.end if c.end is not None else c.start for c in active]
-    if places:
-        secs, metres = roads.matrix(places, places, with_length=True)  # type: ignore[misc]
-    else:
-        secs = metres = np.zeros((0, 0))
-    nt = len(cands)
-
-    # who can make it in time at all (ignoring the other tasks)
-    keep: list[_Task] = []
-    for i, x in enumerate(cands):
-        if x.committed_to is not None:
-            keep.append(x)
-            continue
-        ok = []
-        for v in x.allowed:
-            cv = active[v]
-            arrive = cv.early_s + secs[nt + v, i]
-            begin = max(arrive, x.early_s)
-            finish = begin + x.service_s
-            back = 0.0 if cv.end is None else secs[i, nt + len(active) + v]
-            if begin <= x.late_s and finish + back <= cv.late_s:
-                ok.append(v)
-        if not ok:
-            drop(
-                x.task,
-                "unreachable_in_time",
-                "no skilled crew can arrive within the window and finish within its shift",
-            )
-            continue
-        x.allowed = ok
-        keep.append(x)
-
-    # a task whose predecessor is gone goes too (transitively, in topological order)
-    gone = {d.task_id for d in dropped}
-    kept_ids = {x.task.id for x in keep}
-    for tid in nx.topological_sort(dag):
-        if tid in kept_ids and any(a in gone for a in by_id[tid].after):
-            first = next(a for a in by_id[tid].after if a in gone)
-            if tid in committed_by:
-                raise RoutingInputError(
-                    f"committed task {tid} must come after task {first}, which cannot be served"
-                )
-            drop(by_id[tid], "predecessor_dropped", f"task {first} must come first and is dropped")
-            gone.add(tid)
-            kept_ids.discard(tid)
-    keep = [x for x in keep if x.task.id in kept_ids]
-
+    dropped: list[DroppedTask] = []
+    cands = _candidates(roads, tasks, active, committed_by, now=now, horizon=horizon, dropped=dropped)
+    secs, metres = _place_matrix(roads, cands, active)
+    keep = _in_time(cands, active, secs, dropped=dropped)
+    keep = _without_orphans(keep, dag, by_id, committed_by, dropped=dropped)
     # re-index the matrix to kept tasks + crew places
+    nt = len(cands)
     where = {id(x): i for i, x in enumerate(cands)}
     sel = [where[id(x)] for x in keep] + list(range(nt, nt + 2 * len(active)))
     secs = secs[np.ix_(sel, sel)] if sel else secs
@@ -360,6 +194,252 @@ def _prepare(
     )
     _extend_for_committed(prep)
     return prep
+
+
+def _checked_input(
+    roads: RoadNetwork,
+    crews: Sequence[Crew],
+    tasks: Sequence[Task],
+    *,
+    now: datetime,
+    objective: str,
+) -> tuple[list[Crew], list[Task]]:
+    """The crews and tasks as lists; RoutingInputError for anything that is not a valid call."""
+    if not isinstance(roads, RoadNetwork):
+        raise RoutingInputError("roads must be a RoadNetwork (see routing.load_roads)")
+    if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
+        raise RoutingInputError(f"now must be a timezone-aware datetime, got {now!r}")
+    if objective not in OBJECTIVES:
+        raise RoutingInputError(f"unknown objective {objective!r}; expected one of {OBJECTIVES}")
+    crews, tasks = list(crews), list(tasks)
+    if not crews:
+        raise RoutingInputError("no crews: at least one crew is needed to plan routes")
+    for c in crews:
+        if not isinstance(c, Crew):
+            raise RoutingInputError(f"expected Crew objects, got {type(c).__name__}")
+    for t in tasks:
+        if not isinstance(t, Task):
+            raise RoutingInputError(f"expected Task objects, got {type(t).__name__}")
+    _check_ids(crews, "crew")
+    _check_ids(tasks, "task")
+    return crews, tasks
+
+
+def _precedence(tasks: Sequence[Task], by_id: dict[str, Task]) -> nx.DiGraph:
+    """The precedence graph (an edge a -> b: a must be finished before b starts); no cycles."""
+    dag = nx.DiGraph()
+    dag.add_nodes_from(by_id)
+    for t in tasks:
+        for a in t.after:
+            if a not in by_id:
+                raise RoutingInputError(f"task {t.id} must come after unknown task {a!r}")
+            if a == t.id:
+                raise RoutingInputError(f"task {t.id} cannot come after itself")
+            dag.add_edge(a, t.id)
+    try:
+        cycle = nx.find_cycle(dag)
+    except nx.NetworkXNoCycle:
+        return dag
+    ids = [a for a, _ in cycle]
+    raise RoutingInputError(f"precedence cycle: {' -> '.join([*ids, ids[0]])}")
+
+
+def _commitments(crews: Sequence[Crew], by_id: dict[str, Task]) -> dict[str, str]:
+    """``{task id: crew id}`` of the committed stops; each known and on one crew only."""
+    committed_by: dict[str, str] = {}
+    for c in crews:
+        for tid in c.committed:
+            if tid not in by_id:
+                raise RoutingInputError(f"crew {c.id} is committed to unknown task {tid!r}")
+            if tid in committed_by:
+                raise RoutingInputError(
+                    f"task {tid} is committed to two crews: {committed_by[tid]} and {c.id}"
+                )
+            committed_by[tid] = c.id
+    return committed_by
+
+
+def _active_crews(
+    roads: RoadNetwork, crews: Sequence[Crew], *, now: datetime, warnings: list[str]
+) -> list[_Crew]:
+    """The crews on shift after ``now`` with their places; the others are warned about."""
+    active: list[_Crew] = []
+    for c in crews:
+        early, late, end_dt = _crew_times(c, now)
+        start_pt = roads.locate(c.start)
+        end_pt = None if c.end is None else roads.locate(c.end)
+        for label, pt in (("start", start_pt), ("end", end_pt)):
+            if pt is not None and not roads.on_network(pt):
+                warnings.append(
+                    f"crew {c.id} {label} is {pt.snap_distance_m:.0f} m from the nearest road"
+                )
+        if late <= early:
+            if c.committed:
+                raise RoutingInputError(
+                    f"crew {c.id} is off shift but has committed stops {list(c.committed)}"
+                )
+            warnings.append(f"crew {c.id} is off shift (shift ends {end_dt.isoformat()})")
+            continue
+        active.append(_Crew(c, len(active), start_pt, end_pt, early, late))
+    return active
+
+
+def _crew_times(crew: Crew, now: datetime) -> tuple[float, float, datetime]:
+    """(may leave at, must be done by) in seconds after ``now``, and the shift end."""
+    start_dt, end_dt = _shift(crew, now)
+    if end_dt <= start_dt:
+        raise RoutingInputError(
+            f"crew {crew.id}: shift ends ({end_dt.isoformat()}) before it starts "
+            f"({start_dt.isoformat()})",
+            details={"crew_id": crew.id},
+        )
+    early = max(0.0, (start_dt - now).total_seconds())
+    avail = _rel(crew.available_from, now, f"crew {crew.id} available_from")
+    if avail is not None:
+        early = max(early, avail)
+    return early, (end_dt - now).total_seconds(), end_dt
+
+
+def _candidates(
+    roads: RoadNetwork,
+    tasks: Sequence[Task],
+    active: list[_Crew],
+    committed_by: dict[str, str],
+    *,
+    now: datetime,
+    horizon: float,
+    dropped: list[DroppedTask],
+) -> list[_Task]:
+    """The tasks some crew on shift could serve; the others go to ``dropped`` with a reason."""
+    crew_index = {c.crew.id: c.index for c in active}
+    cands: list[_Task] = []
+    for t in tasks:
+        committed_to = crew_index[committed_by[t.id]] if t.id in committed_by else None
+        got = _candidate(roads, t, active, committed_to, now=now, horizon=horizon)
+        if isinstance(got, DroppedTask):
+            dropped.append(got)
+        else:
+            cands.append(got)
+    return cands
+
+
+def _candidate(
+    roads: RoadNetwork,
+    t: Task,
+    active: list[_Crew],
+    committed_to: int | None,
+    *,
+    now: datetime,
+    horizon: float,
+) -> _Task | DroppedTask:
+    """One task as a visit (place, window, skilled crews), or why it cannot be one."""
+    try:
+        pt = roads.locate(t.location)
+    except UnknownLocationError:
+        return DroppedTask(t.id, "unknown_location", f"unknown location id {t.location!r}")
+    if not roads.on_network(pt):
+        return DroppedTask(
+            t.id,
+            "off_network",
+            f"location is {pt.snap_distance_m:.0f} m from the nearest drivable road "
+            f"(limit {roads.max_snap_m:.0f} m)",
+        )
+    ws = _rel(t.window_start, now, f"task {t.id} window_start")
+    we = _rel(t.window_end, now, f"task {t.id} window_end")
+    if ws is not None and we is not None and we < ws:
+        raise RoutingInputError(f"task {t.id}: time window ends before it starts")
+    service = t.service_min * 60.0
+    if committed_to is not None:
+        return _Task(t, pt, 0.0, horizon, service, allowed=[committed_to], committed_to=committed_to)
+    if not active:
+        return DroppedTask(t.id, "no_skilled_crew", "no crew is on shift")
+    skilled = [c.index for c in active if t.skills <= c.crew.skills]
+    if not skilled:
+        return DroppedTask(t.id, "no_skilled_crew", _missing_skills(t, active))
+    if we is not None and we < 0:
+        return DroppedTask(t.id, "window_closed", f"its window closed at {_hhmm(we, now)}")
+    early = max(0.0, ws or 0.0)
+    late = horizon if we is None else min(we, horizon)
+    if late < early:
+        return DroppedTask(t.id, "window_closed", "its window lies outside every crew's shift")
+    return _Task(t, pt, early, late, service, allowed=skilled)
+
+
+def _missing_skills(t: Task, active: list[_Crew]) -> str:
+    have = set().union(*(c.crew.skills for c in active))
+    missing = sorted(t.skills - have)
+    if missing:
+        return f"no crew on shift has skill(s) {', '.join(missing)}"
+    return f"no single crew on shift has all of {', '.join(sorted(t.skills))}"
+
+
+def _place_matrix(
+    roads: RoadNetwork, cands: list[_Task], active: list[_Crew]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds and metres between every place: the tasks, then crew starts, then crew ends."""
+    places = [x.point for x in cands] + [c.start for c in active]
+    places += [c.end if c.end is not None else c.start for c in active]
+    if not places:
+        return np.zeros((0, 0)), np.zeros((0, 0))
+    secs, metres = roads.matrix(places, places, with_length=True)  # type: ignore[misc]
+    return secs, metres
+
+
+def _in_time(
+    cands: list[_Task], active: list[_Crew], secs: np.ndarray, *, dropped: list[DroppedTask]
+) -> list[_Task]:
+    """The candidates some skilled crew can reach in their window and finish within its shift.
+
+    Judged for each task alone (ignoring the other tasks); committed stops are kept.
+    """
+    nt, nv = len(cands), len(active)
+    keep: list[_Task] = []
+    for i, x in enumerate(cands):
+        if x.committed_to is not None:
+            keep.append(x)
+            continue
+        ok = []
+        for v in x.allowed:
+            cv = active[v]
+            begin = max(cv.early_s + secs[nt + v, i], x.early_s)
+            back = 0.0 if cv.end is None else secs[i, nt + nv + v]
+            if begin <= x.late_s and begin + x.service_s + back <= cv.late_s:
+                ok.append(v)
+        if not ok:
+            dropped.append(DroppedTask(x.task.id, "unreachable_in_time", _UNREACHABLE))
+            continue
+        x.allowed = ok
+        keep.append(x)
+    return keep
+
+
+_UNREACHABLE = "no skilled crew can arrive within the window and finish within its shift"
+
+
+def _without_orphans(
+    keep: list[_Task],
+    dag: nx.DiGraph,
+    by_id: dict[str, Task],
+    committed_by: dict[str, str],
+    *,
+    dropped: list[DroppedTask],
+) -> list[_Task]:
+    """Drop a task whose predecessor is dropped (transitively, in topological order)."""
+    gone = {d.task_id for d in dropped}
+    kept_ids = {x.task.id for x in keep}
+    for tid in nx.topological_sort(dag):
+        if tid in kept_ids and any(a in gone for a in by_id[tid].after):
+            first = next(a for a in by_id[tid].after if a in gone)
+            if tid in committed_by:
+                raise RoutingInputError(
+                    f"committed task {tid} must come after task {first}, which cannot be served"
+                )
+            dropped.append(
+                DroppedTask(tid, "predecessor_dropped", f"task {first} must come first and is dropped")
+            )
+            gone.add(tid)
+            kept_ids.discard(tid)
+    return [x for x in keep if x.task.id in kept_ids]
 
 
 def _extend_for_committed(prep: _Prepared) -> None:
@@ -388,51 +468,18 @@ def _extend_for_committed(prep: _Prepared) -> None:
 def _problem(prep: _Prepared) -> VrpProblem:
     """The integer model: seconds (rounded up) and metres."""
     nt, nv = len(prep.tasks), len(prep.crews)
-    n = nt + 2 * nv
-    dur = np.ceil(prep.seconds).astype(np.int64)
-    metres = np.rint(prep.metres).astype(np.int64)
-    # arcs into a crew's start are never used; arcs into an open end cost nothing
-    for v, c in enumerate(prep.crews):
-        if c.end is None:
-            dur[:, nt + nv + v] = 0
-            metres[:, nt + nv + v] = 0
+    dur, metres = _arcs(prep)
     horizon = int(math.ceil(prep.horizon_s)) + 1
-    service = np.zeros(n, dtype=np.int64)
-    early = np.zeros(n, dtype=np.int64)
-    late = np.full(n, horizon, dtype=np.int64)
+    service = np.zeros(nt + 2 * nv, dtype=np.int64)
+    early = np.zeros(nt + 2 * nv, dtype=np.int64)
+    late = np.full(nt + 2 * nv, horizon, dtype=np.int64)
     for i, x in enumerate(prep.tasks):
         service[i] = int(math.ceil(x.service_s))
         if x.committed_to is None:
             early[i] = int(math.floor(x.early_s))
             late[i] = int(math.floor(x.late_s))
-    weights = np.array([x.task.weight for x in prep.tasks], dtype=float)
-    wmax = float(weights.max()) if nt and weights.max() > 0 else 1.0
-    coef = {i: max(1, round(w / wmax * WEIGHT_SCALE)) for i, w in enumerate(weights) if w > 0}
-    if prep.objective == "weighted_restoration":
-        cost = dur.copy()
-        big = sum(coef.values()) * horizon + (nt + nv + 1) * int(dur.max(initial=0)) + 1
-        penalty = {
-            i: big + coef.get(i, 0) * horizon
-            for i, x in enumerate(prep.tasks)
-            if x.committed_to is None
-        }
-        completion = coef
-    else:
-        cost = metres
-        big = 2 * (nt + nv + 1) * int(metres.max(initial=0)) + 1
-        penalty = {
-            i: big + round(weights[i] / wmax * 1000)
-            for i, x in enumerate(prep.tasks)
-            if x.committed_to is None
-        }
-        completion = {}
-    allowed = {i: list(x.allowed) for i, x in enumerate(prep.tasks) if len(x.allowed) < nv}
-    committed = {}
+    cost, penalty, completion = _objective_terms(prep, dur, metres, horizon)
     index = {x.task.id: i for i, x in enumerate(prep.tasks)}
-    for c in prep.crews:
-        if c.crew.committed:
-            committed[c.index] = [index[t] for t in c.crew.committed]
-    precedence = [(a, b) for b, ps in prep.preds.items() for a in ps]
     return VrpProblem(
         duration=dur,
         cost=cost,
@@ -447,10 +494,46 @@ def _problem(prep: _Prepared) -> VrpProblem:
         horizon=horizon,
         penalty=penalty,
         completion_weight=completion,
-        allowed=allowed,
-        precedence=precedence,
-        committed=committed,
+        allowed={i: list(x.allowed) for i, x in enumerate(prep.tasks) if len(x.allowed) < nv},
+        precedence=[(a, b) for b, ps in prep.preds.items() for a in ps],
+        committed={
+            c.index: [index[t] for t in c.crew.committed] for c in prep.crews if c.crew.committed
+        },
     )
+
+
+def _arcs(prep: _Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Whole seconds (rounded up) and metres between places; arcs into an open end cost nothing.
+
+    (Arcs into a crew's start are never used.)
+    """
+    nt, nv = len(prep.tasks), len(prep.crews)
+    dur = np.ceil(prep.seconds).astype(np.int64)
+    metres = np.rint(prep.metres).astype(np.int64)
+    for v, c in enumerate(prep.crews):
+        if c.end is None:
+            dur[:, nt + nv + v] = 0
+            metres[:, nt + nv + v] = 0
+    return dur, metres
+
+
+def _objective_terms(
+    prep: _Prepared, dur: np.ndarray, metres: np.ndarray, horizon: int
+) -> tuple[np.ndarray, dict[int, int], dict[int, int]]:
+    """(arc cost, drop penalty per optional visit, completion-time weight per visit).
+
+    Drop penalties exceed any routing cost, so the most tasks are served first.
+    """
+    nt, nv = len(prep.tasks), len(prep.crews)
+    weights = np.array([x.task.weight for x in prep.tasks], dtype=float)
+    wmax = float(weights.max()) if nt and weights.max() > 0 else 1.0
+    optional = [i for i, x in enumerate(prep.tasks) if x.committed_to is None]
+    if prep.objective == "weighted_restoration":
+        coef = {i: max(1, round(w / wmax * WEIGHT_SCALE)) for i, w in enumerate(weights) if w > 0}
+        big = sum(coef.values()) * horizon + (nt + nv + 1) * int(dur.max(initial=0)) + 1
+        return dur.copy(), {i: big + coef.get(i, 0) * horizon for i in optional}, coef
+    big = 2 * (nt + nv + 1) * int(metres.max(initial=0)) + 1
+    return metres, {i: big + round(weights[i] / wmax * 1000) for i in optional}, {}
 
 
 def _schedule(prep: _Prepared, routes: list[list[int]]) -> dict[int, tuple[float, float, float]]:
@@ -486,7 +569,7 @@ def _build_plan(
     solve_time_s: float,
     unserved_code: str = "not_scheduled",
 ) -> RoutePlan:
-    now = prep.now
+    """The plan of these routes: the earliest schedule, road paths, totals, what was dropped."""
     times = _schedule(prep, routes)
     served = {i for r in routes for i in r}
     dropped = list(prep.dropped)
@@ -494,79 +577,16 @@ def _build_plan(
         if i not in served:
             dropped.append(DroppedTask(x.task.id, unserved_code, DROP_CODES[unserved_code]))
     warnings = list(prep.warnings)
-    # road paths for every leg in one batch
-    legs: list[tuple[SnappedPoint, SnappedPoint]] = []
-    for v, route in enumerate(routes):
-        c = prep.crews[v]
-        pts = [c.start] + [prep.tasks[i].point for i in route]
-        if c.end is not None:
-            pts.append(c.end)
-        legs.extend(zip(pts[:-1], pts[1:], strict=True))
-    paths = iter(roads.paths(legs))
-    out_routes: list[CrewRoute] = []
-    wcm = 0.0
-    for v, route in enumerate(routes):
-        c = prep.crews[v]
-        coords: list[tuple[float, float]] = []
-        stops: list[Stop] = []
-        travel = dist = 0.0
-        for i in route:
-            leg = next(paths)
-            coords.extend(leg.coords)
-            travel += leg.travel_time_s
-            dist += leg.length_m
-            x = prep.tasks[i]
-            arrive, begin, finish = times[i]
-            if x.committed_to is None and begin > x.late_s + 1.0:
-                warnings.append(f"task {x.task.id} starts after its window")
-            stops.append(
-                Stop(
-                    task_id=x.task.id,
-                    name=x.task.name or x.point.name or x.task.id,
-                    lon=x.point.lon,
-                    lat=x.point.lat,
-                    road_lon=x.point.road_lon,
-                    road_lat=x.point.road_lat,
-                    arrival=now + timedelta(seconds=arrive),
-                    start=now + timedelta(seconds=begin),
-                    departure=now + timedelta(seconds=finish),
-                    travel_s=leg.travel_time_s,
-                    distance_m=leg.length_m,
-                    weight=x.task.weight,
-                    committed=x.committed_to is not None,
-                )
-            )
-            wcm += x.task.weight * finish / 60.0
-        last = times[route[-1]][2] if route else c.early_s
-        end_time = last
-        if c.end is not None:
-            leg = next(paths)
-            coords.extend(leg.coords)
-            travel += leg.travel_time_s
-            dist += leg.length_m
-            end_time = last + leg.travel_time_s
-        deduped: list[tuple[float, float]] = []
-        for p in coords:
-            if not deduped or deduped[-1] != p:
-                deduped.append(p)
-        out_routes.append(
-            CrewRoute(
-                crew_id=c.crew.id,
-                crew_name=c.crew.name or c.crew.id,
-                stops=tuple(stops),
-                start_time=now + timedelta(seconds=c.early_s),
-                end_time=now + timedelta(seconds=end_time),
-                travel_time_s=travel,
-                distance_m=dist,
-                path=tuple(deduped),
-                start_lonlat=(c.start.lon, c.start.lat),
-                end_lonlat=None if c.end is None else (c.end.lon, c.end.lat),
-            )
-        )
+    paths = iter(roads.paths(_legs(prep, routes)))  # every leg's road path in one batch
+    out_routes = [
+        _crew_route(prep, v, route, times, paths, warnings) for v, route in enumerate(routes)
+    ]
+    # weight x minutes from now to the end of service, over every stop
+    wcm = sum(prep.tasks[i].task.weight * times[i][2] / 60.0 for route in routes for i in route)
     return RoutePlan(
         status=status,
         objective=prep.objective,
-        now=now,
+        now=prep.now,
         routes=out_routes,
         dropped=dropped,
         weighted_customer_minutes=wcm,
@@ -575,6 +595,83 @@ def _build_plan(
         solve_time_s=solve_time_s,
         engine=engine,
         warnings=warnings,
+    )
+
+
+def _legs(prep: _Prepared, routes: list[list[int]]) -> list[tuple[SnappedPoint, SnappedPoint]]:
+    """Every leg driven, crew by crew: start -> stops -> end (when the route has one)."""
+    legs: list[tuple[SnappedPoint, SnappedPoint]] = []
+    for v, route in enumerate(routes):
+        c = prep.crews[v]
+        pts = [c.start] + [prep.tasks[i].point for i in route]
+        if c.end is not None:
+            pts.append(c.end)
+        legs.extend(zip(pts[:-1], pts[1:], strict=True))
+    return legs
+
+
+def _crew_route(
+    prep: _Prepared,
+    v: int,
+    route: list[int],
+    times: dict[int, tuple[float, float, float]],
+    paths: Iterator[RoadPath],
+    warnings: list[str],
+) -> CrewRoute:
+    """Crew ``v``'s route with its stops, taking its legs' paths from ``paths`` in order."""
+    c = prep.crews[v]
+    coords: list[tuple[float, float]] = []
+    stops: list[Stop] = []
+    travel = dist = 0.0
+    for i in route:
+        leg = next(paths)
+        coords.extend(leg.coords)
+        travel += leg.travel_time_s
+        dist += leg.length_m
+        x = prep.tasks[i]
+        if x.committed_to is None and times[i][1] > x.late_s + 1.0:
+            warnings.append(f"task {x.task.id} starts after its window")
+        stops.append(_stop(prep, x, times[i], leg))
+    end_time = times[route[-1]][2] if route else c.early_s
+    if c.end is not None:
+        leg = next(paths)
+        coords.extend(leg.coords)
+        travel += leg.travel_time_s
+        dist += leg.length_m
+        end_time += leg.travel_time_s
+    return CrewRoute(
+        crew_id=c.crew.id,
+        crew_name=c.crew.name or c.crew.id,
+        stops=tuple(stops),
+        start_time=prep.now + timedelta(seconds=c.early_s),
+        end_time=prep.now + timedelta(seconds=end_time),
+        travel_time_s=travel,
+        distance_m=dist,
+        path=tuple(p for k, p in enumerate(coords) if k == 0 or coords[k - 1] != p),
+        start_lonlat=(c.start.lon, c.start.lat),
+        end_lonlat=None if c.end is None else (c.end.lon, c.end.lat),
+    )
+
+
+def _stop(
+    prep: _Prepared, x: _Task, at: tuple[float, float, float], leg: RoadPath
+) -> Stop:
+    """A stop of task ``x`` with its (arrival, start, finish) seconds after now and its leg."""
+    arrive, begin, finish = at
+    return Stop(
+        task_id=x.task.id,
+        name=x.task.name or x.point.name or x.task.id,
+        lon=x.point.lon,
+        lat=x.point.lat,
+        road_lon=x.point.road_lon,
+        road_lat=x.point.road_lat,
+        arrival=prep.now + timedelta(seconds=arrive),
+        start=prep.now + timedelta(seconds=begin),
+        departure=prep.now + timedelta(seconds=finish),
+        travel_s=leg.travel_time_s,
+        distance_m=leg.length_m,
+        weight=x.task.weight,
+        committed=x.committed_to is not None,
     )
 
 
@@ -674,6 +771,39 @@ def plan_routes(
     )
 
 
+def _earliest_arrival(
+    prep: _Prepared,
+    open_tasks: set[int],
+    *,
+    clock: list[float],
+    place: list[int],
+    finish: dict[int, float],
+) -> tuple[float, float, int, int] | None:
+    """The (arrival, start, crew, task) with the earliest arrival any free crew can make next.
+
+    Only tasks whose predecessors are finished, within their window and the
+    crew's shift (including the drive back to its end); None when there is none.
+    """
+    best: tuple[float, float, int, int] | None = None
+    for i in open_tasks:
+        preds = prep.preds.get(i, [])
+        if any(p not in finish for p in preds):
+            continue
+        ready = max((finish[p] for p in preds), default=0.0)
+        x = prep.tasks[i]
+        for v in x.allowed:
+            arrive = clock[v] + prep.seconds[place[v], i]
+            begin = max(arrive, x.early_s, ready)
+            end = prep.end_place(v)
+            back = 0.0 if end is None else prep.seconds[i, end]
+            if begin > x.late_s or begin + x.service_s + back > prep.crews[v].late_s:
+                continue
+            cand = (arrive, begin, v, i)
+            if best is None or cand < best:
+                best = cand
+    return best
+
+
 def greedy_routes(
     roads: RoadNetwork,
     crews: Sequence[Crew],
@@ -711,23 +841,7 @@ def greedy_routes(
             visit(c.index, i, max(arrive, ready))
     open_tasks = {i for i in range(len(prep.tasks)) if i not in finish}
     while open_tasks:
-        best: tuple[float, float, int, int] | None = None
-        for i in open_tasks:
-            preds = prep.preds.get(i, [])
-            if any(p not in finish for p in preds):
-                continue
-            ready = max((finish[p] for p in preds), default=0.0)
-            x = prep.tasks[i]
-            for v in x.allowed:
-                arrive = clock[v] + prep.seconds[place[v], i]
-                begin = max(arrive, x.early_s, ready)
-                end = prep.end_place(v)
-                back = 0.0 if end is None else prep.seconds[i, end]
-                if begin > x.late_s or begin + x.service_s + back > prep.crews[v].late_s:
-                    continue
-                cand = (arrive, begin, v, i)
-                if best is None or cand < best:
-                    best = cand
+        best = _earliest_arrival(prep, open_tasks, clock=clock, place=place, finish=finish)
         if best is None:
             break
         _, begin, v, i = best

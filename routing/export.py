@@ -15,6 +15,7 @@ from typing import Any
 import gpxpy
 import gpxpy.gpx
 
+from gis.geojson import to_geojson
 from routing.errors import RoutingInputError
 from routing.model import RoutePlan
 
@@ -103,37 +104,23 @@ def plan_geojson(plan: RoutePlan | dict[str, Any]) -> dict[str, Any]:
     foreign member ``dropped``.
     """
     data = _as_dict(plan)
-    features: list[dict[str, Any]] = []
+    features: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for r in data["routes"]:
         coords = r["path"]["coordinates"]
         if len(coords) >= 2:
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "LineString", "coordinates": coords},
-                    "properties": {
-                        "kind": "route",
-                        "crew_id": r["crew_id"],
-                        "crew_name": r["crew_name"],
-                        "distance_m": r["distance_m"],
-                        "travel_time_s": r["travel_time_s"],
-                        "start_time": r["start_time"],
-                        "end_time": r["end_time"],
-                        "stops": len(r["stops"]),
-                    },
-                }
-            )
+            route = {
+                "kind": "route",
+                "crew_id": r["crew_id"],
+                "crew_name": r["crew_name"],
+                "distance_m": r["distance_m"],
+                "travel_time_s": r["travel_time_s"],
+                "start_time": r["start_time"],
+                "end_time": r["end_time"],
+                "stops": len(r["stops"]),
+            }
+            features.append(({"type": "LineString", "coordinates": coords}, route))
         for seq, s in enumerate(r["stops"], start=1):
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
-                    "properties": {
-                        "kind": "stop",
-                        "crew_id": r["crew_id"],
-                        "sequence": seq,
-                        **{k: v for k, v in s.items() if k not in ("lon", "lat")},
-                    },
-                }
-            )
-    return {"type": "FeatureCollection", "features": features, "dropped": data["dropped"]}
+            stop = {"kind": "stop", "crew_id": r["crew_id"], "sequence": seq}
+            stop.update((k, v) for k, v in s.items() if k not in ("lon", "lat"))
+            features.append(({"type": "Point", "coordinates": [s["lon"], s["lat"]]}, stop))
+    return to_geojson(features, members={"dropped": data["dropped"]})

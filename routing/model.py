@@ -203,12 +203,6 @@ class CrewRoute:
     start_lonlat: tuple[float, float]
     end_lonlat: tuple[float, float] | None
 
-    def linestring(self) -> Any:
-        """The road path as a shapely LineString (WGS84), or None if the crew stays put."""
-        import shapely
-
-        return shapely.LineString(self.path) if len(self.path) >= 2 else None
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "crew_id": self.crew_id,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -142,7 +143,7 @@ def solve(
     ``first_solution`` names OR-Tools' first-solution strategy (see
     ``routing._ortools.FIRST_SOLUTION``; default path_cheapest_arc).
     """
-    ortools_kw = {"first_solution": first_solution} if first_solution else {}
+    ortools_kw: dict[str, Any] = {"first_solution": first_solution} if first_solution else {}
     if engine not in ENGINES:
         raise RoutingInputError(f"unknown engine {engine!r}; expected one of {ENGINES}")
     if not time_limit_s or not time_limit_s > 0:
@@ -151,28 +152,43 @@ def solve(
     from routing import _ortools
 
     t0 = time.monotonic()
+    # PyVRP overshoots its MaxRuntime by ~0.25 s on 400 clients; keep the total in budget
+    budget = max(0.05, time_limit_s - STOP_MARGIN_S)
     if engine == "ortools" or (engine == "auto" and not problem.is_plain()):
         sol = _ortools.solve(
             problem, time_limit_s=time_limit_s, initial_routes=initial_routes, **ortools_kw
         )
-        sol.solve_time_s = time.monotonic() - t0
-        return sol
-    if not problem.is_plain():
+    elif not problem.is_plain():
         raise RoutingInputError(
             "engine 'pyvrp' cannot express skills, weights, precedence or committed stops"
         )
-    from routing import _pyvrp
+    elif engine == "pyvrp":
+        from routing import _pyvrp
 
-    share = 1.0 if engine == "pyvrp" else PYVRP_SHARE
-    # PyVRP overshoots its MaxRuntime by ~0.25 s on 400 clients; keep the total in budget
-    budget = max(0.05, time_limit_s - STOP_MARGIN_S)
-    first = _pyvrp.solve(problem, time_limit_s=budget * share, seed=seed)
-    if engine == "pyvrp":
-        first.solve_time_s = time.monotonic() - t0
-        return first
+        sol = _pyvrp.solve(problem, time_limit_s=budget, seed=seed)
+    else:
+        sol = _pyvrp_then_ortools(
+            problem, budget=budget, seed=seed, initial_routes=initial_routes, **ortools_kw
+        )
+    sol.solve_time_s = time.monotonic() - t0
+    return sol
+
+
+def _pyvrp_then_ortools(
+    problem: VrpProblem,
+    *,
+    budget: float,
+    seed: int,
+    initial_routes: list[list[int]] | None,
+    **ortools_kw: Any,
+) -> VrpSolution:
+    """PyVRP for PYVRP_SHARE of ``budget`` seconds, then OR-Tools warm-started from it; the better."""
+    from routing import _ortools, _pyvrp
+
+    t0 = time.monotonic()
+    first = _pyvrp.solve(problem, time_limit_s=budget * PYVRP_SHARE, seed=seed)
     left = budget - (time.monotonic() - t0)
     if left < 0.2:
-        first.solve_time_s = time.monotonic() - t0
         return first
     second = _ortools.solve(
         problem,
@@ -180,7 +196,7 @@ def solve(
         initial_routes=first.routes if first.found else initial_routes,
         **ortools_kw,
     )
-    best = first
+    log.debug("auto engine: pyvrp %s, ortools %s", first.objective, second.objective)
     if second.found and (
         not first.found
         or len(second.dropped) < len(first.dropped)
@@ -189,8 +205,6 @@ def solve(
             and route_cost(problem, second.routes) < route_cost(problem, first.routes)
         )
     ):
-        best = second
-        best.engine = "pyvrp+ortools"
-    log.debug("auto engine: pyvrp %s, ortools %s", first.objective, second.objective)
-    best.solve_time_s = time.monotonic() - t0
-    return best
+        second.engine = "pyvrp+ortools"
+        return second
+    return first

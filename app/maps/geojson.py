@@ -1,8 +1,9 @@
 """GeoJSON (RFC 7946, EPSG:4326, ``[lon, lat]``) for the web maps, built from a :class:`gis.Grid`.
 
 Pure functions: grid (and switch states or results) in, plain ``dict`` out, ready for
-``json.dumps``. The pages load the big layers (customers) by URL and the small ones
-inline. Coordinates are rounded to 6 decimals (about 0.1 m). Properties carry user
+``json.dumps``, written by the project's one GeoJSON writer (:func:`gis.geojson.to_geojson`).
+The pages load the big layers (customers) by URL and the small ones inline. Coordinates
+are rounded to 6 decimals (about 0.1 m), float properties to 3. Properties carry user
 strings (names, addresses) as data only: the browser side puts them into the page with
 ``textContent``, never as HTML, so nothing here needs HTML escaping. Customers'
 phone numbers are never included (only customer service and admin may see them,
@@ -14,13 +15,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from gis import Grid
+from gis.geojson import json_value, to_geojson
 
-Feature = dict[str, Any]
 FeatureCollection = dict[str, Any]
+#: A feature before writing: its geometry (shapely or a GeoJSON geometry) and properties.
+Feature = tuple[Any, Mapping[str, Any]]
+
+#: Coordinates (degrees) are rounded to this many decimals: about 0.1 m.
+COORD_DECIMALS = 6
+#: Float properties (kW, ...) are rounded to this many decimals.
+FLOAT_DECIMALS = 3
 
 #: Importance grades from most to least important (drawing order and legend order).
 IMPORTANCE_ORDER = ("special", "first", "second", "temporary", "normal")
@@ -36,43 +44,14 @@ FEEDER_PALETTE = (
 )
 
 
-def _r(x: float) -> float:
-    return round(float(x), 6)
-
-
-def _coords(geom: Any) -> Any:
-    """Rounded GeoJSON coordinates of a shapely Point or LineString (``[lon, lat]``)."""
-    if geom.geom_type == "Point":
-        return [_r(geom.x), _r(geom.y)]
-    if geom.geom_type == "LineString":
-        return [[_r(x), _r(y)] for x, y, *_ in geom.coords]
-    if geom.geom_type == "MultiLineString":
-        return [[[_r(x), _r(y)] for x, y, *_ in part.coords] for part in geom.geoms]
-    raise ValueError(f"unsupported geometry {geom.geom_type}")
-
-
-def _feature(geom: Any, props: Mapping[str, Any]) -> Feature:
-    return {"type": "Feature", "geometry": {"type": geom.geom_type, "coordinates": _coords(geom)}, "properties": dict(props)}
-
-
 def _clean(v: Any) -> Any:
-    """JSON-safe scalar: NaN/None -> None, numpy scalars -> Python."""
-    if v is None:
-        return None
-    if isinstance(v, float | np.floating):
-        return None if np.isnan(v) else round(float(v), 3)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if pd.isna(v) if not isinstance(v, list | tuple | dict) else False:
-        return None
-    return v
+    """JSON-safe scalar, floats rounded like the map's properties: NaN/None -> None."""
+    return json_value(v, float_decimals=FLOAT_DECIMALS)
 
 
-def collection(features: Iterable[Feature], **extra: Any) -> FeatureCollection:
-    """A FeatureCollection (extra top-level members are allowed by RFC 7946)."""
-    return {"type": "FeatureCollection", "features": list(features), **extra}
+def _collection(features: Iterable[Feature], **members: Any) -> FeatureCollection:
+    """A FeatureCollection of the map (extra top-level members are allowed by RFC 7946)."""
+    return to_geojson(features, coord_decimals=COORD_DECIMALS, float_decimals=FLOAT_DECIMALS, members=members)
 
 
 def feeder_colors(grid: Grid) -> dict[str, str]:
@@ -127,18 +106,18 @@ def grid_layers(grid: Grid, *, colors: Mapping[str, str] | None = None) -> dict[
     by_node, by_line = normal_feeders(grid)
 
     subs = [
-        _feature(g, {"id": str(i), "name": _clean(n)})
+        (g, {"id": str(i), "name": n})
         for i, n, g in zip(grid.substations["id"], grid.substations["name"], grid.substations.geometry, strict=True)
     ]
     lines = []
     for i, k, g in zip(grid.lines["id"], grid.lines["kind"], grid.lines.geometry, strict=True):
         f = by_line.get(str(i))
-        lines.append(_feature(g, {"id": str(i), "kind": _clean(k), "feeder": f, "color": colors.get(f or "", "#777777")}))
+        lines.append((g, {"id": str(i), "kind": k, "feeder": f, "color": colors.get(f or "", "#777777")}))
     nodes = grid.nodes[grid.nodes["kind"].isin(EQUIPMENT_KINDS)]
     equipment = []
     for i, k, n, g in zip(nodes["id"], nodes["kind"], nodes["name"], nodes.geometry, strict=True):
         f = by_node.get(str(i))
-        equipment.append(_feature(g, {"id": str(i), "kind": str(k), "name": _clean(n), "feeder": f, "color": colors.get(f or "", "#777777")}))
+        equipment.append((g, {"id": str(i), "kind": str(k), "name": n, "feeder": f, "color": colors.get(f or "", "#777777")}))
     sw = grid.switches
     switches = []
     for row in zip(sw["id"], sw["kind"], sw["normally_open"], sw["remote"], sw["fault_indicator"], sw["from_node"], sw["to_node"], sw.geometry, strict=True):
@@ -153,12 +132,12 @@ def grid_layers(grid: Grid, *, colors: Mapping[str, str] | None = None) -> dict[
             props["remote"] = True
         if fi:
             props["fault_indicator"] = True
-        switches.append(_feature(g, props))
+        switches.append((g, props))
     return {
-        "substations": collection(subs),
-        "lines": collection(lines),
-        "equipment": collection(equipment),
-        "switches": collection(switches),
+        "substations": _collection(subs),
+        "lines": _collection(lines),
+        "equipment": _collection(equipment),
+        "switches": _collection(switches),
     }
 
 
@@ -175,24 +154,16 @@ def customers_geojson(grid: Grid, *, importance: Sequence[str] | None = None, id
     if ids is not None:
         mask &= c["id"].isin(list(ids)).to_numpy()
     c = c[mask]
-    feeders = grid.customer_feeders()
-    lon = np.round(c.geometry.x.to_numpy(), 6)
-    lat = np.round(c.geometry.y.to_numpy(), 6)
-    feats = []
-    for cid, name, imp, cat, kw, node, x, y in zip(
-        c["id"].astype(str), c["name"], c["importance"], c["category"], c["demand_kw"], c["node_id"], lon, lat, strict=True
-    ):
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
-                "properties": {
-                    "id": cid, "name": _clean(name), "importance": _clean(imp), "category": _clean(cat),
-                    "demand_kw": _clean(kw), "node_id": _clean(node), "feeder": _clean(feeders.get(cid)),
-                },
-            }
-        )
-    return collection(feats)
+    ids = c["id"].astype(str).to_numpy()
+    frame = gpd.GeoDataFrame(
+        {
+            "id": ids, "name": c["name"].to_numpy(), "importance": c["importance"].to_numpy(), "category": c["category"].to_numpy(),
+            "demand_kw": c["demand_kw"].to_numpy(), "node_id": c["node_id"].to_numpy(), "feeder": grid.customer_feeders().reindex(ids).to_numpy(),
+        },
+        geometry=c.geometry.to_numpy(),
+        crs=c.crs,
+    )
+    return to_geojson(frame, coord_decimals=COORD_DECIMALS, float_decimals=FLOAT_DECIMALS)
 
 
 def customers_columns(grid: Grid) -> dict[str, Any]:
@@ -211,8 +182,8 @@ def customers_columns(grid: Grid) -> dict[str, Any]:
         "importance": [_clean(v) for v in c["importance"]],
         "feeder": [_clean(v) for v in feeders.reindex(ids.to_numpy()).to_numpy()],
         "demand_kw": [_clean(v) for v in c["demand_kw"]],
-        "lon": np.round(c.geometry.x.to_numpy(), 6).tolist(),
-        "lat": np.round(c.geometry.y.to_numpy(), 6).tolist(),
+        "lon": [round(x, COORD_DECIMALS) for x in c.geometry.x.tolist()],  # as the GeoJSON writer rounds
+        "lat": [round(y, COORD_DECIMALS) for y in c.geometry.y.tolist()],
     }
 
 
@@ -262,26 +233,21 @@ def state_overlay(
             continue
         r = "work" if "work" in (ra, rb) else ("dead" if "dead" in (ra, rb) else "transferred")
         f = node_feeder.get(str(a)) if r == "transferred" else None
-        feats.append(_feature(g, {"id": str(i), "layer": "line", "role": r, "feeder": f, "color": colors.get(f or "")}))
+        feats.append((g, {"id": str(i), "layer": "line", "role": r, "feeder": f, "color": colors.get(f or "")}))
     nodes = grid.nodes
     for i, k, n, g in zip(nodes["id"], nodes["kind"], nodes["name"], nodes.geometry, strict=True):
         node_role = role(str(i))
         if node_role is None or k not in EQUIPMENT_KINDS:
             continue
         f = node_feeder.get(str(i)) if node_role == "transferred" else None
-        feats.append(_feature(g, {"id": str(i), "kind": str(k), "name": _clean(n), "layer": "equipment", "role": node_role, "feeder": f, "color": colors.get(f or "")}))
+        feats.append((g, {"id": str(i), "kind": str(k), "name": n, "layer": "equipment", "role": node_role, "feeder": f, "color": colors.get(f or "")}))
     affected = grid.affected_customers(open_switches=open_switches, close_switches=close_switches)
     for cid, name, imp, kw, x, y in zip(affected["id"], affected["name"], affected["importance"], affected["demand_kw"], affected["lon"], affected["lat"], strict=True):
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [_r(x), _r(y)]},
-                "properties": {"id": str(cid), "name": _clean(name), "importance": _clean(imp), "demand_kw": _clean(kw), "layer": "customer", "role": "dead"},
-            }
-        )
+        point = {"type": "Point", "coordinates": [x, y]}
+        feats.append((point, {"id": str(cid), "name": name, "importance": imp, "demand_kw": kw, "layer": "customer", "role": "dead"}))
     n_before = len(grid.affected_customers(open_switches=open_switches)) if close_switches else len(affected)
     summary = {"dead_customers": len(affected), "transferred_customers": n_before - len(affected), "dead_nodes": len(dead)}
-    return collection(feats, summary=summary)
+    return _collection(feats, summary=summary)
 
 
 def isolation_overlay(grid: Grid, equipment: str | Sequence[str], *, colors: Mapping[str, str] | None = None) -> FeatureCollection:
@@ -310,7 +276,7 @@ def roads_geojson(graph: Any) -> FeatureCollection:
     Drawn under the grid when no basemap is configured.
     """
     seen: set[tuple[Any, Any]] = set()
-    parts: list[list[list[float]]] = []
+    parts: list[list[tuple[float, float]]] = []
     for u, v, data in graph.edges(data=True):
         key = (u, v) if str(u) <= str(v) else (v, u)
         if key in seen:
@@ -318,13 +284,13 @@ def roads_geojson(graph: Any) -> FeatureCollection:
         seen.add(key)
         geom = data.get("geometry")
         if geom is not None and getattr(geom, "geom_type", "") == "LineString":
-            coords = [[_r(x), _r(y)] for x, y, *_ in geom.coords]
+            coords = [(x, y) for x, y, *_ in geom.coords]
         else:
             a, b = graph.nodes[u], graph.nodes[v]
-            coords = [[_r(a["x"]), _r(a["y"])], [_r(b["x"]), _r(b["y"])]]
+            coords = [(a["x"], a["y"]), (b["x"], b["y"])]
         parts.append(coords)
-    feature = {"type": "Feature", "geometry": {"type": "MultiLineString", "coordinates": parts}, "properties": {"id": "roads", "segments": len(parts)}}
-    return collection([feature] if parts else [])
+    streets = {"type": "MultiLineString", "coordinates": parts}
+    return _collection([(streets, {"id": "roads", "segments": len(parts)})] if parts else [])
 
 
 def points_geojson(rows: Iterable[Mapping[str, Any]], *, lon: str = "lon", lat: str = "lat") -> FeatureCollection:
@@ -334,6 +300,6 @@ def points_geojson(rows: Iterable[Mapping[str, Any]], *, lon: str = "lon", lat: 
         x, y = r.get(lon), r.get(lat)
         if x is None or y is None:
             continue
-        props = {k: _clean(v) for k, v in r.items() if k not in (lon, lat)}
-        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [_r(x), _r(y)]}, "properties": props})
-    return collection(feats)
+        props = {k: v for k, v in r.items() if k not in (lon, lat)}
+        feats.append(({"type": "Point", "coordinates": [x, y]}, props))
+    return _collection(feats)

@@ -17,8 +17,8 @@ from gis import (
     InputError,
     NotFoundError,
     OutageError,
-    geojson_dict,
     load_grid,
+    to_geojson,
 )
 from routing import RoadNetwork
 from routing import load_roads as load_road_network
@@ -106,7 +106,7 @@ def layer_geojson(
     gdf = layer_frame(grid, name, with_phones=with_phones)
     if bbox is not None:
         gdf = gdf.cx[bbox[0] : bbox[2], bbox[1] : bbox[3]]
-    doc = geojson_dict(gdf)
+    doc = to_geojson(gdf)
     if len(gdf):
         doc["bbox"] = [float(v) for v in gdf.total_bounds]
     data = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()

@@ -20,6 +20,18 @@ def test_load_keeps_largest_strongly_connected_component(square_roads):
     assert (rep.nodes_kept, rep.edges_kept) == (4, 7)
     assert rep.components_dropped == 1
     assert rep.nodes_dropped == 2 and rep.edges_dropped == 2
+    assert rep.to_dict() == {
+        "source": "graph",
+        "nodes_in": 6,
+        "edges_in": 9,
+        "nodes_kept": 4,
+        "edges_kept": 7,
+        "nodes_dropped": 2,
+        "edges_dropped": 2,
+        "components_dropped": 1,
+        "access_points_snapped": 0,
+        "access_points_off_network": [],
+    }
     assert set(square_roads.graph.nodes) == {"A", "B", "C", "D"}
 
 
@@ -241,15 +253,15 @@ def test_helsinki_pbf_is_local():
 
 
 def test_matrix_in_chunks_matches_one_block(helsinki_roads, monkeypatch):
-    import routing.roads as rr
+    import routing.matrix as rm
 
     rng = np.random.default_rng(5)
     idx = rng.choice(helsinki_roads.num_edges, 20, replace=False)
     pts = helsinki_roads.snap_many(
-        [tuple(helsinki_roads._edge_lonlat[e].mean(axis=0)) for e in idx]
+        [tuple(helsinki_roads.edge_lonlat[e].mean(axis=0)) for e in idx]
     )
     whole_s, whole_m = helsinki_roads.matrix(pts, pts, with_length=True)
-    monkeypatch.setattr(rr, "_MATRIX_BLOCK_BYTES", 8 * 3 * 200 * 3)  # ~3 sources per block
+    monkeypatch.setattr(rm, "_MATRIX_BLOCK_BYTES", 8 * 3 * 200 * 3)  # ~3 sources per block
     part_s, part_m = helsinki_roads.matrix(pts, pts, with_length=True)
     assert np.allclose(part_s, whole_s) and np.allclose(part_m, whole_m)
     assert np.allclose(helsinki_roads.matrix(pts, pts), whole_s)
@@ -259,11 +271,11 @@ def test_matrix_in_chunks_matches_one_block(helsinki_roads, monkeypatch):
 def _random_points(roads, n, seed):
     rng = np.random.default_rng(seed)
     idx = rng.choice(roads.num_edges, n, replace=False)
-    return roads.snap_many([tuple(roads._edge_lonlat[e].mean(axis=0)) for e in idx])
+    return roads.snap_many([tuple(roads.edge_lonlat[e].mean(axis=0)) for e in idx])
 
 
 def test_matrix_cache_serves_same_points_and_not_others(helsinki_roads, monkeypatch):
-    import routing.roads as rr
+    import routing.matrix as rm
 
     roads = helsinki_roads
     roads._matrix_cache.clear()
@@ -280,12 +292,8 @@ def test_matrix_cache_serves_same_points_and_not_others(helsinki_roads, monkeypa
     other = roads.matrix(b, b)
     assert len(roads._matrix_cache) == 2
     built = []
-    real = rr.RoadNetwork._build_matrix_plan
-    monkeypatch.setattr(
-        rr.RoadNetwork,
-        "_build_matrix_plan",
-        lambda self, *args, **kw: built.append(1) or real(self, *args, **kw),
-    )
+    real = rm._build_plan
+    monkeypatch.setattr(rm, "_build_plan", lambda *args, **kw: built.append(1) or real(*args, **kw))
     assert np.array_equal(roads.matrix(b, b), other)
     assert not built  # hit
     mixed = roads.matrix(a, b)
@@ -303,9 +311,9 @@ def test_matrix_cache_serves_same_points_and_not_others(helsinki_roads, monkeypa
 
 
 def test_matrix_cache_is_bounded_lru(line_roads, monkeypatch):
-    import routing.roads as rr
+    import routing.matrix as rm
 
-    monkeypatch.setattr(rr, "_MATRIX_CACHE_SIZE", 2)
+    monkeypatch.setattr(rm, "_MATRIX_CACHE_SIZE", 2)
     line_roads._matrix_cache.clear()
     line_roads.matrix(["N0"], ["N1"])
     line_roads.matrix(["N0"], ["N2"])
