@@ -1,6 +1,7 @@
 """Topology engine benchmark: load+index time, peak memory, and outage queries vs pandapower.
 
     .venv/bin/python bench/bench_topology.py --nodes 100000 1000000 [--queries 200] [--pp-queries 5]
+    .venv/bin/python bench/bench_topology.py --bulk --nodes 100000 1000000 [--repeats 5]
 
 For each size: a synthetic open-ring grid (gis.synthetic) is written to a
 GeoPackage; a fresh process loads it (read + validate + index) and reports the
@@ -134,6 +135,63 @@ def bench(n: int, queries: int, pp_queries: int, seed: int) -> dict:
     }
 
 
+def bulk(n: int, seed: int, repeats: int) -> list[dict]:
+    """Study states with growing numbers of switches changed: the grid's own choice (``study``:
+    tree for few changes, components pass for many), each path forced, and scipy's
+    connected_components over the node graph (lines + closed switches, built per state) as the
+    peer — all asked for the dead nodes, and checked to agree."""
+    import scipy.sparse as sparse
+    from scipy.sparse.csgraph import connected_components
+
+    from gis.components import ComponentState
+    from gis.synthetic import make_grid
+    from gis.topology import State
+
+    grid = make_grid(n, seed=seed)
+    t = grid._topo
+    rng = np.random.default_rng(seed)
+    sw = grid.switches
+    ties = np.flatnonzero(sw["normally_open"].to_numpy(dtype=bool))
+    closed = np.flatnonzero(~sw["normally_open"].to_numpy(dtype=bool))
+    busbar = np.flatnonzero((grid.nodes["kind"] == "busbar").to_numpy())
+    line_a, line_b = t.line_from, t.line_to
+
+    def peer(opened: np.ndarray, closing: np.ndarray) -> np.ndarray:
+        on = ~t.sw_open
+        on[opened] = False
+        on[closing] = True
+        a = np.concatenate([line_a, t.sw_from[on]])
+        b = np.concatenate([line_b, t.sw_to[on]])
+        g = sparse.csr_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(t.n_nodes, t.n_nodes))
+        _, comp = connected_components(g, directed=False)
+        return np.flatnonzero(~np.isin(comp, comp[busbar]))
+
+    sizes = [(1, 0), (3, 1), (10, 0), (100, 10), (1000, 100), (3000, min(1000, len(ties))), (len(closed) // 2, len(ties))]
+    rows = []
+    for k_open, k_close in sizes:
+        cases = [(rng.choice(closed, k_open, replace=False), rng.choice(ties, k_close, replace=False)) for _ in range(repeats)]
+
+        def timed(fn, cases=cases):
+            out = []
+            for o, c in cases:
+                t0 = time.perf_counter()
+                fn(o, c)
+                out.append((time.perf_counter() - t0) * 1000)
+            return statistics.median(out)
+
+        for o, c in cases[:2]:
+            expected = peer(o, c)
+            for state in (t.study(o, c), State(t, o, c), ComponentState(t, o, c)):
+                assert np.array_equal(np.sort(grid._dead_node_idx(state)), expected), (k_open, k_close)
+        auto = timed(lambda o, c: grid._dead_node_idx(t.study(o, c)))
+        tree = timed(lambda o, c: grid._dead_node_idx(State(t, o, c)))
+        comp = timed(lambda o, c: grid._dead_node_idx(ComponentState(t, o, c)))
+        sci = timed(peer)
+        rows.append({"nodes": t.n_nodes, "opened": k_open, "closed": k_close, "study_ms": round(auto, 2), "tree_ms": round(tree, 2),
+                     "components_ms": round(comp, 2), "scipy_ms": round(sci, 2), "ratio_scipy_over_study": round(sci / auto, 1)})
+    return rows
+
+
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--load-child":
         _load_child(sys.argv[2])
@@ -143,7 +201,16 @@ def main() -> None:
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--pp-queries", type=int, default=5)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--bulk", action="store_true", help="study states with many switches changed, against scipy")
+    p.add_argument("--repeats", type=int, default=5)
     args = p.parse_args()
+    if args.bulk:
+        rows = [r for n in args.nodes for r in bulk(n, args.seed, args.repeats)]
+        print("| nodes | opened | ties closed | study (ms) | tree (ms) | components (ms) | scipy (ms) | scipy / study |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in rows:
+            print(f"| {r['nodes']:,} | {r['opened']:,} | {r['closed']:,} | {r['study_ms']} | {r['tree_ms']} | {r['components_ms']} | {r['scipy_ms']} | {r['ratio_scipy_over_study']}x |")
+        return
     rows = [bench(n, args.queries, args.pp_queries, args.seed) for n in args.nodes]
     print(json.dumps(rows, indent=1))
     print()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import geopandas as gpd
 import networkx as nx
@@ -29,6 +29,9 @@ from gis.catalogue import resolve_lines
 from gis.errors import GridValidationError, InputError, NotFoundError, Problem
 from gis.format import DAY_TYPES, LAYERS, WGS84, Layers, read_layers, read_postgis
 from gis.topology import NO, State, Topology, slice_sorted
+
+if TYPE_CHECKING:
+    from gis.components import ComponentState
 from gis.validate import Checker, check_layers, check_swapped_against_crs
 
 AFFECTED_COLUMNS = ["id", "name", "importance", "demand_kw", "node_id", "feeder", "lon", "lat"]
@@ -440,7 +443,7 @@ class Grid:
             raise NotFoundError(f"unknown node id: {node_id}", code="unknown_node", details={"id": node_id})
         return int(i)
 
-    def study(self, *, open_switches: SwitchIds = (), close_switches: SwitchIds = ()) -> State:
+    def study(self, *, open_switches: SwitchIds = (), close_switches: SwitchIds = ()) -> State | ComponentState:
         """The topology state with these switches opened/closed (ids); reused by the other queries."""
         o = self._switch_indices(open_switches, "open_switches")
         c = self._switch_indices(close_switches, "close_switches")
@@ -452,7 +455,7 @@ class Grid:
 
     # -- queries -------------------------------------------------------------
 
-    def _dead_node_idx(self, state: State) -> np.ndarray:
+    def _dead_node_idx(self, state: State | ComponentState) -> np.ndarray:
         t = self._topo
         return t.node_order[slice_sorted(t.node_pos, state.dead_intervals())]
 
@@ -477,7 +480,7 @@ class Grid:
         state = self.study(open_switches=open_switches, close_switches=close_switches)
         return self._affected(state)
 
-    def _affected(self, state: State) -> pd.DataFrame:
+    def _affected(self, state: State | ComponentState) -> pd.DataFrame:
         rows = slice_sorted(self._cust_pos, state.dead_intervals())
         if len(rows) == 1 or (len(rows) and rows[-1] - rows[0] + 1 == len(rows)):
             return self._cust_table.iloc[rows[0] : rows[-1] + 1].reset_index(drop=True)
@@ -490,7 +493,7 @@ class Grid:
         f = state.section_feeder(np.array([self._topo.section_of_node[i]]))[0]
         return None if f == NO else str(self._feeder_ids[f])
 
-    def customer_feeders(self, *, open_switches: SwitchIds = (), close_switches: SwitchIds = (), state: State | None = None) -> pd.Series:
+    def customer_feeders(self, *, open_switches: SwitchIds = (), close_switches: SwitchIds = (), state: State | ComponentState | None = None) -> pd.Series:
         """Feeder (breaker id, None when dead) of every customer in the given state, indexed by customer id."""
         state = state or self.study(open_switches=open_switches, close_switches=close_switches)
         f = state.positions_feeder(self._cust_pos, self._cust_sec_sorted)
@@ -498,7 +501,7 @@ class Grid:
         out[self._cust_order] = self._feeder_ids[f]
         return pd.Series(out, index=self.customers["id"].to_numpy(dtype=object), name="feeder")
 
-    def node_feeders(self, *, open_switches: SwitchIds = (), close_switches: SwitchIds = (), state: State | None = None) -> pd.Series:
+    def node_feeders(self, *, open_switches: SwitchIds = (), close_switches: SwitchIds = (), state: State | ComponentState | None = None) -> pd.Series:
         """Feeder (breaker id, None when dead or a busbar) of every node in the given state, indexed by node id."""
         state = state or self.study(open_switches=open_switches, close_switches=close_switches)
         t = self._topo

@@ -27,15 +27,21 @@ translates ids. The idea:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, depth_first_order
 
+if TYPE_CHECKING:
+    from gis.components import ComponentState
+
 NO = -1  # "none" in integer arrays
+BULK_CHANGES = 200  # more switches changed than this: a components pass (bench/bench_topology.py --bulk)
 
 
 @dataclass
@@ -184,9 +190,9 @@ class Topology:
 
         self.tin = np.empty(ns, dtype=np.int64)
         self.tin[order] = np.arange(ns)
-        levels = _levels(pred)
+        lv = levels(pred)
         size = np.ones(ns, dtype=np.int64)
-        for nodes in reversed(levels[1:]):  # children before parents
+        for nodes in reversed(lv[1:]):  # children before parents
             np.add.at(size, pred[nodes], size[nodes])
         self.tout = self.tin + size
 
@@ -220,7 +226,7 @@ class Topology:
         live[order_parts[0]] = True
         self.normally_live = live
         feeder = np.full(ns, NO, dtype=np.int64)
-        for nodes in levels[1:]:  # parents before children
+        for nodes in lv[1:]:  # parents before children
             ps = self.parent_switch[nodes]
             has_ps = ps != NO
             inherit = feeder[np.where(pred[nodes] != NO, pred[nodes], 0)]
@@ -267,11 +273,19 @@ class Topology:
         order[self.tin] = np.arange(self.n_sections)
         return order
 
-    def study(self, open_switches: np.ndarray, close_switches: np.ndarray) -> State:
-        return State(self, np.asarray(open_switches, dtype=np.int64), np.asarray(close_switches, dtype=np.int64))
+    def study(self, open_switches: np.ndarray, close_switches: np.ndarray) -> State | ComponentState:
+        """The state with ``open_switches`` opened and ``close_switches`` closed: from the tree's
+        pre-order ranges for a few changes, by a components pass (:mod:`gis.components`) for many."""
+        opened = np.asarray(open_switches, dtype=np.int64)
+        closing = np.asarray(close_switches, dtype=np.int64)
+        if len(opened) + len(closing) > BULK_CHANGES:
+            from gis.components import ComponentState
+
+            return ComponentState(self, opened, closing)
+        return State(self, opened, closing)
 
 
-def _levels(pred: np.ndarray) -> list[np.ndarray]:
+def levels(pred: np.ndarray) -> list[np.ndarray]:
     """Indices of each depth level of a forest given by parent pointers (``NO`` at roots).
 
     Depth by pointer jumping (list ranking): O(log depth) vectorised rounds.
@@ -292,7 +306,45 @@ def _levels(pred: np.ndarray) -> list[np.ndarray]:
     return np.split(order, np.cumsum(counts)[:-1])
 
 
-class State:
+class Supply(ABC):
+    """What a study state says about loops, from its ``section_feeder`` and ``mesh_switches``
+    (shared by :class:`State` and :class:`gis.components.ComponentState`)."""
+
+    topo: Topology
+    mesh_switches: list[int]
+
+    @abstractmethod
+    def section_feeder(self, secs: np.ndarray) -> np.ndarray:
+        """Feeder breaker index feeding each section (NO when dead or a source)."""
+
+    def supply_of_section(self, sec: int) -> tuple[int, int]:
+        """(feeder switch index or NO, substation code or NO) supplying a section in this state."""
+        t = self.topo
+        if t.is_source_section[sec]:
+            return NO, int(t.section_substation[sec])
+        f = int(self.section_feeder(np.array([sec]))[0])
+        if f == NO:
+            return NO, NO
+        return f, int(t.section_substation[t.sw_sec_a[f]]) if t.is_source_section[t.sw_sec_a[f]] else (
+            int(t.section_substation[t.sw_sec_b[f]]) if t.is_source_section[t.sw_sec_b[f]] else NO
+        )
+
+    def meshes(self) -> list[tuple[int, int, int, int, int]]:
+        """Closed loops in this state: (switch, feeder a, feeder b, substation a, substation b).
+
+        Each closing switch whose two ends are already energised by other paths
+        makes a mesh; when the substations differ, two sources are paralleled.
+        """
+        t = self.topo
+        out = []
+        for s in self.mesh_switches:
+            fa, sa = self.supply_of_section(int(t.sw_sec_a[s]))
+            fb, sb = self.supply_of_section(int(t.sw_sec_b[s]))
+            out.append((int(s), fa, fb, sa, sb))
+        return out
+
+
+class State(Supply):
     """A study state: the normal state with some switches opened and others closed.
 
     The DFS positions ``[0, n_sections)`` are partitioned into intervals, each
@@ -381,32 +433,6 @@ class State:
         live = t.sources_live(closed)
         return np.flatnonzero(t.source_normally_live & ~live), np.flatnonzero(live & ~t.source_normally_live)
 
-    def supply_of_section(self, sec: int) -> tuple[int, int]:
-        """(feeder switch index or NO, substation code or NO) supplying a section in this state."""
-        t = self.topo
-        if t.is_source_section[sec]:
-            return NO, int(t.section_substation[sec])
-        f = int(self.section_feeder(np.array([sec]))[0])
-        if f == NO:
-            return NO, NO
-        return f, int(t.section_substation[t.sw_sec_a[f]]) if t.is_source_section[t.sw_sec_a[f]] else (
-            int(t.section_substation[t.sw_sec_b[f]]) if t.is_source_section[t.sw_sec_b[f]] else NO
-        )
-
-    def meshes(self) -> list[tuple[int, int, int, int, int]]:
-        """Closed loops in this state: (switch, feeder a, feeder b, substation a, substation b).
-
-        Each closing switch whose two ends are already energised by other paths
-        makes a mesh; when the substations differ, two sources are paralleled.
-        """
-        t = self.topo
-        out = []
-        for s in self.mesh_switches:
-            fa, sa = self.supply_of_section(int(t.sw_sec_a[s]))
-            fb, sb = self.supply_of_section(int(t.sw_sec_b[s]))
-            out.append((int(s), fa, fb, sa, sb))
-        return out
-
     def _resume_points(self, roots: np.ndarray) -> list[tuple[int, int]]:
         """(position, piece) where an enclosing piece takes over again after a nested one."""
         t = self.topo
@@ -481,13 +507,19 @@ class State:
         return self._feeders(self.piece_of_positions(pos), np.asarray(secs, dtype=np.int64))
 
 
-def slice_sorted(sorted_pos: np.ndarray, intervals: list[tuple[int, int]]) -> np.ndarray:
+def slice_sorted(sorted_pos: np.ndarray, intervals: list[tuple[int, int]] | np.ndarray) -> np.ndarray:
     """Indices into ``sorted_pos`` (ascending) of the items inside the given intervals."""
-    if not intervals:
+    iv = np.asarray(intervals, dtype=np.int64).reshape(-1, 2)
+    if not len(iv):
         return np.zeros(0, dtype=np.int64)
-    iv = np.asarray(intervals, dtype=np.int64)
     lo = np.searchsorted(sorted_pos, iv[:, 0], side="left")
     hi = np.searchsorted(sorted_pos, iv[:, 1], side="left")
-    if len(iv) == 1:
-        return np.arange(lo[0], hi[0])
-    return np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)])
+    keep = hi > lo
+    lo, hi = lo[keep], hi[keep]
+    if not len(lo):
+        return np.zeros(0, dtype=np.int64)
+    # one cumulative sum over all runs: +1 inside a run, a jump to the next run's start between runs
+    step = np.ones(int((hi - lo).sum()), dtype=np.int64)
+    step[0] = lo[0]
+    step[np.cumsum(hi - lo)[:-1]] = lo[1:] - hi[:-1] + 1
+    return np.cumsum(step)

@@ -104,6 +104,16 @@ def test_topology_matches_pandapower_on_mv_grids(code):
     assert nonempty > 0.9 * len(cases)
 
 
+@pytest.mark.parametrize("code", ["1-MV-rural--0-sw", "1-MV-urban--0-sw"])
+def test_the_bulk_path_matches_pandapower_too(code, monkeypatch):
+    """Every state answered by the components pass (gis/components.py) instead of the tree."""
+    monkeypatch.setattr("gis.topology.BULK_CHANGES", -1)
+    net, grid = imported(code)
+    cases = opening_cases(net, sets=100)
+    bad, _ = topology_mismatches(net, grid, cases)
+    assert not bad, bad[:5]
+
+
 @pytest.mark.parametrize("code", MV)
 def test_switching_inside_the_substation_matches_pandapower(code):
     """Transformer breakers and bus couplers: a busbar section left without a transformer is dead
