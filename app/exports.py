@@ -15,6 +15,7 @@ import pandas as pd
 
 from gis import Grid
 from gis.errors import NotFoundError
+from gis.records import json_safe
 
 CUSTOMER_COLUMNS = ["id", "name", "importance", "category", "demand_kw", "node_id", "feeder", "address", "lon", "lat"]
 NOTICE_COLUMNS = ["customer_id", "name", "importance", "address", "supply", "notice_due", "sms_due"]
@@ -88,7 +89,7 @@ def to_geojson(df: pd.DataFrame) -> bytes:
     features = []
     for rec in df.to_dict(orient="records"):
         lon, lat = rec.pop("lon"), rec.pop("lat")
-        props = {k: _cell(v) if not isinstance(v, float) else (None if pd.isna(v) else v) for k, v in rec.items()}
+        props = {k: json_safe(v) for k, v in rec.items()}
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props})
     doc: dict[str, Any] = {"type": "FeatureCollection", "features": features}
     if len(df):

@@ -25,6 +25,7 @@ import pyogrio
 import shapely
 
 from gis.errors import InputError
+from gis.records import json_safe, parse_bool
 
 WGS84 = "EPSG:4326"
 
@@ -239,24 +240,17 @@ def _as_str(series: pd.Series) -> pd.Series:
     return pd.Series([conv(v) for v in series.to_numpy(dtype=object)], index=series.index, dtype=object)
 
 
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f", ""}
-
-
 def _as_bool(series: pd.Series, default: bool) -> tuple[pd.Series, list[int]]:
-    """Return the boolean column and the positions whose value is not a boolean."""
+    """Return the boolean column and the positions whose value is not a boolean
+    (missing values take ``default``; words as :func:`gis.records.parse_bool` reads them)."""
     if series.dtype == bool:
         return series, []
     out = np.empty(len(series), dtype=bool)
     bad: list[int] = []
     for i, v in enumerate(series.to_numpy(dtype=object)):
-        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-            out[i] = default
-        elif isinstance(v, bool | np.bool_) or isinstance(v, int | float | np.integer | np.floating) and v in (0, 1):
-            out[i] = bool(v)
-        elif isinstance(v, str) and v.strip().lower() in _TRUE | _FALSE:
-            out[i] = v.strip().lower() in _TRUE
-        else:
+        try:
+            out[i] = parse_bool(v, default=default)
+        except InputError:
             out[i] = default
             bad.append(i)
     return pd.Series(out, index=series.index), bad
@@ -522,21 +516,6 @@ def _write_order(layers: Mapping[str, pd.DataFrame]) -> list[str]:
     return known + sorted(n for n in layers if n not in LAYERS)
 
 
-def _json_value(v: Any) -> Any:
-    if v is None or v is pd.NA:
-        return None
-    if isinstance(v, np.bool_ | bool):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, float | np.floating):
-        f = float(v)
-        return None if math.isnan(f) else f
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat()
-    return v
-
-
 def geojson_dict(df: gpd.GeoDataFrame) -> dict[str, Any]:
     """A GeoDataFrame as an RFC 7946 FeatureCollection (EPSG:4326, shortest exact float repr)."""
     if df.crs is not None and not df.crs.equals(WGS84):
@@ -547,7 +526,7 @@ def geojson_dict(df: gpd.GeoDataFrame) -> dict[str, Any]:
     geoms = df.geometry.to_numpy()
     values = df[cols].to_numpy(dtype=object)
     for i in range(len(df)):
-        props = {c: _json_value(v) for c, v in zip(cols, values[i], strict=True)}
+        props = {c: json_safe(v) for c, v in zip(cols, values[i], strict=True)}
         g = geoms[i]
         features.append(
             {

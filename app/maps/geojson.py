@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from gis import Grid
+from gis.records import json_safe
 
 Feature = dict[str, Any]
 FeatureCollection = dict[str, Any]
@@ -56,18 +56,8 @@ def _feature(geom: Any, props: Mapping[str, Any]) -> Feature:
 
 
 def _clean(v: Any) -> Any:
-    """JSON-safe scalar: NaN/None -> None, numpy scalars -> Python."""
-    if v is None:
-        return None
-    if isinstance(v, float | np.floating):
-        return None if np.isnan(v) else round(float(v), 3)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if pd.isna(v) if not isinstance(v, list | tuple | dict) else False:
-        return None
-    return v
+    """JSON-safe scalar (:func:`gis.records.json_safe`), floats to 3 decimals."""
+    return json_safe(v, digits=3)
 
 
 def collection(features: Iterable[Feature], **extra: Any) -> FeatureCollection:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gis import InputError, OutageError, load_grid
+from gis.records import parse_bool
 from planning.faults import FaultOptions, FaultReport, load_generators, locate_fault, restore
 
 
@@ -31,10 +32,12 @@ def _parse_fi(text: str) -> dict[str, bool]:
         if not part:
             continue
         key, sep, val = part.partition("=")
-        v = val.strip().lower()
-        if not sep or not key.strip() or v not in {"1", "0", "true", "false", "yes", "no"}:
-            raise InputError(f"--fi: expected SWITCH=1 or SWITCH=0, got {part!r}", code="bad_reading")
-        out[key.strip()] = v in {"1", "true", "yes"}
+        try:
+            if not sep or not key.strip():
+                raise InputError("no '='")
+            out[key.strip()] = parse_bool(val)
+        except InputError:
+            raise InputError(f"--fi: expected SWITCH=1 or SWITCH=0, got {part!r}", code="bad_reading") from None
     if not out:
         raise InputError("--fi: no readings given", code="bad_reading")
     return out
