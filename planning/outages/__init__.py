@@ -11,8 +11,9 @@ No Flask, no database, no network. OR-Tools is imported only by
 :mod:`planning.outages.cpsat`.
 """
 
+from planning.fleet import Generator, load_generators_csv
 from planning.outages.jobs import Job, JobError, LoadedJobs, load_jobs_csv, write_jobs_csv
-from planning.outages.options import Generator, PlanOptions, load_generators_csv
+from planning.outages.options import PlanOptions
 from planning.outages.plan import Outage, Plan, plan_outages
 
 __all__ = [
