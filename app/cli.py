@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import secrets
 from pathlib import Path
 from typing import Any
@@ -68,13 +67,9 @@ def users_create(username: str, role: str, crew_id: str | None, password: str) -
     click.echo(f"created {role} {username}")
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def seed(app: Flask, *, data_dir: Path, echo: Any = click.echo) -> dict[str, str]:
     """Create demo users (once), crews and jobs; returns the new users' passwords."""
+    from app.services import crews as crews_service
     from app.services import jobs as jobs_service
 
     db = app.extensions["db"]
@@ -83,11 +78,9 @@ def seed(app: Flask, *, data_dir: Path, echo: Any = click.echo) -> dict[str, str
         crews_csv = data_dir / "crews.csv"
         if crews_csv.exists():
             n = 0
-            for r in _read_csv(crews_csv):
-                if s.get(Crew, r["id"]) is None:
-                    s.add(Crew(id=r["id"], name=r.get("name", ""), depot_id=r.get("depot_id") or None,
-                               skills=[x for x in (r.get("skills") or "").split(";") if x],
-                               shift_start=r.get("shift_start") or "07:00", shift_end=r.get("shift_end") or "19:00"))
+            for values in crews_service.roster_values(crews_csv):
+                if s.get(Crew, values["id"]) is None:
+                    s.add(Crew(**values))
                     n += 1
             s.flush()
             echo(f"crews: {n} added from {crews_csv}")
@@ -121,7 +114,10 @@ def seed(app: Flask, *, data_dir: Path, echo: Any = click.echo) -> dict[str, str
 def demo_seed(data_dir: Path | None) -> None:
     """Create demo users (passwords printed once), crews and jobs."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    created = seed(app, data_dir=data_dir or ROOT / "data" / "grid")
+    try:
+        created = seed(app, data_dir=data_dir or ROOT / "data" / "grid")
+    except OutageError as exc:
+        raise click.ClickException(exc.message) from None
     if created:
         click.echo("demo users (shown once; change or delete them before real use):")
         for username, pw in created.items():

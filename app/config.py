@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gis.errors import InputError
+from gis.records import parse_bool
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +81,14 @@ DEFAULTS: dict[str, Any] = {
     "TESTING": False,
 }
 
-_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
-
-
 def _coerce(key: str, raw: str) -> Any:
     """Convert an environment string to the type of the key's default."""
     default = DEFAULTS.get(key)
     if isinstance(default, bool):
-        value = _BOOL.get(raw.strip().lower())
-        if value is None:
-            raise ConfigError(f"OUTAGE_{key} must be true/false, got {raw!r}")
-        return value
+        try:
+            return parse_bool(raw)
+        except InputError:
+            raise ConfigError(f"OUTAGE_{key} must be true/false, got {raw!r}") from None
     if isinstance(default, int):
         try:
             return int(raw)

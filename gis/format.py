@@ -26,6 +26,7 @@ import shapely
 
 from gis.errors import InputError
 from gis.geojson import WGS84, to_geojson
+from gis.records import parse_bool
 
 
 @dataclass(frozen=True)
@@ -238,24 +239,17 @@ def _as_str(series: pd.Series) -> pd.Series:
     return pd.Series([conv(v) for v in series.to_numpy(dtype=object)], index=series.index, dtype=object)
 
 
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f", ""}
-
-
 def _as_bool(series: pd.Series, default: bool) -> tuple[pd.Series, list[int]]:
-    """Return the boolean column and the positions whose value is not a boolean."""
+    """Return the boolean column and the positions whose value is not a boolean
+    (missing values take ``default``; words as :func:`gis.records.parse_bool` reads them)."""
     if series.dtype == bool:
         return series, []
     out = np.empty(len(series), dtype=bool)
     bad: list[int] = []
     for i, v in enumerate(series.to_numpy(dtype=object)):
-        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-            out[i] = default
-        elif isinstance(v, bool | np.bool_) or isinstance(v, int | float | np.integer | np.floating) and v in (0, 1):
-            out[i] = bool(v)
-        elif isinstance(v, str) and v.strip().lower() in _TRUE | _FALSE:
-            out[i] = v.strip().lower() in _TRUE
-        else:
+        try:
+            out[i] = parse_bool(v, default=default)
+        except InputError:
             out[i] = default
             bad.append(i)
     return pd.Series(out, index=series.index), bad

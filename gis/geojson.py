@@ -27,17 +27,16 @@ other geometry from its ``__geo_interface__``. Writing the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime, time
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
-__all__ = ["WGS84", "json_value", "to_geojson"]
+from gis.records import json_safe
+
+__all__ = ["WGS84", "to_geojson"]
 
 WGS84 = "EPSG:4326"
 
@@ -85,8 +84,8 @@ def to_geojson(
         A name in ``properties`` is not a column of the frame.
     ValueError
         A coordinate is not finite, or ``members`` names a reserved member.
-    TypeError
-        A property value has no JSON form (for example a ``Decimal``).
+
+    Property values are cleaned by :func:`gis.records.json_safe` (the one JSON cleaner).
     """
     rows: Sequence[Mapping[str, Any]]
     if isinstance(data, gpd.GeoDataFrame):
@@ -99,7 +98,7 @@ def to_geojson(
         {
             "type": "Feature",
             "properties": {
-                str(k): json_value(v, float_decimals=float_decimals) for k, v in row.items()
+                str(k): json_safe(v, digits=float_decimals) for k, v in row.items()
             },
             "geometry": geometry,
         }
@@ -113,38 +112,8 @@ def to_geojson(
     for key, value in (members or {}).items():
         if key in _RESERVED:
             raise ValueError(f"{key!r} is a reserved FeatureCollection member")
-        doc[str(key)] = json_value(value)
+        doc[str(key)] = json_safe(value)
     return doc
-
-
-def json_value(value: Any, *, float_decimals: int | None = None) -> Any:
-    """``value`` as JSON data: missing and non-finite numbers are None, see the module docstring.
-
-    Mappings and sequences are converted item by item. Raises TypeError for a
-    value with no JSON form.
-    """
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        if not math.isfinite(f):
-            return None
-        return f if float_decimals is None else round(f, float_decimals)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else pd.Timestamp(value).isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): json_value(v, float_decimals=float_decimals) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [json_value(v, float_decimals=float_decimals) for v in value]
-    raise TypeError(f"{type(value).__name__} value {value!r} has no GeoJSON form")
 
 
 def _frame_rows(

@@ -17,7 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from planning.faults import FaultOptions, FaultReport, load_generators, locate_fault, restore
+    from planning.faults import FaultOptions, FaultReport, locate_fault, restore
     from planning.outages import (
         Job,
         Plan,
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "planning.outages": ("Job", "Plan", "PlanOptions", "load_generators_csv", "load_jobs_csv", "plan_outages"),
-    "planning.faults": ("FaultOptions", "FaultReport", "load_generators", "locate_fault", "restore"),
+    "planning.faults": ("FaultOptions", "FaultReport", "locate_fault", "restore"),
 }
 
 
@@ -46,7 +46,6 @@ __all__ = [
     "Job",
     "Plan",
     "PlanOptions",
-    "load_generators",
     "load_generators_csv",
     "load_jobs_csv",
     "locate_fault",

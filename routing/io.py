@@ -4,10 +4,12 @@
   layer has ``id, name, access_lon, access_lat`` (RMUs, distribution rooms)
   and whose ``depots`` layer has ``id, name`` and a point geometry (or
   ``access_lon``/``access_lat``). WGS84.
-* Crews: CSV ``id,name,depot_id,skills,shift_start,shift_end`` (skills
-  ``;``-separated, shifts ``HH:MM`` or ISO datetimes) or JSON (a list of
-  objects with the :class:`~routing.model.Crew` fields; ``start``/``end`` an id
-  or ``[lon, lat]``).
+* Crews: CSV ``id,name,depot_id,skills,shift_start,shift_end,active`` or JSON
+  (a list of objects with those fields), checked by
+  :class:`~routing.crews.CrewRecord` (skills ``;``-separated, shifts ``HH:MM``),
+  plus optional dispatch columns ``start``/``end`` (an id or ``[lon, lat]``;
+  ``lon``, ``lat`` in CSV), ``available_from`` (aware ISO datetime) and
+  ``committed`` (task ids).
 * Tasks: JSON (a list of objects with the :class:`~routing.model.Task`
   fields; ``location`` an id or ``[lon, lat]``) or CSV ``id,location`` (or
   ``lon,lat``) ``,service_min,skills,weight,window_start,window_end,after,name``.
@@ -24,10 +26,17 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
+from gis.errors import InputError
+from gis.records import parse_aware_datetime, split_list, validate_record
+from routing.crews import CrewRecord, load_crew_records, split_fields
 from routing.errors import RoutingInputError
 from routing.model import Crew, Task
 
-__all__ = ["read_access_points", "read_crews", "read_rows", "read_tasks"]
+__all__ = ["DISPATCH_COLUMNS", "read_access_points", "read_crews", "read_rows", "read_tasks"]
+
+#: Columns of a crews file besides the roster (:class:`~routing.crews.CrewRecord`):
+#: the state of one dispatch (a GPS start, another end, a later start, promised tasks).
+DISPATCH_COLUMNS = ("start", "end", "lon", "lat", "available_from", "committed")
 
 
 def _split(value: Any) -> list[str]:
@@ -83,29 +92,49 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 
 
 def read_crews(path: str | Path) -> list[Crew]:
-    """Crews from CSV (the demo city's ``crews.csv``) or JSON."""
+    """Crews from a roster CSV (the demo city's ``crews.csv``) or a JSON list of objects.
+
+    Each entry is a :class:`~routing.crews.CrewRecord` plus, optionally, the
+    dispatch columns :data:`DISPATCH_COLUMNS`; inactive crews are left out. A crew
+    starts at ``start`` (an id or ``[lon, lat]``), else at its ``depot_id``, else
+    at ``lon``/``lat``.
+    """
     path = Path(path)
-    crews = []
-    for n, row in enumerate(read_rows(path), start=1):
-        what = f"{path.name} row {n}"
-        try:
-            start = row.get("start") or row.get("depot_id")
-            crews.append(
-                Crew(
-                    id=str(row.get("id") or ""),
-                    name=str(row.get("name") or ""),
-                    start=_location({**row, "start": start}, "start", what),
-                    end=_location(row, "end", what) if row.get("end") else None,
-                    shift_start=_when(row.get("shift_start"), what),  # type: ignore[arg-type]
-                    shift_end=_when(row.get("shift_end"), what),  # type: ignore[arg-type]
-                    skills=frozenset(_split(row.get("skills"))),
-                    available_from=_when(row.get("available_from"), what),  # type: ignore[arg-type]
-                    committed=tuple(_split(row.get("committed"))),
-                )
-            )
-        except RoutingInputError as exc:
-            raise RoutingInputError(f"{what}: {exc.message}") from exc
-    return crews
+    entries: list[tuple[CrewRecord, dict[str, Any], str]] = []
+    try:
+        if path.suffix.lower() == ".json":
+            for n, row in enumerate(read_rows(path), start=1):
+                fields, extras = split_fields(row, DISPATCH_COLUMNS)
+                entries.append((validate_record(CrewRecord, fields, what=f"{path.name} item {n}"), extras, f"{path.name} item {n}"))
+        else:
+            for record, extras in load_crew_records(path, extra_columns=DISPATCH_COLUMNS):
+                entries.append((record, extras, f"{path.name} crew {record.id}"))
+    except RoutingInputError:
+        raise
+    except InputError as exc:
+        raise RoutingInputError(exc.message, details=exc.details) from None
+    return [_crew(record, extras, what) for record, extras, what in entries if record.active]
+
+
+def _crew(record: CrewRecord, extras: dict[str, Any], what: str) -> Crew:
+    try:
+        shift_start, shift_end = record.shift()
+        available = extras.get("available_from")
+        return Crew(
+            id=record.id,
+            name=record.name,
+            start=_location({**extras, "start": extras.get("start") or record.depot_id}, "start", what),
+            end=_location(extras, "end", what) if extras.get("end") else None,
+            shift_start=shift_start,
+            shift_end=shift_end,
+            skills=frozenset(record.skills),
+            available_from=parse_aware_datetime(available) if available not in (None, "") else None,
+            committed=split_list(extras.get("committed")),
+        )
+    except RoutingInputError:
+        raise
+    except InputError as exc:
+        raise RoutingInputError(f"{what}: {exc.message}") from exc
 
 
 def read_tasks(path: str | Path) -> list[Task]:

@@ -16,7 +16,6 @@ from gis.errors import ConflictError, NotFoundError
 
 T = TypeVar("T")
 
-ID = ma.fields.String(validate=ma.validate.Regexp(r"^[A-Za-z0-9_.:\-]{1,64}$"))
 
 
 def session() -> Session:

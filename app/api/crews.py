@@ -9,30 +9,21 @@ from sqlalchemy import select
 
 from app.api import ApiBlueprint
 from app.api.common import check_version, get_or_404, iso, session
+from app.api.records import described_schema
 from app.auth import crew_scope, require, user
 from app.models import Crew, CrewPosition
+from app.services import crews as crews_service
+from routing.crews import CrewRecord
 
 blp = ApiBlueprint("crews", __name__, url_prefix="/api/crews", description="Crews, shifts and positions")
 
-HHMM = ma.validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="expected HH:MM")
-SKILLS = ("cable", "overhead", "switching", "generator")
+#: A new crew: the core's :class:`~routing.crews.CrewRecord`.
+CrewCreate = described_schema(CrewRecord, name="CrewCreate")
 
-
-class CrewIn(ma.Schema):
-    name = ma.fields.String(validate=ma.validate.Length(max=120))
-    depot_id = ma.fields.String(allow_none=True, validate=ma.validate.Length(1, 64))
-    skills = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(SKILLS)), validate=ma.validate.Length(max=10))
-    shift_start = ma.fields.String(validate=HHMM)
-    shift_end = ma.fields.String(validate=HHMM)
-    active = ma.fields.Boolean()
-
-
-class CrewCreate(CrewIn):
-    id = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[A-Za-z0-9_.:\-]{1,64}$"))
-
-
-class CrewPatch(CrewIn):
-    version = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 2**31 - 1))
+#: A change: any roster fields but the id, plus the ``version`` you read.
+CrewPatch = described_schema(CrewRecord, name="CrewPatch", partial=True, exclude=("id",), extra={
+    "version": ma.fields.Integer(required=True, validate=ma.validate.Range(1, 2**31 - 1)),
+})
 
 
 class PositionIn(ma.Schema):
@@ -79,10 +70,11 @@ def list_crews() -> Any:
 def create_crew(data: dict[str, Any]) -> Any:
     from gis.errors import ConflictError
 
-    if session().get(Crew, data["id"]) is not None:
-        raise ConflictError(f"crew {data['id']!r} exists", code="duplicate_id")
-    _check_depot(data.get("depot_id"))
-    c = Crew(**data)
+    values = crews_service.crew_values(data)
+    if session().get(Crew, values["id"]) is not None:
+        raise ConflictError(f"crew {values['id']!r} exists", code="duplicate_id")
+    _check_depot(values["depot_id"])
+    c = Crew(**values)
     session().add(c)
     session().commit()
     return crew_json(c)
@@ -105,10 +97,11 @@ def update_crew(data: dict[str, Any], crew_id: str) -> Any:
     """Change a crew's shift, skills, depot or name; ``version`` must be current."""
     c = get_or_404(Crew, crew_id, "crew")
     check_version(c, data.pop("version"))
+    values = crews_service.crew_values({k: getattr(c, k) for k in crews_service.RECORD_FIELDS} | data)
     if "depot_id" in data:
-        _check_depot(data["depot_id"])
-    for k, v in data.items():
-        setattr(c, k, v)
+        _check_depot(values["depot_id"])
+    for k in data:
+        setattr(c, k, values[k])
     session().commit()
     return crew_json(c, last_position(c.id))
 

@@ -9,40 +9,27 @@ from flask import request
 from sqlalchemy import func, select
 
 from app.api import ApiBlueprint
-from app.api.common import ID, PageArgs, VersionArgs, check_version, get_or_404, grid, session
+from app.api.common import PageArgs, VersionArgs, check_version, get_or_404, grid, session
+from app.api.records import described_schema
 from app.auth import require
 from app.models import Job
 from app.services import jobs as jobs_service
 from gis.errors import ConflictError, InputError
+from planning.outages.jobs import JobRecord
 
 blp = ApiBlueprint("jobs", __name__, url_prefix="/api/jobs", description="Maintenance jobs (planning input)")
 
 STATUSES = ("open", "planned", "done", "cancelled")
 
 
-class JobIn(ma.Schema):
-    id = ID
-    equipment = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 64)), required=True,
-                               validate=ma.validate.Length(1, 50))
-    duration_min = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 60 * 24 * 31))
-    earliest = ma.fields.AwareDateTime(required=True)
-    latest = ma.fields.AwareDateTime(required=True)
-    crew = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=64))
-    description = ma.fields.String(validate=ma.validate.Length(max=2000))
-    requested_by = ma.fields.String(validate=ma.validate.Length(max=120))
-    night_work = ma.fields.Boolean()
+#: A new job: the core's :class:`~planning.outages.jobs.JobRecord` (``id`` generated when absent).
+JobIn = described_schema(JobRecord, name="JobIn", optional=("id",))
 
-
-class JobPatch(JobIn):
-    class Meta:
-        partial = True
-
-    equipment = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 64)), validate=ma.validate.Length(1, 50))
-    duration_min = ma.fields.Integer(validate=ma.validate.Range(1, 60 * 24 * 31))
-    earliest = ma.fields.AwareDateTime()
-    latest = ma.fields.AwareDateTime()
-    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
-    version = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 2**31 - 1))
+#: A change: any record fields, plus ``status`` and the ``version`` you read.
+JobPatch = described_schema(JobRecord, name="JobPatch", partial=True, extra={
+    "status": ma.fields.String(validate=ma.validate.OneOf(STATUSES)),
+    "version": ma.fields.Integer(required=True, validate=ma.validate.Range(1, 2**31 - 1)),
+})
 
 
 class JobOut(ma.Schema):
@@ -99,10 +86,11 @@ def create_job(data: dict[str, Any]) -> Any:
         while s.get(Job, data["id"]) is not None:
             n += 1
             data["id"] = f"J{n + 1:05d}"
-    elif s.get(Job, data["id"]) is not None:
-        raise ConflictError(f"job {data['id']!r} exists", code="duplicate_id")
-    jobs_service.validate_job(grid(), data)
-    job = Job(**data)
+    values = jobs_service.job_values(data)
+    if s.get(Job, values["id"]) is not None:
+        raise ConflictError(f"job {values['id']!r} exists", code="duplicate_id")
+    jobs_service.validate_job(grid(), values)
+    job = Job(**values)
     s.add(job)
     s.commit()
     return job
@@ -126,10 +114,13 @@ def update_job(data: dict[str, Any], job_id: str) -> Any:
     if "id" in data and data["id"] != job.id:
         raise InputError("a job's id cannot change", details={"id": data["id"]})
     data.pop("id", None)
-    merged = {k: getattr(job, k) for k in ("equipment", "duration_min", "earliest", "latest")} | data
-    jobs_service.validate_job(grid(), merged)
-    for k, v in data.items():
-        setattr(job, k, v)
+    status = data.pop("status", None)
+    values = jobs_service.job_values({k: getattr(job, k) for k in jobs_service.RECORD_FIELDS} | data)
+    jobs_service.validate_job(grid(), values)
+    for k in data:
+        setattr(job, k, values[k])
+    if status is not None:
+        job.status = status
     session().commit()
     return job
 

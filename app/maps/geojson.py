@@ -19,7 +19,8 @@ import geopandas as gpd
 import numpy as np
 
 from gis import Grid
-from gis.geojson import json_value, to_geojson
+from gis.geojson import to_geojson
+from gis.records import json_safe
 
 FeatureCollection = dict[str, Any]
 #: A feature before writing: its geometry (shapely or a GeoJSON geometry) and properties.
@@ -45,8 +46,8 @@ FEEDER_PALETTE = (
 
 
 def _clean(v: Any) -> Any:
-    """JSON-safe scalar, floats rounded like the map's properties: NaN/None -> None."""
-    return json_value(v, float_decimals=FLOAT_DECIMALS)
+    """JSON-safe scalar (:func:`gis.records.json_safe`), floats rounded like the map's properties."""
+    return json_safe(v, digits=FLOAT_DECIMALS)
 
 
 def _collection(features: Iterable[Feature], **members: Any) -> FeatureCollection:

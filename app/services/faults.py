@@ -24,7 +24,7 @@ from planning.faults import (
     FaultOptions,
     FaultReport,
     Location,
-    load_generators,
+    load_generators_csv,
     locate_fault,
     restore,
 )
@@ -60,7 +60,7 @@ def make_options(options: Mapping[str, Any] | None, *, generators_path: str | No
     if "generators" in values:
         raise BadOptions("the generator fleet comes from the server's GENERATORS_PATH")
     if generators_path:
-        values["generators"] = load_generators(generators_path)
+        values["generators"] = load_generators_csv(generators_path)
     try:
         return FaultOptions(**values)
     except (TypeError, ValueError) as exc:

@@ -16,7 +16,7 @@ from typing import Any
 
 from planning.faults.locate import Candidate, Location, locate_fault
 from planning.faults.messages import Message
-from planning.faults.options import FaultOptions, Generator, load_generators
+from planning.faults.options import FaultOptions
 from planning.faults.restore import (
     DeadArea,
     FeederLoading,
@@ -27,6 +27,7 @@ from planning.faults.restore import (
     Step,
     restore,
 )
+from planning.fleet import Generator, load_generators_csv
 
 SCHEMA_VERSION = 1
 
@@ -77,7 +78,7 @@ __all__ = [
     "Restoration",
     "Stage",
     "Step",
-    "load_generators",
+    "load_generators_csv",
     "locate_fault",
     "restore",
 ]

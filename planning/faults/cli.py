@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from gis import InputError, OutageError, load_grid
-from planning.faults import FaultOptions, FaultReport, load_generators, locate_fault, restore
+from gis.records import parse_bool
+from planning.faults import FaultOptions, FaultReport, load_generators_csv, locate_fault, restore
 
 
 def _parse_fi(text: str) -> dict[str, bool]:
@@ -31,10 +32,12 @@ def _parse_fi(text: str) -> dict[str, bool]:
         if not part:
             continue
         key, sep, val = part.partition("=")
-        v = val.strip().lower()
-        if not sep or not key.strip() or v not in {"1", "0", "true", "false", "yes", "no"}:
-            raise InputError(f"--fi: expected SWITCH=1 or SWITCH=0, got {part!r}", code="bad_reading")
-        out[key.strip()] = v in {"1", "true", "yes"}
+        try:
+            if not sep or not key.strip():
+                raise InputError("no '='")
+            out[key.strip()] = parse_bool(val)
+        except InputError:
+            raise InputError(f"--fi: expected SWITCH=1 or SWITCH=0, got {part!r}", code="bad_reading") from None
     if not out:
         raise InputError("--fi: no readings given", code="bad_reading")
     return out
@@ -118,7 +121,7 @@ def _options(args: argparse.Namespace) -> FaultOptions:
             raise InputError(f"unknown option(s): {', '.join(unknown)}", code="bad_options")
     gen_path = Path(args.generators) if args.generators else Path(args.grid).parent / "generators.csv"
     if args.generators or gen_path.is_file():
-        fields["generators"] = load_generators(gen_path)
+        fields["generators"] = load_generators_csv(gen_path)
     try:
         return FaultOptions(**fields)
     except TypeError as exc:

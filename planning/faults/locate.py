@@ -35,6 +35,7 @@ from datetime import datetime
 from typing import Any
 
 from gis import Grid, InputError, NotFoundError
+from gis.records import parse_bool
 from planning.faults.network import SectionNet, section_net
 from planning.faults.options import FaultOptions
 
@@ -124,14 +125,10 @@ def _parse_indicators(net: SectionNet, readings: Mapping[str, Any]) -> dict[str,
             details={"ids": without},
         )
     for s, v in readings.items():
-        if isinstance(v, bool):
-            out[s] = v
-        elif isinstance(v, int | float) and v in (0, 1):
-            out[s] = bool(v)
-        elif isinstance(v, str) and v.strip().lower() in {"1", "0", "true", "false", "yes", "no"}:
-            out[s] = v.strip().lower() in {"1", "true", "yes"}
-        else:
-            raise InputError(f"fault indicator {s}: reading must be true/false or 1/0, got {v!r}", code="bad_reading")
+        try:
+            out[s] = parse_bool(v)
+        except InputError:
+            raise InputError(f"fault indicator {s}: reading must be true/false or 1/0, got {v!r}", code="bad_reading") from None
     return out
 
 

@@ -6,15 +6,14 @@ its name: durations in minutes (``_min``) or seconds (``_s``), powers in kW.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 from gis import InputError
 from gis.powerflow import Limits
+from planning.fleet import Generator
 
 IMPORTANCE_GRADES = ("special", "first", "second", "temporary", "normal")
 
@@ -39,19 +38,6 @@ DEFAULT_IMPORTANCE_WEIGHTS: dict[str, float] = {
     "temporary": 5.0,
     "normal": 1.0,
 }
-
-
-@dataclass(frozen=True)
-class Generator:
-    """A mobile generator truck (发电车): ``kw`` is its rated output in kW."""
-
-    id: str
-    name: str
-    kw: float
-    depot_id: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "kw": self.kw, "depot_id": self.depot_id}
 
 
 @dataclass(frozen=True)
@@ -86,7 +72,7 @@ class FaultOptions:
         Share of feeder capacity kept free when checking a transfer (0.1 = load
         must stay within 90 % of capacity).
     generators
-        The generator fleet (see :func:`load_generators`).
+        The generator fleet (see :func:`planning.fleet.load_generators_csv`).
     generators_for_backup_power
         Whether customers with their own backup power also get a truck.
     indicator_error_rate
@@ -215,41 +201,10 @@ class FaultOptions:
         for f in fields(self):
             v = getattr(self, f.name)
             if f.name == "generators":
-                v = [g.to_json() for g in v]
+                v = [g.to_dict() for g in v]
             elif isinstance(v, Limits):
                 v = v.to_dict()
             elif isinstance(v, Mapping):
                 v = dict(v)
             out[f.name] = v
         return out
-
-
-def load_generators(path: str | Path) -> tuple[Generator, ...]:
-    """Read a generator fleet CSV with columns ``id,name,kw,depot_id`` (kW).
-
-    Raises :class:`~gis.InputError` listing every bad row.
-    """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read generator fleet {p}: {exc.strerror or exc}", code="unreadable_file") from None
-    rows = list(csv.DictReader(text.splitlines()))
-    missing = {"id", "kw"} - set(rows[0].keys() if rows else ())
-    if rows and missing:
-        raise InputError(f"{p}: missing column(s) {', '.join(sorted(missing))}", code="bad_generators")
-    out: list[Generator] = []
-    bad: list[str] = []
-    for n, r in enumerate(rows, start=2):
-        try:
-            kw = float(r.get("kw") or "nan")
-        except ValueError:
-            kw = float("nan")
-        gid = (r.get("id") or "").strip()
-        if not gid or not math.isfinite(kw) or kw <= 0:
-            bad.append(f"line {n}: id={gid!r} kw={r.get('kw')!r}")
-            continue
-        out.append(Generator(gid, (r.get("name") or gid).strip(), kw, (r.get("depot_id") or "").strip() or None))
-    if bad:
-        raise InputError(f"{p}: bad generator row(s): {'; '.join(bad[:10])}", code="bad_generators", details=bad)
-    return tuple(out)

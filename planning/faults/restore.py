@@ -42,8 +42,9 @@ from planning.faults.flow import reason as flow_reason
 from planning.faults.locate import PROTECTIVE_KINDS, Candidate, _check_now
 from planning.faults.messages import Message, build_messages
 from planning.faults.network import CABINET_KINDS, SectionNet, section_net
-from planning.faults.options import FaultOptions, Generator
+from planning.faults.options import FaultOptions
 from planning.faults.trucks import TruckPlan, blocks, plan_trucks, travel_min
+from planning.fleet import Generator
 
 log = logging.getLogger(__name__)
 

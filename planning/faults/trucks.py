@@ -33,7 +33,8 @@ from typing import Any
 import pandas as pd
 
 from planning.faults.network import CABINET_KINDS, SectionNet
-from planning.faults.options import FaultOptions, Generator
+from planning.faults.options import FaultOptions
+from planning.fleet import Generator
 
 CONNECT_PREFERENCE = ("rmu", "distribution_room", "pole_transformer")  # where a truck joins a dead area
 

@@ -11,10 +11,11 @@ No Flask, no database, no network. OR-Tools is imported only by
 :mod:`planning.outages.cpsat`.
 """
 
+from planning.fleet import Generator, load_generators_csv
 from planning.outages.fixed import FixedOutage
 from planning.outages.jobs import Job, JobError, LoadedJobs, load_jobs_csv, write_jobs_csv
 from planning.outages.ledger import LedgerItem, propose_year
-from planning.outages.options import Generator, PlanOptions, load_generators_csv
+from planning.outages.options import PlanOptions
 from planning.outages.plan import Outage, Plan, plan_outages
 
 __all__ = [

@@ -59,10 +59,10 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     from dataclasses import replace
 
     from gis import load_grid
+    from gis.records import parse_aware_datetime
     from planning.outages import PlanOptions, load_generators_csv, load_jobs_csv, plan_outages
-    from planning.outages.jobs import parse_time
 
-    now = parse_time(args.now)
+    now = parse_aware_datetime(args.now)
     options = PlanOptions.from_json(args.options) if args.options else PlanOptions()
     if args.generators:
         options = options.with_fleet(load_generators_csv(args.generators))

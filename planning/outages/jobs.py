@@ -1,9 +1,11 @@
-"""Maintenance jobs: the :class:`Job` model, per-job errors, and the CSV loader.
+"""Maintenance jobs: the :class:`Job` model, per-job errors, the job record schema and the CSV loader.
 
 A job asks for some equipment (node, line or switch ids) to be dead for
 ``duration_min`` minutes somewhere in ``[earliest, latest]`` (timezone-aware).
-Loading never raises on a bad row: each one becomes a :class:`JobError` and
-the good rows are kept.
+:class:`JobRecord` is the one set of rules for a job arriving from outside: the
+planning CLI's CSV (:func:`load_jobs_csv`), the web service's CSV upload and its
+JSON API all check jobs with it. Loading never raises on a bad row: each one
+becomes a :class:`JobError` and the good rows are kept.
 """
 
 from __future__ import annotations
@@ -15,12 +17,31 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Annotated, Any, ClassVar, NamedTuple
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gis.errors import InputError
+from gis.records import (
+    ID_PATTERN,
+    FieldProblem,
+    RecordError,
+    field_parser,
+    model_problem,
+    optional_text,
+    parse_aware_datetime,
+    parse_bool,
+    parse_id,
+    read_csv_table,
+    split_list,
+    validate_row,
+)
 
 CSV_COLUMNS = ("id", "equipment", "duration_min", "earliest", "latest", "crew", "description", "requested_by", "night_work")
 REQUIRED_COLUMNS = ("id", "equipment", "duration_min", "earliest", "latest")
+#: The longest job: 31 days, in minutes.
+MAX_DURATION_MIN = 60 * 24 * 31
 
 
 @dataclass(frozen=True)
@@ -88,90 +109,129 @@ class LoadedJobs(NamedTuple):
     errors: list[JobError]
 
 
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f", ""}
+def window_problem(earliest: datetime, latest: datetime, duration_min: int) -> tuple[str, str, str] | None:
+    """``(code, message, field)`` when ``duration_min`` minutes cannot lie in ``[earliest, latest]``."""
+    if latest <= earliest:
+        return "bad_window", f"latest ({latest.isoformat()}) is not after earliest ({earliest.isoformat()})", "latest"
+    span = (latest - earliest).total_seconds() / 60
+    if duration_min > span:
+        return "duration_exceeds_window", f"duration {duration_min} min is longer than the window ({span:.0f} min)", "duration_min"
+    return None
 
 
-def parse_time(text: str) -> datetime:
-    """An ISO 8601 datetime that must carry a UTC offset (``2026-12-01T08:00:00+01:00``)."""
-    try:
-        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InputError(f"not an ISO 8601 datetime: {text!r}", code="bad_datetime") from exc
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise InputError(f"datetime {text!r} has no UTC offset (write e.g. 2026-12-01T08:00:00+01:00)", code="naive_datetime")
-    return dt
+def _whole_minutes(value: Any) -> int:
+    """A whole number of minutes: an integer, a whole float (``60.0``) or such a text."""
+    if isinstance(value, bool) or value is None:
+        raise InputError(f"expected a whole number of minutes, got {value!r}")
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise InputError(f"not a number: {value!r}") from None
+    if isinstance(number, int | np.integer):
+        return int(number)
+    if not isinstance(number, float | np.floating) or not math.isfinite(number) or number != int(number):
+        raise InputError(f"expected a whole number of minutes, got {value!r}")
+    return int(number)
 
 
-def load_jobs_csv(source: str | Path | io.TextIOBase) -> LoadedJobs:
-    """Jobs from CSV: ``id,equipment,duration_min,earliest,latest,crew,description`` (+ optional
-    ``requested_by``, ``night_work``); equipment ids separated by ``;``; times ISO 8601 with offset.
+def _equipment(value: Any) -> tuple[str, ...]:
+    ids = split_list(value)
+    if not ids:
+        raise InputError("names no equipment", code="no_equipment")
+    return ids
 
-    ``source`` is a path or an open text file. A missing file or missing
-    required column raises :class:`~gis.errors.InputError`; a bad row becomes a
-    :class:`JobError` (``job`` is the row's id, or ``row N`` when it has none).
+
+class JobRecord(BaseModel):
+    """A job as it arrives from a CSV row or a request body: the one set of rules.
+
+    ``equipment``: a list of node/line/switch ids or a ``;``-separated text;
+    ``duration_min``: whole minutes (``60`` or ``60.0``), 1..44640;
+    ``earliest``/``latest``: ISO 8601 with a UTC offset, the window the work must
+    lie in; ``night_work``: any word :func:`gis.records.parse_bool` reads, blank
+    = false. Unknown fields are rejected. Errors carry the codes of
+    ``docs/planning.md`` (``missing_id``, ``bad_duration``, ``naive_datetime``...).
     """
-    if isinstance(source, str | Path):
-        p = Path(source)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    field_codes: ClassVar[dict[str, tuple[str, str]]] = {
+        "equipment": ("no_equipment", "bad_equipment"),
+        "duration_min": ("bad_duration", "bad_duration"),
+        "earliest": ("bad_datetime", "bad_datetime"),
+        "latest": ("bad_datetime", "bad_datetime"),
+    }
+
+    id: Annotated[str, field_parser(parse_id)] = Field(pattern=ID_PATTERN)
+    equipment: Annotated[tuple[Annotated[str, Field(min_length=1, max_length=64)], ...], field_parser(_equipment)] = Field(
+        min_length=1, max_length=50)
+    duration_min: Annotated[int, field_parser(_whole_minutes, code="bad_duration")] = Field(ge=1, le=MAX_DURATION_MIN)
+    earliest: Annotated[datetime, field_parser(parse_aware_datetime)]
+    latest: Annotated[datetime, field_parser(parse_aware_datetime)]
+    crew: Annotated[str | None, field_parser(optional_text)] = Field(default=None, max_length=64)
+    description: str = Field(default="", max_length=2000)
+    requested_by: str = Field(default="", max_length=120)
+    night_work: Annotated[bool, field_parser(lambda v: parse_bool(v, default=False), code="bad_night_work")] = False
+
+    @model_validator(mode="after")
+    def _window(self) -> JobRecord:
+        problem = window_problem(self.earliest, self.latest, self.duration_min)
+        if problem is not None:
+            code, message, field = problem
+            raise model_problem(code, message, field=field)
+        return self
+
+    def to_job(self) -> Job:
+        return Job(self.id, self.equipment, self.duration_min, self.earliest, self.latest, self.crew,
+                   self.description, self.requested_by, self.night_work)
+
+
+@dataclass(frozen=True)
+class JobRows:
+    """A jobs CSV checked row by row: the good records with their line and every problem."""
+
+    records: list[tuple[int, JobRecord]]
+    problems: list[FieldProblem]
+
+
+def read_job_rows(source: str | Path | bytes | io.TextIOBase, *, max_rows: int | None = None) -> JobRows:
+    """Every row of a jobs CSV through :class:`JobRecord` (see :func:`load_jobs_csv` for the format).
+
+    Raises :class:`~gis.errors.InputError` for a file that cannot be used at all:
+    unreadable (``jobs_not_found``), or not UTF-8, no header, no rows, a required
+    column missing, an unknown column, more than ``max_rows`` rows (``bad_jobs_file``).
+    """
+    table = read_csv_table(source, what="jobs file", required=REQUIRED_COLUMNS, allowed=CSV_COLUMNS,
+                           code="bad_jobs_file", unreadable_code="jobs_not_found", max_rows=max_rows, allow_empty=False)
+    records: list[tuple[int, JobRecord]] = []
+    problems: list[FieldProblem] = []
+    for row in table.rows:
         try:
-            text = p.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise InputError(f"cannot read jobs file {p}: {exc}", code="jobs_not_found") from exc
-    else:
-        text = source.read()
-        if text.startswith("\ufeff"):
-            text = text[1:]
-    reader = csv.DictReader(io.StringIO(text))
-    cols = [c.strip() for c in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in cols]
-    if missing:
-        raise InputError(
-            f"jobs CSV lacks column(s) {', '.join(missing)} (expected {','.join(CSV_COLUMNS[:7])})",
-            code="bad_jobs_file",
-            details={"missing": missing},
-        )
-    reader.fieldnames = cols
-    jobs: list[Job] = []
+            records.append((row.line, validate_row(JobRecord, row, what="job")))
+        except RecordError as exc:
+            problems.extend(exc.problems)
+    return JobRows(records, problems)
+
+
+def load_jobs_csv(source: str | Path | bytes | io.TextIOBase) -> LoadedJobs:
+    """Jobs from CSV: ``id,equipment,duration_min,earliest,latest`` (+ optional ``crew,description,
+    requested_by,night_work``); equipment ids separated by ``;``; times ISO 8601 with offset.
+
+    ``source`` is a path, the file's bytes or an open text file (UTF-8, BOM
+    allowed); header names may carry spaces and capitals. A file that cannot be
+    used at all raises :class:`~gis.errors.InputError` (see :func:`read_job_rows`);
+    a bad row becomes one :class:`JobError` (``job`` is the row's id, or ``row N``
+    when it has none; the message starts ``line N:`` and lists every problem).
+    """
+    rows = read_job_rows(source)
     errors: list[JobError] = []
-    for line, row in enumerate(reader, start=2):
-        row = {k: (v or "").strip() if isinstance(v, str) else "" for k, v in row.items() if k is not None}
-        jid = row.get("id", "")
-        who = jid or f"row {line}"
-        try:
-            jobs.append(_row_job(row, line))
-        except InputError as exc:
-            errors.append(JobError(who, exc.code, f"line {line}: {exc.message}"))
-    return LoadedJobs(jobs, errors)
-
-
-def _row_job(row: dict[str, str], line: int) -> Job:
-    if not row.get("id"):
-        raise InputError("job has no id", code="missing_id")
-    if not row.get("equipment"):
-        raise InputError("job names no equipment", code="no_equipment")
-    dur_text = row.get("duration_min", "")
-    try:
-        dur = float(dur_text)
-    except ValueError:
-        raise InputError(f"duration_min is not a number: {dur_text!r}", code="bad_duration") from None
-    if not math.isfinite(dur) or dur <= 0 or dur != int(dur):
-        raise InputError(f"duration_min must be a positive whole number of minutes, got {dur_text!r}", code="bad_duration")
-    earliest = parse_time(row.get("earliest", ""))
-    latest = parse_time(row.get("latest", ""))
-    nw = row.get("night_work", "").lower()
-    if nw not in _TRUE | _FALSE:
-        raise InputError(f"night_work must be true/false, got {row.get('night_work')!r}", code="bad_night_work")
-    return Job(
-        id=row["id"],
-        equipment=row["equipment"],  # type: ignore[arg-type]  # split in __post_init__
-        duration_min=int(dur),
-        earliest=earliest,
-        latest=latest,
-        crew=row.get("crew") or None,
-        description=row.get("description", ""),
-        requested_by=row.get("requested_by", ""),
-        night_work=nw in _TRUE,
-    )
+    by_line: dict[int, list[FieldProblem]] = {}
+    for p in rows.problems:
+        by_line.setdefault(p.row or 0, []).append(p)
+    for line, problems in by_line.items():
+        who = problems[0].record or f"row {line}"
+        errors.append(JobError(who, problems[0].code, f"line {line}: " + "; ".join(p.message for p in problems)))
+    return LoadedJobs([r.to_job() for _, r in rows.records], errors)
 
 
 def write_jobs_csv(jobs: Iterable[Job], path: str | Path) -> Path:

@@ -4,12 +4,11 @@ Build it with keywords, or from a dict / JSON document with
 :meth:`PlanOptions.from_dict` (every problem is listed in one
 :class:`~gis.errors.InputError`, code ``bad_options``). The generator fleet can
 also come from a CSV file (``id,name,kw,depot_id``) with
-:func:`load_generators_csv`.
+:func:`planning.fleet.load_generators_csv`.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Mapping
@@ -20,23 +19,11 @@ from typing import Any
 
 from gis.errors import InputError
 from gis.powerflow import Limits
+from planning.fleet import Generator, GeneratorRecord, load_generators_csv
 
 IMPORTANCE_GRADES = ("special", "first", "second", "temporary", "normal")
 
 DEFAULT_WEIGHTS: dict[str, float] = {"special": 100.0, "first": 50.0, "second": 10.0, "temporary": 5.0, "normal": 1.0}
-
-
-@dataclass(frozen=True)
-class Generator:
-    """A mobile generator truck (发电车): ``kw`` is its rated output in kW."""
-
-    id: str
-    name: str = ""
-    kw: float = 0.0
-    depot_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "kw": self.kw, "depot_id": self.depot_id}
 
 
 @dataclass(frozen=True)
@@ -251,18 +238,8 @@ def _convert(key: str, v: Any) -> Any:
             return load_generators_csv(v)
         if not isinstance(v, list | tuple):
             raise ValueError("expected a list of {id, name, kw, depot_id} or a CSV path")
-        out = []
-        for i, g in enumerate(v):
-            if isinstance(g, Generator):
-                out.append(g)
-                continue
-            if not isinstance(g, Mapping) or "id" not in g or "kw" not in g:
-                raise ValueError(f"generator #{i + 1} needs at least 'id' and 'kw'")
-            kw = g["kw"]
-            if isinstance(kw, bool) or not isinstance(kw, int | float):
-                raise ValueError(f"generator {g['id']!r}: kw must be a number")
-            out.append(Generator(str(g["id"]), str(g.get("name") or ""), float(kw), g.get("depot_id")))
-        return tuple(out)
+        return tuple(g if isinstance(g, Generator) else GeneratorRecord.parse(g, what=f"generator #{i + 1}")
+                     for i, g in enumerate(v))
     return v
 
 
@@ -324,34 +301,3 @@ def _check(o: PlanOptions) -> list[str]:
     if not (0 <= o.alternatives <= 20):
         p.append(f"alternatives must be within 0..20, got {o.alternatives}")
     return p
-
-
-def load_generators_csv(path: str | Path) -> tuple[Generator, ...]:
-    """The generator fleet from a CSV with columns ``id,name,kw,depot_id`` (kW).
-
-    Raises :class:`~gis.errors.InputError` (code ``bad_generators``) listing every bad row.
-    """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read generator fleet {p}: {exc}", code="bad_generators") from exc
-    reader = csv.DictReader(text.splitlines())
-    cols = set(reader.fieldnames or ())
-    if not {"id", "kw"} <= cols:
-        raise InputError(f"{p}: generator CSV needs columns id,name,kw,depot_id (got {sorted(cols)})", code="bad_generators")
-    out: list[Generator] = []
-    problems: list[str] = []
-    for n, row in enumerate(reader, start=2):
-        gid = (row.get("id") or "").strip()
-        try:
-            kw = float(row.get("kw") or "")
-        except ValueError:
-            kw = float("nan")
-        if not gid or not (math.isfinite(kw) and kw > 0):
-            problems.append(f"line {n}: needs an id and a positive kw (got id={gid!r}, kw={row.get('kw')!r})")
-            continue
-        out.append(Generator(gid, (row.get("name") or "").strip(), kw, (row.get("depot_id") or "").strip() or None))
-    if problems:
-        raise InputError(f"{p}: " + "; ".join(problems), code="bad_generators", details=problems)
-    return tuple(out)

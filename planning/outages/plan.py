@@ -29,7 +29,7 @@ import numpy as np
 from gis import Grid, InputError, OutageError
 from planning.outages import cpsat
 from planning.outages.fixed import FixedOutage, check_fixed
-from planning.outages.jobs import Job, JobError
+from planning.outages.jobs import Job, JobError, window_problem
 from planning.outages.notices import build_notice
 from planning.outages.options import IMPORTANCE_GRADES, PlanOptions
 from planning.outages.switching import Step, Validator, build_steps
@@ -322,11 +322,9 @@ def _static_problem(tl: Timeline, job: Job, now: datetime) -> tuple[str, str] | 
             return "naive_datetime", f"{name} must be a timezone-aware datetime, got {v!r}"
     if isinstance(job.duration_min, bool) or not isinstance(job.duration_min, int | np.integer) or job.duration_min <= 0:
         return "bad_duration", f"duration_min must be a positive whole number of minutes, got {job.duration_min!r}"
-    if job.latest <= job.earliest:
-        return "bad_window", f"latest ({job.latest.isoformat()}) is not after earliest ({job.earliest.isoformat()})"
-    span = (job.latest - job.earliest).total_seconds() / 60
-    if job.duration_min > span:
-        return "duration_exceeds_window", f"duration {job.duration_min} min is longer than the window ({span:.0f} min)"
+    window = window_problem(job.earliest, job.latest, job.duration_min)
+    if window is not None:
+        return window[0], window[1]
     if job.latest - timedelta(minutes=job.duration_min) < now:
         return "window_past", f"the window ends {job.latest.isoformat()}: too late to do {job.duration_min} min of work from now ({now.isoformat()})"
     if job.latest - timedelta(minutes=job.duration_min) < now + timedelta(days=o.notice_lead_days):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gis import InputError, NotFoundError
-from planning.faults import FaultOptions, load_generators, restore
+from planning.faults import FaultOptions, load_generators_csv, restore
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Monaco"))
 
@@ -68,10 +68,10 @@ def test_options_merge_defaults():
 def test_generator_fleet_file(tmp_path):
     p = tmp_path / "generators.csv"
     p.write_text("id,name,kw,depot_id\nG1,Truck 1,500,DEP1\nG2,Truck 2,250,\n", encoding="utf-8")
-    fleet = load_generators(p)
+    fleet = load_generators_csv(p)
     assert [(g.id, g.kw, g.depot_id) for g in fleet] == [("G1", 500.0, "DEP1"), ("G2", 250.0, None)]
     p.write_text("id,name,kw,depot_id\nG1,Truck 1,lots,DEP1\n", encoding="utf-8")
     with pytest.raises(InputError, match="line 2"):
-        load_generators(p)
+        load_generators_csv(p)
     with pytest.raises(InputError):
-        load_generators(tmp_path / "missing.csv")
+        load_generators_csv(tmp_path / "missing.csv")
