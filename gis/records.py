@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -159,7 +160,7 @@ def parse_aware_datetime(value: Any) -> datetime:
 def json_safe(value: Any, *, digits: int | None = None) -> Any:
     """``value`` ready for ``json.dumps(allow_nan=False)``.
 
-    None, NaN, ±inf, ``pd.NA`` and NaT become None; numpy scalars become
+    None, NaN, ±inf, ``pd.NA`` and NaT become None; numpy scalars and decimals become
     Python scalars (floats rounded to ``digits`` decimals when given); dates,
     times and timestamps become ISO 8601 text; mappings, lists, tuples, sets
     and arrays are cleaned item by item. Other values are returned unchanged.
@@ -170,7 +171,7 @@ def json_safe(value: Any, *, digits: int | None = None) -> Any:
         return bool(value)
     if isinstance(value, int | np.integer):
         return int(value)
-    if isinstance(value, float | np.floating):
+    if isinstance(value, float | np.floating | Decimal):
         f = float(value)
         if not math.isfinite(f):
             return None

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
-from gis.geojson import json_value, to_geojson
+from gis.geojson import to_geojson
+from gis.records import json_safe
 
 
 def test_frame_written_by_hand() -> None:
@@ -182,21 +183,21 @@ def test_bad_input_is_refused_clearly() -> None:
         to_geojson(frame, members={"features": []})
     with pytest.raises(ValueError, match="non-finite"):
         to_geojson([({"type": "Point", "coordinates": [float("nan"), 0.0]}, {})])
-    with pytest.raises(TypeError, match="Decimal"):
-        to_geojson([(Point(0, 0), {"price": Decimal("1.5")})])
+    # a decimal is a number: written as one
+    assert to_geojson([(Point(0, 0), {"price": Decimal("1.5")})])["features"][0]["properties"] == {"price": 1.5}
 
 
-def test_json_value_of_scalars() -> None:
-    assert json_value(np.float32(0.5)) == 0.5 and type(json_value(np.float32(0.5))) is float
-    assert json_value(np.int64(7)) == 7 and type(json_value(np.int64(7))) is int
-    assert json_value(np.bool_(True)) is True
-    assert json_value(pd.NaT) is None
-    assert json_value(np.datetime64("NaT")) is None
-    assert json_value(np.datetime64("2026-01-02T03:04:05")) == "2026-01-02T03:04:05"
-    assert json_value(date(2026, 1, 2)) == "2026-01-02"
-    assert json_value(datetime(2026, 1, 2, 3, 4, tzinfo=UTC)) == "2026-01-02T03:04:00+00:00"
-    assert json_value((1, np.float64(2.0), [np.nan])) == [1, 2.0, [None]]
-    assert json_value(2.0004, float_decimals=3) == 2.0
+def test_json_safe_scalars_as_the_writer_uses_them() -> None:
+    assert json_safe(np.float32(0.5)) == 0.5 and type(json_safe(np.float32(0.5))) is float
+    assert json_safe(np.int64(7)) == 7 and type(json_safe(np.int64(7))) is int
+    assert json_safe(np.bool_(True)) is True
+    assert json_safe(pd.NaT) is None
+    assert json_safe(np.datetime64("NaT")) is None
+    assert json_safe(np.datetime64("2026-01-02T03:04:05")) == "2026-01-02T03:04:05"
+    assert json_safe(date(2026, 1, 2)) == "2026-01-02"
+    assert json_safe(datetime(2026, 1, 2, 3, 4, tzinfo=UTC)) == "2026-01-02T03:04:00+00:00"
+    assert json_safe((1, np.float64(2.0), [np.nan])) == [1, 2.0, [None]]
+    assert json_safe(2.0004, digits=3) == 2.0
 
 
 def test_empty_input_is_an_empty_collection_without_bbox() -> None:
