@@ -15,6 +15,7 @@ from app.errors import Forbidden, NotAvailable, Unauthorized, status_of
 from app.services import grid as grid_service
 from app.services.options import BadOptions
 from gis import ConflictError, GridValidationError, InputError, NotFoundError, OutageError, Problem
+from gis.records import FieldProblem, RecordError
 from routing import RoadNetworkError, RoutingError, RoutingInputError, UnknownLocationError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +36,7 @@ EXPECTED_STATUS: dict[type[OutageError], int] = {
     Unauthorized: 401,
     ConfigError: 422,
     BadOptions: 422,
+    RecordError: 422,
 }
 
 
@@ -63,6 +65,8 @@ def test_every_domain_error_class_has_a_decided_status() -> None:
 def make(cls: type[OutageError]) -> OutageError:
     if cls is GridValidationError:
         return GridValidationError([Problem(code="dangling_line", severity="error", message="boom", ids=("L1",))])
+    if cls is RecordError:
+        return RecordError([FieldProblem("duration_min", "bad_int", "boom", row=2, record="J1")], what="jobs CSV")
     return cls("boom", details={"where": "test"})
 
 
