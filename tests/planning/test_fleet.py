@@ -17,7 +17,7 @@ from planning.outages import PlanOptions
 
 def test_both_halves_share_the_type_and_the_loader() -> None:
     assert outages.Generator is faults.Generator is Generator
-    assert outages.load_generators_csv is faults.load_generators is load_generators_csv
+    assert outages.load_generators_csv is faults.load_generators_csv is load_generators_csv
 
 
 def test_file_with_bom_spaced_headers_and_blanks(tmp_path: Path) -> None:
