@@ -13,6 +13,7 @@ from gis.errors import (
 )
 from gis.format import read_layers, read_postgis, write_grid
 from gis.grid import Grid, Isolation, Section, StateCheck, TieOption, load_grid, validate_grid
+from gis.supply_tree import SupplyTree
 
 __all__ = [
     "ConflictError",
@@ -25,6 +26,7 @@ __all__ = [
     "Problem",
     "Section",
     "StateCheck",
+    "SupplyTree",
     "TieOption",
     "load_grid",
     "read_layers",

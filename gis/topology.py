@@ -263,9 +263,19 @@ class Topology:
 
     @cached_property
     def section_order(self) -> np.ndarray:
+        """Section indices in DFS pre-order (the inverse of :attr:`tin`)."""
         order = np.empty(self.n_sections, dtype=np.int64)
         order[self.tin] = np.arange(self.n_sections)
         return order
+
+    @cached_property
+    def source_rooted(self) -> np.ndarray:
+        """Per section: its tree hangs from a source section, i.e. normally-closed switches join it
+        to a substation (fed or not); False for islands reached only through normally-open switches."""
+        out = self.normally_live.copy()
+        for r in self.component_roots[self.is_source_section[self.component_roots]]:
+            out[self.section_order[self.tin[r] : self.tout[r]]] = True
+        return out
 
     def study(self, open_switches: np.ndarray, close_switches: np.ndarray) -> State:
         return State(self, np.asarray(open_switches, dtype=np.int64), np.asarray(close_switches, dtype=np.int64))

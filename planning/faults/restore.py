@@ -528,7 +528,7 @@ def _resolve_faulted(net: SectionNet, faulted: str | Candidate | Iterable[str]) 
             raise InputError(f"{e} is a {kind}, not grid equipment (node, line, switch or section id)",
                              code="not_equipment", details={"id": e})
         for sec in net.section_of_equipment(e):
-            if sec in net.source:
+            if net.tree.is_source(sec):
                 sub = net.grid.nodes.set_index("id")["substation_id"].get(net.sections[sec].nodes[0])
                 raise InputError(
                     f"{e} is on the busbar of substation {sub}: a busbar fault is cleared inside the "
@@ -690,8 +690,8 @@ class _Clock:
 
 def _tripped_device(net: SectionNet, secs: list[str], tripped_breaker: str | None) -> tuple[str, list[str]]:
     """The device that tripped (given, or the nearest breaker/fuse upstream) and the path to the top section."""
-    top = min(secs, key=lambda s: len(net.path_switches(s)))
-    path = net.path_switches(top)
+    top = min(secs, key=lambda s: len(net.tree.path_switches(s)))
+    path = net.tree.path_switches(top)
     if not path:
         raise InputError(f"{', '.join(secs)} has no supply in the normal state: nothing trips, nothing to restore",
                          code="not_energised")
@@ -745,10 +745,10 @@ def _stage_remote(st: _Study, secs: list[str], path: list[str], tripped: str, no
             if info.remote:
                 if s not in remote_open:
                     remote_open.append(s)
-            elif other not in net.source:
+            elif not net.tree.is_source(other):
                 region.add(other)
                 frontier.append(other)
-    depth = {s: len(net.path_switches(net.switches[s].sec_a)) for s in remote_open}
+    depth = {s: len(net.tree.path_switches(net.switches[s].sec_a)) for s in remote_open}
     remote_open.sort(key=lambda s: (depth[s], s))
     t = now
     steps: list[Step] = []
@@ -779,7 +779,7 @@ def _stage_manual(st: _Study, secs: list[str], isolation: Iterable[str], tripped
     faulted section was isolated (the repair may start)."""
     net = st.net
     boundary = [s for s in isolation if not st.is_open(s)]
-    depth = {s: len(net.path_switches(net.switches[s].sec_a)) for s in boundary}
+    depth = {s: len(net.tree.path_switches(net.switches[s].sec_a)) for s in boundary}
     boundary.sort(key=lambda s: (depth[s], s))
     t = crew_on_site
     steps: list[Step] = []
