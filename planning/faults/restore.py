@@ -41,7 +41,7 @@ from planning.faults.flow import FlowChecker
 from planning.faults.flow import reason as flow_reason
 from planning.faults.locate import PROTECTIVE_KINDS, Candidate, _check_now
 from planning.faults.messages import Message, build_messages
-from planning.faults.network import CABINET_KINDS, CustomerInfo, SectionNet, section_net
+from planning.faults.network import CABINET_KINDS, SectionNet, section_net
 from planning.faults.options import FaultOptions, Generator
 from planning.faults.trucks import TruckPlan, blocks, plan_trucks, travel_min
 
@@ -1072,17 +1072,18 @@ def _generators(net: SectionNet, still_out: tuple[str, ...], duration_min: float
             out.append(GeneratorProposal(c.id, c.name, c.importance, c.demand_kw, (), (), 0.0, 0.0, start,
                                          repair_end, "has its own backup power: no truck sent"))
             continue
-        proposal = _truck_proposal(net, c, pool, start, repair_end, duration_min, options)
+        proposal = _truck_proposal(net, c.id, pool, start, repair_end, duration_min, options)
         if proposal.shortfall_kw > 0:
             warnings.append(f"generator shortfall for {c.id}: {proposal.shortfall_kw:.0f} kW")
         out.append(proposal)
     return tuple(out), warnings
 
 
-def _truck_proposal(net: SectionNet, c: CustomerInfo, pool: list[Generator], start: datetime, repair_end: datetime,
+def _truck_proposal(net: SectionNet, customer: str, pool: list[Generator], start: datetime, repair_end: datetime,
                     duration_min: float, options: FaultOptions) -> GeneratorProposal:
     """Trucks from ``pool`` (taken out of it) for one important customer; none when they could not
     arrive and be set up (from ``start``, set-up included) before the repair ends."""
+    c = net.customers[customer]
     chosen = _trucks_for(pool, c.demand_kw)
     travel = max([travel_min(net.grid, g.depot_id, c.node, options.generator_speed_kmh) or 0.0 for g in chosen],
                  default=0.0)
