@@ -333,9 +333,10 @@ class State:
     """A study state: the normal state with some switches opened and others closed.
 
     The DFS positions ``[0, n_sections)`` are partitioned into intervals, each
-    owned by one *piece* (the part of a normal tree between cuts). ``pieces``
-    lists piece roots; a piece is energised when the BFS over closing switches
-    reaches it from the live root.
+    owned by one *piece* (the part of a normal tree between cuts): ``starts`` and
+    ``owner`` (piece index, -1 for the live root). Piece ``k`` is rooted at the
+    ``k``-th cut section in DFS order; it is energised (``piece_live``) when the
+    BFS over closing switches reaches it from the live root.
     """
 
     def __init__(self, topo: Topology, open_switches: np.ndarray, close_switches: np.ndarray) -> None:
@@ -346,7 +347,6 @@ class State:
         cut_sources, revived = self._substation_switching(open_switches, close_switches)
         roots = np.concatenate([t.component_roots, cut_children, cut_sources])
         roots = roots[np.argsort(t.tin[roots], kind="stable")]
-        self.piece_roots = roots  # section index per piece (pieces 0..k-1), LIVE_ROOT is extra
         self._intervals(roots)
         self.piece_live = np.zeros(len(roots), dtype=bool)
         self.piece_feeder = np.full(len(roots), NO, dtype=np.int64)
