@@ -14,6 +14,7 @@ from gis.errors import (
 from gis.format import read_layers, read_postgis, write_grid
 from gis.geojson import to_geojson
 from gis.grid import Grid, Isolation, Section, StateCheck, TieOption, load_grid, validate_grid
+from gis.supply_tree import SupplyTree
 
 __all__ = [
     "ConflictError",
@@ -26,6 +27,7 @@ __all__ = [
     "Problem",
     "Section",
     "StateCheck",
+    "SupplyTree",
     "TieOption",
     "to_geojson",
     "load_grid",

@@ -28,6 +28,7 @@ import pandas as pd
 from gis.catalogue import resolve_lines
 from gis.errors import GridValidationError, InputError, NotFoundError, Problem
 from gis.format import DAY_TYPES, LAYERS, WGS84, Layers, read_layers, read_postgis
+from gis.supply_tree import SupplyTree
 from gis.topology import NO, State, Topology, slice_sorted
 
 if TYPE_CHECKING:
@@ -750,9 +751,15 @@ class Grid:
             raise InputError(f"{equipment_id} is a switch between two sections", code="switch_between_sections")
         return str(self._section_ids[secs[0]])
 
+    def supply_tree(self) -> SupplyTree:
+        """The normal state's supply tree of the sections, by id: parent, supply switch, children,
+        feeder, path from the substation, what hangs below a switch (built once per grid)."""
+        return self.derived("gis.supply_tree", lambda g: SupplyTree(g._topo, section_ids=g._section_ids, switch_ids=g.switches["id"]))
+
     def sections(self) -> list[Section]:
         """The switch-delimited sections, in a stable order (by first node)."""
         t = self._topo
+        supply = np.where(t.source_rooted, t.parent_switch, NO)
         node_ids = self.nodes["id"].to_numpy(dtype=object)
         by_sec_nodes = pd.Series(node_ids).groupby(t.section_of_node).agg(tuple)
         line_sec = t.section_of_node[t.line_from[: len(self.lines)]]
@@ -777,7 +784,7 @@ class Grid:
                     feeder=None if f == NO else str(sw_ids[f]),
                     source=bool(t.is_source_section[sec]),
                     customers=int(cust_count[sec]),
-                    supply_switch=None if t.parent_switch[sec] == NO else str(sw_ids[t.parent_switch[sec]]),
+                    supply_switch=None if supply[sec] == NO else str(sw_ids[supply[sec]]),
                 )
             )
         return sorted(out, key=lambda s: s.id)

@@ -246,18 +246,27 @@ def _switch_rows(
                 continue
             rows.append({**row, "to_node": f"bus:{e}"})
             continue
-        if et == "l" and e in lines.index:
-            far = int(lines.at[e, "to_bus"]) if int(lines.at[e, "from_bus"]) == b else int(lines.at[e, "from_bus"])
-            sub = inside.get(b) if far in inside else None
-        elif et == "t" and e in trafo.index:
-            sub = inside.get(int(trafo.at[e, "hv_bus"]))
-        else:
+        known, sub = _junction_substation(str(et), b, e, lines, trafo, inside)
+        if not known:
             continue  # switches of out-of-service or three-winding transformers
         j = f"switch:{s}:junction"
         ends[(str(et), e, b)] = j
         junctions.append({"id": j, "kind": "junction", "name": j, "substation_id": sub, "vn_kv": float(vn[b]), "geometry": points[b]})
         rows.append({**row, "to_node": j})
     return rows, junctions, ends
+
+
+def _junction_substation(et: str, b: int, e: int, lines: pd.DataFrame, trafo: pd.DataFrame,
+                         inside: Mapping[int, str]) -> tuple[bool, str | None]:
+    """(is the switched element known, the substation of the junction between the switch at bus ``b``
+    and line or transformer ``e``): for a line, bus ``b``'s when the line's far end is inside a
+    substation too (else none); for a transformer, its HV bus's."""
+    if et == "l" and e in lines.index:
+        far = int(lines.at[e, "to_bus"]) if int(lines.at[e, "from_bus"]) == b else int(lines.at[e, "from_bus"])
+        return True, inside.get(b) if far in inside else None
+    if et == "t" and e in trafo.index:
+        return True, inside.get(int(trafo.at[e, "hv_bus"]))
+    return False, None
 
 
 def _orient_switches(rows: list[dict[str, Any]], inside_nodes: set[str]) -> None:
@@ -450,6 +459,18 @@ def to_pandapower(grid: Grid, *, at: datetime | None = None) -> Any:
 
     pp = _pp()
     net = pp.create_empty_network(name=grid.name, f_hz=50.0)
+    ix, vn = _export_buses(pp, net, grid)
+    _export_lines(pp, net, grid, ix)
+    _export_switches(pp, net, grid, ix)
+    _export_transformers(pp, net, grid, ix, vn)
+    _export_loads(pp, net, grid, ix, at)
+    _export_dg(pp, net, grid, ix, at)
+    return net
+
+
+def _export_buses(pp: Any, net: Any, grid: Grid) -> tuple[pd.Series, np.ndarray]:
+    """A bus per node and an external grid per infeed; returns the bus of each node id and the
+    buses' nominal voltages (kV)."""
     nodes = grid.nodes
     vn = nodes["vn_kv"].fillna(grid.nominal_kv).to_numpy(dtype=float)
     bus_idx = pp.create_buses(
@@ -459,51 +480,65 @@ def to_pandapower(grid: Grid, *, at: datetime | None = None) -> Any:
         name=nodes["id"].to_numpy(dtype=object),
         geodata=list(zip(nodes.geometry.x, nodes.geometry.y, strict=True)),
     )
-    ix = pd.Series(bus_idx, index=nodes["id"].to_numpy(dtype=object))
     slack, vm = grid.infeeds
     for b, v in zip(np.asarray(bus_idx)[slack], vm[slack], strict=True):
         pp.create_ext_grid(net, int(b), vm_pu=float(v))
+    return pd.Series(bus_idx, index=nodes["id"].to_numpy(dtype=object)), vn
+
+
+def _export_lines(pp: Any, net: Any, grid: Grid, ix: pd.Series) -> None:
     lines = grid.lines
-    if len(lines):
-        lp = grid.line_params
-        pp.create_lines_from_parameters(
-            net,
-            from_buses=ix[lines["from_node"]].to_numpy(),
-            to_buses=ix[lines["to_node"]].to_numpy(),
-            length_km=np.maximum(lines["length_m"].to_numpy(dtype=float) / 1000.0, 1e-6),
-            r_ohm_per_km=lp["r_ohm_per_km"].to_numpy(dtype=float),
-            x_ohm_per_km=lp["x_ohm_per_km"].to_numpy(dtype=float),
-            c_nf_per_km=lp["c_nf_per_km"].to_numpy(dtype=float),
-            max_i_ka=lp["rating_a"].to_numpy(dtype=float) / 1000.0,
-            name=lines["id"].to_numpy(dtype=object),
-        )
+    if not len(lines):
+        return
+    lp = grid.line_params
+    pp.create_lines_from_parameters(
+        net,
+        from_buses=ix[lines["from_node"]].to_numpy(),
+        to_buses=ix[lines["to_node"]].to_numpy(),
+        length_km=np.maximum(lines["length_m"].to_numpy(dtype=float) / 1000.0, 1e-6),
+        r_ohm_per_km=lp["r_ohm_per_km"].to_numpy(dtype=float),
+        x_ohm_per_km=lp["x_ohm_per_km"].to_numpy(dtype=float),
+        c_nf_per_km=lp["c_nf_per_km"].to_numpy(dtype=float),
+        max_i_ka=lp["rating_a"].to_numpy(dtype=float) / 1000.0,
+        name=lines["id"].to_numpy(dtype=object),
+    )
+
+
+def _export_switches(pp: Any, net: Any, grid: Grid, ix: pd.Series) -> None:
     sw = grid.switches
-    if len(sw):
-        pp.create_switches(
-            net,
-            buses=ix[sw["from_node"]].to_numpy(),
-            elements=ix[sw["to_node"]].to_numpy(),
-            et="b",
-            closed=~sw["normally_open"].to_numpy(dtype=bool),
-            type=[{"breaker": "CB", "disconnector": "DS"}.get(k, "LBS") for k in sw["kind"]],
-            name=sw["id"].to_numpy(dtype=object),
-            in_ka=sw["rating_a"].to_numpy(dtype=float) / 1000.0,
-        )
-    _export_transformers(pp, net, grid, ix, vn)
+    if not len(sw):
+        return
+    pp.create_switches(
+        net,
+        buses=ix[sw["from_node"]].to_numpy(),
+        elements=ix[sw["to_node"]].to_numpy(),
+        et="b",
+        closed=~sw["normally_open"].to_numpy(dtype=bool),
+        type=[{"breaker": "CB", "disconnector": "DS"}.get(k, "LBS") for k in sw["kind"]],
+        name=sw["id"].to_numpy(dtype=object),
+        in_ka=sw["rating_a"].to_numpy(dtype=float) / 1000.0,
+    )
+
+
+def _export_loads(pp: Any, net: Any, grid: Grid, ix: pd.Series, at: datetime | None) -> None:
     cust = grid.customers
-    if len(cust):
-        p_kw = grid.customer_load_kw(at).to_numpy() if at is not None else cust["demand_kw"].to_numpy(dtype=float)
-        pp.create_loads(net, buses=ix[cust["node_id"]].to_numpy(), p_mw=p_kw / 1000.0, q_mvar=p_kw / 1000.0 * grid.customer_tan_phi,
-                        name=cust["id"].to_numpy(dtype=object))
+    if not len(cust):
+        return
+    p_kw = grid.customer_load_kw(at).to_numpy() if at is not None else cust["demand_kw"].to_numpy(dtype=float)
+    pp.create_loads(net, buses=ix[cust["node_id"]].to_numpy(), p_mw=p_kw / 1000.0, q_mvar=p_kw / 1000.0 * grid.customer_tan_phi,
+                    name=cust["id"].to_numpy(dtype=object))
+
+
+def _export_dg(pp: Any, net: Any, grid: Grid, ix: pd.Series, at: datetime | None) -> None:
     dg = grid.dg
-    if len(dg):
-        dg = dg[dg["in_service"].astype(bool)]
-        p_kw = dg["p_kw"].to_numpy(dtype=float)
-        if at is not None:
-            p_kw = p_kw * grid.profile_factors([at])[grid.profile_index(dg["profile"]), 0]
-        for i, (b, p, kind) in enumerate(zip(ix[dg["node_id"]].to_numpy(), p_kw, dg["kind"], strict=True)):
-            pp.create_sgen(net, int(b), p_mw=float(p) / 1000.0, name=str(dg["id"].iloc[i]), type=str(kind).upper())
-    return net
+    if not len(dg):
+        return
+    dg = dg[dg["in_service"].astype(bool)]
+    p_kw = dg["p_kw"].to_numpy(dtype=float)
+    if at is not None:
+        p_kw = p_kw * grid.profile_factors([at])[grid.profile_index(dg["profile"]), 0]
+    for i, (b, p, kind) in enumerate(zip(ix[dg["node_id"]].to_numpy(), p_kw, dg["kind"], strict=True)):
+        pp.create_sgen(net, int(b), p_mw=float(p) / 1000.0, name=str(dg["id"].iloc[i]), type=str(kind).upper())
 
 
 def _export_transformers(pp: Any, net: Any, grid: Grid, ix: pd.Series, vn: np.ndarray) -> None:
@@ -567,17 +602,22 @@ def replay_in_pandapower(
         rows = []
         for at in times:
             if own:
-                p_kw = grid.customer_load_kw(at).to_numpy()
-                net.load["p_mw"] = p_kw / 1000.0
-                net.load["q_mvar"] = p_kw / 1000.0 * grid.customer_tan_phi
-                if len(net.sgen):
-                    dg = grid.dg[grid.dg["in_service"].astype(bool)]
-                    factor = grid.profile_factors([at])[grid.profile_index(dg["profile"]), 0]
-                    net.sgen["p_mw"] = dg["p_kw"].to_numpy(dtype=float) * factor / 1000.0
+                _set_loads_at(net, grid, at)
             rows.append(_pandapower_result(pp, net, at, ext_buses))
         out.append(rows)
     net.switch["closed"] = normal
     return out
+
+
+def _set_loads_at(net: Any, grid: Grid, at: datetime) -> None:
+    """Every load (and static generator) of a net made by :func:`to_pandapower` at its value at ``at``."""
+    p_kw = grid.customer_load_kw(at).to_numpy()
+    net.load["p_mw"] = p_kw / 1000.0
+    net.load["q_mvar"] = p_kw / 1000.0 * grid.customer_tan_phi
+    if len(net.sgen):
+        dg = grid.dg[grid.dg["in_service"].astype(bool)]
+        factor = grid.profile_factors([at])[grid.profile_index(dg["profile"]), 0]
+        net.sgen["p_mw"] = dg["p_kw"].to_numpy(dtype=float) * factor / 1000.0
 
 
 def _pandapower_result(pp: Any, net: Any, at: datetime, ext_buses: set[int]) -> dict[str, Any]:

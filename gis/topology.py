@@ -137,18 +137,33 @@ class Topology:
     # -- normal tree --------------------------------------------------------
 
     def _tree(self) -> None:
+        """The normal-state supply tree: parents, DFS ranges, tree switches, loops, feeders."""
+        graph, sw_idx, src_secs = self._tree_graph()
+        order_parts, pred = self._dfs_forest(graph)
+        order = np.concatenate(order_parts) if order_parts else np.zeros(0, dtype=np.int64)
+        self.parent_section = pred
+        levels = _levels(pred)
+        self._ranges(order, pred, levels)
+        non_tree = self._tree_switches(sw_idx, pred)
+        self._find_loops(non_tree, src_secs)
+        live = np.zeros(self.n_sections, dtype=bool)
+        live[order_parts[0]] = True
+        self.normally_live = live
+        self._normal_feeders(levels, pred)
+
+    def _tree_graph(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """The section graph of the normal state, sections ``0..n-1`` plus a virtual root ``n`` joined
+        to every live source section; also records closed couplers that parallel two substations.
+        Returns (graph, its switches, the live source sections)."""
         ns = self.n_sections
         root = ns  # virtual root
         a, b = self.sw_sec_a, self.sw_sec_b
-        src_a = self.is_source_section[a]
-        src_b = self.is_source_section[b]
         # Switches between two source sections (bus couplers) never change what
         # is energised; between different substations and closed they parallel
         # two sources, which is reported.
-        coupler = src_a & src_b
+        coupler = self.is_source_section[a] & self.is_source_section[b]
         usable = (~self.sw_open) & (a != b) & ~coupler
-        sec_sub = np.full(ns, NO, dtype=np.int64)
-        sec_sub[self.section_of_node[self.source_nodes]] = self.source_substation
+        sec_sub = self.section_substation
         self.paralleled = [
             (int(s), int(a[s]), int(b[s]))
             for s in np.flatnonzero(coupler & ~self.sw_open & (a != b))
@@ -159,18 +174,24 @@ class Topology:
         rows = np.concatenate([a[sw_idx], b[sw_idx], np.full(len(src_secs), root), src_secs])
         cols = np.concatenate([b[sw_idx], a[sw_idx], src_secs, np.full(len(src_secs), root)])
         graph = sp.csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(ns + 1, ns + 1))
+        return graph, sw_idx, src_secs
 
+    def _dfs_forest(self, graph: sp.csr_matrix) -> tuple[list[np.ndarray], np.ndarray]:
+        """Depth-first orders from the virtual root, then from a root per component no source reaches
+        (a busbar section first); sets :attr:`component_roots`. Returns (the orders, parent section
+        of every section, ``NO`` at roots)."""
+        ns = self.n_sections
         order_parts: list[np.ndarray] = []
         pred = np.full(ns + 1, NO, dtype=np.int64)
         visited = np.zeros(ns + 1, dtype=bool)
-        order, p = depth_first_order(graph, root, directed=False, return_predecessors=True)
+        order, p = depth_first_order(graph, ns, directed=False, return_predecessors=True)
         order_parts.append(order[1:])  # drop the virtual root
         visited[order] = True
         pred[order] = p[order]
         comp_roots: list[int] = []
         if not visited[:ns].all():
             # Sections no source reaches in the normal state: their own trees.
-            ncomp, comp = connected_components(graph, directed=False)
+            _, comp = connected_components(graph, directed=False)
             unvisited = np.flatnonzero(~visited[:ns])
             # a busbar section left without supply roots its own tree
             unvisited = unvisited[np.argsort(~self.is_source_section[unvisited], kind="stable")]
@@ -182,23 +203,27 @@ class Topology:
                 pred[r] = NO
                 comp_roots.append(int(r))
         self.component_roots = np.array(comp_roots, dtype=np.int64)
-        order = np.concatenate(order_parts) if order_parts else np.zeros(0, dtype=np.int64)
         pred = pred[:ns]
-        pred[pred == root] = NO
+        pred[pred == ns] = NO
         pred[pred < 0] = NO
-        self.parent_section = pred
+        return order_parts, pred
 
+    def _ranges(self, order: np.ndarray, pred: np.ndarray, levels: list[np.ndarray]) -> None:
+        """DFS pre-order positions: each subtree is ``[tin, tout)``."""
+        ns = self.n_sections
         self.tin = np.empty(ns, dtype=np.int64)
         self.tin[order] = np.arange(ns)
-        lv = levels(pred)
         size = np.ones(ns, dtype=np.int64)
-        for nodes in reversed(lv[1:]):  # children before parents
+        for nodes in reversed(levels[1:]):  # children before parents
             np.add.at(size, pred[nodes], size[nodes])
         self.tout = self.tin + size
 
-        # Which switch is the tree edge above each section (the lowest-numbered
-        # one when several join the same two sections; the others close loops).
-        self.parent_switch = np.full(ns, NO, dtype=np.int64)
+    def _tree_switches(self, sw_idx: np.ndarray, pred: np.ndarray) -> list[int]:
+        """Which switch is the tree edge above each section (the lowest-numbered one when several
+        join the same two sections; the others close loops). Returns the usable switches that are
+        not tree edges."""
+        a, b = self.sw_sec_a, self.sw_sec_b
+        self.parent_switch = np.full(self.n_sections, NO, dtype=np.int64)
         self.child_of_switch = np.full(len(self.sw_from), NO, dtype=np.int64)
         sa, sb = a[sw_idx], b[sw_idx]
         child = np.where(pred[sb] == sa, sb, np.where(pred[sa] == sb, sa, NO))
@@ -209,12 +234,15 @@ class Topology:
         self.child_of_switch[tree_sw] = kids
         is_tree = np.zeros(len(self.sw_from), dtype=bool)
         is_tree[tree_sw] = True
-        non_tree = [int(x) for x in sw_idx[~is_tree[sw_idx]]]
+        return [int(x) for x in sw_idx[~is_tree[sw_idx]]]
+
+    def _find_loops(self, non_tree: list[int], src_secs: np.ndarray) -> None:
+        """The closed loop of every non-tree switch, and of every live source reached through
+        switches (the path from another source to it; two substations paralleled when theirs differ)."""
         self.loops = [self._cycle(s) for s in non_tree]
-        # A source reached through switches instead of from the root: the closed
-        # path from another source to it is a loop through the two sources.
+        sec_sub = self.section_substation
         for src in src_secs:
-            if pred[src] != NO:
+            if self.parent_section[src] != NO:
                 path = self._path_to_root(int(src))
                 self.loops.append([int(self.parent_switch[x]) for x in path if self.parent_switch[x] != NO])
                 top = path[-1]
@@ -222,11 +250,10 @@ class Topology:
                     sw_path = self.loops[-1]
                     self.paralleled.append((sw_path[0], int(top), int(src)))
 
-        live = np.zeros(ns, dtype=bool)
-        live[order_parts[0]] = True
-        self.normally_live = live
-        feeder = np.full(ns, NO, dtype=np.int64)
-        for nodes in lv[1:]:  # parents before children
+    def _normal_feeders(self, levels: list[np.ndarray], pred: np.ndarray) -> None:
+        """The feeder breaker above each section, inherited down the tree level by level."""
+        feeder = np.full(self.n_sections, NO, dtype=np.int64)
+        for nodes in levels[1:]:  # parents before children
             ps = self.parent_switch[nodes]
             has_ps = ps != NO
             inherit = feeder[np.where(pred[nodes] != NO, pred[nodes], 0)]
@@ -269,9 +296,19 @@ class Topology:
 
     @cached_property
     def section_order(self) -> np.ndarray:
+        """Section indices in DFS pre-order (the inverse of :attr:`tin`)."""
         order = np.empty(self.n_sections, dtype=np.int64)
         order[self.tin] = np.arange(self.n_sections)
         return order
+
+    @cached_property
+    def source_rooted(self) -> np.ndarray:
+        """Per section: its tree hangs from a source section, i.e. normally-closed switches join it
+        to a substation (fed or not); False for islands reached only through normally-open switches."""
+        out = self.normally_live.copy()
+        for r in self.component_roots[self.is_source_section[self.component_roots]]:
+            out[self.section_order[self.tin[r] : self.tout[r]]] = True
+        return out
 
     def study(self, open_switches: np.ndarray, close_switches: np.ndarray) -> State | ComponentState:
         """The state with ``open_switches`` opened and ``close_switches`` closed: from the tree's
@@ -285,7 +322,7 @@ class Topology:
         return State(self, opened, closing)
 
 
-def levels(pred: np.ndarray) -> list[np.ndarray]:
+def _levels(pred: np.ndarray) -> list[np.ndarray]:
     """Indices of each depth level of a forest given by parent pointers (``NO`` at roots).
 
     Depth by pointer jumping (list ranking): O(log depth) vectorised rounds.
@@ -348,9 +385,10 @@ class State(Supply):
     """A study state: the normal state with some switches opened and others closed.
 
     The DFS positions ``[0, n_sections)`` are partitioned into intervals, each
-    owned by one *piece* (the part of a normal tree between cuts). ``pieces``
-    lists piece roots; a piece is energised when the BFS over closing switches
-    reaches it from the live root.
+    owned by one *piece* (the part of a normal tree between cuts): ``starts`` and
+    ``owner`` (piece index, -1 for the live root). Piece ``k`` is rooted at the
+    ``k``-th cut section in DFS order; it is energised (``piece_live``) when the
+    BFS over closing switches reaches it from the live root.
     """
 
     def __init__(self, topo: Topology, open_switches: np.ndarray, close_switches: np.ndarray) -> None:
@@ -361,11 +399,29 @@ class State(Supply):
         cut_sources, revived = self._substation_switching(open_switches, close_switches)
         roots = np.concatenate([t.component_roots, cut_children, cut_sources])
         roots = roots[np.argsort(t.tin[roots], kind="stable")]
-        self.piece_roots = roots  # section index per piece (pieces 0..k-1), LIVE_ROOT is extra
-        # intervals: each piece owns from its root's tin; enclosing pieces resume after it
+        self._intervals(roots)
+        self.piece_live = np.zeros(len(roots), dtype=bool)
+        self.piece_feeder = np.full(len(roots), NO, dtype=np.int64)
+        self.piece_via = np.full(len(roots), NO, dtype=np.int64)  # switch that energises it
+        # a busbar section fed inside its substation: its feeders are its own breakers
+        self.piece_normal = np.isin(roots, revived)
+        self.piece_live[self.piece_normal] = True
+        self.closing = [int(s) for s in close_switches if t.sw_open[s] and t.sw_sec_a[s] != t.sw_sec_b[s]]
+        if self.closing:
+            self._energise(self.closing)
+        via = set(self.piece_via[self.piece_live].tolist())
+        same_substation = t.sw_internal & (t.section_substation[t.sw_sec_a] == t.section_substation[t.sw_sec_b])
+        self.mesh_switches: list[int] = [
+            s for s in self.closing
+            if s not in via and not same_substation[s] and self.section_live(np.array([t.sw_sec_a[s], t.sw_sec_b[s]])).all()
+        ]
+
+    def _intervals(self, roots: np.ndarray) -> None:
+        """Partition the DFS positions among the pieces: each owns from its root's ``tin``, and an
+        enclosing piece resumes where a nested one ends (``starts``/``owner``, -1 = the live root)."""
+        t = self.topo
         starts: list[int] = [0] + [int(t.tin[r]) for r in roots]
         owner: list[int] = [-1] + list(range(len(roots)))
-        # Add resume points: after each piece ends, its enclosing piece owns again.
         bounds = self._resume_points(roots)
         # resume points first: at equal positions a later entry wins, and a
         # piece starting where another ends must win over the resumed parent
@@ -378,47 +434,34 @@ class State(Supply):
         self.starts = all_starts[keep]
         self.owner = all_owner[keep]
 
-        # Pieces joined by closing switches; BFS from the live root.
-        self.piece_live = np.zeros(len(roots), dtype=bool)
-        self.piece_feeder = np.full(len(roots), NO, dtype=np.int64)
-        self.piece_via = np.full(len(roots), NO, dtype=np.int64)  # switch that energises it
-        # a busbar section fed inside its substation: its feeders are its own breakers
-        self.piece_normal = np.isin(roots, revived)
-        self.piece_live[self.piece_normal] = True
-        closing = [int(s) for s in close_switches if t.sw_open[s] and t.sw_sec_a[s] != t.sw_sec_b[s]]
-        self.closing = closing
-        self.mesh_switches: list[int] = []
-        if len(closing):
-            sec_a = t.sw_sec_a[closing]
-            sec_b = t.sw_sec_b[closing]
-            pa = self.piece_of_sections(sec_a)
-            pb = self.piece_of_sections(sec_b)
-            adj: dict[int, list[tuple[int, int, int]]] = {}
-            for s, x, y, sx, sy in zip(closing, pa, pb, sec_a, sec_b, strict=True):
-                adj.setdefault(int(x), []).append((int(y), s, int(sx)))
-                adj.setdefault(int(y), []).append((int(x), s, int(sy)))
-            seeds = [-1, *np.flatnonzero(self.piece_normal).tolist()]
-            seen = set(seeds)
-            queue = deque(seeds)
-            while queue:
-                p = queue.popleft()
-                for q, s, from_sec in adj.get(p, ()):
-                    if q in seen:
-                        continue
-                    seen.add(q)
-                    queue.append(q)
-                    self.piece_live[q] = True
-                    self.piece_via[q] = s
-                    if t.sw_feeder_breaker[s] or t.is_source_section[from_sec]:
-                        self.piece_feeder[q] = s
-                    else:
-                        self.piece_feeder[q] = self._feeder_in_piece(p, from_sec)
-        via = set(self.piece_via[self.piece_live].tolist())
-        same_substation = t.sw_internal & (t.section_substation[t.sw_sec_a] == t.section_substation[t.sw_sec_b])
-        self.mesh_switches = [
-            s for s in closing
-            if s not in via and not same_substation[s] and self.section_live(np.array([t.sw_sec_a[s], t.sw_sec_b[s]])).all()
-        ]
+    def _energise(self, closing: list[int]) -> None:
+        """Breadth-first search over the pieces joined by the closing switches, from the live root and
+        the pieces fed inside their substation: which pieces are live, through which switch and feeder."""
+        t = self.topo
+        sec_a = t.sw_sec_a[closing]
+        sec_b = t.sw_sec_b[closing]
+        pa = self.piece_of_sections(sec_a)
+        pb = self.piece_of_sections(sec_b)
+        adj: dict[int, list[tuple[int, int, int]]] = {}
+        for s, x, y, sx, sy in zip(closing, pa, pb, sec_a, sec_b, strict=True):
+            adj.setdefault(int(x), []).append((int(y), s, int(sx)))
+            adj.setdefault(int(y), []).append((int(x), s, int(sy)))
+        seeds = [-1, *np.flatnonzero(self.piece_normal).tolist()]
+        seen = set(seeds)
+        queue = deque(seeds)
+        while queue:
+            p = queue.popleft()
+            for q, s, from_sec in adj.get(p, ()):
+                if q in seen:
+                    continue
+                seen.add(q)
+                queue.append(q)
+                self.piece_live[q] = True
+                self.piece_via[q] = s
+                if t.sw_feeder_breaker[s] or t.is_source_section[from_sec]:
+                    self.piece_feeder[q] = s
+                else:
+                    self.piece_feeder[q] = self._feeder_in_piece(p, from_sec)
 
     def _substation_switching(self, open_switches: np.ndarray, close_switches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(source sections cut off inside their substation, source sections fed that are not

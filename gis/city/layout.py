@@ -146,16 +146,23 @@ class _Ids:
             if known is not None and known not in self.used:
                 out[k] = self._take(known, lambda: "")
         for k, (sub, rmus) in enumerate(halves):
-            if out[k] is None:
-                near = [self.feeder[(sub, r)] for r in rmus if (sub, r) in self.feeder]
-                free = [f for f in near if f not in self.used]
-                if free:
-                    out[k] = self._take(free[0], lambda: "")
+            free = self._free_feeder_at(sub, rmus) if out[k] is None else None
+            if free is not None:
+                out[k] = self._take(free, lambda: "")
         for k, (sub, _rmus) in enumerate(halves):
             if out[k] is None:
-                spare = sorted(f for (s, _r), f in self.feeder.items() if s == sub and f not in self.used)
-                out[k] = self._take(spare[0] if spare else None, lambda sub=sub: self._next_feeder(sub))
+                out[k] = self._take(self._spare_feeder(sub), lambda sub=sub: self._next_feeder(sub))
         return [str(f) for f in out]
+
+    def _free_feeder_at(self, substation_id: str, rmus: list[str]) -> str | None:
+        """The first unused earlier feeder of the substation that started at one of ``rmus``."""
+        near = [self.feeder[(substation_id, r)] for r in rmus if (substation_id, r) in self.feeder]
+        return next((f for f in near if f not in self.used), None)
+
+    def _spare_feeder(self, substation_id: str) -> str | None:
+        """The lowest unused earlier feeder id of the substation (its breaker bay, re-cabled)."""
+        spare = sorted(f for (s, _r), f in self.feeder.items() if s == substation_id and f not in self.used)
+        return spare[0] if spare else None
 
     def _next_feeder(self, substation_id: str) -> str:
         self.feeder_no[substation_id] = self.feeder_no.get(substation_id, 0) + 1
@@ -177,6 +184,79 @@ def _spur_or_tee_type(kind: str, span_m: float) -> str:
     return el.spur_type(span_m) if kind == "overhead" else el.TEE_CABLE_TYPE
 
 
+class _Builder:
+    """Collects the nodes, switches and line segments of rings as they are laid out."""
+
+    def __init__(self, transformers: list[nw.Transformer], streets: StreetGraph, street_name: Callable[[np.ndarray], str],
+                 ids: _Ids) -> None:
+        self.transformers, self.streets, self.street_name, self.ids = transformers, streets, street_name, ids
+        self.nodes: list[dict] = []
+        self.switches: list[dict] = []
+        self.segments: list[_Segment] = []
+        self.feeders: list[nw.Feeder] = []
+        self.ties: list[tuple[str, str, str, str]] = []
+        self.rmus: list[nw.Rmu] = []
+        self.tails: list[tuple[nw.Rmu, nw.Rmu, str]] = []
+
+    def node(self, nid: str, kind: str, xy: np.ndarray, tap: int, name: str, **extra: object) -> None:
+        self.nodes.append({"id": nid, "kind": kind, "xy": xy, "tap": tap, "name": name, **extra})
+
+    def line(self, frm: str, to: str, kind: str, type_name: str | None, src: tuple[int, np.ndarray],
+             dst: tuple[int, np.ndarray]) -> None:
+        """A segment from ``frm`` to ``to``; ``src``/``dst`` are the ends' (street tap, point)."""
+        lid = self.ids.line_id(frm, to, kind)
+        self.segments.append(_Segment(lid, frm, to, kind, type_name, src[0], dst[0], src[1], dst[1]))
+
+    def feeder(self, fid: str, sub: nw.Substation, sub_index: int, ring: nw.Ring,
+               rmus_planned: tuple[list, list[tuple], list[str]]) -> nw.Rmu:
+        """A feeder breaker, its cable head and its RMUs along the trunk; returns the tail RMU."""
+        head = f"{fid}-HJ"
+        self.node(head, "junction", sub.xy, sub.tap, f"{fid} cable head")
+        self.switches.append({"id": fid, "from_node": f"{sub.id}-BB", "to_node": head, "kind": "breaker",
+                              "normally_open": False, "remote": True, "fault_indicator": False,
+                              "rating_a": ring.rating_a, "xy": sub.xy})
+        rmus: list[nw.Rmu] = []
+        prev, prev_end = head, (sub.tap, sub.xy)
+        for ways, key, rid in zip(*rmus_planned, strict=True):
+            rmu = self.rmu(rid, ways, key, prev, prev_end, ring.cable or None)
+            rmus.append(rmu)
+            prev, prev_end = f"{rid}-JO", (rmu.tap, rmu.xy)
+        self.rmus.extend(rmus)
+        self.feeders.append(nw.Feeder(fid, sub_index, rmus, ring.rating_a, substation_id=sub.id))
+        return rmus[-1]
+
+    def rmu(self, rid: str, ways: list, key: tuple, prev: str, prev_end: tuple[int, np.ndarray], trunk: str | None) -> nw.Rmu:
+        """An RMU with its ring switches (in, out), the trunk cable from ``prev`` and its tee ways."""
+        rxy, rtap = nw.rmu_site(ways, self.transformers, self.streets)
+        self.node(rid, "rmu", rxy, rtap, f"RMU {self.street_name(rxy)}")
+        self.node(f"{rid}-JI", "junction", rxy, rtap, f"{rid} ring in")
+        self.node(f"{rid}-JO", "junction", rxy, rtap, f"{rid} ring out")
+        self.switches.append(_sw(f"{rid}-SI", f"{rid}-JI", rid, "ring", rxy, rmu=rid))
+        self.switches.append(_sw(f"{rid}-SO", rid, f"{rid}-JO", "ring", rxy, rmu=rid))
+        self.line(prev, f"{rid}-JI", "cable", trunk, prev_end, (rtap, rxy))
+        for w, way in enumerate(ways, start=1):
+            jt = f"{rid}-JT{w}"
+            self.node(jt, "junction", rxy, rtap, f"{rid} tee {w}")
+            spur = self.transformers[way[0]].kind == "pole_transformer"
+            self.switches.append(_sw(f"{rid}-ST{w}", rid, jt, "fuse" if spur else "tee", rxy, rmu=rid))
+            up, up_end = jt, (rtap, rxy)
+            for i in way:
+                t = self.transformers[i]
+                self.line(up, t.id, "overhead" if t.kind == "pole_transformer" else "cable", None, up_end, (t.tap, t.xy))
+                up, up_end = t.id, (t.tap, t.xy)
+        return nw.Rmu(rid, rxy, rtap, ways, key=key)
+
+    def tie(self, ring: nw.Ring, a: nw.Rmu, b: nw.Rmu) -> None:
+        """The cable from feeder B's tail (live) to feeder A's tail, open at A's ring-out switch."""
+        self.line(f"{b.id}-JO", f"{a.id}-JO", "cable", ring.cable or None, (b.tap, b.xy), (a.tap, a.xy))
+        tie_kind = "between substations" if ring.start != ring.end else "within substation"
+        self.tails.append((a, b, tie_kind))
+        for sw in self.switches:
+            if sw["id"] == f"{a.id}-SO":
+                sw["normally_open"] = True
+        self.ties.append((f"{a.id}-SO", a.id, b.id, tie_kind))
+
+
 def _topology(
     rings: list[nw.Ring],
     transformers: list[nw.Transformer],
@@ -191,22 +271,9 @@ def _topology(
     ``groups_of(chain)`` gives the RMUs along one feeder's chain of ring
     points, each as its tee ways (lists of transformer indices).
     """
-    nodes: list[dict] = []
-    switches: list[dict] = []
-    segments: list[_Segment] = []
-    feeders: list[nw.Feeder] = []
-    ties: list[tuple[str, str, str, str]] = []
-
-    def new_line(frm, to, kind, type_name, src_tap, dst_tap, src_xy, dst_xy) -> None:
-        lid = ids.line_id(frm, to, kind)
-        segments.append(_Segment(lid, frm, to, kind, type_name, src_tap, dst_tap, src_xy, dst_xy))
-
-    def add_node(nid, kind, xy_, tap, name, **extra) -> None:
-        nodes.append({"id": nid, "kind": kind, "xy": xy_, "tap": tap, "name": name, **extra})
-
+    build = _Builder(transformers, streets, street_name, ids)
     for s in substations:
-        add_node(f"{s.id}-BB", "busbar", s.xy, s.tap, f"{s.name} 10 kV busbar", substation_id=s.id)
-
+        build.node(f"{s.id}-BB", "busbar", s.xy, s.tap, f"{s.name} 10 kV busbar", substation_id=s.id)
     # RMU ids first (feeder ids depend on them), in ring order
     plan: list[tuple[nw.Ring, list[tuple[int, list, list[tuple], list[str]]]]] = []
     for ring in rings:
@@ -217,70 +284,11 @@ def _topology(
             halves.append((sub_index, groups, keys, [ids.rmu_id(k) for k in keys]))
         plan.append((ring, halves))
     fids = iter(ids.feeder_ids([(substations[h[0]].id, h[3]) for _r, hs in plan for h in hs]))
-
-    tail_rmus: list[tuple[nw.Rmu, nw.Rmu, str]] = []
-    all_rmus: list[nw.Rmu] = []
     for ring, halves in plan:
-        trunk = ring.cable or None
-        tails: list[nw.Rmu] = []
-        for sub_index, groups, keys, rmu_ids in halves:
-            sub = substations[sub_index]
-            fid = next(fids)
-            head = f"{fid}-HJ"
-            add_node(head, "junction", sub.xy, sub.tap, f"{fid} cable head")
-            switches.append(
-                {
-                    "id": fid,
-                    "from_node": f"{sub.id}-BB",
-                    "to_node": head,
-                    "kind": "breaker",
-                    "normally_open": False,
-                    "remote": True,
-                    "fault_indicator": False,
-                    "rating_a": ring.rating_a,
-                    "xy": sub.xy,
-                }
-            )
-            rmus: list[nw.Rmu] = []
-            prev_node, prev_tap, prev_xy = head, sub.tap, sub.xy
-            for ways, key, rid in zip(groups, keys, rmu_ids, strict=True):
-                rxy, rtap = nw.rmu_site(ways, transformers, streets)
-                rmu = nw.Rmu(rid, rxy, rtap, ways, key=key)
-                rmus.append(rmu)
-                add_node(rid, "rmu", rxy, rtap, f"RMU {street_name(rxy)}")
-                add_node(f"{rid}-JI", "junction", rxy, rtap, f"{rid} ring in")
-                add_node(f"{rid}-JO", "junction", rxy, rtap, f"{rid} ring out")
-                switches.append(_sw(f"{rid}-SI", f"{rid}-JI", rid, "ring", rxy, rmu=rid))
-                switches.append(_sw(f"{rid}-SO", rid, f"{rid}-JO", "ring", rxy, rmu=rid))
-                new_line(prev_node, f"{rid}-JI", "cable", trunk, prev_tap, rtap, prev_xy, rxy)
-                for w, way in enumerate(ways, start=1):
-                    jt = f"{rid}-JT{w}"
-                    add_node(jt, "junction", rxy, rtap, f"{rid} tee {w}")
-                    spur = transformers[way[0]].kind == "pole_transformer"
-                    switches.append(
-                        _sw(f"{rid}-ST{w}", rid, jt, "fuse" if spur else "tee", rxy, rmu=rid)
-                    )
-                    up, up_tap, up_xy = jt, rtap, rxy
-                    for i in way:
-                        t = transformers[i]
-                        kind = "overhead" if t.kind == "pole_transformer" else "cable"
-                        new_line(up, t.id, kind, None, up_tap, t.tap, up_xy, t.xy)
-                        up, up_tap, up_xy = t.id, t.tap, t.xy
-                prev_node, prev_tap, prev_xy = f"{rid}-JO", rtap, rxy
-            tails.append(rmus[-1])
-            all_rmus.extend(rmus)
-            feeders.append(nw.Feeder(fid, sub_index, rmus, ring.rating_a, substation_id=sub.id))
-        # tie: cable from feeder B's tail (live) to feeder A's tail (open there)
-        a, b = tails
-        new_line(f"{b.id}-JO", f"{a.id}-JO", "cable", trunk, b.tap, a.tap, b.xy, a.xy)
-        tie_kind = "between substations" if ring.start != ring.end else "within substation"
-        tail_rmus.append((a, b, tie_kind))
-        for sw in switches:
-            if sw["id"] == f"{a.id}-SO":
-                sw["normally_open"] = True
-        ties.append((f"{a.id}-SO", a.id, b.id, tie_kind))
-    return _Topology(nodes, switches, segments, feeders, ties, all_rmus, tail_rmus)
-
+        tails = [build.feeder(next(fids), substations[sub_index], sub_index, ring, (groups, keys, rmu_ids))
+                 for sub_index, groups, keys, rmu_ids in halves]
+        build.tie(ring, *tails)
+    return _Topology(build.nodes, build.switches, build.segments, build.feeders, build.ties, build.rmus, build.tails)
 
 
 def design_network(
@@ -324,8 +332,49 @@ def design_network(
     for t in transformers:
         t.peak_kw = float(tload[t.index].max())
     total_peak = float(np.sum(list(tload.values()), axis=0).max())
-    # a small town does not need three substations: each should have at least
-    # one ring whose feeders are decently loaded
+    substations, dist, params = _substations(transformers, total_peak, cust_xy, footprint_m2, importance, streets, params, rng)
+    diversity = total_peak / sum(t.peak_kw for t in transformers)
+    rings = _load_rings(transformers, substations, dist, tload, diversity, streets, params)
+    counters = _number(substations, rings, transformers, place_name)
+
+    def by_distance(chain: list[int]) -> list[list[list[int]]]:
+        return nw.group_rmus(chain, transformers, streets, params)
+
+    first = _topology(rings, transformers, substations, streets, street_name, _Ids(), by_distance)
+    designed = _designed_rings(first, transformers, substations, dist, tload, diversity, streets, params)
+
+    def as_before(chain: list[int]) -> list[list[list[int]]]:
+        return [first.rmus[u].ways for u in chain]
+
+    topo = _topology(designed, transformers, substations, streets, street_name, _Ids.following(first), as_before)
+    net = nw.Network(substations, transformers, designed, topo.feeders, topo.ties)
+    for t in transformers:
+        name = ("Room " if t.kind == "distribution_room" else "Pole ") + street_name(t.xy)
+        topo.nodes.append({"id": t.id, "kind": t.kind, "xy": t.xy, "tap": t.tap, "name": name, "kva": t.kva})
+    _remote_and_indicators(topo, params, rng)
+    supply = np.empty(len(cust_xy), dtype=object)
+    for t in transformers:
+        supply[t.members] = t.id
+    net.nodes, net.lines, net.switches, net.supply_node = topo.nodes, _line_rows(topo.segments, streets), topo.switches, supply
+    _peaks(net, tload, load.shape[1])
+    log.info(
+        "network: %d substations, %d feeders, %d RMUs, %d rooms, %d pole transformers, %d ties",
+        len(substations),
+        len(net.feeders),
+        len(topo.rmus),
+        counters["distribution_room"],
+        counters["pole_transformer"],
+        len(net.ties),
+    )
+    return net
+
+
+def _substations(transformers: list[nw.Transformer], total_peak: float, cust_xy: np.ndarray, footprint_m2: np.ndarray,
+                 importance: np.ndarray, streets: StreetGraph, params: nw.Params,
+                 rng: np.random.Generator) -> tuple[list[nw.Substation], np.ndarray, nw.Params]:
+    """The substations (fewer than ``params.n_substations`` for a small town: each should have at
+    least one decently loaded ring), the street distances (m) from each of them to every node of
+    the street graph, and the parameters with the number of substations made."""
     n_sub = int(min(params.n_substations, max(1, total_peak // nw.MIN_SUBSTATION_KW)))
     if n_sub != params.n_substations:
         log.info("%.1f MW of load: %d substation(s) instead of %d", total_peak / 1e3, n_sub, params.n_substations)
@@ -333,15 +382,18 @@ def design_network(
     substations = nw.place_substations(
         transformers, cust_xy, footprint_m2, importance, streets, params, rng
     )
-    sub_taps = np.array([s.tap for s in substations])
-    dist, _ = streets.distances(sub_taps)
-    sub_dist = dist[:, [t.tap for t in transformers]]
-    if not np.all(np.isfinite(sub_dist)):
+    dist, _ = streets.distances(np.array([s.tap for s in substations]))
+    if not np.all(np.isfinite(dist[:, [t.tap for t in transformers]])):
         raise ValueError("some transformers cannot be reached along streets")
+    return substations, dist, params
 
-    diversity = total_peak / sum(t.peak_kw for t in transformers)
+
+def _load_rings(transformers: list[nw.Transformer], substations: list[nw.Substation], dist: np.ndarray,
+                tload: dict[int, np.ndarray], diversity: float, streets: StreetGraph, params: nw.Params) -> list[nw.Ring]:
+    """The first layout's rings, from load alone: grouped, ordered along the streets, cut into two
+    feeders, and split while one is overloaded (four rounds at most)."""
     target_kw = nw.TARGET_LOADING_AT_500A * nw.p_max_kw(500) / diversity
-    rings = nw.group_rings(transformers, substations, sub_dist, target_kw, params)
+    rings = nw.group_rings(transformers, substations, dist[:, [t.tap for t in transformers]], target_kw, params)
     xy = {t.index: t.xy for t in transformers}
     for _ in range(4):
         for ring in rings:
@@ -351,8 +403,13 @@ def design_network(
         if len(split) == len(rings):
             break
         rings = split
+    return rings
 
-    # --- ids: fixed by this load-only grouping, kept by the designed network --
+
+def _number(substations: list[nw.Substation], rings: list[nw.Ring], transformers: list[nw.Transformer],
+            place_name: Callable[[np.ndarray], str]) -> dict[str, int]:
+    """Ids fixed by the load-only grouping, kept by the designed network: substations, then rooms and
+    pole transformers in ring order. Returns how many of each transformer kind."""
     for s in substations:
         s.id = f"SUB{s.index + 1}"
         s.name = f"{place_name(s.xy)} 110/10 kV"
@@ -363,43 +420,35 @@ def design_network(
             t = transformers[i]
             counters[t.kind] += 1
             t.id = f"{prefix[t.kind]}{counters[t.kind]:04d}"
-    def by_distance(chain: list[int]) -> list[list[list[int]]]:
-        return nw.group_rmus(chain, transformers, streets, params)
+    return counters
 
-    first = _topology(rings, transformers, substations, streets, street_name, _Ids(), by_distance)
 
-    # --- electrical design: the first layout's RMUs (kiosks and their tee
-    # ways) stay; they are regrouped into rings sized for N-1 and re-cabled --
+def _designed_rings(first: _Topology, transformers: list[nw.Transformer], substations: list[nw.Substation],
+                    dist: np.ndarray, tload: dict[int, np.ndarray], diversity: float, streets: StreetGraph,
+                    params: nw.Params) -> list[nw.Ring]:
+    """The electrical design: the first layout's RMUs (kiosks and their tee ways) stay; they are
+    regrouped into rings sized for N-1 and re-cabled (:mod:`gis.city.electrical`)."""
     units, unit_load = nw.rmu_units(first.rmus, transformers, tload)
     unit_dist = dist[:, [u.tap for u in units]]
     unit_target_kw = el.RING_DESIGN_LOADING * nw.p_max_kw(el.ampacity_a(el.TRUNK_TYPES[-1])) / 2.0 / diversity
     designed = nw.group_rings(units, substations, unit_dist, unit_target_kw, params)
     for ring in designed:
         nw.order_ring(ring, units, substations, streets)
-    designed = nw.design_rings(designed, units, substations, streets, unit_dist, unit_load)
+    return nw.design_rings(designed, units, substations, streets, unit_dist, unit_load)
 
-    def as_before(chain: list[int]) -> list[list[list[int]]]:
-        return [first.rmus[u].ways for u in chain]
 
-    topo = _topology(designed, transformers, substations, streets, street_name, _Ids.following(first), as_before)
-    net = nw.Network(substations, transformers, designed, topo.feeders, topo.ties)
-    nodes, switches, segments = topo.nodes, topo.switches, topo.segments
-    all_rmus, tail_rmus = topo.rmus, topo.tails
-
-    for t in transformers:
-        name = ("Room " if t.kind == "distribution_room" else "Pole ") + street_name(t.xy)
-        nodes.append({"id": t.id, "kind": t.kind, "xy": t.xy, "tap": t.tap, "name": name, "kva": t.kva})
-
-    # --- remote control and fault indicators, per RMU -------------------------
-    tie_rmus = {a.id for a, _b, _k in tail_rmus} | {b.id for _a, b, _k in tail_rmus}
-    favoured = np.array([r.id in tie_rmus for r in all_rmus])
-    remote = nw.choose_remote(len(all_rmus), favoured, params.remote_share, rng)
-    fi_ring = rng.random(len(all_rmus)) < params.fault_indicator_share
-    fi_tee = rng.random(len(all_rmus)) < 0.5
-    by_rmu = {r.id: k for k, r in enumerate(all_rmus)}
-    for r, flag in zip(all_rmus, remote, strict=True):
+def _remote_and_indicators(topo: _Topology, params: nw.Params, rng: np.random.Generator) -> None:
+    """Remote control (favouring the tie RMUs) and fault indicators, per RMU, onto its switches;
+    fuses are never remote-controlled."""
+    tie_rmus = {a.id for a, _b, _k in topo.tails} | {b.id for _a, b, _k in topo.tails}
+    favoured = np.array([r.id in tie_rmus for r in topo.rmus])
+    remote = nw.choose_remote(len(topo.rmus), favoured, params.remote_share, rng)
+    fi_ring = rng.random(len(topo.rmus)) < params.fault_indicator_share
+    fi_tee = rng.random(len(topo.rmus)) < 0.5
+    by_rmu = {r.id: k for k, r in enumerate(topo.rmus)}
+    for r, flag in zip(topo.rmus, remote, strict=True):
         r.remote = bool(flag)
-    for sw in switches:
+    for sw in topo.switches:
         owner: str | None = sw.pop("rmu", None)
         role: str | None = sw.pop("role", None)
         if owner is None:
@@ -410,6 +459,9 @@ def design_network(
             bool(fi_tee[k]) if role == "tee" else False
         )
 
+
+def _line_rows(segments: list[_Segment], streets: StreetGraph) -> list[dict]:
+    """A line per segment along the streets, with its length (m), conductor type and rating."""
     geoms = _street_lines(segments, streets)
     lines = []
     for seg in segments:
@@ -428,32 +480,24 @@ def design_network(
                 "geometry": geom,
             }
         )
-    supply = np.empty(len(cust_xy), dtype=object)
-    for t in transformers:
-        supply[t.members] = t.id
-    net.nodes, net.lines, net.switches, net.supply_node = nodes, lines, switches, supply
-    sub_series = {s.index: np.zeros(load.shape[1]) for s in substations}
+    return lines
+
+
+def _peaks(net: nw.Network, tload: dict[int, np.ndarray], n_steps: int) -> None:
+    """Coincident peaks (kW) of every feeder and substation over the ``n_steps`` profile steps, and
+    each busbar's set-point and rating from its substation's peak."""
+    sub_series = {s.index: np.zeros(n_steps) for s in net.substations}
     for f in net.feeders:
         members = [i for r in f.rmus for way in r.ways for i in way]
         series = np.sum([tload[i] for i in members], axis=0)
         f.peak_kw = float(series.max())
         sub_series[f.substation] += series
-    for s in substations:
+    for s in net.substations:
         s.peak_kw = float(sub_series[s.index].max())
-    for node in nodes:
+    for node in net.nodes:
         if node["kind"] == "busbar":
-            peak = next(s.peak_kw for s in substations if s.id == node["substation_id"])
+            peak = next(s.peak_kw for s in net.substations if s.id == node["substation_id"])
             node.update(vm_pu=el.SOURCE_VM_PU, rating_a=float(el.busbar_rating_a(peak)))
-    log.info(
-        "network: %d substations, %d feeders, %d RMUs, %d rooms, %d pole transformers, %d ties",
-        len(substations),
-        len(net.feeders),
-        len(all_rmus),
-        counters["distribution_room"],
-        counters["pole_transformer"],
-        len(net.ties),
-    )
-    return net
 
 
 def _sw(sid: str, frm: str, to: str, role: str, xy: np.ndarray, *, rmu: str) -> dict:

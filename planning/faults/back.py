@@ -125,7 +125,7 @@ def _reclosing(st: Any, dead: set[str]) -> Any:
 
     def own_feeder(e: Any) -> bool:
         node = min(e.restored_nodes)
-        return st.net.feeder.get(st.net.sec_of_node[node]) == e.feeder
+        return st.net.tree.feeder(st.net.sec_of_node[node]) == e.feeder
 
     return max(ok, key=lambda e: (e.value, own_feeder(e), e.switch))
 

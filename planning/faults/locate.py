@@ -221,28 +221,28 @@ def locate_fault(
                 f"{tripped_breaker} is a {info.kind} switch, not a breaker or fuse: it cannot trip",
                 code="not_a_breaker", details={"id": tripped_breaker},
             )
-        below = net.below_switch(tripped_breaker)
+        below = net.tree.below(tripped_breaker)
         if not below:
             raise InputError(
                 f"breaker {tripped_breaker} is normally open or feeds nothing: it cannot have tripped on a fault",
                 code="breaker_feeds_nothing", details={"id": tripped_breaker},
             )
-        universe = [s for s in below if s not in net.source]
+        universe = [s for s in below if not net.tree.is_source(s)]
     else:
         feeders: set[str] = set()
         for s, v in readings.items():
             if v:
                 inf = net.switches[s]
-                feeders.update(f for f in (net.feeder[inf.sec_a], net.feeder[inf.sec_b]) if f)
+                feeders.update(f for f in (net.tree.feeder(inf.sec_a), net.tree.feeder(inf.sec_b)) if f)
         for c in known_calls:
-            f = net.feeder[net.sec_of_node[net.customers[c].node]]
+            f = net.tree.feeder(net.sec_of_node[net.customers[c].node])
             if f:
                 feeders.add(f)
         if not feeders:
             for s in readings:
                 inf = net.switches[s]
-                feeders.update(f for f in (net.feeder[inf.sec_a], net.feeder[inf.sec_b]) if f)
-        universe = sorted(s for s, f in net.feeder.items() if f in feeders and s not in net.source)
+                feeders.update(f for f in (net.tree.feeder(inf.sec_a), net.tree.feeder(inf.sec_b)) if f)
+        universe = [s for s in net.tree.sections if net.tree.feeder(s) in feeders and not net.tree.is_source(s)]
     if not universe:
         raise InputError("the evidence points at no energised distribution section", code="no_candidates")
 
@@ -265,19 +265,19 @@ def locate_fault(
     post: dict[str, float] = {}
     ind_info: dict[str, dict[str, Any]] = {}
     for sec in universe:
-        path = set(net.path_switches(sec))
+        path = set(net.tree.path_switches(sec))
         agree: list[str] = []
         contra: list[str] = []
         for s, v in readings.items():
             (agree if (s in path) == v else contra).append(s)
-        missing = [s for s in net.path_switches(sec) if net.switches[s].fault_indicator and s not in readings]
+        missing = [s for s in net.tree.path_switches(sec) if net.switches[s].fault_indicator and s not in readings]
         ind_info[sec] = {"agree": sorted(agree), "contradict": sorted(contra), "missing_on_path": missing}
         log_l = len(agree) * math.log1p(-eps) + len(contra) * math.log(eps)
         post[sec] = math.log(max(prior.get(sec, 0.0), 1e-300)) + log_l
     top = max(post.values())
     weights = {s: math.exp(v - top) for s, v in post.items()}
     total = sum(weights.values())
-    ranked = sorted(universe, key=lambda s: (-weights[s], len(net.path_switches(s)), s))
+    ranked = sorted(universe, key=lambda s: (-weights[s], len(net.tree.path_switches(s)), s))
     best = weights[ranked[0]]
     candidates = []
     for sec in ranked:
@@ -307,10 +307,10 @@ def _call_analysis(
     if tripped_breaker is not None:
         devices = [tripped_breaker]
     else:
-        devices = sorted({sw for sec in universe for sw in net.path_switches(sec)})
+        devices = sorted({sw for sec in universe for sw in net.tree.path_switches(sec)})
     scored: list[tuple[float, str, list[str], int, int, int]] = []
     for d in devices:
-        below = [s for s in net.below_switch(d)]
+        below = [s for s in net.tree.below(d)]
         zone = [s for s in below if s in in_universe]
         if not zone:
             continue
@@ -358,7 +358,7 @@ def _candidate(
 ) -> Candidate:
     s = net.sections[sec]
     parts: list[str] = []
-    path = net.path_switches(sec)
+    path = net.tree.path_switches(sec)
     if tripped_breaker is not None:
         parts.append(f"fed through tripped breaker {tripped_breaker}")
     if readings:
@@ -400,7 +400,7 @@ def _candidate(
         lines=tuple(s.lines),
         switches=tuple(s.switches),
         customers=tuple(net.customers_of[sec]),
-        feeder=net.feeder[sec],
+        feeder=net.tree.feeder(sec),
         score=score,
         reason="; ".join(parts),
         geometry=net.geometry([sec]),

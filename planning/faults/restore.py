@@ -444,71 +444,87 @@ class _Study:
         ``headroom_kw`` replaces the feeder's headroom at ``now`` (kW), e.g. a share of
         the area's load when the power flow, not the feeder head, refused the closing.
         """
-        net = self.net
         headroom = self.headroom_kw(ev) if headroom_kw is None else headroom_kw
         if headroom != headroom:  # NaN: unknown capacity
             return []
+        area = _Blocks(self, ev, allowed)
+        if area.load.get(area.entry, 0.0) > headroom:
+            return []
+        out: list[tuple[str, ...]] = [(sw,) for sw in area.single_cuts(headroom)[:SINGLE_CUTS]]
+        cuts = area.greedy_cuts(headroom)
+        if cuts and cuts not in out:
+            out.append(cuts)
+        return out
+
+
+class _Blocks:
+    """The area a closing would pick up (:meth:`_Study.split_options`), as blocks of sections
+    joined by the closed switches the stage may not open; ``edges``: the switches it may open
+    between blocks; ``entry``: the block at the closing switch; ``load`` (kW at ``now``) and
+    ``value`` (importance weight) per block."""
+
+    def __init__(self, st: _Study, ev: _Eval, allowed: Any) -> None:
+        net = st.net
         secs = {net.sec_of_node[n] for n in ev.restored_nodes}
         blocks = _UnionFind(secs)
-        find = blocks.find
-
         cut_edges: list[tuple[str, str, str]] = []
         for sw, info in net.switches.items():
-            if info.sec_a in secs and info.sec_b in secs and info.sec_a != info.sec_b and not self.is_open(sw):
+            if info.sec_a in secs and info.sec_b in secs and info.sec_a != info.sec_b and not st.is_open(sw):
                 if allowed(info):
                     cut_edges.append((sw, info.sec_a, info.sec_b))
                 else:
                     blocks.union(info.sec_a, info.sec_b)
         info = net.switches[ev.switch]
-        entry = find(info.sec_a if info.sec_a in secs else info.sec_b)
-        load: dict[str, float] = {}
-        value: dict[str, float] = {}
+        self.entry = blocks.find(info.sec_a if info.sec_a in secs else info.sec_b)
+        self.load: dict[str, float] = {}
+        self.value: dict[str, float] = {}
         for sec in secs:
-            b = find(sec)
+            b = blocks.find(sec)
             cs = net.customers_of[sec]
-            load[b] = load.get(b, 0.0) + sum(self.load_kw[c] for c in cs)
-            value[b] = value.get(b, 0.0) + self.value(cs)
-        edges = [(sw, find(a), find(b)) for sw, a, b in cut_edges]
-        adj: dict[str, list[tuple[str, str]]] = {}
-        for sw, a, b in edges:
-            adj.setdefault(a, []).append((sw, b))
-            adj.setdefault(b, []).append((sw, a))
+            self.load[b] = self.load.get(b, 0.0) + sum(st.load_kw[c] for c in cs)
+            self.value[b] = self.value.get(b, 0.0) + st.value(cs)
+        self.edges = [(sw, blocks.find(a), blocks.find(b)) for sw, a, b in cut_edges]
+        self.adj: dict[str, list[tuple[str, str]]] = {}
+        for sw, a, b in self.edges:
+            self.adj.setdefault(a, []).append((sw, b))
+            self.adj.setdefault(b, []).append((sw, a))
 
-        def part(without: set[str]) -> set[str]:
-            seen = {entry}
-            todo = [entry]
-            while todo:
-                x = todo.pop()
-                for sw, y in adj.get(x, ()):
-                    if sw not in without and y not in seen:
-                        seen.add(y)
-                        todo.append(y)
-            return seen
+    def part(self, without: set[str]) -> set[str]:
+        """The blocks still joined to the entry when the switches ``without`` are open."""
+        seen = {self.entry}
+        todo = [self.entry]
+        while todo:
+            x = todo.pop()
+            for sw, y in self.adj.get(x, ()):
+                if sw not in without and y not in seen:
+                    seen.add(y)
+                    todo.append(y)
+        return seen
 
-        if load.get(entry, 0.0) > headroom:
-            return []
+    def single_cuts(self, headroom: float) -> list[str]:
+        """Switches whose opening alone leaves a part within ``headroom`` (kW), most weight kept first."""
         singles = []
-        for sw, _, _ in edges:
-            kept = part({sw})
-            kw = sum(load[b] for b in kept)
-            if kw <= headroom:
-                singles.append((sum(value[b] for b in kept), sw))
+        for sw, _, _ in self.edges:
+            kept = self.part({sw})
+            if sum(self.load[b] for b in kept) <= headroom:
+                singles.append((sum(self.value[b] for b in kept), sw))
         singles.sort(key=lambda x: (-x[0], x[1]))
-        out: list[tuple[str, ...]] = [(sw,) for _, sw in singles[:SINGLE_CUTS]]
-        taken = {entry}
-        used = load.get(entry, 0.0)
+        return [sw for _, sw in singles]
+
+    def greedy_cuts(self, headroom: float) -> tuple[str, ...]:
+        """From the entry, take the adjacent block with the most weight per kW that still fits
+        ``headroom`` (kW) until none fits; the switches around what was taken."""
+        taken = {self.entry}
+        used = self.load.get(self.entry, 0.0)
         while True:
-            frontier = [y for _, a, b in edges for y in (a, b)
-                        if ((a in taken) != (b in taken)) and y not in taken and used + load[y] <= headroom]
+            frontier = [y for _, a, b in self.edges for y in (a, b)
+                        if ((a in taken) != (b in taken)) and y not in taken and used + self.load[y] <= headroom]
             if not frontier:
                 break
-            nb = max(frontier, key=lambda x: (value[x] / max(load[x], 1e-6), x))
+            nb = max(frontier, key=lambda x: (self.value[x] / max(self.load[x], 1e-6), x))
             taken.add(nb)
-            used += load[nb]
-        cuts = tuple(sorted({sw for sw, a, b in edges if (a in taken) != (b in taken)}))
-        if cuts and cuts not in out:
-            out.append(cuts)
-        return out
+            used += self.load[nb]
+        return tuple(sorted({sw for sw, a, b in self.edges if (a in taken) != (b in taken)}))
 
 
 # -- the algorithm ----------------------------------------------------------------------------
@@ -529,7 +545,7 @@ def _resolve_faulted(net: SectionNet, faulted: str | Candidate | Iterable[str]) 
             raise InputError(f"{e} is a {kind}, not grid equipment (node, line, switch or section id)",
                              code="not_equipment", details={"id": e})
         for sec in net.section_of_equipment(e):
-            if sec in net.source:
+            if net.tree.is_source(sec):
                 sub = net.grid.nodes.set_index("id")["substation_id"].get(net.sections[sec].nodes[0])
                 raise InputError(
                     f"{e} is on the busbar of substation {sub}: a busbar fault is cleared inside the "
@@ -613,55 +629,85 @@ def restore(
         _check_now(crew_eta)
     options = options or FaultOptions()
     net = section_net(grid)
-    secs, equipment = _resolve_faulted(net, faulted_section)
-    tripped, path = _tripped_device(net, secs, tripped_breaker)
-    kind = _equipment_kind(net, secs, equipment)
-    duration = options.repair_minutes(kind)
-    iso = grid.isolate([net.sections[s].nodes[0] for s in secs])
-    flow = _flow_checker(grid, now=now, crew_eta=crew_eta, n_isolation=len(iso.switches), duration_min=duration,
-                         options=options)
-    st = _Study(grid, net, frozenset(net.nodes_of(secs)), now, options, flow)
-    st.open = [tripped]
+    fault = _resolve(grid, net, faulted_section, tripped_breaker, options)
+    flow = _flow_checker(grid, now=now, crew_eta=crew_eta, n_isolation=len(fault.isolation),
+                         duration_min=fault.duration_min, options=options)
+    st = _Study(grid, net, frozenset(net.nodes_of(fault.sections)), now, options, flow)
+    st.open = [fault.tripped]
     customers_out = st.customers_of_nodes(st.dead())
     clock = _Clock(net, timedelta(seconds=options.remote_switching_s), timedelta(minutes=options.manual_switching_min))
     restored_at: dict[str, datetime] = {}
-    stage1 = _stage_remote(st, secs, path, tripped, now, clock, customers_out, restored_at)
+    stage1 = _stage_remote(st, fault.sections, fault.path, fault.tripped, now, clock, customers_out, restored_at)
     crew_on_site = max(crew_eta if crew_eta is not None else stage1.end + timedelta(minutes=options.crew_arrival_min),
                        stage1.end)
-    stage2, isolated_at = _stage_manual(st, secs, iso.switches, tripped, crew_on_site, clock, customers_out,
-                                        stage1, restored_at)
+    stage2, isolated_at = _stage_manual(st, fault.sections, fault.isolation, fault.tripped, crew_on_site, clock,
+                                        customers_out, stage1, restored_at)
     if st.dead() & st.fn != st.fn:  # pragma: no cover - guarded by every step
         raise AssertionError("faulted section energised")
+    return _after_isolation(st, fault, clock, (stage1, stage2), isolated_at=isolated_at, crew_eta=crew_eta,
+                            customers_out=customers_out, restored_at=restored_at)
 
-    # -- the repair, trucks and the way back ------------------------------------------------
-    repair_end = isolated_at + timedelta(minutes=duration)  # the repair starts once the fault is isolated
-    dead_areas = _dead_areas(st, st.dead(), set(secs), [f"{s}: {r}" for s, r in stage2.rejected])
+
+@dataclass(frozen=True)
+class _Fault:
+    """A restoration request resolved on the grid: the faulted sections, the equipment and its kind,
+    the repair time (minutes), the device that tripped, the closed switches from the substation to
+    the fault and the nearest switches isolating it."""
+
+    sections: list[str]
+    equipment: str | None
+    kind: str
+    duration_min: float
+    tripped: str
+    path: list[str]
+    isolation: tuple[str, ...]
+
+
+def _resolve(grid: Grid, net: SectionNet, faulted_section: str | Candidate | Iterable[str], tripped_breaker: str | None,
+             options: FaultOptions) -> _Fault:
+    secs, equipment = _resolve_faulted(net, faulted_section)
+    tripped, path = _tripped_device(net, secs, tripped_breaker)
+    kind = _equipment_kind(net, secs, equipment)
+    iso = grid.isolate([net.sections[s].nodes[0] for s in secs])
+    return _Fault(secs, equipment, kind, options.repair_minutes(kind), tripped, path, iso.switches)
+
+
+def _after_isolation(st: _Study, fault: _Fault, clock: _Clock, stages: tuple[Stage, Stage], *, isolated_at: datetime,
+                     crew_eta: datetime | None, customers_out: tuple[str, ...],
+                     restored_at: dict[str, datetime]) -> Restoration:
+    """The repair, generator trucks, the way back to normal, messages and metrics once the
+    faulted section is isolated (``isolated_at``) and the healthy part restored (``stages``)."""
+    net, options, now = st.net, st.options, st.now
+    stage1, stage2 = stages
+    repair_end = isolated_at + timedelta(minutes=fault.duration_min)  # the repair starts once the fault is isolated
+    dead_areas = _dead_areas(st, st.dead(), set(fault.sections), [f"{s}: {r}" for s, r in stage2.rejected])
     still_out = stage2.still_out
-    trucks, gens, warnings = _trucks(st, secs, dead_areas, still_out, duration, stage1.end, repair_end)
+    trucks, gens, warnings = _trucks(st, fault.sections, dead_areas, still_out, fault.duration_min, stage1.end,
+                                     repair_end)
     final_open, final_closed, faulted_nodes = tuple(st.open), tuple(st.close), tuple(sorted(st.fn))
     back = _stage_return(st, clock, max(repair_end, stage2.end), trucks, customers_out, restored_at)
     final_time = max([restored_at[c] for c in customers_out], default=back.end)  # the last one back on the grid
     grid_restored_at = dict(restored_at)
     _truck_supply(gens, restored_at)
+    node = _repair_node(net, fault.sections, fault.isolation)
     repair = RepairTask(
-        sections=tuple(secs), equipment=equipment, equipment_kind=kind, node=_repair_node(net, secs, iso.switches),
-        location=net.node_location(_repair_node(net, secs, iso.switches)), skills=_skills(kind),
-        duration_min=duration, start=isolated_at, end=repair_end, isolation_switches=tuple(sorted(iso.switches)),
+        sections=tuple(fault.sections), equipment=fault.equipment, equipment_kind=fault.kind, node=node,
+        location=net.node_location(node), skills=_skills(fault.kind), duration_min=fault.duration_min,
+        start=isolated_at, end=repair_end, isolation_switches=tuple(sorted(fault.isolation)),
         customers_out=still_out, dead_areas=dead_areas,
         return_to_normal=tuple((s.action, s.switch) for s in back.steps if s.action in ("open", "close")),
     )
-    stages = (stage1, stage2)
     metrics = _metrics(net, st, customers_out, grid_restored_at, stages, now, final_time, restored_at, options)
     messages = build_messages(net, now=now, customers_out=customers_out, stages=stages, crew_eta=crew_eta,
                               crew_dispatch=stage1.end, final_time=final_time, still_out=still_out)
-    log.info("restore %s: %d out, %d after stage 1, %d after stage 2; %d power flows", ",".join(secs),
-             len(customers_out), len(stage1.still_out), len(still_out), flow.solved)
+    log.info("restore %s: %d out, %d after stage 1, %d after stage 2; %d power flows", ",".join(fault.sections),
+             len(customers_out), len(stage1.still_out), len(still_out), st.flow.solved)
     return Restoration(
-        faulted_sections=tuple(secs), faulted_nodes=faulted_nodes, equipment=equipment,
-        tripped=tripped, time=now, customers_out=customers_out, stages=stages, repair=repair,
+        faulted_sections=tuple(fault.sections), faulted_nodes=faulted_nodes, equipment=fault.equipment,
+        tripped=fault.tripped, time=now, customers_out=customers_out, stages=stages, repair=repair,
         generators=gens, messages=tuple(messages), metrics=metrics, final_open=final_open,
         final_closed=final_closed, warnings=tuple(warnings + list(back.notes)), restored_at=restored_at,
-        return_stage=back, power_flow=_flow_settings(flow),
+        return_stage=back, power_flow=_flow_settings(st.flow),
     )
 
 
@@ -691,8 +737,8 @@ class _Clock:
 
 def _tripped_device(net: SectionNet, secs: list[str], tripped_breaker: str | None) -> tuple[str, list[str]]:
     """The device that tripped (given, or the nearest breaker/fuse upstream) and the path to the top section."""
-    top = min(secs, key=lambda s: len(net.path_switches(s)))
-    path = net.path_switches(top)
+    top = min(secs, key=lambda s: len(net.tree.path_switches(s)))
+    path = net.tree.path_switches(top)
     if not path:
         raise InputError(f"{', '.join(secs)} has no supply in the normal state: nothing trips, nothing to restore",
                          code="not_energised")
@@ -732,25 +778,7 @@ def _stage_remote(st: _Study, secs: list[str], path: list[str], tripped: str, no
                   customers_out: tuple[str, ...], restored_at: dict[str, datetime]) -> Stage:
     """Stage 1: open the remote switches bounding the dead region around the fault, then close
     every remote switch that restores something safely."""
-    net = st.net
-    region = set(secs)
-    frontier = list(secs)
-    remote_open: list[str] = []
-    while frontier:
-        sec = frontier.pop()
-        for s in sorted(net.switches_of[sec]):
-            info = net.switches[s]
-            other = info.other(sec)
-            if other in region or st.is_open(s):
-                continue
-            if info.remote:
-                if s not in remote_open:
-                    remote_open.append(s)
-            elif other not in net.source:
-                region.add(other)
-                frontier.append(other)
-    depth = {s: len(net.path_switches(net.switches[s].sec_a)) for s in remote_open}
-    remote_open.sort(key=lambda s: (depth[s], s))
+    remote_open = _remote_boundary(st, secs)
     t = now
     steps: list[Step] = []
     for s in remote_open:
@@ -772,6 +800,30 @@ def _stage_remote(st: _Study, secs: list[str], path: list[str], tripped: str, no
                  _stage_summary(st), tuple(rejected))
 
 
+def _remote_boundary(st: _Study, secs: list[str]) -> list[str]:
+    """The closed remote-controlled switches around the region grown from the faulted sections
+    across closed manual switches (never into a substation), upstream first."""
+    net = st.net
+    region = set(secs)
+    frontier = list(secs)
+    remote_open: list[str] = []
+    while frontier:
+        sec = frontier.pop()
+        for s in sorted(net.switches_of[sec]):
+            info = net.switches[s]
+            other = info.other(sec)
+            if other in region or st.is_open(s):
+                continue
+            if info.remote:
+                if s not in remote_open:
+                    remote_open.append(s)
+            elif not net.tree.is_source(other):
+                region.add(other)
+                frontier.append(other)
+    depth = {s: len(net.tree.path_switches(net.switches[s].sec_a)) for s in remote_open}
+    return sorted(remote_open, key=lambda s: (depth[s], s))
+
+
 def _stage_manual(st: _Study, secs: list[str], isolation: Iterable[str], tripped: str, crew_on_site: datetime,
                   clock: _Clock, customers_out: tuple[str, ...], stage1: Stage,
                   restored_at: dict[str, datetime]) -> tuple[Stage, datetime]:
@@ -780,7 +832,7 @@ def _stage_manual(st: _Study, secs: list[str], isolation: Iterable[str], tripped
     faulted section was isolated (the repair may start)."""
     net = st.net
     boundary = [s for s in isolation if not st.is_open(s)]
-    depth = {s: len(net.path_switches(net.switches[s].sec_a)) for s in boundary}
+    depth = {s: len(net.tree.path_switches(net.switches[s].sec_a)) for s in boundary}
     boundary.sort(key=lambda s: (depth[s], s))
     t = crew_on_site
     steps: list[Step] = []
@@ -856,13 +908,20 @@ def _trucks(st: _Study, secs: list[str], dead_areas: tuple[DeadArea, ...],
     cands = blocks(net, healthy, faulted_secs, set(still_out), excluded)
     times = [t for t in st.flow.times if dispatch <= t <= repair_end] or [dispatch]
     plans = plan_trucks(net, cands, times=times, dispatch=dispatch, repair_end=repair_end, options=options)
+    fallback, warnings = _uncovered(net, plans, still_out, duration, dispatch, repair_end, options)
+    proposals = [_proposal(net, p, duration, repair_end, options) for p in plans]
+    return plans, tuple(proposals) + fallback, warnings
+
+
+def _uncovered(net: SectionNet, plans: list[TruckPlan], still_out: tuple[str, ...], duration: float,
+               dispatch: datetime, repair_end: datetime,
+               options: FaultOptions) -> tuple[tuple[GeneratorProposal, ...], list[str]]:
+    """:func:`_generators` for the customers no truck at a block covers, from the trucks left."""
     used = {g.id for p in plans for g in p.generators}
     covered = {c for p in plans for c in p.customers}
     left = tuple(c for c in still_out if c not in covered)
     rest = options.with_(generators=tuple(g for g in options.generators if g.id not in used))
-    fallback, warnings = _generators(net, left, duration, dispatch, repair_end, rest)
-    proposals = [_proposal(net, p, duration, repair_end, options) for p in plans]
-    return plans, tuple(proposals) + fallback, warnings
+    return _generators(net, left, duration, dispatch, repair_end, rest)
 
 
 def _proposal(net: SectionNet, plan: TruckPlan, duration: float, repair_end: datetime,
@@ -975,25 +1034,24 @@ def _dead_areas(st: _Study, dead: set[str], faulted: set[str], rejected: list[st
         by_switch[sw] = why
     out = []
     for members in groups.values():
-        mset = set(members)
-        nodes = tuple(sorted(net.nodes_of(members)))
-        customers = tuple(sorted(net.customers_in(members)))
-        is_faulted = bool(mset & faulted)
-        if is_faulted:
-            reason = "faulted section: out until repaired"
-        else:
-            touching = sorted(sw for sw, info in net.switches.items()
-                              if (info.sec_a in mset) != (info.sec_b in mset))
-            whys = [f"{sw} {by_switch[sw]}" for sw in touching if sw in by_switch]
-            if whys:
-                reason = "no safe supply: " + "; ".join(whys)
-            elif any(net.switches[sw].normally_open for sw in touching):
-                reason = "its ties lead to no live feeder"
-            else:
-                reason = "no tie switch to another feeder: out until the repair"
-        out.append(DeadArea(tuple(members), nodes, customers, is_faulted, reason))
+        is_faulted = bool(set(members) & faulted)
+        reason = "faulted section: out until repaired" if is_faulted else _why_dead(net, set(members), by_switch)
+        out.append(DeadArea(tuple(members), tuple(sorted(net.nodes_of(members))),
+                            tuple(sorted(net.customers_in(members))), is_faulted, reason))
     out.sort(key=lambda d: (not d.faulted, d.sections))
     return tuple(out)
+
+
+def _why_dead(net: SectionNet, area: set[str], refused: dict[str, str]) -> str:
+    """Why a healthy dead area stays dead: the refusals (``refused``: switch -> reason) of the
+    switches around it, else whether it has ties at all."""
+    touching = sorted(sw for sw, info in net.switches.items() if (info.sec_a in area) != (info.sec_b in area))
+    whys = [f"{sw} {refused[sw]}" for sw in touching if sw in refused]
+    if whys:
+        return "no safe supply: " + "; ".join(whys)
+    if any(net.switches[sw].normally_open for sw in touching):
+        return "its ties lead to no live feeder"
+    return "no tie switch to another feeder: out until the repair"
 
 
 def _generators(net: SectionNet, still_out: tuple[str, ...], duration_min: float, dispatch: datetime,
@@ -1015,43 +1073,61 @@ def _generators(net: SectionNet, still_out: tuple[str, ...], duration_min: float
             out.append(GeneratorProposal(c.id, c.name, c.importance, c.demand_kw, (), (), 0.0, 0.0, start,
                                          repair_end, "has its own backup power: no truck sent"))
             continue
-        chosen: list[Generator] = []
-        fit = next((g for g in pool if g.kw >= c.demand_kw), None)
-        if fit is not None:
-            chosen = [fit]
-        else:
-            need = c.demand_kw
-            for g in sorted(pool, key=lambda g: (-g.kw, g.id)):
-                if need <= 0:
-                    break
-                chosen.append(g)
-                need -= g.kw
-        travel = max([travel_min(net.grid, g.depot_id, c.node, options.generator_speed_kmh) or 0.0 for g in chosen],
-                     default=0.0)
-        late = bool(chosen) and start + timedelta(minutes=travel) >= repair_end
-        chosen = [] if late else chosen
-        for g in chosen:
-            pool.remove(g)
-        kw = sum(g.kw for g in chosen)
-        short = max(0.0, c.demand_kw - kw) if not late else 0.0
-        if not options.generators:
-            note = "no generator fleet given: a truck of this size is needed"
-        elif late:
-            note = "no truck can arrive and be set up before the repair ends"
-        elif not chosen:
-            note = "fleet exhausted: no truck left"
-        elif short > 0:
-            note = "the trucks left cannot cover the whole demand"
-        else:
-            note = f"repair estimated {duration_min:.0f} min > {options.generator_threshold_min:.0f} min"
-        if short > 0:
-            warnings.append(f"generator shortfall for {c.id}: {short:.0f} kW")
-        out.append(GeneratorProposal(c.id, c.name, c.importance, c.demand_kw, tuple(g.id for g in chosen),
-                                     tuple(sorted({g.depot_id for g in chosen if g.depot_id})), kw, short,
-                                     start + timedelta(minutes=travel), repair_end, note, node=c.node,
-                                     customers=(c.id,), arrival=start + timedelta(minutes=travel - options.generator_setup_min),
-                                     travel_min=travel))
+        proposal = _truck_proposal(net, c.id, pool, start, repair_end, duration_min, options)
+        if proposal.shortfall_kw > 0:
+            warnings.append(f"generator shortfall for {c.id}: {proposal.shortfall_kw:.0f} kW")
+        out.append(proposal)
     return tuple(out), warnings
+
+
+def _truck_proposal(net: SectionNet, customer: str, pool: list[Generator], start: datetime, repair_end: datetime,
+                    duration_min: float, options: FaultOptions) -> GeneratorProposal:
+    """Trucks from ``pool`` (taken out of it) for one important customer; none when they could not
+    arrive and be set up (from ``start``, set-up included) before the repair ends."""
+    c = net.customers[customer]
+    chosen = _trucks_for(pool, c.demand_kw)
+    travel = max([travel_min(net.grid, g.depot_id, c.node, options.generator_speed_kmh) or 0.0 for g in chosen],
+                 default=0.0)
+    late = bool(chosen) and start + timedelta(minutes=travel) >= repair_end
+    chosen = [] if late else chosen
+    for g in chosen:
+        pool.remove(g)
+    kw = sum(g.kw for g in chosen)
+    short = max(0.0, c.demand_kw - kw) if not late else 0.0
+    note = _truck_note(options, late=late, chosen=bool(chosen), short_kw=short, duration_min=duration_min)
+    return GeneratorProposal(c.id, c.name, c.importance, c.demand_kw, tuple(g.id for g in chosen),
+                             tuple(sorted({g.depot_id for g in chosen if g.depot_id})), kw, short,
+                             start + timedelta(minutes=travel), repair_end, note, node=c.node,
+                             customers=(c.id,), arrival=start + timedelta(minutes=travel - options.generator_setup_min),
+                             travel_min=travel)
+
+
+def _trucks_for(pool: list[Generator], demand_kw: float) -> list[Generator]:
+    """The smallest truck of ``pool`` (sorted by size) that covers ``demand_kw``, else the largest
+    ones together until they do or none is left."""
+    fit = next((g for g in pool if g.kw >= demand_kw), None)
+    if fit is not None:
+        return [fit]
+    chosen: list[Generator] = []
+    need = demand_kw
+    for g in sorted(pool, key=lambda g: (-g.kw, g.id)):
+        if need <= 0:
+            break
+        chosen.append(g)
+        need -= g.kw
+    return chosen
+
+
+def _truck_note(options: FaultOptions, *, late: bool, chosen: bool, short_kw: float, duration_min: float) -> str:
+    if not options.generators:
+        return "no generator fleet given: a truck of this size is needed"
+    if late:
+        return "no truck can arrive and be set up before the repair ends"
+    if not chosen:
+        return "fleet exhausted: no truck left"
+    if short_kw > 0:
+        return "the trucks left cannot cover the whole demand"
+    return f"repair estimated {duration_min:.0f} min > {options.generator_threshold_min:.0f} min"
 
 
 def _metrics(net: SectionNet, st: _Study, customers_out: tuple[str, ...], restored_at: dict[str, datetime],
@@ -1081,19 +1157,7 @@ def _metrics(net: SectionNet, st: _Study, customers_out: tuple[str, ...], restor
             "cmi": round(sum(minutes(restored_at[c]) for c in s.restored_customers), 1),
         })
     cmi_gen = sum(minutes(with_trucks[c]) for c in customers_out)
-    by_grade: dict[str, list[dict[str, Any]]] = {}
-    for c in customers_out:
-        grade = net.customers[c].importance
-        when = restored_at[c]
-        stage = next((s.kind for s in stages if c in s.restored_customers), "repair")
-        rows = by_grade.setdefault(grade, [])
-        row = next((r for r in rows if r["stage"] == stage), None)
-        if row is None:
-            rows.append({"stage": stage, "time": when.isoformat(), "customers": 1, "ids": [c]})
-        else:
-            row["customers"] += 1
-            row["ids"].append(c)
-            row["time"] = max(row["time"], when.isoformat())
+    by_grade = _by_importance(net, customers_out, restored_at, stages)
     total_customers = len(net.customers)
     weighted = sum(options.weight(net.customers[c].importance) * minutes(restored_at[c]) for c in customers_out)
     return {
@@ -1111,3 +1175,22 @@ def _metrics(net: SectionNet, st: _Study, customers_out: tuple[str, ...], restor
         "stages": per_stage,
         "by_importance": {g: by_grade[g] for g in sorted(by_grade, key=lambda g: -options.weight(g))},
     }
+
+
+def _by_importance(net: SectionNet, customers_out: tuple[str, ...], restored_at: dict[str, datetime],
+                   stages: tuple[Stage, ...]) -> dict[str, list[dict[str, Any]]]:
+    """Per importance grade: one row per stage (or ``repair``) that restored its customers, with
+    when the last of them was back, how many and which."""
+    by_grade: dict[str, list[dict[str, Any]]] = {}
+    for c in customers_out:
+        when = restored_at[c]
+        stage = next((s.kind for s in stages if c in s.restored_customers), "repair")
+        rows = by_grade.setdefault(net.customers[c].importance, [])
+        row = next((r for r in rows if r["stage"] == stage), None)
+        if row is None:
+            rows.append({"stage": stage, "time": when.isoformat(), "customers": 1, "ids": [c]})
+        else:
+            row["customers"] += 1
+            row["ids"].append(c)
+            row["time"] = max(row["time"], when.isoformat())
+    return by_grade

@@ -231,11 +231,6 @@ class Timeline:
         flat = np.bincount(feeder_of_customer[ok] * npf + self.prof[ok], weights=self.demand[ok], minlength=nf * npf)
         return flat.reshape(nf, npf)
 
-    def feeder_loads_for(self, feeder_of_customer: np.ndarray, slots: np.ndarray | None = None) -> np.ndarray:
-        """(feeder, slot) loads (kW) when customers are fed as ``feeder_of_customer`` (codes, -1 dead)."""
-        f = self.factor if slots is None else self.factor[:, slots]
-        return self.feeder_demand(feeder_of_customer) @ f
-
     # -- windows ---------------------------------------------------------------
 
     def windows(self, series: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
