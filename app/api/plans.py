@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app
+from flask import Response, current_app
 from sqlalchemy import func, select
 
+from app import maps
 from app.api import ApiBlueprint
 from app.api.common import (
     ExportArgs,
@@ -171,6 +173,22 @@ def export_outage_customers(args: dict[str, Any], outage_id: int) -> Any:
     o = get_or_404(Outage, outage_id, "outage")
     df = _outage_customers(o, args.get("importance"))
     return export_response(df, args["format"], sheet=f"outage {o.id}", subject="outage", subject_id=o.id, what="customers", day=o.start)
+
+
+@blp.route("/outages/<int:outage_id>/map")
+@require(*READ)
+@blp.response(200, content_type="application/geo+json")
+def outage_map(outage_id: int) -> Any:
+    """The outage for the map: lines and equipment of its switching state during the work
+    (``role`` work / dead / transferred) and its stored customers as points (``role`` from
+    ``supply``: dead, transferred, generator); no phone numbers. RFC 7946 FeatureCollection."""
+    o = get_or_404(Outage, outage_id, "outage")
+    open_switches, close_switches = planning_service.work_state([st.data for st in o.steps])
+    zone = (o.data or {}).get("zone") or {}
+    customers = affected_customers(session(), grid(), outage_ids=[o.id], with_phones=False)
+    fc = maps.outage_overlay(grid(), customers, open_switches=open_switches, close_switches=close_switches,
+                             work_nodes=[str(n) for n in zone.get("work_nodes") or []])
+    return Response(json.dumps(fc, ensure_ascii=False), mimetype="application/geo+json")
 
 
 @blp.route("/outages/<int:outage_id>/notices")

@@ -221,3 +221,15 @@ def result_json(plan: Plan, customers: pd.DataFrame) -> dict[str, Any] | None:
             out["notices"] = {**o["notices"], "customers": part[keys].to_dict(orient="records")}
         outages.append(out)
     return {**plan.result, "outages": outages}
+
+
+def work_state(steps: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
+    """The switches open and closed during the work: ``(open, close)`` after the outage's
+    ``transfer`` and ``isolate`` steps (``action`` open/close on ``device``), in step order."""
+    state: dict[str, str] = {}
+    for st in steps:
+        device, action = st.get("device"), st.get("action")
+        if st.get("phase") in ("transfer", "isolate") and device and action in ("open", "close"):
+            state.pop(str(device), None)
+            state[str(device)] = str(action)
+    return [d for d, a in state.items() if a == "open"], [d for d, a in state.items() if a == "close"]

@@ -183,3 +183,24 @@ def test_times_are_in_the_grid_zone(planned: Any) -> None:
         stored = s.scalars(select(Notification.due_at).where(Notification.kind == "notice")).first()
         assert stored is not None and stored.utcoffset() == timedelta(0)
         assert stored == datetime.fromisoformat(next(iter(notice_times)))
+
+
+def test_the_map_shows_the_stored_customers(planned: Any, private_grid_path: Path) -> None:
+    _, c, tokens, _, oid = planned
+    want = expected(private_grid_path)
+    roles = {"interrupted": "dead", "short_breaks": "transferred", "generator": "generator"}
+    r = c.get(f"/api/outages/{oid}/map", headers=tokens["viewer"])
+    assert r.status_code == 200 and r.mimetype == "application/geo+json"
+    fc = r.json
+    points = {f["properties"]["id"]: f["properties"] for f in fc["features"] if f["properties"]["layer"] == "customer"}
+    assert {cid: p["role"] for cid, p in points.items()} == {cid: roles[s] for cid, s in want.items()}
+    assert all("phone" not in p for p in points.values())
+    people = grid_people(private_grid_path)
+    assert all(p["name"] == people.at[cid, "name"] for cid, p in points.items())
+    # the work zone of L7 (D1, R2, x1) is drawn as work; the block behind S2 re-fed through T1
+    work = {f["properties"]["id"] for f in fc["features"] if f["properties"]["role"] == "work" and f["properties"]["layer"] == "equipment"}
+    assert work == {"D1", "R2"}
+    assert any(f["properties"]["role"] == "transferred" and f["properties"]["layer"] == "line" for f in fc["features"])
+    assert fc["summary"]["interrupted_customers"] == sum(s == "interrupted" for s in want.values())
+    assert fc["summary"]["short_breaks_customers"] == sum(s == "short_breaks" for s in want.values())
+    assert c.get("/api/outages/999/map", headers=tokens["viewer"]).status_code == 404
