@@ -107,8 +107,6 @@ def execute_plan(app: Flask, plan_id: int, *, progress: Callable[[float, str], N
         plan.status = "done"
 
 
-
-
 def stored_outage(outage: Mapping[str, Any]) -> dict[str, Any]:
     """The core's outage JSON as stored in ``plans.result``: without its customer lists.
 
@@ -126,7 +124,7 @@ def _customer_rows(o: Mapping[str, Any], *, start: datetime | None) -> list[dict
     """The ``outage_customers`` rows of one core outage: every customer of ``customers`` or
     ``notices.customers`` once (the core's order), its ``supply`` and the due times (UTC-able)."""
     notices: Mapping[str, Any] = o["notices"] if isinstance(o.get("notices"), dict) else {}
-    listed = [c for c in notices.get("customers", []) if isinstance(c, dict)]
+    listed = [c for c in notices.get("customers") or [] if isinstance(c, dict)]
     supply = {str(c.get("id")): c.get("supply") for c in listed}
     ids = dict.fromkeys([str(c["id"] if isinstance(c, dict) else c) for c in o.get("customers") or []] + list(supply))
     notice_due = _parse_dt(notices.get("notice_due")) or (start - NOTICE_LEAD if start else None)

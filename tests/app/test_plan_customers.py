@@ -135,6 +135,13 @@ def test_the_same_customers_everywhere(planned: Any, private_grid_path: Path) ->
                             encoding="utf-8-sig", dtype=str).to_dict(orient="records")
     check(plan_rows)
     assert {r["outage_id"] for r in plan_rows} == {str(oid)}
+    sheet = openpyxl.load_workbook(io.BytesIO(c.get(f"/api/plans/{plan_id}/customers/export?format=xlsx", headers=h).data)).active
+    head, *body = list(sheet.iter_rows(values_only=True))
+    check([dict(zip(head, row, strict=True)) for row in body])
+    assert {row[head.index("outage_id")] for row in body} == {oid}
+    fc = json.loads(c.get(f"/api/plans/{plan_id}/customers/export?format=geojson", headers=h).data)
+    check([f["properties"] for f in fc["features"]])
+    assert {f["properties"]["outage_id"] for f in fc["features"]} == {oid}
     # the plan's JSON gives the lists back from the rows, phones for customer service only
     (core,) = c.get(f"/api/plans/{plan_id}", headers=h).json["result"]["outages"]
     assert core["customers"] == list(want)  # the core's order
