@@ -132,12 +132,11 @@ def notify_send_due(now_text: str | None) -> None:
     """Send every pending message that is due; running it twice sends nothing twice."""
     from datetime import datetime
 
-    from app.api.notifications import phones
     from app.notify import make_sender, send_due
+    from app.services.customers import phone_book
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with app.test_request_context():
-        book = phones()
+    grid = app.extensions["grid"]
     now = None
     if now_text:
         try:
@@ -146,7 +145,7 @@ def notify_send_due(now_text: str | None) -> None:
             raise click.BadParameter(f"not an ISO date-time: {now_text!r}", param_hint="--now") from None
         if now.tzinfo is None:
             raise click.BadParameter("needs a UTC offset", param_hint="--now")
-    counts = send_due(app.extensions["db"], make_sender(app.config), now=now, phones=book)
+    counts = send_due(app.extensions["db"], make_sender(app.config), now=now, phones=phone_book(grid), tz=grid.timezone)
     click.echo(f"sent {counts['sent']}, failed {counts['failed']}")
 
 

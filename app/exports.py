@@ -1,5 +1,8 @@
 """Exports: affected customers as CSV (UTF-8 with BOM), XLSX, GeoJSON; notice lists.
 
+The rows come from :mod:`app.services.customers` (stored rows joined with the grid's
+customers, times already ISO 8601 in the grid's time zone); this module only writes them.
+
 File names carry the subject id and date: ``outage-12-customers-2026-12-01.csv``.
 """
 
@@ -14,36 +17,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from gis import Grid, geojson
+from gis import geojson
 from gis.errors import NotFoundError
-
-CUSTOMER_COLUMNS = ["id", "name", "importance", "category", "demand_kw", "node_id", "feeder", "address", "lon", "lat"]
-NOTICE_COLUMNS = ["customer_id", "name", "importance", "address", "supply", "notice_due", "sms_due"]
-
-
-def customers_frame(grid: Grid, ids: list[str], *, with_phones: bool, extra: dict[str, dict[str, Any]] | None = None) -> pd.DataFrame:
-    """Rows of the grid's customers for ``ids`` (order kept), phones only when allowed."""
-    cust = grid.customers.set_index("id", drop=False)
-    known = [i for i in ids if i in cust.index]
-    df = cust.loc[known]
-    feeders = grid.customer_feeders()  # the normal-state feeder of each customer
-    out = pd.DataFrame({
-        "id": df["id"].astype(str).to_numpy(),
-        "name": df["name"].astype(object).where(df["name"].notna(), "").to_numpy(),
-        "importance": df["importance"].astype(str).to_numpy(),
-        "category": df["category"].astype(object).where(df["category"].notna(), "").to_numpy() if "category" in df else "",
-        "demand_kw": df["demand_kw"].astype(float).to_numpy(),
-        "node_id": df["node_id"].astype(object).where(df["node_id"].notna(), "").to_numpy(),
-        "feeder": [feeders.get(i) or "" for i in df["id"]],
-        "address": df["address"].astype(object).where(df["address"].notna(), "").to_numpy() if "address" in df else "",
-        "lon": df.geometry.x.round(7).to_numpy(),
-        "lat": df.geometry.y.round(7).to_numpy(),
-    })
-    if with_phones:
-        out.insert(2, "phone", df["phone"].astype(object).where(df["phone"].notna(), "").to_numpy() if "phone" in df else "")
-    for key, per_id in (extra or {}).items():
-        out[key] = [per_id.get(i) for i in out["id"]]
-    return out
 
 
 def _cell(v: Any) -> Any:

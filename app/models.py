@@ -1,8 +1,11 @@
 """Database tables (SQLAlchemy 2 declarative). Alembic migrations live in ``migrations/``.
 
 Results of the core (plans, fault restorations, routes) are stored as rows plus JSON
-columns that hold the core's own JSON contract, so a stored run reads back exactly
-as the core produced it. Datetimes are stored in UTC and read back timezone-aware.
+columns that hold the core's own JSON contract. Each fact is stored once: a plan's
+affected customers are ``outage_customers`` rows only (customer id, supply, due times),
+so ``plans.result`` and ``outages.data`` keep no customer list and no name, phone or
+address (those stay in the grid; :mod:`app.services.customers` joins them). Datetimes are
+stored in UTC and read back timezone-aware; :mod:`app.times` shows them in the grid's zone.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -179,7 +183,7 @@ class Outage(Base):
     steps: Mapped[list[OutageStep]] = relationship(order_by="OutageStep.seq", cascade="all, delete-orphan")
     transfers: Mapped[list[OutageTransfer]] = relationship(cascade="all, delete-orphan")
     generators: Mapped[list[OutageGenerator]] = relationship(cascade="all, delete-orphan")
-    customers: Mapped[list[OutageCustomer]] = relationship(cascade="all, delete-orphan")
+    customers: Mapped[list[OutageCustomer]] = relationship(order_by="OutageCustomer.id", cascade="all, delete-orphan")
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -205,15 +209,28 @@ class OutageGenerator(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+#: How an affected customer is supplied during a planned outage (``outage_customers.supply``).
+SUPPLIES = ("interrupted", "short_breaks", "generator")
+
+
 class OutageCustomer(Base):
+    """A customer who loses grid supply in an outage (the one stored copy of a plan's customers).
+
+    ``supply``: ``interrupted`` (dark for the whole outage), ``short_breaks`` (transferred
+    break-before-make: dark a few minutes at each end) or ``generator`` (on a truck);
+    ``notice_due``/``sms_due``: when its notice and its SMS are due (UTC). Rows are kept in
+    the core's order (by ``id``).
+    """
+
     __tablename__ = "outage_customers"
-    __table_args__ = (UniqueConstraint("outage_id", "customer_id"),)
+    __table_args__ = (UniqueConstraint("outage_id", "customer_id"),
+                      CheckConstraint(f"supply IN ({', '.join(repr(s) for s in SUPPLIES)})", name="supply"))
     id: Mapped[int] = mapped_column(primary_key=True)
     outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), index=True)
     customer_id: Mapped[str] = mapped_column(String(64))
     notice_due: Mapped[datetime | None] = mapped_column(default=None)
     sms_due: Mapped[datetime | None] = mapped_column(default=None)
-    supply: Mapped[str] = mapped_column(String(16), default="interrupted")  # interrupted short_breaks generator
+    supply: Mapped[str] = mapped_column(String(16), default="interrupted")
 
 
 class Fault(Base):

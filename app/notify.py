@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
 
 from app.models import Notification
+from app.times import local_iso
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +65,18 @@ def make_sender(config: dict[str, Any]) -> Sender:
     return FileSender(config["NOTIFY_FILE"])
 
 
-def message_of(n: Notification, phone: str | None) -> dict[str, Any]:
-    return {"id": n.id, "kind": n.kind, "customer_id": n.customer_id, "phone": phone, "due_at": n.due_at.isoformat(),
+def message_of(n: Notification, phone: str | None, *, tz: tzinfo) -> dict[str, Any]:
+    """What a sender gets: the message with the recipient's phone and ``due_at`` in ``tz``."""
+    return {"id": n.id, "kind": n.kind, "customer_id": n.customer_id, "phone": phone, "due_at": local_iso(n.due_at, tz),
             "text_en": n.text_en, "text_zh": n.text_zh, "outage_id": n.outage_id, "fault_id": n.fault_id}
 
 
-def send_due(db: Any, sender: Sender, *, now: datetime | None = None, phones: dict[str, str] | None = None,
-             limit: int = 10_000) -> dict[str, int]:
-    """Send every pending message due at ``now``; returns counts {sent, failed}."""
+def send_due(db: Any, sender: Sender, *, now: datetime | None = None, phones: Mapping[str, str] | None = None,
+             tz: tzinfo = UTC, limit: int = 10_000) -> dict[str, int]:
+    """Send every pending message due at ``now``; returns counts {sent, failed}.
+
+    ``phones``: customer id -> phone (:func:`app.services.customers.phone_book`); ``tz``: the
+    zone the messages' ``due_at`` is written in (the service passes the grid's)."""
     now = now or datetime.now(UTC)
     counts = {"sent": 0, "failed": 0}
     with db.session(actor="notify") as s:
@@ -86,7 +92,7 @@ def send_due(db: Any, sender: Sender, *, now: datetime | None = None, phones: di
             n = s.get(Notification, nid)
             assert n is not None
             try:
-                sender.send(message_of(n, (phones or {}).get(n.customer_id)))
+                sender.send(message_of(n, (phones or {}).get(n.customer_id), tz=tz))
             except Exception as exc:  # noqa: BLE001 - a failed send is recorded, the rest go on
                 log.warning("notification %s failed: %s", nid, exc)
                 n.status, n.last_error = "failed", str(exc)[:1000]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.db import get_session
 from app.exports import filename, render
+from app.times import local, local_iso
 from gis import Grid
 from gis.errors import ConflictError, NotFoundError
 
@@ -55,9 +56,11 @@ def file_response(data: bytes, *, mimetype: str, filename: str) -> Response:
 
 
 def export_response(df: Any, fmt: str, *, sheet: str, subject: str, subject_id: Any, what: str, day: Any) -> Response:
-    """``df`` as a CSV/XLSX/GeoJSON download named after its subject, id and date."""
+    """``df`` as a CSV/XLSX/GeoJSON download named after its subject, id and date (a time
+    ``day`` names its date in the grid's time zone)."""
     data, mimetype = render(df, fmt, sheet=sheet)
-    return file_response(data, mimetype=mimetype, filename=filename(subject, subject_id, what, day, fmt))
+    when = local(day, grid().timezone) if isinstance(day, datetime) else day
+    return file_response(data, mimetype=mimetype, filename=filename(subject, subject_id, what, when, fmt))
 
 
 def by_importance(df: Any, importance: str | None) -> Any:
@@ -70,7 +73,8 @@ def utc_now() -> datetime:
 
 
 def iso(v: datetime | None) -> str | None:
-    return v.isoformat() if v is not None else None
+    """A stored (UTC) time as the API shows it: ISO 8601 in the grid's time zone, with offset."""
+    return local_iso(v, grid().timezone)
 
 
 class PageArgs(ma.Schema):

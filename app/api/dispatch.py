@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.api import ApiBlueprint
-from app.api.common import PageArgs, file_response, get_or_404, iso, session, utc_now
+from app.api.common import PageArgs, file_response, get_or_404, grid, iso, session, utc_now
 from app.auth import crew_scope, require, user
 from app.config import DEFAULTS
 from app.errors import NotAvailable
@@ -63,7 +63,7 @@ class StopStatusIn(ma.Schema):
 
 def route_json(r: Route) -> dict[str, Any]:
     return {"id": r.id, "dispatch_id": r.dispatch_id, "crew_id": r.crew_id,
-            "stops": routing_service.stops_with_progress(r), "geometry": r.geometry,
+            "stops": routing_service.stops_with_progress(r, tz=grid().timezone), "geometry": r.geometry,
             "distance_m": r.distance_m, "duration_s": r.duration_s}
 
 

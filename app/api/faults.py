@@ -22,9 +22,9 @@ from app.api.common import (
     utc_now,
 )
 from app.auth import require, sees_phones, user
-from app.exports import customers_frame
 from app.models import Fault
 from app.services import faults as faults_service
+from app.services.customers import customers_frame
 
 blp = ApiBlueprint("faults", __name__, url_prefix="/api/faults", description="Faults: location, isolation, restoration")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from app.api.common import PageArgs, get_or_404, grid, iso, session
 from app.auth import require, sees_phones
 from app.models import Notification
 from app.notify import make_sender, send_due
+from app.services.customers import phone_book
 
 blp = ApiBlueprint("notifications", __name__, url_prefix="/api/notifications", description="Notifications outbox")
 
@@ -28,19 +30,17 @@ class ListArgs(PageArgs):
     due_before = ma.fields.AwareDateTime()
 
 
-def phones() -> dict[str, str]:
-    c = grid().customers
-    if "phone" not in c.columns:
-        return {}
-    return {str(i): str(p) for i, p in zip(c["id"], c["phone"], strict=True) if isinstance(p, str) and p}
+def phones() -> Mapping[str, str] | None:
+    """The grid's phone book for customer service and admin, else None (no ``phone`` field)."""
+    return phone_book(grid()) if sees_phones() else None
 
 
-def notification_json(n: Notification, phone_book: dict[str, str] | None) -> dict[str, Any]:
+def notification_json(n: Notification, book: Mapping[str, str] | None) -> dict[str, Any]:
     out = {"id": n.id, "kind": n.kind, "channel": n.channel, "outage_id": n.outage_id, "fault_id": n.fault_id,
            "customer_id": n.customer_id, "due_at": iso(n.due_at), "status": n.status, "attempts": n.attempts,
            "sent_at": iso(n.sent_at), "last_error": n.last_error, "text_en": n.text_en, "text_zh": n.text_zh}
-    if phone_book is not None:
-        out["phone"] = phone_book.get(n.customer_id)
+    if book is not None:
+        out["phone"] = book.get(n.customer_id)
     return out
 
 
@@ -59,7 +59,7 @@ def list_notifications(args: dict[str, Any]) -> Any:
     s = session()
     total = s.scalar(select(func.count()).select_from(q.subquery()))
     rows = s.scalars(q.order_by(Notification.due_at, Notification.id).limit(args["limit"]).offset(args["offset"]))
-    book = phones() if sees_phones() else None
+    book = phones()
     return {"total": total, "items": [notification_json(n, book) for n in rows]}
 
 
@@ -72,7 +72,7 @@ def mark_sent(notification_id: int) -> Any:
     if n.status != "sent":
         n.status, n.sent_at = "sent", datetime.now(UTC)
         session().commit()
-    return notification_json(n, phones() if sees_phones() else None)
+    return notification_json(n, phones())
 
 
 @blp.route("/send-due", methods=["POST"])
@@ -81,4 +81,4 @@ def mark_sent(notification_id: int) -> Any:
 def send_due_now() -> Any:
     """Send every pending message that is due with the configured sender (idempotent)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return send_due(app.extensions["db"], make_sender(app.config), phones=phones())
+    return send_due(app.extensions["db"], make_sender(app.config), phones=phone_book(grid()), tz=grid().timezone)

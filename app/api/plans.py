@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app
+from flask import Response, current_app
 from sqlalchemy import func, select
 
+from app import maps
 from app.api import ApiBlueprint
 from app.api.common import (
     ExportArgs,
@@ -22,10 +24,10 @@ from app.api.common import (
     utc_now,
 )
 from app.auth import require, sees_phones, user
-from app.exports import NOTICE_COLUMNS, customers_frame
 from app.models import Job, Outage, Plan, Run
 from app.runs import submit
 from app.services import planning as planning_service
+from app.services.customers import NOTICE_COLUMNS, affected_customers
 from gis.errors import InputError, NotFoundError
 
 blp = ApiBlueprint("plans", __name__, url_prefix="/api", description="Planned outages: planning runs, outages, exports")
@@ -51,17 +53,9 @@ def plan_json(p: Plan, *, full: bool = False) -> dict[str, Any]:
            "metrics": p.metrics, "errors": p.errors, "run_id": p.run_id, "created_at": iso(p.created_at),
            "outages": [outage_json(o) for o in p.outages]}
     if full:
-        out["result"] = p.result if sees_phones() else strip_phones(p.result)
+        rows = affected_customers(session(), grid(), outage_ids=[o.id for o in p.outages], with_phones=sees_phones())
+        out["result"] = planning_service.result_json(p, rows)
     return out
-
-
-def strip_phones(value: Any) -> Any:
-    """The core's JSON without ``phone`` keys (phones are for customer service and admin)."""
-    if isinstance(value, dict):
-        return {k: strip_phones(v) for k, v in value.items() if k != "phone"}
-    if isinstance(value, list):
-        return [strip_phones(v) for v in value]
-    return value
 
 
 def outage_json(o: Outage, *, full: bool = False) -> dict[str, Any]:
@@ -70,7 +64,7 @@ def outage_json(o: Outage, *, full: bool = False) -> dict[str, Any]:
            "customers": (o.data or {}).get("customers_count", 0)}
     if full:
         out |= {"switching_steps": [s.data for s in o.steps], "transfers": [t.data for t in o.transfers],
-                "generators": [g.data for g in o.generators], "data": strip_phones(o.data)}
+                "generators": [g.data for g in o.generators], "data": o.data}
     return out
 
 
@@ -155,11 +149,8 @@ def update_outage(data: dict[str, Any], outage_id: int) -> Any:
 
 
 def _outage_customers(o: Outage, importance: str | None) -> Any:
-    extra: dict[str, dict[str, Any]] = {"supply": {c.customer_id: c.supply for c in o.customers},
-             "notice_due": {c.customer_id: iso(c.notice_due) for c in o.customers},
-             "sms_due": {c.customer_id: iso(c.sms_due) for c in o.customers}}
-    df = customers_frame(grid(), [c.customer_id for c in o.customers], with_phones=sees_phones(), extra=extra)
-    return by_importance(df, importance)
+    df = affected_customers(session(), grid(), outage_ids=[o.id], with_phones=sees_phones())
+    return by_importance(df.drop(columns="outage_id"), importance)
 
 
 @blp.route("/outages/<int:outage_id>/customers")
@@ -184,6 +175,22 @@ def export_outage_customers(args: dict[str, Any], outage_id: int) -> Any:
     return export_response(df, args["format"], sheet=f"outage {o.id}", subject="outage", subject_id=o.id, what="customers", day=o.start)
 
 
+@blp.route("/outages/<int:outage_id>/map")
+@require(*READ)
+@blp.response(200, content_type="application/geo+json")
+def outage_map(outage_id: int) -> Any:
+    """The outage for the map: lines and equipment of its switching state during the work
+    (``role`` work / dead / transferred) and its stored customers as points (``role`` from
+    ``supply``: dead, transferred, generator); no phone numbers. RFC 7946 FeatureCollection."""
+    o = get_or_404(Outage, outage_id, "outage")
+    open_switches, close_switches = planning_service.work_state([st.data for st in o.steps])
+    zone = (o.data or {}).get("zone") or {}
+    customers = affected_customers(session(), grid(), outage_ids=[o.id], with_phones=False)
+    fc = maps.outage_overlay(grid(), customers, open_switches=open_switches, close_switches=close_switches,
+                             work_nodes=[str(n) for n in zone.get("work_nodes") or []])
+    return Response(json.dumps(fc, ensure_ascii=False), mimetype="application/geo+json")
+
+
 @blp.route("/outages/<int:outage_id>/notices")
 @require(*READ)
 @blp.arguments(ma.Schema.from_dict({"format": ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"]))})(),
@@ -205,15 +212,9 @@ def outage_notices(args: dict[str, Any], outage_id: int) -> Any:
 @blp.arguments(ExportArgs, location="query")
 @blp.response(200, content_type="application/octet-stream")
 def export_plan_customers(args: dict[str, Any], plan_id: int) -> Any:
-    """Customers affected by any outage of the plan, with the outage id of each row."""
+    """Customers of every outage of the plan: one row per (outage, customer) with ``outage_id``,
+    ``supply`` and the notice and SMS due times (grid's time zone)."""
     p = get_or_404(Plan, plan_id, "plan")
-    ids: list[str] = []
-    which: dict[str, Any] = {}
-    for o in p.outages:
-        for c in o.customers:
-            if c.customer_id not in which:
-                ids.append(c.customer_id)
-                which[c.customer_id] = o.id
-    df = customers_frame(grid(), ids, with_phones=sees_phones(), extra={"outage_id": which})
+    df = affected_customers(session(), grid(), outage_ids=[o.id for o in p.outages], with_phones=sees_phones())
     df = by_importance(df, args.get("importance"))
     return export_response(df, args["format"], sheet=f"plan {p.id}", subject="plan", subject_id=p.id, what="customers", day=p.now)

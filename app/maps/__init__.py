@@ -3,7 +3,8 @@
 The only package of the project that imports folium. Pure functions of a
 :class:`gis.Grid` (and results); no Flask here, so they are tested directly.
 
-- :mod:`app.maps.geojson`: RFC 7946 layers (grid, customers, outage/stage overlays).
+- :mod:`app.maps.geojson`: RFC 7946 layers (grid, customers, outage/stage overlays; a stored
+  outage's customers come from its rows, :func:`outage_overlay`).
 - :mod:`app.maps.folium_map`: per-map vendored assets, tiles, data layers, rendering.
 """
 
@@ -36,6 +37,7 @@ from app.maps.geojson import (
     grid_bounds,
     grid_layers,
     isolation_overlay,
+    outage_overlay,
     points_geojson,
     roads_geojson,
     state_overlay,
@@ -58,6 +60,7 @@ __all__ = [
     "isolation_overlay",
     "js_template_text",
     "json_for_script",
+    "outage_overlay",
     "planner_map",
     "points_geojson",
     "roads_geojson",

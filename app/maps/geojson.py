@@ -188,22 +188,10 @@ def customers_columns(grid: Grid) -> dict[str, Any]:
     }
 
 
-def state_overlay(
-    grid: Grid,
-    *,
-    open_switches: Sequence[str] = (),
-    close_switches: Sequence[str] = (),
-    work_nodes: Iterable[str] = (),
-    colors: Mapping[str, str] | None = None,
-) -> FeatureCollection:
-    """What a switching state does, for drawing an outage or a restoration stage.
-
-    Lines and equipment get ``role``: ``work`` (in ``work_nodes``), ``dead`` (no supply
-    in the state), or ``transferred`` (dead when only ``open_switches`` are opened but
-    re-fed through ``close_switches``; ``feeder`` is the feeder that takes them and
-    ``color`` its colour). Dead customers are included as points with ``role: "dead"``.
-    Top-level ``summary`` counts dead/transferred customers.
-    """
+def _state_features(
+    grid: Grid, *, open_switches: Sequence[str], close_switches: Sequence[str], work_nodes: Iterable[str], colors: Mapping[str, str] | None
+) -> tuple[list[Feature], set[str]]:
+    """Lines and equipment a switching state touches, with their ``role``; and the dead nodes."""
     colors = dict(colors or feeder_colors(grid))
     work = set(work_nodes)
     dead = grid.dead_nodes(open_switches=open_switches, close_switches=close_switches)
@@ -242,12 +230,68 @@ def state_overlay(
             continue
         f = node_feeder.get(str(i)) if node_role == "transferred" else None
         feats.append((g, {"id": str(i), "kind": str(k), "name": n, "layer": "equipment", "role": node_role, "feeder": f, "color": colors.get(f or "")}))
+    return feats, dead
+
+
+def _customer_points(customers: Any, roles: Sequence[str]) -> list[Feature]:
+    """Customer points from rows with ``id, name, importance, demand_kw, lon, lat`` (WGS84), one role each."""
+    return [
+        ({"type": "Point", "coordinates": [x, y]}, {"id": str(cid), "name": name, "importance": imp, "demand_kw": kw, "layer": "customer", "role": r})
+        for cid, name, imp, kw, x, y, r in zip(customers["id"], customers["name"], customers["importance"], customers["demand_kw"],
+                                                customers["lon"], customers["lat"], roles, strict=True)
+    ]
+
+
+def state_overlay(
+    grid: Grid,
+    *,
+    open_switches: Sequence[str] = (),
+    close_switches: Sequence[str] = (),
+    work_nodes: Iterable[str] = (),
+    colors: Mapping[str, str] | None = None,
+) -> FeatureCollection:
+    """What a switching state does, for drawing an outage or a restoration stage.
+
+    Lines and equipment get ``role``: ``work`` (in ``work_nodes``), ``dead`` (no supply
+    in the state), or ``transferred`` (dead when only ``open_switches`` are opened but
+    re-fed through ``close_switches``; ``feeder`` is the feeder that takes them and
+    ``color`` its colour). Dead customers are included as points with ``role: "dead"``.
+    Top-level ``summary`` counts dead/transferred customers.
+    """
+    feats, dead = _state_features(grid, open_switches=open_switches, close_switches=close_switches, work_nodes=work_nodes, colors=colors)
     affected = grid.affected_customers(open_switches=open_switches, close_switches=close_switches)
-    for cid, name, imp, kw, x, y in zip(affected["id"], affected["name"], affected["importance"], affected["demand_kw"], affected["lon"], affected["lat"], strict=True):
-        point = {"type": "Point", "coordinates": [x, y]}
-        feats.append((point, {"id": str(cid), "name": name, "importance": imp, "demand_kw": kw, "layer": "customer", "role": "dead"}))
+    feats += _customer_points(affected, ["dead"] * len(affected))
     n_before = len(grid.affected_customers(open_switches=open_switches)) if close_switches else len(affected)
     summary = {"dead_customers": len(affected), "transferred_customers": n_before - len(affected), "dead_nodes": len(dead)}
+    return _collection(feats, summary=summary)
+
+
+#: A stored customer's ``supply`` in an outage -> its ``role`` on the map.
+SUPPLY_ROLES = {"interrupted": "dead", "short_breaks": "transferred", "generator": "generator"}
+
+
+def outage_overlay(
+    grid: Grid,
+    customers: Any,
+    *,
+    open_switches: Sequence[str] = (),
+    close_switches: Sequence[str] = (),
+    work_nodes: Iterable[str] = (),
+    colors: Mapping[str, str] | None = None,
+) -> FeatureCollection:
+    """A stored outage: its switching state during the work drawn as :func:`state_overlay`
+    draws it, and its customers as the plan stored them, not recomputed from the state.
+
+    ``customers``: the outage's rows joined with the grid (``id, name, importance,
+    demand_kw, lon, lat, supply``; see :func:`app.services.customers.affected_customers`);
+    each point's ``role`` follows its ``supply`` (``interrupted`` -> ``dead``,
+    ``short_breaks`` -> ``transferred``, ``generator`` -> ``generator``). Top-level
+    ``summary`` counts the customers by supply and the dead nodes.
+    """
+    feats, dead = _state_features(grid, open_switches=open_switches, close_switches=close_switches, work_nodes=work_nodes, colors=colors)
+    supply = [str(v) for v in customers["supply"]]
+    feats += _customer_points(customers, [SUPPLY_ROLES.get(v, "dead") for v in supply])
+    summary = {f"{k}_customers": supply.count(k) for k in SUPPLY_ROLES} | {"dead_nodes": len(dead)}
     return _collection(feats, summary=summary)
 
 

@@ -2,16 +2,19 @@
 
 The core's ``Plan.to_json()`` gives ``{"outages": [{"id", "jobs", "start", "end",
 "switching_steps", "valid", "transfers", "generators", "customers"[, "notices"]}],
-"errors", "metrics"}``; :func:`store_plan` keeps it and spreads it over the tables.
+"errors", "metrics"}``; :func:`store_plan` spreads it over the tables, each outage's
+customers as ``outage_customers`` rows only (the stored JSON keeps no customer list and no
+personal data), and :func:`result_json` gives the JSON back with those lists from the rows.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+import pandas as pd
 from flask import Flask
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -26,7 +29,9 @@ from app.models import (
     OutageTransfer,
     Plan,
 )
+from app.services.customers import SUPPLIES
 from app.services.options import BadOptions, check_option_names
+from app.times import local
 from gis import Grid, InputError
 from planning.outages import Job as CoreJob
 from planning.outages import PlanOptions, load_generators_csv, plan_outages
@@ -78,13 +83,6 @@ def _parse_dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-def _customer_ids(items: Any) -> list[str]:
-    out = []
-    for c in items or []:
-        out.append(str(c["id"] if isinstance(c, dict) else c))
-    return out
-
-
 def execute_plan(app: Flask, plan_id: int, *, progress: Callable[[float, str], None]) -> None:
     """Run ``plan_outages`` for a stored plan and store outages, steps, customers, notices."""
     grid: Grid = app.extensions["grid"]
@@ -105,8 +103,68 @@ def execute_plan(app: Flask, plan_id: int, *, progress: Callable[[float, str], N
     with db.session(actor="planner-run") as s:
         plan = s.get(Plan, plan_id)
         assert plan is not None
-        store_plan(s, plan, data)
+        store_plan(s, plan, data, tz=grid.timezone)
         plan.status = "done"
+
+
+def stored_outage(outage: Mapping[str, Any]) -> dict[str, Any]:
+    """The core's outage JSON as stored in ``plans.result``: without its customer lists.
+
+    ``customers`` (ids) and ``notices.customers`` (ids with names, phones, addresses) are
+    the ``outage_customers`` rows; ``notices.count`` stays. :func:`result_json` puts the
+    lists back from the rows when the plan is read.
+    """
+    out = {k: v for k, v in outage.items() if k != "customers"}
+    if isinstance(outage.get("notices"), dict):
+        out["notices"] = {k: v for k, v in outage["notices"].items() if k != "customers"}
+    return out
+
+
+def _customer_rows(o: Mapping[str, Any], *, start: datetime | None) -> list[dict[str, Any]]:
+    """The ``outage_customers`` rows of one core outage: every customer of ``customers`` or
+    ``notices.customers`` once (the core's order), its ``supply`` and the due times (UTC-able)."""
+    notices: Mapping[str, Any] = o["notices"] if isinstance(o.get("notices"), dict) else {}
+    listed = [c for c in notices.get("customers") or [] if isinstance(c, dict)]
+    supply = {str(c.get("id")): c.get("supply") for c in listed}
+    ids = dict.fromkeys([str(c["id"] if isinstance(c, dict) else c) for c in o.get("customers") or []] + list(supply))
+    notice_due = _parse_dt(notices.get("notice_due")) or (start - NOTICE_LEAD if start else None)
+    sms_due = _parse_dt(notices.get("sms_due")) or (start - SMS_LEAD if start else None)
+    for cid, how in supply.items():
+        if how is not None and how not in SUPPLIES:
+            raise InputError(f"customer {cid}: unknown supply {how!r}", details={"customer": cid, "supply": how, "known": list(SUPPLIES)})
+    return [{"customer_id": cid, "supply": supply.get(cid) or "interrupted", "notice_due": notice_due, "sms_due": sms_due}
+            for cid in ids]
+
+
+def store_plan(session: Session, plan: Plan, data: dict[str, Any], *, tz: tzinfo) -> None:
+    """Store the core's plan: outages with steps, transfers, generators; their customers as
+    ``outage_customers`` rows (the one copy: ``plans.result`` and ``outages.data`` keep no
+    customer list, name, phone or address); the outbox rows read from those rows. Bulk
+    inserts: the demo city's month has ~26k customer rows. ``tz``: the grid's time zone,
+    for the outbox's fallback texts."""
+    outages = [o for o in data.get("outages", []) if isinstance(o, dict)]
+    plan.result = {**data, "outages": [stored_outage(o) for o in outages]}
+    plan.metrics = data.get("metrics")
+    plan.errors = data.get("errors") or []
+    for o in outages:
+        start, end = _parse_dt(o.get("start")), _parse_dt(o.get("end"))
+        rows = _customer_rows(o, start=start)
+        kept = stored_outage(o)
+        outage = Outage(
+            plan_id=plan.id, core_id=str(o.get("id")), jobs=[str(j) for j in o.get("jobs", [])], start=start, end=end,
+            valid=bool(o.get("valid", True)),
+            data={**{k: v for k, v in kept.items() if k not in ("switching_steps", "transfers", "generators", "notices")},
+                  "customers_count": len(rows)},
+        )
+        outage.steps = [OutageStep(seq=i, data=st if isinstance(st, dict) else {"step": st})
+                        for i, st in enumerate(o.get("switching_steps", []))]
+        outage.transfers = [OutageTransfer(data=t if isinstance(t, dict) else {"value": t}) for t in o.get("transfers", [])]
+        outage.generators = [OutageGenerator(data=g if isinstance(g, dict) else {"value": g}) for g in o.get("generators", [])]
+        session.add(outage)
+        session.flush()
+        if rows:
+            session.execute(insert(OutageCustomer), [{"outage_id": outage.id, **r} for r in rows])
+        queue_notices(session, outage, rows, notices=kept.get("notices") or {}, tz=tz)
 
 
 def _texts(value: Any) -> tuple[str, str]:
@@ -115,44 +173,14 @@ def _texts(value: Any) -> tuple[str, str]:
     return (str(value), "") if value else ("", "")
 
 
-def store_plan(session: Session, plan: Plan, data: dict[str, Any]) -> None:
-    """Store the core's plan: outages with steps, transfers, generators; affected customers
-    and the outbox rows (bulk inserts: the demo city's month has ~26k customer rows)."""
-    plan.result = data
-    plan.metrics = data.get("metrics")
-    plan.errors = data.get("errors") or []
-    for o in data.get("outages", []):
-        start = _parse_dt(o.get("start"))
-        end = _parse_dt(o.get("end"))
-        notices = o.get("notices") if isinstance(o.get("notices"), dict) else {}
-        supply = {str(c.get("id")): c.get("supply") for c in notices.get("customers", []) if isinstance(c, dict)}
-        ids = list(dict.fromkeys(_customer_ids(o.get("customers")) + list(supply)))
-        outage = Outage(
-            plan_id=plan.id, core_id=str(o.get("id")), jobs=[str(j) for j in o.get("jobs", [])], start=start, end=end,
-            valid=bool(o.get("valid", True)),
-            data={**{k: v for k, v in o.items() if k not in ("switching_steps", "transfers", "generators", "customers", "notices")},
-                  "customers_count": len(ids)},
-        )
-        outage.steps = [OutageStep(seq=i, data=st if isinstance(st, dict) else {"step": st})
-                        for i, st in enumerate(o.get("switching_steps", []))]
-        outage.transfers = [OutageTransfer(data=t if isinstance(t, dict) else {"value": t}) for t in o.get("transfers", [])]
-        outage.generators = [OutageGenerator(data=g if isinstance(g, dict) else {"value": g}) for g in o.get("generators", [])]
-        session.add(outage)
-        session.flush()
-        notice_due = _parse_dt(notices.get("notice_due")) or (start - NOTICE_LEAD if start else None)
-        sms_due = _parse_dt(notices.get("sms_due")) or (start - SMS_LEAD if start else None)
-        if ids:
-            session.execute(insert(OutageCustomer), [
-                {"outage_id": outage.id, "customer_id": cid, "notice_due": notice_due, "sms_due": sms_due,
-                 "supply": supply.get(cid) or "interrupted"} for cid in ids])
-        queue_notices(session, outage, ids, notices=notices, notice_due=notice_due, sms_due=sms_due)
-
-
-def queue_notices(session: Session, outage: Outage, customer_ids: list[str], *, notices: dict[str, Any],
-                  notice_due: datetime | None, sms_due: datetime | None) -> int:
-    """Put the 7-day notice and the 10-minute SMS of every affected customer in the outbox."""
-    when = f"{outage.start:%Y-%m-%d %H:%M} UTC" if outage.start else "?"
-    until = f"{outage.end:%H:%M} UTC" if outage.end else "?"
+def queue_notices(session: Session, outage: Outage, rows: Sequence[Mapping[str, Any]], *, notices: Mapping[str, Any],
+                  tz: tzinfo) -> int:
+    """Put the 7-day notice and the 10-minute SMS of every row (``customer_id``, ``notice_due``,
+    ``sms_due``) of ``outage`` in the outbox, with the core's texts (``notices.text``/``sms``),
+    else texts giving the outage's times in ``tz`` (the grid's zone). Returns the messages queued."""
+    start, end = local(outage.start, tz), local(outage.end, tz)
+    when = f"{start:%Y-%m-%d %H:%M} ({tz})" if start else "?"
+    until = f"{end:%H:%M}" if end else "?"
     notice_en, notice_zh = _texts(notices.get("text"))
     sms_en, sms_zh = _texts(notices.get("sms"))
     texts = {
@@ -161,14 +189,45 @@ def queue_notices(session: Session, outage: Outage, customer_ids: list[str], *, 
         "sms": (sms_en or notice_en or f"Planned power outage starts in 10 minutes ({when} to {until}).",
                 sms_zh or notice_zh or f"停电提醒：计划停电将于10分钟后开始（{when} 至 {until}）。"),
     }
-    rows = []
-    for kind, due in (("notice", notice_due), ("sms", sms_due)):
-        if due is None:
-            continue
+    messages = []
+    for kind, due_key in (("notice", "notice_due"), ("sms", "sms_due")):
         en, zh = texts[kind]
-        rows += [{"dedupe_key": f"outage:{outage.id}:{cid}:{kind}", "kind": kind, "channel": "sms", "outage_id": outage.id,
-                  "customer_id": cid, "due_at": due, "text_en": en, "text_zh": zh, "status": "pending", "attempts": 0}
-                 for cid in customer_ids]
-    if rows:
-        session.execute(insert(Notification), rows)
-    return len(rows)
+        messages += [{"dedupe_key": f"outage:{outage.id}:{r['customer_id']}:{kind}", "kind": kind, "channel": "sms",
+                      "outage_id": outage.id, "customer_id": r["customer_id"], "due_at": r[due_key], "text_en": en,
+                      "text_zh": zh, "status": "pending", "attempts": 0}
+                     for r in rows if r.get(due_key) is not None]
+    if messages:
+        session.execute(insert(Notification), messages)
+    return len(messages)
+
+
+def result_json(plan: Plan, customers: pd.DataFrame) -> dict[str, Any] | None:
+    """The plan's core JSON as the API shows it: the stored ``plans.result`` with each
+    outage's ``customers`` (ids) and ``notices.customers`` (``id, name[, phone], address,
+    importance, supply``) put back from ``customers``, the plan's rows joined with the grid
+    (:func:`app.services.customers.affected_customers`; ``phone`` only when it has that column)."""
+    if plan.result is None:
+        return None
+    db_id = {o.core_id: o.id for o in plan.outages}
+    keys = [k for k in ("id", "name", "phone", "address", "importance", "supply") if k in customers.columns]
+    by_outage = {oid: part for oid, part in customers.groupby("outage_id", sort=False)}
+    outages = []
+    for o in plan.result.get("outages", []):
+        part = by_outage.get(db_id.get(str(o.get("id"))), customers.iloc[:0])
+        out = {**o, "customers": part["id"].tolist()}
+        if isinstance(o.get("notices"), dict):
+            out["notices"] = {**o["notices"], "customers": part[keys].to_dict(orient="records")}
+        outages.append(out)
+    return {**plan.result, "outages": outages}
+
+
+def work_state(steps: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
+    """The switches open and closed during the work: ``(open, close)`` after the outage's
+    ``transfer`` and ``isolate`` steps (``action`` open/close on ``device``), in step order."""
+    state: dict[str, str] = {}
+    for st in steps:
+        device, action = st.get("device"), st.get("action")
+        if st.get("phase") in ("transfer", "isolate") and device and action in ("open", "close"):
+            state.pop(str(device), None)
+            state[str(device)] = str(action)
+    return [d for d, a in state.items() if a == "open"], [d for d, a in state.items() if a == "close"]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotAvailable
 from app.models import Crew, CrewPosition, Dispatch, Fault, Route, RouteStop
+from app.times import local_iso
 from gis import ConflictError, InputError, NotFoundError
 from routing import Crew as RoutingCrew
 from routing import RoadNetwork, Task, plan_gpx, plan_routes
@@ -174,17 +175,17 @@ def gpx_from_route(route: Route, crew_name: str) -> str:
 STOP_STATUSES = ("planned", "arrived", "done")
 
 
-def stops_with_progress(route: Route) -> list[dict[str, Any]]:
+def stops_with_progress(route: Route, *, tz: tzinfo) -> list[dict[str, Any]]:
     """The route's stops as the core produced them, each with the crew's progress:
-    ``status`` (planned | arrived | done), ``arrived_at`` and ``done_at`` (UTC ISO or null) and the
-    progress row's ``version`` (optional optimistic locking of the stop)."""
+    ``status`` (planned | arrived | done), ``arrived_at`` and ``done_at`` (ISO 8601 in ``tz``, the
+    grid's zone, or null) and the progress row's ``version`` (optional optimistic locking of the stop)."""
     states = {st.task_id: st for st in route.stop_states}
     out = []
     for stop in route.stops or []:
         st = states.get(str(stop.get("task_id")))
         out.append({**stop, "status": st.status if st else "planned",
-                    "arrived_at": st.arrived_at.isoformat() if st and st.arrived_at else None,
-                    "done_at": st.done_at.isoformat() if st and st.done_at else None,
+                    "arrived_at": local_iso(st.arrived_at, tz) if st else None,
+                    "done_at": local_iso(st.done_at, tz) if st else None,
                     "version": st.version if st else 1})
     return out
 
