@@ -15,7 +15,7 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 # The service on http://127.0.0.1:5000 with SQLite (instance/outage.db), the demo city
-# (data/grid/monaco.gpkg + monaco_roads.graphml; tests/data/small_ring when absent), demo
+# (outage_demo/monaco.gpkg + monaco_roads.graphml; tests/data/small_ring when absent), demo
 # users (passwords printed once), crews and jobs. Plain HTTP on localhost: cookies not Secure.
 run: $(STAMP)
 	FLASK_APP=app OUTAGE_LOAD_ROADS=false $(PY) -m flask db upgrade

@@ -28,8 +28,7 @@ def create_app(config: dict[str, Any] | None = None, *, environ: dict[str, str] 
     Raises :class:`app.config.ConfigError` with a message naming the bad key when the
     configuration is invalid (missing grid, bad database URL, ...).
     """
-    root = Path(__file__).resolve().parent.parent
-    app = Flask(__name__, instance_relative_config=True, static_folder=str(root / "static"), static_url_path="/static")
+    app = Flask(__name__, instance_relative_config=True)  # static files: app/static, served at /static
     instance = Path((config or {}).get("INSTANCE_PATH") or app.instance_path)
     cfg = config_mod.layered(instance, config, config_mod.environ() if environ is None else environ)
     config_mod.validate(cfg)
