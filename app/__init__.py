@@ -19,7 +19,7 @@ from app.config import ConfigError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ConfigError", "create_app"]
+__all__ = ["ConfigError", "create_app", "settings"]
 
 
 def create_app(config: dict[str, Any] | None = None, *, environ: dict[str, str] | None = None) -> Flask:
@@ -28,13 +28,8 @@ def create_app(config: dict[str, Any] | None = None, *, environ: dict[str, str] 
     Raises :class:`app.config.ConfigError` with a message naming the bad key when the
     configuration is invalid (missing grid, bad database URL, ...).
     """
-    root = Path(__file__).resolve().parent.parent
-    app = Flask(__name__, instance_relative_config=True, static_folder=str(root / "static"), static_url_path="/static")
-    instance = Path((config or {}).get("INSTANCE_PATH") or app.instance_path)
-    cfg = config_mod.layered(instance, config, config_mod.environ() if environ is None else environ)
-    config_mod.validate(cfg)
-    app.config.update(cfg)
-    app.config["INSTANCE_PATH"] = str(instance)
+    app = Flask(__name__, instance_relative_config=True)  # static files: app/static, served at /static
+    app.config.update(settings(config, environ=environ, default_instance=app.instance_path))
 
     from app import (
         audit,  # noqa: F401  (registers the audit listeners)
@@ -92,6 +87,25 @@ def create_app(config: dict[str, Any] | None = None, *, environ: dict[str, str] 
         return {"status": "ok", "grid": app.extensions["grid"].summary().get("source", ""), "runner": app.config["RUNNER"]}
 
     return app
+
+
+def settings(config: dict[str, Any] | None = None, *, environ: dict[str, str] | None = None,
+             default_instance: str | None = None) -> dict[str, Any]:
+    """The validated configuration :func:`create_app` uses, without building an app (no grid is read).
+
+    The instance folder (secret key, SQLite file, outbox) is ``config["INSTANCE_PATH"]``, else
+    the ``OUTAGE_INSTANCE_PATH`` environment variable, else Flask's default for this package
+    (``instance/`` beside a source checkout, ``<prefix>/var/app-instance`` when installed).
+    Raises :class:`app.config.ConfigError` like :func:`create_app`.
+    """
+    env = config_mod.environ() if environ is None else environ
+    if default_instance is None:
+        default_instance = Flask(__name__, instance_relative_config=True).instance_path
+    instance = Path((config or {}).get("INSTANCE_PATH") or env.get("OUTAGE_INSTANCE_PATH") or default_instance)
+    cfg = config_mod.layered(instance, config, env)
+    config_mod.validate(cfg)
+    cfg["INSTANCE_PATH"] = str(instance)
+    return cfg
 
 
 NAV = (("planner", "Planner"), ("dispatcher", "Dispatcher"), ("crew", "Crew"), ("customer_service", "Customer service"))

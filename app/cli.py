@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+import outage_demo
 from app.auth import create_user
 from app.config import ROLES, ROOT
 from app.models import Crew, User
@@ -22,6 +23,9 @@ demo_cli = AppGroup("demo", help="Demo data.")
 notify_cli = AppGroup("notify", help="Notifications outbox.")
 runs_cli = AppGroup("runs", help="Background runs.")
 
+#: The Alembic scripts, shipped inside the package (``app/migrations``).
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
 DEMO_USERS = [("admin", "admin", None), ("planner", "planner", None), ("dispatcher", "dispatcher", None),
               ("service", "customer_service", None), ("viewer", "viewer", None)]
 
@@ -30,7 +34,7 @@ def alembic_config(url: str) -> Any:
     from alembic.config import Config
 
     cfg = Config(str(ROOT / "alembic.ini")) if (ROOT / "alembic.ini").exists() else Config()
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
@@ -110,12 +114,12 @@ def seed(app: Flask, *, data_dir: Path, echo: Any = click.echo) -> dict[str, str
 
 @demo_cli.command("seed")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="folder with crews.csv, jobs.csv, generators.csv (default data/grid)")
+              help="folder with crews.csv, jobs.csv, generators.csv (default: the demo city, outage_demo/)")
 def demo_seed(data_dir: Path | None) -> None:
     """Create demo users (passwords printed once), crews and jobs."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        created = seed(app, data_dir=data_dir or ROOT / "data" / "grid")
+        created = seed(app, data_dir=data_dir or outage_demo.DATA_DIR)
     except OutageError as exc:
         raise click.ClickException(exc.message) from None
     if created:

@@ -17,12 +17,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import outage_demo
 from gis.errors import InputError
 from gis.records import parse_bool
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the source checkout (tests/data lives there)
 
 ROLES = ("admin", "planner", "dispatcher", "crew", "customer_service", "viewer")
 
@@ -34,27 +35,27 @@ class ConfigError(InputError):
 
 
 def _default_grid() -> str:
-    city = ROOT / "data" / "grid" / "monaco.gpkg"
+    city = outage_demo.GRID
     return str(city if city.exists() else ROOT / "tests" / "data" / "small_ring")
 
 
 def _default_generators() -> str | None:
-    path = ROOT / "data" / "grid" / "generators.csv"
+    path = outage_demo.GENERATORS
     return str(path) if path.exists() else None
 
 
 def _default_roads() -> str | None:
-    roads = ROOT / "data" / "grid" / "monaco_roads.graphml"
+    roads = outage_demo.ROADS
     return str(roads) if roads.exists() else None
 
 
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # None: read or create instance/secret_key
     "DATABASE_URL": None,  # None: sqlite:///<instance>/outage.db
-    "GRID_PATH": None,  # None: data/grid/monaco.gpkg, else tests/data/small_ring
-    "ROADS_PATH": None,  # None: data/grid/monaco_roads.graphml when present
+    "GRID_PATH": None,  # None: outage_demo/monaco.gpkg, else tests/data/small_ring
+    "ROADS_PATH": None,  # None: outage_demo/monaco_roads.graphml when present
     "LOAD_ROADS": True,
-    "GENERATORS_PATH": None,  # None: data/grid/generators.csv when present (generator truck fleet)
+    "GENERATORS_PATH": None,  # None: outage_demo/generators.csv when present (generator truck fleet)
     "REDIS_URL": None,
     "RUNNER": None,  # "thread" (default), "rq" (default when REDIS_URL), "sync" (tests)
     "RQ_QUEUE": "outage",

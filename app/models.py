@@ -1,4 +1,4 @@
-"""Database tables (SQLAlchemy 2 declarative). Alembic migrations live in ``migrations/``.
+"""Database tables (SQLAlchemy 2 declarative). Alembic migrations live in ``app/migrations/``.
 
 Results of the core (plans, fault restorations, routes) are stored as rows plus JSON
 columns that hold the core's own JSON contract. Each fact is stored once: a plan's

@@ -8,7 +8,7 @@ For each seed, 20 fault locations are drawn from the grid's equipment
 customers it leaves dark (``gis`` isolation of that equipment): sum over those
 customers of the importance weight (special 100, first 50, second 10,
 temporary 5, normal 1 -- the defaults of ``planning.faults.options``). Repair
-times are 30-150 min. The 8 crews of ``data/grid/crews.csv`` (depots, skills)
+times are 30-150 min. The 8 crews of ``outage_demo/crews.csv`` (depots, skills)
 are all put on shift from ``now`` for 10 hours so that all 8 take part.
 
 Compared: ``plan_routes(objective="weighted_restoration")`` against the
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from routing import Crew, Task, greedy_routes, load_roads, plan_routes  # noqa: E402
 from routing.io import read_access_points, read_crews  # noqa: E402
 
-GRID = ROOT / "data" / "grid"
+GRID = ROOT / "outage_demo"
 IMPORTANCE_WEIGHTS = {
     "special": 100.0,
     "first": 50.0,

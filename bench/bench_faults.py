@@ -1,6 +1,6 @@
 """Benchmark of fault restoration: every cable section of a grid faulted in turn.
 
-    .venv/bin/python bench/bench_faults.py [--grid data/grid/monaco.gpkg] [--now ISO] [--limit N] [--json OUT]
+    .venv/bin/python bench/bench_faults.py [--grid outage_demo/monaco.gpkg] [--now ISO] [--limit N] [--json OUT]
                                            [--sample N --seed S] [--no-power-flow] [--replay K]
 
 For each section holding at least one cable, :func:`planning.faults.restore` is
@@ -45,7 +45,7 @@ from planning.faults.network import section_net  # noqa: E402
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--grid", default="data/grid/monaco.gpkg")
+    p.add_argument("--grid", default="outage_demo/monaco.gpkg")
     p.add_argument("--now", default="2026-03-02T19:00:00+01:00", help="fault time (loads for capacity checks)")
     p.add_argument("--limit", type=int, default=0, help="only the first N cable sections (0 = all)")
     p.add_argument("--json", help="write per-fault results to this JSON file")

@@ -1,6 +1,6 @@
 """Benchmark: the planner page with every customer, in headless Chromium.
 
-Measures, for the demo city (``data/grid/monaco.gpkg``) or, when it is absent or
+Measures, for the demo city (``outage_demo/monaco.gpkg``) or, when it is absent or
 ``--synthetic N`` is given, a synthetic grid of about N customers:
 
 - server: seconds to build the planner map (folium) and the customers GeoJSON;
@@ -52,7 +52,7 @@ def synthetic(n_customers: int) -> Grid:
 
 
 def app_for(grid: Grid, roads: object | None = None) -> Flask:
-    app = Flask("bench_map", static_folder=str(ROOT / "static"), static_url_path="/static", template_folder=str(ROOT / "app" / "templates"))
+    app = Flask("bench_map", static_folder=str(ROOT / "app" / "static"), static_url_path="/static", template_folder=str(ROOT / "app" / "templates"))
     app.config.update(PAGES_BASE_TEMPLATE="pages/_standalone.html", LANGUAGES=("en", "zh"),
                       BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "app" / "translations"))
     Babel(app, locale_selector=lambda: "en")
@@ -67,10 +67,10 @@ def app_for(grid: Grid, roads: object | None = None) -> Flask:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--grid", default=str(ROOT / "data" / "grid" / "monaco.gpkg"))
+    ap.add_argument("--grid", default=str(ROOT / "outage_demo" / "monaco.gpkg"))
     ap.add_argument("--synthetic", type=int, default=None, help="use a synthetic grid of about N customers")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--roads", default=str(ROOT / "data" / "grid" / "monaco_roads.graphml"),
+    ap.add_argument("--roads", default=str(ROOT / "outage_demo" / "monaco_roads.graphml"),
                     help="road GraphML drawn under the grid, as the service does (demo city only; '' for none)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)

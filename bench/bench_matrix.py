@@ -1,6 +1,6 @@
 """Travel-time matrix speed: ``RoadNetwork.matrix`` vs plain ``scipy.sparse.csgraph.dijkstra``.
 
-    .venv/bin/python bench/bench_matrix.py [--roads data/grid/monaco_roads.graphml] [-n 500]
+    .venv/bin/python bench/bench_matrix.py [--roads outage_demo/monaco_roads.graphml] [-n 500]
 
 Both run in the same process on the same CSR graph, interleaved, and the
 median of ``--repeat`` runs is compared:
@@ -28,7 +28,7 @@ from scipy.sparse.csgraph import dijkstra
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from routing import load_roads  # noqa: E402
 
-DEFAULT_ROADS = Path("data/grid/monaco_roads.graphml")
+DEFAULT_ROADS = Path("outage_demo/monaco_roads.graphml")
 # the OSM extract beside the checkout (../shared/data), when the city is not built
 FALLBACK_ROADS = Path(__file__).resolve().parents[2] / "shared" / "data" / "monaco.osm.pbf"
 

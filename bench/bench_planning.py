@@ -1,6 +1,6 @@
 """Benchmark: plan a month of synthetic maintenance jobs on the demo city (or a synthetic grid).
 
-    .venv/bin/python bench/bench_planning.py                      # 500 jobs, data/grid/monaco.gpkg
+    .venv/bin/python bench/bench_planning.py                      # 500 jobs, outage_demo/monaco.gpkg
     .venv/bin/python bench/bench_planning.py --jobs 500 --grid synthetic --seed 1
     .venv/bin/python bench/bench_planning.py --write-jobs bench/out/jobs500.csv
 
@@ -26,7 +26,7 @@ from planning.outages import PlanOptions, load_generators_csv, plan_outages, wri
 from planning.outages.options import Generator  # noqa: E402
 from planning.outages.synthetic import ring_grid, synthetic_jobs  # noqa: E402
 
-DEMO = Path(__file__).resolve().parents[1] / "data" / "grid" / "monaco.gpkg"
+DEMO = Path(__file__).resolve().parents[1] / "outage_demo" / "monaco.gpkg"
 
 
 def main() -> int:

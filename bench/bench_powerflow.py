@@ -108,7 +108,7 @@ def bench(grid_name: str, limit: int) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--grid", default=str(ROOT / "data" / "grid" / "monaco.gpkg"), help="grid file, or mv_oberrhein")
+    ap.add_argument("--grid", default=str(ROOT / "outage_demo" / "monaco.gpkg"), help="grid file, or mv_oberrhein")
     ap.add_argument("--limit", type=int, default=60, help="at most this many ties")
     args = ap.parse_args()
     print(json.dumps(bench(args.grid, args.limit), indent=2))

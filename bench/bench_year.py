@@ -47,7 +47,7 @@ from planning.outages import (  # noqa: E402
 from planning.outages.synthetic import synthetic_jobs, synthetic_ledger  # noqa: E402
 from planning.reliability import Interruption  # noqa: E402
 
-DEMO = ROOT / "data" / "grid" / "monaco.gpkg"
+DEMO = ROOT / "outage_demo" / "monaco.gpkg"
 MONACO_LOAD = [1.0, 0.95, 0.85, 0.75, 0.75, 0.85, 1.0, 1.0, 0.85, 0.75, 0.8, 0.95]  # relative, January first
 
 

@@ -2,7 +2,7 @@
 
 Public API::
 
-    roads = load_roads("data/grid/monaco_roads.graphml", access_points={...}, names={...})
+    roads = load_roads("outage_demo/monaco_roads.graphml", access_points={...}, names={...})
     seconds = roads.matrix(origins, destinations)          # exact, one-way streets respected
     plan = plan_routes(roads, crews, tasks, now=now,
                        objective="weighted_restoration", time_limit_s=10)

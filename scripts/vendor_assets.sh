@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Vendors the front-end assets the web pages serve from static/vendor/.
+# Vendors the front-end assets the web pages serve from app/static/vendor/.
 #
 # The service must run on an intranet with no internet, so nothing is loaded
 # from a CDN at run time: this script fetches pinned versions from the npm
 # registry (`npm pack`, which checks the registry's integrity hash), copies only
 # the built files the pages use plus each package's licence, and writes
-# static/vendor/MANIFEST.txt (package, version, npm integrity, sha256 of every
+# app/static/vendor/MANIFEST.txt (package, version, npm integrity, sha256 of every
 # copied file). Run it only to change a version; commit the result.
 #
 #   scripts/vendor_assets.sh            # fetch and copy
-#   scripts/vendor_assets.sh --check    # verify static/vendor against MANIFEST.txt
+#   scripts/vendor_assets.sh --check    # verify app/static/vendor against MANIFEST.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEST=static/vendor
+DEST=app/static/vendor
 MANIFEST=$DEST/MANIFEST.txt
 
 # package@version  ->  files copied (relative to the package root), space-separated
@@ -26,7 +26,7 @@ ORDER=(leaflet@1.9.4 leaflet.markercluster@1.5.3 chart.js@4.5.1)
 
 if [[ "${1:-}" == "--check" ]]; then
   (cd "$DEST" && grep -v '^#' MANIFEST.txt | awk 'NF==2 {print $1"  "$2}' | sha256sum --check --quiet)
-  echo "static/vendor matches MANIFEST.txt"
+  echo "app/static/vendor matches MANIFEST.txt"
   exit 0
 fi
 

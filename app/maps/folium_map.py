@@ -1,7 +1,7 @@
 """Folium maps for the pages: vendored assets per map, configurable tiles, data layers.
 
 Every map built here loads Leaflet, Leaflet.markercluster and our own
-``static/js/outage-map.js`` from the service's static files (vendored by
+``app/static/js/outage-map.js`` from the service's static files (vendored by
 ``scripts/vendor_assets.sh``), set **on each map and component instance**:
 folium's module-level defaults (CDN links) are never touched, so other folium
 users in the process are unaffected and nothing is fetched from the internet.
@@ -27,7 +27,7 @@ from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
-#: Files under ``static/`` (vendored by scripts/vendor_assets.sh, versions pinned there).
+#: Files under ``app/static/`` (vendored by scripts/vendor_assets.sh, versions pinned there).
 VENDOR_JS: tuple[tuple[str, str], ...] = (
     ("leaflet", "vendor/leaflet-1.9.4/dist/leaflet.js"),
     ("markercluster", "vendor/leaflet.markercluster-1.5.3/dist/leaflet.markercluster.js"),

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m gis.city.render data/grid/monaco.gpkg data/grid/monaco_roads.graphml docs/city.png
+    python -m gis.city.render outage_demo/monaco.gpkg outage_demo/monaco_roads.graphml docs/city.png
 
 Streets in grey, cables coloured by the feeder that feeds them in the normal
 state (overhead lines dashed), customers as small dots in their feeder's

