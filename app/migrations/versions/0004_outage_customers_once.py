@@ -43,7 +43,8 @@ def _time(value: Any, fallback: datetime | None) -> datetime | None:
 
 def _missing_rows(o: Mapping[str, Any], outage_id: int, start: datetime | None, have: set[str]) -> list[dict[str, Any]]:
     """Rows for the customers the outage's JSON lists and the table lacks."""
-    notices = o.get("notices") if isinstance(o.get("notices"), dict) else {}
+    raw = o.get("notices")
+    notices: dict[str, Any] = raw if isinstance(raw, dict) else {}
     supply = {str(c.get("id")): c.get("supply") for c in notices.get("customers") or [] if isinstance(c, dict)}
     ids = dict.fromkeys([str(c) for c in o.get("customers") or [] if not isinstance(c, dict)] + list(supply))
     notice_due = _time(notices.get("notice_due"), start - timedelta(days=7) if start else None)
