@@ -38,6 +38,7 @@ import pandas as pd
 
 from gis import Grid
 from gis.errors import InputError
+from gis.records import FieldProblem
 
 KINDS = ("planned", "unplanned")
 SUSTAINED_MIN = 5.0  # IEEE 1366: an interruption longer than 5 min is sustained (DL/T 836 uses 3)
@@ -59,34 +60,22 @@ class Interruption:
         return (self.end - self.start).total_seconds() / 60.0
 
 
-@dataclass(frozen=True)
-class RowProblem:
-    """Why an interruption row was left out of the report."""
-
-    event: str
-    code: str
-    message: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"event": self.event, "code": self.code, "message": self.message}
-
-
-def check_interruptions(grid: Grid, rows: Iterable[Interruption]) -> tuple[list[Interruption], list[RowProblem]]:
+def check_interruptions(grid: Grid, rows: Iterable[Interruption]) -> tuple[list[Interruption], list[FieldProblem]]:
     """The rows that can be counted, and one problem per row that cannot (bad kind, naive or
     reversed times, unknown customers — named). Nothing raises: the report goes on with the rest."""
     known = set(grid.customers["id"])
     ok: list[Interruption] = []
-    problems: list[RowProblem] = []
+    problems: list[FieldProblem] = []
     for r in rows:
         unknown = [c for c in r.customers if c not in known]
         if r.kind not in KINDS:
-            problems.append(RowProblem(r.event, "bad_kind", f"kind must be one of {', '.join(KINDS)}, not {r.kind!r}"))
+            problems.append(FieldProblem("kind", "bad_kind", record=r.event, message=f"kind must be one of {', '.join(KINDS)}, not {r.kind!r}"))
         elif r.start.tzinfo is None or r.end.tzinfo is None:
-            problems.append(RowProblem(r.event, "naive_datetime", "start and end need a UTC offset"))
+            problems.append(FieldProblem("start", "naive_datetime", record=r.event, message="start and end need a UTC offset"))
         elif r.end <= r.start:
-            problems.append(RowProblem(r.event, "bad_window", f"end {r.end.isoformat()} is not after start {r.start.isoformat()}"))
+            problems.append(FieldProblem("end", "bad_window", record=r.event, message=f"end {r.end.isoformat()} is not after start {r.start.isoformat()}"))
         elif unknown:
-            problems.append(RowProblem(r.event, "unknown_customer", f"{len(unknown)} unknown customer(s): {', '.join(unknown[:5])}"))
+            problems.append(FieldProblem("customers", "unknown_customer", record=r.event, message=f"{len(unknown)} unknown customer(s): {', '.join(unknown[:5])}"))
         else:
             ok.append(r)
     return ok, problems
@@ -126,7 +115,7 @@ def reliability_report(
     by_feeder: bool = True,
     med_threshold_min: float | None = None,
     sustained_min: float = SUSTAINED_MIN,
-) -> tuple[pd.DataFrame, list[RowProblem]]:
+) -> tuple[pd.DataFrame, list[FieldProblem]]:
     """Indices (module docstring) of the rows that began in ``[start, end)``, and the rows left out.
 
     One line per scope x period x kind (``planned``, ``unplanned``, ``all``) x

@@ -33,6 +33,7 @@ from typing import Any
 
 from gis import Grid
 from gis.errors import InputError
+from gis.records import FieldProblem
 from planning.outages.jobs import Job
 
 MONTHS = 12
@@ -59,18 +60,6 @@ class LedgerItem:
 
 
 @dataclass(frozen=True)
-class LedgerProblem:
-    """Why a ledger row proposes no work (``item`` = its id)."""
-
-    item: str
-    code: str
-    message: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"item": self.item, "code": self.code, "message": self.message}
-
-
-@dataclass(frozen=True)
 class Occurrence:
     """One time an item falls due in the year, with its allowed months (1..12) and feeder."""
 
@@ -90,7 +79,7 @@ class YearProposal:
     occurrences: list[dict[str, Any]]
     bundles: list[dict[str, Any]]
     months: list[dict[str, Any]]
-    problems: list[LedgerProblem] = field(default_factory=list)
+    problems: list[FieldProblem] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,23 +92,23 @@ class YearProposal:
         }
 
 
-def check_items(grid: Grid, items: Iterable[LedgerItem]) -> tuple[list[LedgerItem], list[LedgerProblem]]:
+def check_items(grid: Grid, items: Iterable[LedgerItem]) -> tuple[list[LedgerItem], list[FieldProblem]]:
     """The items that can be planned, and one problem per item that cannot (unknown equipment,
     a zero or negative interval, no interval and no due date, a bad duration or crew size)."""
     ok: list[LedgerItem] = []
-    bad: list[LedgerProblem] = []
+    bad: list[FieldProblem] = []
     for it in items:
         kind = grid.equipment_kind(it.equipment)
         if kind not in ("node", "line", "switch"):
-            bad.append(LedgerProblem(it.id, "unknown_equipment", f"no node, line or switch {it.equipment!r} in the grid"))
+            bad.append(FieldProblem("equipment", "unknown_equipment", record=it.id, message=f"no node, line or switch {it.equipment!r} in the grid"))
         elif it.interval_months is not None and it.interval_months <= 0:
-            bad.append(LedgerProblem(it.id, "bad_interval", f"interval_months must be > 0, not {it.interval_months}"))
+            bad.append(FieldProblem("interval_months", "bad_interval", record=it.id, message=f"interval_months must be > 0, not {it.interval_months}"))
         elif it.interval_months is not None and it.last_done is None:
-            bad.append(LedgerProblem(it.id, "missing_last_done", "a recurring item needs last_done"))
+            bad.append(FieldProblem("last_done", "missing_last_done", record=it.id, message="a recurring item needs last_done"))
         elif it.interval_months is None and it.due is None:
-            bad.append(LedgerProblem(it.id, "no_schedule", "give interval_months and last_done, or a due date"))
+            bad.append(FieldProblem("due", "no_schedule", record=it.id, message="give interval_months and last_done, or a due date"))
         elif it.duration_min <= 0 or it.crew_size <= 0:
-            bad.append(LedgerProblem(it.id, "bad_number", "duration_min and crew_size must be > 0"))
+            bad.append(FieldProblem("duration_min", "bad_number", record=it.id, message="duration_min and crew_size must be > 0"))
         else:
             ok.append(it)
     return ok, bad

@@ -194,7 +194,7 @@ def plan_outages(
     errors += [JobError(None, "bad_fixed_outage", f"fixed outage {fid} is left out: {why}") for fid, why in refused]
     published = [Interruption(f.id, "planned", f.start, f.end, f.customers) for f in kept]
     usable, unusable = check_interruptions(grid, [*history, *published])
-    errors += [JobError(None, "bad_history", f"history event {p.event}: {p.message}") for p in unusable]
+    errors += [JobError(None, "bad_history", f"history event {p.record}: {p.message}") for p in unusable]
     tl = Timeline(grid, options, now, tuple(usable), tuple(kept))
     lap("timeline")
     if not jobs:

@@ -123,7 +123,7 @@ def test_bad_rows_are_named_and_the_rest_counted(grid):
         Interruption("X4", "planned", datetime(2026, 12, 9, 10), datetime(2026, 12, 9, 11), ("C1",)),
     ]
     df, problems = report(grid, EVENTS + bad)
-    assert [(p.event, p.code) for p in problems] == [
+    assert [(p.record, p.code) for p in problems] == [
         ("X1", "unknown_customer"), ("X2", "bad_kind"), ("X3", "bad_window"), ("X4", "naive_datetime")]
     assert "NOPE" in problems[0].message
     assert line(df, scope="all", period="2026-12", kind="all")["ci"] == 5

@@ -80,7 +80,7 @@ def test_bad_ledger_rows_are_named_and_the_rest_proposed(small_ring):
         item("empty", "R2", due=date(2027, 3, 1), minutes=0),
     ]
     p = propose_year(small_ring, items, year=2027)
-    assert [(e.item, e.code) for e in p.problems] == [
+    assert [(e.record, e.code) for e in p.problems] == [
         ("ghost", "unknown_equipment"), ("zero", "bad_interval"), ("never", "missing_last_done"),
         ("nothing", "no_schedule"), ("empty", "bad_number")]
     assert [j.requested_by for j in p.jobs] == ["ledger ok"]
