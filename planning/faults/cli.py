@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gis import InputError, OutageError, load_grid
-from gis.records import parse_bool
+from gis.records import parse_aware_datetime, parse_bool
 from planning.faults import FaultOptions, FaultReport, load_generators_csv, locate_fault, restore
 
 
@@ -77,13 +77,11 @@ def read_calls(path: str | Path) -> list[str]:
 
 
 def _parse_time(text: str, what: str) -> datetime:
+    """:func:`gis.records.parse_aware_datetime` with the option named (codes ``bad_time``, ``naive_datetime``)."""
     try:
-        t = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{what}: not an ISO time: {text!r}", code="bad_time") from None
-    if t.tzinfo is None:
-        raise InputError(f"{what}: give a UTC offset, e.g. {text}+01:00", code="naive_datetime")
-    return t
+        return parse_aware_datetime(text)
+    except InputError as exc:
+        raise InputError(f"{what}: {exc.message}", code="bad_time" if exc.code == "bad_datetime" else exc.code) from None
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -198,31 +198,8 @@ class Timeline:
         self.switch_ends = {str(i): (str(a), str(b)) for i, a, b in zip(sw["id"], sw["from_node"], sw["to_node"], strict=True)}
 
     def _normal_node_feeders(self) -> dict[str, str]:
-        """Feeder of every node energised in the normal state (one search per feeder breaker)."""
-        g = self.grid
-        sw = g.switches
-        busbars = set(g.nodes.loc[g.nodes["kind"] == "busbar", "id"])
-        adj: dict[str, list[str]] = {}
-        for a, b in zip(g.lines["from_node"], g.lines["to_node"], strict=True):
-            adj.setdefault(a, []).append(b)
-            adj.setdefault(b, []).append(a)
-        for sid, a, b, nopen in zip(sw["id"], sw["from_node"], sw["to_node"], sw["normally_open"], strict=True):
-            if not nopen and sid not in self.feeder_index:
-                adj.setdefault(a, []).append(b)
-                adj.setdefault(b, []).append(a)
-        out: dict[str, str] = {}
-        for sid, a, b in zip(sw["id"], sw["from_node"], sw["to_node"], strict=True):
-            if sid not in self.feeder_index:
-                continue
-            root = b if a in busbars else a
-            stack = [root]
-            while stack:
-                n = stack.pop()
-                if n in out or n in busbars:
-                    continue
-                out[n] = sid
-                stack.extend(adj.get(n, ()))
-        return out
+        """Feeder of every node energised in the normal state (:meth:`gis.Grid.node_feeders`)."""
+        return {str(n): str(f) for n, f in self.grid.node_feeders().items() if f is not None}
 
     def feeder_demand(self, feeder_of_customer: np.ndarray) -> np.ndarray:
         """(feeder, profile) demand (kW) when customers are fed as ``feeder_of_customer`` (codes, -1 dead)."""
