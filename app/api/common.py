@@ -77,6 +77,13 @@ def iso(v: datetime | None) -> str | None:
     return local_iso(v, grid().timezone)
 
 
+class LocalDateTime(ma.fields.DateTime):
+    """A stored (UTC) time in a response, shown like every other: :func:`iso` (grid time zone)."""
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return iso(value)
+
+
 class PageArgs(ma.Schema):
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(1, 1000))
     offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(0, 10_000_000))

@@ -9,7 +9,15 @@ from flask import request
 from sqlalchemy import func, select
 
 from app.api import ApiBlueprint
-from app.api.common import PageArgs, VersionArgs, check_version, get_or_404, grid, session
+from app.api.common import (
+    LocalDateTime,
+    PageArgs,
+    VersionArgs,
+    check_version,
+    get_or_404,
+    grid,
+    session,
+)
 from app.api.records import described_schema
 from app.auth import require
 from app.models import Job
@@ -36,16 +44,16 @@ class JobOut(ma.Schema):
     id = ma.fields.String()
     equipment = ma.fields.List(ma.fields.String())
     duration_min = ma.fields.Integer()
-    earliest = ma.fields.DateTime()
-    latest = ma.fields.DateTime()
+    earliest = LocalDateTime()
+    latest = LocalDateTime()
     crew = ma.fields.String(allow_none=True)
     description = ma.fields.String()
     requested_by = ma.fields.String()
     night_work = ma.fields.Boolean()
     status = ma.fields.String()
     version = ma.fields.Integer()
-    created_at = ma.fields.DateTime()
-    updated_at = ma.fields.DateTime()
+    created_at = LocalDateTime()
+    updated_at = LocalDateTime()
 
 
 class JobListArgs(PageArgs):

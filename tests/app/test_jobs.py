@@ -147,3 +147,13 @@ def test_audit_log_records_who_what_before_after(client: Any, tokens: Any) -> No
     # a rejected change leaves no audit row
     client.patch("/api/jobs/J1", json={"version": 1, "description": "x"}, headers=tokens["planner"])
     assert len(client.get("/api/audit?entity=jobs&entity_id=J1", headers=tokens["admin"]).json["items"]) == 2
+
+
+def test_job_times_read_back_in_the_grids_zone(client: Any, tokens: Any) -> None:
+    """Sent in UTC, stored in UTC, shown like every other time: Europe/Monaco with its offset."""
+    h = tokens["planner"]
+    body = {**JOB, "id": "JZ", "earliest": "2026-12-01T07:00:00Z", "latest": "2026-12-04T17:00:00+00:00"}
+    assert client.post("/api/jobs", json=body, headers=h).status_code == 201
+    got = client.get("/api/jobs/JZ", headers=h).json
+    assert (got["earliest"], got["latest"]) == ("2026-12-01T08:00:00+01:00", "2026-12-04T18:00:00+01:00")
+    assert got["created_at"].endswith("+01:00")

@@ -132,6 +132,13 @@ def test_planner_flow(browser: Any, service: Service) -> None:
     assert page.locator("#plan-errors li").count() == 0, page.inner_text("#plan-errors")
     page.wait_for_selector("#timeline .bar")
     page.wait_for_function("() => OutageMap.layer('planner', 'overlay').getLayers().some(l => l.feature && l.feature.properties.role === 'work')")
+    # the outage's customers on the map are the ones stored with the plan (/api/outages/<id>/map)
+    first = page.evaluate("() => PlannerState.outages[0]")
+    stored = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/outages/{first['db_id']}/customers")
+    expected = sorted(c["id"] for c in stored["items"])
+    drawn_js = "() => OutageMap.layer('planner', 'overlay').getLayers().filter(l => l.feature && l.feature.properties.layer === 'customer').map(l => l.feature.properties.id).sort()"
+    page.wait_for_function(f"(n) => ({drawn_js})().length === n", arg=len(expected))
+    assert expected and page.evaluate(drawn_js) == expected
     assert page.locator("#metrics tbody tr").count() == 6
     # an important customer loses supply: its load over the day, window shaded
     page.wait_for_function("() => !document.getElementById('load-chart').hidden && PlannerState.chart")

@@ -17,6 +17,7 @@
     planExport: function (id, fmt) { return '/api/plans/' + enc(id) + '/customers/export?format=' + enc(fmt); },
     outageExport: function (id, fmt) { return '/api/outages/' + enc(id) + '/customers/export?format=' + enc(fmt); },
     outageCustomers: function (id) { return '/api/outages/' + enc(id) + '/customers'; },
+    outageMap: function (id) { return '/api/outages/' + enc(id) + '/map'; },
     faults: '/api/faults',
     recentFaults: function (limit) { return '/api/faults?limit=' + enc(limit); },
     fault: function (id) { return '/api/faults/' + enc(id); },

@@ -257,7 +257,9 @@
     Array.prototype.forEach.call(document.querySelectorAll('#timeline .bar'), function (b) { b.classList.toggle('active', b.dataset.outageId === o.id); });
     var st = stepsOf(o);
     var work = (o.zone && o.zone.work_nodes) || [];
-    var draw = st.open.length ? P.showState(MAP, st.open, st.close, work) :
+    // a stored outage: its switching state and the customers stored with it (one source of truth)
+    var draw = o.db_id !== undefined ? P.api('GET', P.API.outageMap(o.db_id)).then(function (fc) { OM.setData(MAP, 'overlay', fc); return fc; }) :
+      st.open.length ? P.showState(MAP, st.open, st.close, work) :
       P.api('GET', P.config.data.zone + '?equipment=' + encodeURIComponent((o.equipment || []).join(','))).then(function (fc) { OM.setData(MAP, 'overlay', fc); return fc; });
     draw.then(function () { P.fitOverlay(MAP); }).catch(function (err) { P.message('job-messages', P.errorText(err), true); });
     // generator trucks stand at the customer they feed
