@@ -304,6 +304,19 @@ def validate_row(model: type[M], row: Row, *, what: str = "row") -> M:
     return validate_record(model, row.cells, row=row.line, what=what)
 
 
+def validate_rows(model: type[M], table: Table, *, what: str = "row") -> tuple[list[tuple[int, M]], list[FieldProblem]]:
+    """Every row of ``table`` through ``model``: the good records with their lines, and every
+    problem of the bad rows (the caller goes on with the good ones)."""
+    good: list[tuple[int, M]] = []
+    problems: list[FieldProblem] = []
+    for row in table.rows:
+        try:
+            good.append((row.line, validate_row(model, row, what=what)))
+        except RecordError as exc:
+            problems.extend(exc.problems)
+    return good, problems
+
+
 def _text(source: str | Path | bytes | io.TextIOBase, what: str, unreadable_code: str, code: str) -> str:
     if isinstance(source, str | Path):
         path = Path(source)

@@ -28,17 +28,27 @@ whose unplanned SAIDI exceeds T_MED taken out (``major_event_days`` =
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from gis import Grid
 from gis.errors import InputError
-from gis.records import FieldProblem
+from gis.records import (
+    FieldProblem,
+    field_parser,
+    parse_aware_datetime,
+    read_csv_table,
+    split_list,
+    validate_rows,
+)
 
 KINDS = ("planned", "unplanned")
 SUSTAINED_MIN = 5.0  # IEEE 1366: an interruption longer than 5 min is sustained (DL/T 836 uses 3)
@@ -58,6 +68,33 @@ class Interruption:
     @property
     def minutes(self) -> float:
         return (self.end - self.start).total_seconds() / 60.0
+
+
+INTERRUPTION_COLUMNS = ("event", "kind", "start", "end", "customers")
+
+
+class InterruptionRecord(BaseModel):
+    """An executed-interruption row: ``customers`` ``;``-separated, times ISO 8601 with offset."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    event: str = Field(min_length=1, max_length=64)
+    kind: str = Field(min_length=1, max_length=16)
+    start: Annotated[datetime, field_parser(parse_aware_datetime)]
+    end: Annotated[datetime, field_parser(parse_aware_datetime)]
+    customers: Annotated[tuple[str, ...], field_parser(split_list)] = Field(min_length=1)
+
+    def to_interruption(self) -> Interruption:
+        return Interruption(self.event, self.kind, self.start, self.end, self.customers)
+
+
+def load_interruptions_csv(source: str | Path | bytes | io.TextIOBase) -> tuple[list[Interruption], list[FieldProblem]]:
+    """Executed interruptions from CSV (:data:`INTERRUPTION_COLUMNS`, all required) and a problem
+    per bad row; :func:`check_interruptions` then checks them against a grid."""
+    table = read_csv_table(source, what="interruptions file", required=INTERRUPTION_COLUMNS, allowed=INTERRUPTION_COLUMNS,
+                           code="bad_interruptions_file", unreadable_code="interruptions_not_found")
+    good, problems = validate_rows(InterruptionRecord, table, what="interruption")
+    return [r.to_interruption() for _, r in good], problems
 
 
 def check_interruptions(grid: Grid, rows: Iterable[Interruption]) -> tuple[list[Interruption], list[FieldProblem]]:

@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--options", help="options JSON file or inline JSON object (see PlanOptions)")
     p.add_argument("--generators", help="generator fleet CSV (id,name,kw,depot_id); default: generators.csv next to the grid, if any")
     p.add_argument("--time-limit", type=float, help="CP-SAT time limit in seconds (overrides the options)")
+    p.add_argument("--history", help="executed interruptions CSV (event,kind,start,end,customers) for the repeated-interruption rule")
+    p.add_argument("--fixed", help="an earlier plan's JSON (`--json` output): its outages are published and stay where they are")
     p.add_argument("--json", action="store_true", help="print the plan as JSON (the stable contract)")
     p.add_argument("--full", action="store_true", help="with --json: keep per-customer notice lists (large)")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -60,7 +62,14 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
 
     from gis import load_grid
     from gis.records import parse_aware_datetime
-    from planning.outages import PlanOptions, load_generators_csv, load_jobs_csv, plan_outages
+    from planning.outages import (
+        JobError,
+        PlanOptions,
+        load_generators_csv,
+        load_jobs_csv,
+        plan_outages,
+    )
+    from planning.reliability import load_interruptions_csv
 
     now = parse_aware_datetime(args.now)
     options = PlanOptions.from_json(args.options) if args.options else PlanOptions()
@@ -74,12 +83,29 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         options = replace(options, solver_time_limit_s=args.time_limit)
     grid = load_grid(args.grid)
     jobs, errors = load_jobs_csv(args.jobs)
-    plan = plan_outages(grid, jobs, now=now, options=options, input_errors=errors)
+    history, bad_rows = load_interruptions_csv(args.history) if args.history else ([], [])
+    errors += [JobError(None, p.code, f"history line {p.row}: {p.message}") for p in bad_rows]
+    fixed = _fixed_outages(args.fixed, jobs) if args.fixed else []
+    plan = plan_outages(grid, jobs, now=now, options=options, input_errors=errors, history=history, fixed=fixed)
     doc = plan.to_json()
     if not args.full:
         for o in doc["outages"]:
             o["notices"]["customers"] = o["notices"]["customers"][:20]
     return doc
+
+
+def _fixed_outages(path: str, jobs: list[Any]) -> list[Any]:
+    """The outages of an earlier plan's JSON as published (fixed) outages."""
+    from gis.errors import InputError
+    from planning.outages import FixedOutage
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"--fixed: cannot read the plan JSON {path}: {exc}", code="bad_fixed_outage") from None
+    crews = {j.id: j.crew for j in jobs}
+    return [FixedOutage.from_json(o, crews=crews) for o in (doc.get("outages") or [])]
 
 
 def _print_table(doc: dict[str, Any]) -> None:

@@ -26,7 +26,6 @@ from gis.errors import InputError
 from gis.records import (
     ID_PATTERN,
     FieldProblem,
-    RecordError,
     field_parser,
     model_problem,
     optional_text,
@@ -35,7 +34,7 @@ from gis.records import (
     parse_id,
     read_csv_table,
     split_list,
-    validate_row,
+    validate_rows,
 )
 
 CSV_COLUMNS = ("id", "equipment", "duration_min", "earliest", "latest", "crew", "description", "requested_by", "night_work")
@@ -203,13 +202,7 @@ def read_job_rows(source: str | Path | bytes | io.TextIOBase, *, max_rows: int |
     """
     table = read_csv_table(source, what="jobs file", required=REQUIRED_COLUMNS, allowed=CSV_COLUMNS,
                            code="bad_jobs_file", unreadable_code="jobs_not_found", max_rows=max_rows, allow_empty=False)
-    records: list[tuple[int, JobRecord]] = []
-    problems: list[FieldProblem] = []
-    for row in table.rows:
-        try:
-            records.append((row.line, validate_row(JobRecord, row, what="job")))
-        except RecordError as exc:
-            problems.extend(exc.problems)
+    records, problems = validate_rows(JobRecord, table, what="job")
     return JobRows(records, problems)
 
 

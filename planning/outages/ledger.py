@@ -10,8 +10,9 @@ the year and gives each a month:
    (due before the year) in its first ``overdue_months`` months (3), which
    restarts its clock. One-off items: January to their due month.
 2. **Bundles per feeder** (能合必合 for the year): the occurrences on one
-   feeder (normal state) are grouped, latest due month first, into bundles
-   whose windows share at least one month, so one outage can cover them;
+   feeder (normal state) are grouped, earliest due month first, into bundles
+   whose windows share at least one month and whose items fall due within
+   ``bundle_span_months`` (3) of each other, so one outage can cover them;
    a bundle holds at most ``max_bundle_hours`` crew-hours (a day of work).
 3. **Months by season.** Bundles, the most working hours first, take the
    month of their shared window with the lowest cost: the month's relative
@@ -25,15 +26,25 @@ the window spans the whole month), so the monthly plan merges and places it.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from gis import Grid
 from gis.errors import InputError
-from gis.records import FieldProblem
+from gis.records import (
+    FieldProblem,
+    field_parser,
+    parse_id,
+    read_csv_table,
+    validate_rows,
+)
 from planning.outages.jobs import Job
 
 MONTHS = 12
@@ -57,6 +68,42 @@ class LedgerItem:
     skill: str = ""
     crew_size: int = 1
     description: str = ""
+
+
+LEDGER_COLUMNS = ("id", "equipment", "kind", "duration_min", "interval_months", "last_done", "due", "skill", "crew_size", "description")
+LEDGER_REQUIRED = ("id", "equipment", "kind", "duration_min")
+
+
+class LedgerRecord(BaseModel):
+    """A ledger row as it arrives from a CSV file: the one set of rules (dates ``YYYY-MM-DD``;
+    ``interval_months`` > 0 where given; unknown columns are refused)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    id: Annotated[str, field_parser(parse_id)] = Field(max_length=64)
+    equipment: str = Field(min_length=1, max_length=64)
+    kind: str = Field(min_length=1, max_length=64)
+    duration_min: int = Field(ge=1, le=44640)
+    interval_months: int | None = Field(default=None, ge=1, le=1200)
+    last_done: date | None = None
+    due: date | None = None
+    skill: str = Field(default="", max_length=64)
+    crew_size: int = Field(default=1, ge=1, le=50)
+    description: str = Field(default="", max_length=2000)
+
+    def to_item(self) -> LedgerItem:
+        return LedgerItem(self.id, self.equipment, self.kind, self.duration_min, self.interval_months,
+                          self.last_done, self.due, self.skill, self.crew_size, self.description)
+
+
+def load_ledger_csv(source: str | Path | bytes | io.TextIOBase) -> tuple[list[LedgerItem], list[FieldProblem]]:
+    """Ledger items from CSV (:data:`LEDGER_COLUMNS`, the first four required) and a problem per
+    bad row; a file that cannot be used at all raises :class:`~gis.errors.InputError`
+    (``bad_ledger_file``, ``ledger_not_found``)."""
+    table = read_csv_table(source, what="ledger file", required=LEDGER_REQUIRED, allowed=LEDGER_COLUMNS,
+                           code="bad_ledger_file", unreadable_code="ledger_not_found", allow_empty=False)
+    good, problems = validate_rows(LedgerRecord, table, what="ledger item")
+    return [r.to_item() for _, r in good], problems
 
 
 @dataclass(frozen=True)
@@ -140,17 +187,19 @@ def propose_year(
     balance_weight: float = 1.0,
     max_bundle_hours: float = 16.0,
     overdue_months: int = 3,
+    bundle_span_months: int = 3,
 ) -> YearProposal:
     """The year's jobs from a ledger (module docstring). ``monthly_load``: 12 relative loads of the
     grid (January first; default: the grid's ``meta.monthly_load``, else all equal);
     ``max_bundle_hours``: crew-hours one bundle (one outage's work) may hold, e.g. two crews
     for a working day; ``balance_weight``: cost of one even share of overfill against the
     whole load difference between the busiest and the quietest month; ``overdue_months``: how
-    soon overdue work is done (1 = January)."""
+    soon overdue work is done (1 = January); ``bundle_span_months``: how far apart the due months
+    of one bundle's items may lie."""
     good, problems = check_items(grid, items)
     load = _monthly_load(grid, monthly_load)
     occ = occurrences(grid, good, year=year, overdue_months=overdue_months)
-    bundles = _bundles(occ, max_bundle_hours=max_bundle_hours)
+    bundles = _bundles(occ, max_bundle_hours=max_bundle_hours, span_months=bundle_span_months)
     month_of, hours = _assign_months(bundles, load, balance_weight=balance_weight)
     jobs, rows, brows = _jobs(grid, bundles, month_of, year=year)
     months = [
@@ -208,9 +257,11 @@ def _monthly_load(grid: Grid, given: Sequence[float] | None) -> list[float]:
     return [v / top for v in values]
 
 
-def _bundles(occ: list[Occurrence], *, max_bundle_hours: float) -> list[list[Occurrence]]:
-    """Per feeder, latest due month first: an occurrence joins the open bundle while the bundle's
-    window and its own still share a month and the bundle stays within ``max_bundle_hours``."""
+def _bundles(occ: list[Occurrence], *, max_bundle_hours: float, span_months: int) -> list[list[Occurrence]]:
+    """Per feeder, earliest due month first: an occurrence joins the open bundle while the bundle's
+    window and its own still share a month, it falls due within ``span_months`` of the bundle's
+    first item (work due in December is not pulled into March) and the bundle stays within
+    ``max_bundle_hours``."""
     out: list[list[Occurrence]] = []
     by_feeder: dict[str | None, list[Occurrence]] = {}
     for o in occ:
@@ -221,7 +272,8 @@ def _bundles(occ: list[Occurrence], *, max_bundle_hours: float) -> list[list[Occ
         for o in group:
             lo = max([x.first_month for x in current] + [o.first_month])
             hi = min([x.last_month for x in current] + [o.last_month])
-            if current and (lo > hi or _hours([*current, o]) > max_bundle_hours):
+            if current and (lo > hi or o.last_month - current[0].last_month > span_months
+                            or _hours([*current, o]) > max_bundle_hours):
                 out.append(current)
                 current = []
             current.append(o)
