@@ -37,6 +37,7 @@ def main() -> int:
     ap.add_argument("--start", default="2026-12-01", help="first day of the month planned (local date)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--time-limit", type=float, default=20.0, help="CP-SAT time limit (s)")
+    ap.add_argument("--plan-limit", type=float, help="the whole plan's time limit (s), PlanOptions.time_limit_s")
     ap.add_argument("--write-jobs", help="also write the generated jobs to this CSV")
     args = ap.parse_args()
 
@@ -56,7 +57,7 @@ def main() -> int:
     jobs = synthetic_jobs(grid, args.jobs, start=start, days=args.days, seed=args.seed)
     if args.write_jobs:
         write_jobs_csv(jobs, args.write_jobs)
-    options = PlanOptions(solver_time_limit_s=args.time_limit, generator_fleet=fleet)
+    options = PlanOptions(solver_time_limit_s=args.time_limit, time_limit_s=args.plan_limit, generator_fleet=fleet)
     t1 = time.perf_counter()
     c1 = time.process_time()
     plan = plan_outages(grid, jobs, now=now, options=options)

@@ -25,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--now", required=True, help="planning time, ISO 8601 with UTC offset (e.g. 2026-12-01T08:00:00+01:00)")
     p.add_argument("--options", help="options JSON file or inline JSON object (see PlanOptions)")
     p.add_argument("--generators", help="generator fleet CSV (id,name,kw,depot_id); default: generators.csv next to the grid, if any")
-    p.add_argument("--time-limit", type=float, help="CP-SAT time limit in seconds (overrides the options)")
+    p.add_argument("--time-limit", type=float, help="seconds for the whole plan (options.time_limit_s): merging, the solver "
+                   "and repairs stop early to keep within it; the solver alone never runs longer than solver_time_limit_s")
     p.add_argument("--history", help="executed interruptions CSV (event,kind,start,end,customers) for the repeated-interruption rule")
     p.add_argument("--fixed", help="an earlier plan's JSON (`--json` output): its outages are published and stay where they are")
     p.add_argument("--json", action="store_true", help="print the plan as JSON (the stable contract)")
@@ -80,7 +81,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         if default.is_file():
             options = options.with_fleet(load_generators_csv(default))
     if args.time_limit:
-        options = replace(options, solver_time_limit_s=args.time_limit)
+        options = replace(options, time_limit_s=args.time_limit)
     grid = load_grid(args.grid)
     jobs, errors = load_jobs_csv(args.jobs)
     history, bad_rows = load_interruptions_csv(args.history) if args.history else ([], [])

@@ -154,11 +154,14 @@ class _Repair:
         """The cheapest start of task ``k`` that collides with nothing placed."""
         return next((int(j) for j in _cheapest_first(self.tasks[k]) if self.blockers(k, int(j)) == set()), None)
 
-    def place(self, i: int, max_blockers: int) -> bool:
+    def place(self, i: int, max_blockers: int, deadline: float | None = None) -> bool:
         """Place the unplaced task ``i`` at its cheapest start whose blockers (at most
-        ``max_blockers``) can all move elsewhere; leave the schedule as it was if none."""
+        ``max_blockers``) can all move elsewhere; leave the schedule as it was if none (or when
+        ``deadline``, a ``time.perf_counter`` value, has passed)."""
         choice = self.choice
         for j in _cheapest_first(self.tasks[i]):
+            if deadline is not None and time.perf_counter() > deadline:
+                return False
             moved = self.blockers(i, int(j))
             if moved is None or len(moved) > max_blockers:
                 continue
@@ -178,17 +181,43 @@ class _Repair:
         return False
 
 
-def repair(tasks: Sequence[Task], choice: Sequence[int | None], fleet_size: int, *, max_blockers: int = 2, rounds: int = 3) -> list[int | None]:
+def collisions(tasks: Sequence[Task], choice: Sequence[int | None], fleet_size: int, i: int) -> dict[str, int]:
+    """Why the unplaced task ``i`` fits nowhere in ``choice``: per resource ("feeder:F1",
+    "crew:C3", or "generators" when the trucks are all out), at how many of its starts a placed
+    task holds it at the same time."""
+    moves = _Repair(tasks, list(choice), fleet_size)
+    out: dict[str, int] = {}
+    for j in range(len(tasks[i].starts)):
+        blockers = moves.blockers(i, j)
+        if blockers is None:
+            out["generators"] = out.get("generators", 0) + 1
+            continue
+        held = tasks[i].resources_at(j)
+        shared: set[str] = set()
+        for k in blockers:
+            c = choice[k]
+            if c is not None:
+                shared |= held & tasks[k].resources_at(c)
+        for r in shared:
+            out[r] = out.get(r, 0) + 1
+    return out
+
+
+def repair(tasks: Sequence[Task], choice: Sequence[int | None], fleet_size: int, *, max_blockers: int = 2, rounds: int = 3,
+           deadline: float | None = None) -> list[int | None]:
     """Place left-out tasks by moving a few placed ones: for each unplaced task and each of its
     starts (cheapest first) blocked by at most ``max_blockers`` tasks on a shared resource (and
     no generator clash), take the blockers out, place the task, and re-place each blocker at its
     cheapest start that collides with nothing; undo if one cannot be re-placed. Every schedule it
-    returns satisfies the same constraints as :func:`greedy`'s."""
+    returns satisfies the same constraints as :func:`greedy`'s. Anytime: at ``deadline`` (a
+    ``time.perf_counter`` value) it stops and returns the schedule so far."""
     moves = _Repair(tasks, list(choice), fleet_size)
     for _ in range(rounds):
         improved = False
         for i in range(len(tasks)):
-            if moves.choice[i] is None and moves.place(i, max_blockers):
+            if deadline is not None and time.perf_counter() > deadline:
+                return moves.choice
+            if moves.choice[i] is None and moves.place(i, max_blockers, deadline):
                 improved = True
         if not improved:
             break
@@ -315,7 +344,7 @@ def _place_most(tasks: Sequence[Task], fleet_size: int, *, budget_s: float | Non
     greedy_choice = greedy(tasks, fleet_size)
     full_hint, proven = greedy_choice, False
     if any(h is None for h in greedy_choice) and budget_s is not None:
-        full_hint = repair(tasks, greedy_choice, fleet_size)
+        full_hint = repair(tasks, greedy_choice, fleet_size, deadline=t0 + budget_s)
     if any(h is None for h in full_hint) and budget_s is not None:
         left = budget_s - (time.perf_counter() - t0)
         full_hint, proven = most_placed(tasks, full_hint, fleet_size=fleet_size, time_limit_s=left, workers=workers, seed=seed)

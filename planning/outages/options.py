@@ -61,7 +61,9 @@ class PlanOptions:
         ``generator_fleet`` (trucks), ``generator_grades`` (grades that get a truck
         when they cannot be transferred).
     Solver
-        ``solver_time_limit_s`` (seconds, CP-SAT wall time), ``solver_workers``,
+        ``time_limit_s`` (seconds for the whole plan, None = no limit: merging, the
+        solver and repairs stop early to keep within it, see ``planning.outages.plan.Budget``),
+        ``solver_time_limit_s`` (seconds, CP-SAT wall time at most), ``solver_workers``,
         ``solver_candidates`` (cheapest starts per outage offered to CP-SAT; the
         greedy start is always among them), ``alternatives`` (how many
         next-best windows each outage explains).
@@ -88,6 +90,7 @@ class PlanOptions:
     generator_fleet: tuple[Generator, ...] = ()
     generator_grades: tuple[str, ...] = ("special", "first", "second")
     solver_time_limit_s: float = 20.0
+    time_limit_s: float | None = None
     solver_workers: int = 2
     solver_candidates: int = 32
     alternatives: int = 3
@@ -169,6 +172,7 @@ class PlanOptions:
             "generator_fleet": [g.to_dict() for g in self.generator_fleet],
             "generator_grades": list(self.generator_grades),
             "solver_time_limit_s": self.solver_time_limit_s,
+            "time_limit_s": self.time_limit_s,
             "solver_workers": self.solver_workers,
             "solver_candidates": self.solver_candidates,
             "alternatives": self.alternatives,
@@ -203,11 +207,13 @@ def _convert(key: str, v: Any) -> Any:
     ints = {"time_step_min", "sms_lead_min", "horizon_days", "switching_break_min", "generator_setup_min", "solver_workers", "solver_candidates", "alternatives",
             "repeat_window_days", "repeat_limit", "repeat_limit_important"}
     floats = {"notice_lead_days", "interruption_cost_kwh", "peak_threshold", "capacity_margin", "solver_time_limit_s",
-              "loading_limit_pct", "voltage_band_pct"}
+              "loading_limit_pct", "voltage_band_pct", "time_limit_s"}
     if key in ints:
         if isinstance(v, bool) or not isinstance(v, int | float) or float(v) != int(v):
             raise ValueError(f"expected an integer, got {v!r}")
         return int(v)
+    if key == "time_limit_s" and v is None:
+        return None
     if key in floats:
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise ValueError(f"expected a number, got {v!r}")
@@ -280,6 +286,8 @@ def _check(o: PlanOptions) -> list[str]:
     for name in ("repeat_limit", "repeat_limit_important"):
         if not (0 <= getattr(o, name) <= 100):
             p.append(f"{name} must be within 0..100 (0 = no limit), got {getattr(o, name)}")
+    if o.time_limit_s is not None and not (1 <= o.time_limit_s <= 86400):
+        p.append(f"time_limit_s must be within 1..86400 seconds (or null: no limit), got {o.time_limit_s}")
     if not (0 <= o.capacity_margin < 1):
         p.append(f"capacity_margin must be within [0, 1), got {o.capacity_margin}")
     if not (10 <= o.loading_limit_pct <= 200):

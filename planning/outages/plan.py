@@ -213,24 +213,23 @@ def plan_outages(
             continue
         singles.append(g)
     lap("windows")
-    groups = _merge(tl, singles, now)
+    budget = Budget(t0, options)
+    groups, unmerged = _merge(tl, singles, now, stop_at=budget.merge_until())
     lap("merge")
     groups.sort(key=lambda g: (g.cand.starts.min(), g.jobs[0].id))
     tasks = [_task(g) for g in groups]
     sched = cpsat.solve(
         tasks,
         fleet_size=len(options.generator_fleet),
-        time_limit_s=options.solver_time_limit_s,
+        time_limit_s=budget.solver_s(),
         workers=options.solver_workers,
         max_candidates=options.solver_candidates,
     )
-    groups, tasks, sched, split = _split_unscheduled(groups, tasks, sched, singles, len(options.generator_fleet))
+    groups, tasks, sched, split = _split_unscheduled(groups, tasks, sched, singles, len(options.generator_fleet),
+                                                     deadline=budget.repair_until())
     lap("schedule")
     placed = [(g, j) for g, j in zip(groups, sched.choice, strict=True) if j is not None]
-    for g, j in zip(groups, sched.choice, strict=True):
-        if j is None:
-            for job in g.jobs:
-                errors.append(JobError(job.id, "not_scheduled", f"no start left for outage of {', '.join(x.id for x in g.jobs)}: every feasible start collides with other outages on the same feeders or crew"))
+    errors += _not_scheduled(groups, tasks, sched.choice, len(options.generator_fleet))
     placed.sort(key=lambda gj: (int(gj[0].cand.starts[gj[1]]), gj[0].jobs[0].id))
     validator = Validator(tl)
     outages = [_realise(tl, validator, f"OUT-{i + 1:03d}", g, j, now) for i, (g, j) in enumerate(placed)]
@@ -259,12 +258,66 @@ def plan_outages(
         "split_after_solve": split,
         "unscheduled_proven_minimal": sched.placement_proven,
         "time_limit_s": options.solver_time_limit_s,
+        "plan_time_limit_s": options.time_limit_s,
+        "jobs_not_merged_for_time": unmerged,
     }
     plan = Plan(outages, errors, metrics, solver, now, grid.timezone.key, options, baseline_rows, timings_s=timings,
                 fixed=[{"id": f.id, "start": f.start.isoformat(), "end": f.end.isoformat(), "joined_jobs": joined.get(f.id, [])}
                        for f in kept])
     plan.wall_s = time.perf_counter() - t0
     return plan
+
+
+MERGE_SHARE, SOLVER_SHARE, REPAIR_SHARE = 0.3, 0.7, 0.75  # of PlanOptions.time_limit_s, from the start
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The whole plan's time limit (``PlanOptions.time_limit_s``; None: stages unbounded) shared by
+    the stages that can stop early: merging until 30 % of it has passed, the solver until 70 %
+    (never longer than ``solver_time_limit_s``), repairs until 75 %; the rest is kept for the
+    switching plans, trucks, notices and metrics, which every placed outage needs."""
+
+    t0: float  # time.perf_counter() at the start of the plan
+    options: PlanOptions
+
+    def _at(self, share: float) -> float | None:
+        limit = self.options.time_limit_s
+        return None if limit is None else self.t0 + share * limit
+
+    def merge_until(self) -> float | None:
+        return self._at(MERGE_SHARE)
+
+    def repair_until(self) -> float | None:
+        return self._at(REPAIR_SHARE)
+
+    def solver_s(self) -> float:
+        end = self._at(SOLVER_SHARE)
+        cap = self.options.solver_time_limit_s
+        return cap if end is None else max(1.0, min(cap, end - time.perf_counter()))
+
+
+def _not_scheduled(groups: list[Group], tasks: list[cpsat.Task], choice: list[int | None], fleet_size: int) -> list[JobError]:
+    """One error per job of an outage left out, naming what its starts collide with."""
+    out: list[JobError] = []
+    for i, (g, j) in enumerate(zip(groups, choice, strict=True)):
+        if j is not None:
+            continue
+        hits = cpsat.collisions(tasks, choice, fleet_size, i)
+        top = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        n = len(tasks[i].starts)
+        why = "; ".join(f"{_resource_name(r)} at {k} of its {n} start(s)" for r, k in top) or "the other outages"
+        ids = ", ".join(x.id for x in g.jobs)
+        out += [JobError(job.id, "not_scheduled", f"no start left for outage of {ids}: its starts collide with other outages on {why}")
+                for job in g.jobs]
+    return out
+
+
+def _resource_name(resource: str) -> str:
+    if resource == "generators":
+        return "the generator trucks (all in use)"
+    kind, _, name = resource.partition(":")
+    return f"{kind} {name}"
 
 
 # -- checks -------------------------------------------------------------------
@@ -418,16 +471,23 @@ def _group(tl: Timeline, jobs: list[Job], zone: Zone, now: datetime, *, flows: b
     return g
 
 
-def _merge(tl: Timeline, singles: list[Group], now: datetime) -> list[Group]:
+def _merge(tl: Timeline, singles: list[Group], now: datetime, *, stop_at: float | None = None) -> tuple[list[Group], int]:
     """能合必合: greedily fold each job into the overlapping group that saves the most customer-minutes.
 
     Merges are screened with the transfers' head check only; the best screened merge is then
-    evaluated in full (power flow included) and taken if it still saves, else the next one."""
+    evaluated in full (power flow included) and taken if it still saves, else the next one.
+    Anytime: from ``stop_at`` (``time.perf_counter``) on, the remaining jobs stay on their own
+    (returned: the groups and how many jobs were not tried for lack of time)."""
     groups: dict[int, Group] = {}
     node_index: dict[str, set[int]] = {}
     zone_cache: dict[frozenset[str], Zone | None] = {}
-    next_id = 0
+    next_id = unmerged = 0
     for single in sorted(singles, key=lambda g: (g.earliest, g.jobs[0].id)):
+        if stop_at is not None and time.perf_counter() > stop_at:
+            groups[next_id] = single
+            next_id += 1
+            unmerged += 1
+            continue
         job = single.jobs[0]
         near = set().union(*(node_index.get(n, set()) for n in single.zone.isolation.nodes)) if single.zone.isolation.nodes else set()
         screened: list[tuple[float, int, Group, dict[str, Any]]] = []
@@ -480,7 +540,7 @@ def _merge(tl: Timeline, singles: list[Group], now: datetime) -> list[Group]:
             groups[gid] = merged
         for n in groups[gid].zone.isolation.nodes:
             node_index.setdefault(n, set()).add(gid)
-    return list(groups.values())
+    return list(groups.values()), unmerged
 
 
 def _confirm_merge(tl: Timeline, screened: list[tuple[float, int, Group, dict[str, Any]]], groups: dict[int, Group],
@@ -540,7 +600,8 @@ def _task(g: Group) -> cpsat.Task:
 
 
 def _split_unscheduled(
-    groups: list[Group], tasks: list[cpsat.Task], sched: cpsat.Schedule, singles: list[Group], fleet_size: int
+    groups: list[Group], tasks: list[cpsat.Task], sched: cpsat.Schedule, singles: list[Group], fleet_size: int, *,
+    deadline: float | None = None,
 ) -> tuple[list[Group], list[cpsat.Task], cpsat.Schedule, dict[str, int]]:
     """A merged outage the schedule could not place is split back into its jobs, and each job is
     placed alone where it fits among the placed outages (:func:`cpsat.repair` may move a few of
@@ -555,7 +616,8 @@ def _split_unscheduled(
     kept = [i for i in range(len(groups)) if i not in set(drop)]
     groups2 = [groups[i] for i in kept] + extra
     tasks2 = [tasks[i] for i in kept] + [_task(g) for g in extra]
-    choice = cpsat.repair(tasks2, [sched.choice[i] for i in kept] + [None] * len(extra), fleet_size, max_blockers=3, rounds=5)
+    choice = cpsat.repair(tasks2, [sched.choice[i] for i in kept] + [None] * len(extra), fleet_size, max_blockers=3, rounds=5,
+                          deadline=deadline)
     info["jobs_placed"] = sum(1 for j in choice[len(kept):] if j is not None)
     objective = round(sum(float(t.cost[j]) for t, j in zip(tasks2, choice, strict=True) if j is not None), 3)
     sched = replace(sched, choice=choice, objective=objective, unscheduled=sum(1 for j in choice if j is None))

@@ -116,3 +116,50 @@ def test_merged_outage_left_out_is_split_into_its_jobs(small_ring, mk, monkeypat
     assert sorted(a.jobs + b.jobs) == ["J1", "J2"] and len(a.jobs) == len(b.jobs) == 1
     assert a.end <= b.start or b.end <= a.start
     assert a.valid and b.valid
+
+
+def test_collisions_name_the_resource_that_ran_out() -> None:
+    a = task([0, 300], [1.0, 2.0], {"feeder:F1", "crew:A"})
+    b = task([0, 100], [1.0, 1.0], {"feeder:F2", "crew:A"})  # both starts overlap a at 0
+    c = task([300], [1.0], {"feeder:F1"})
+    choice: list[int | None] = [0, None, 0]
+    assert cpsat.collisions([a, b, c], choice, 0, 1) == {"crew:A": 2}
+    # one truck in the fleet, a uses it at 0 and b needs one too: the trucks ran out at both starts
+    ga = cpsat.Task(a.starts, a.cost, DUR, frozenset({"feeder:F1"}), generators=1)
+    gb = cpsat.Task(b.starts, b.cost, DUR, frozenset({"feeder:F2"}), generators=1)
+    assert cpsat.collisions([ga, gb], [0, None], 1, 1) == {"generators": 2}
+
+
+def test_repair_stops_at_its_deadline() -> None:
+    import time
+
+    a = task([0], [1.0], {"feeder:F1"})
+    b = task([0, 300], [1.0, 2.0], {"feeder:F1"})  # free at 300 once a stays; repair would place it
+    assert cpsat.repair([a, b], [0, None], 0) == [0, 1]
+    assert cpsat.repair([a, b], [0, None], 0, deadline=time.perf_counter() - 1.0) == [0, None]
+
+
+def test_not_scheduled_names_the_crew(small_ring, mk) -> None:
+    from planning.outages import plan_outages
+
+    # one crew, two four-hour jobs in the same four-hour window on different zones: one waits
+    # (R2's outage moves C3, C7 onto F2, the feeder R4 is on: F2 is taken as well)
+    jobs = [mk.job("J1", "R2", 240, crew="A", earliest="2026-12-08 08:00", latest="2026-12-08 12:00"),
+            mk.job("J2", "R4", 240, crew="A", earliest="2026-12-08 08:00", latest="2026-12-08 12:00")]
+    plan = plan_outages(small_ring, jobs, now=mk.NOW, options=mk.FAST)
+    (err,) = [e for e in plan.errors if e.code == "not_scheduled"]
+    assert "crew A at 1 of its 1 start(s)" in err.message and "feeder F2" in err.message, err.message
+
+
+def test_merging_stops_when_its_share_of_the_plan_time_is_used(small_ring, mk, monkeypatch) -> None:
+    from dataclasses import replace
+
+    from planning.outages import plan, plan_outages
+
+    jobs = [mk.job("J1", "R2", 240, crew="A"), mk.job("J2", "R3", 240, crew="B")]  # these merge (test_rules)
+    free = plan_outages(small_ring, jobs, now=mk.NOW, options=mk.FAST)
+    assert len(free.outages) == 1 and free.solver["jobs_not_merged_for_time"] == 0
+    monkeypatch.setattr(plan, "MERGE_SHARE", 0.0)  # the merge stage's time is already up
+    timed = plan_outages(small_ring, jobs, now=mk.NOW, options=replace(mk.FAST, time_limit_s=30.0))
+    assert timed.solver["jobs_not_merged_for_time"] == 2 and len(timed.outages) == 2
+    assert timed.solver["plan_time_limit_s"] == 30.0
