@@ -123,31 +123,55 @@ def greedy(tasks: Sequence[Task], fleet_size: int) -> list[int | None]:
 
 
 class _Repair:
-    """The moves of :func:`repair` on one schedule ``choice`` (changed in place)."""
+    """The moves of :func:`repair` on one schedule ``choice`` (changed in place), with the placed
+    tasks indexed by the resources they hold, so that finding a start's blockers looks only at
+    the tasks sharing one of its resources (and those with trucks)."""
 
     def __init__(self, tasks: Sequence[Task], choice: list[int | None], fleet_size: int) -> None:
         self.tasks, self.choice, self.fleet_size = tasks, choice, fleet_size
+        self.by_resource: dict[str, set[int]] = {}
+        self.trucked: set[int] = set()
+        for k, c in enumerate(choice):
+            if c is not None:
+                self._index(k, c, add=True)
+
+    def _index(self, k: int, c: int, *, add: bool) -> None:
+        for r in self.tasks[k].resources_at(c):
+            held = self.by_resource.setdefault(r, set())
+            held.add(k) if add else held.discard(k)
+        if _trucks(self.tasks[k], self.fleet_size):
+            self.trucked.add(k) if add else self.trucked.discard(k)
+
+    def move(self, k: int, c: int | None) -> None:
+        """Move task ``k`` to candidate ``c`` (None: take it out)."""
+        old = self.choice[k]
+        if old is not None:
+            self._index(k, old, add=False)
+        self.choice[k] = c
+        if c is not None:
+            self._index(k, c, add=True)
 
     def _span(self, i: int, j: int) -> tuple[int, int]:
         s = int(self.tasks[i].starts[j])
         return s, s + self.tasks[i].duration_min
+
+    def _overlaps(self, k: int, s: int, e: int) -> bool:
+        c = self.choice[k]
+        if c is None:
+            return False
+        a, b = self._span(k, c)
+        return a < e and s < b
 
     def blockers(self, i: int, j: int) -> set[int] | None:
         """Placed tasks sharing a resource with task ``i`` at candidate ``j``; None on a generator
         truck clash (left to CP-SAT)."""
         s, e = self._span(i, j)
         held = self.tasks[i].resources_at(j)
-        out: set[int] = set()
+        near = set().union(*(self.by_resource.get(r, ()) for r in held)) - {i}
+        out = {k for k in near if self._overlaps(k, s, e)}
         gen = _trucks(self.tasks[i], self.fleet_size)
-        for k, c in enumerate(self.choice):
-            if c is None or k == i:
-                continue
-            a, b = self._span(k, c)
-            if a < e and s < b:
-                if held & self.tasks[k].resources_at(c):
-                    out.add(k)
-                elif gen:
-                    gen += _trucks(self.tasks[k], self.fleet_size)
+        if gen:
+            gen += sum(_trucks(self.tasks[k], self.fleet_size) for k in self.trucked - out - {i} if self._overlaps(k, s, e))
         return None if gen > self.fleet_size else out
 
     def _free_start(self, k: int) -> int | None:
@@ -158,26 +182,25 @@ class _Repair:
         """Place the unplaced task ``i`` at its cheapest start whose blockers (at most
         ``max_blockers``) can all move elsewhere; leave the schedule as it was if none (or when
         ``deadline``, a ``time.perf_counter`` value, has passed)."""
-        choice = self.choice
         for j in _cheapest_first(self.tasks[i]):
             if deadline is not None and time.perf_counter() > deadline:
                 return False
             moved = self.blockers(i, int(j))
             if moved is None or len(moved) > max_blockers:
                 continue
-            old = {k: choice[k] for k in moved}
+            old = {k: self.choice[k] for k in moved}
             for k in moved:
-                choice[k] = None
-            choice[i] = int(j)
+                self.move(k, None)
+            self.move(i, int(j))
             for k in sorted(moved, key=lambda k: (len(self.tasks[k].starts), k)):
-                choice[k] = self._free_start(k)
-                if choice[k] is None:
+                self.move(k, self._free_start(k))
+                if self.choice[k] is None:
                     break
             else:
                 return True
-            choice[i] = None
+            self.move(i, None)
             for k, v in old.items():
-                choice[k] = v
+                self.move(k, v)
         return False
 
 
