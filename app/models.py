@@ -339,6 +339,38 @@ class RouteStop(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class Interruption(Base):
+    """An executed interruption: customers without supply from ``start`` to ``end`` (UTC).
+
+    ``event`` groups the rows of one event (a fault restored in stages is one row per stage);
+    ``kind`` is ``planned`` or ``unplanned``; ``source`` says where it came from
+    (``outage:<id>`` when an outage was marked executed, ``import`` for a file or a request).
+    The history the reliability report and the repeated-interruption rule read.
+    """
+
+    __tablename__ = "interruptions"
+    __table_args__ = (CheckConstraint("kind IN ('planned', 'unplanned')", name="kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    start: Mapped[datetime] = mapped_column(index=True)
+    end: Mapped[datetime] = mapped_column()
+    source: Mapped[str] = mapped_column(String(64), default="import")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    customers: Mapped[list[InterruptionCustomer]] = relationship(cascade="all, delete-orphan", order_by="InterruptionCustomer.id")
+
+
+class InterruptionCustomer(Base):
+    """A customer of an :class:`Interruption` (ids only: who they are stays in the grid)."""
+
+    __tablename__ = "interruption_customers"
+    __table_args__ = (UniqueConstraint("interruption_id", "customer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interruption_id: Mapped[int] = mapped_column(ForeignKey("interruptions.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(64))
+
+
 class Notification(Base):
     """The outbox: one message to one recipient, sent once when due."""
 

@@ -129,9 +129,20 @@ def init_api(app: Flask) -> OutageApi:
     )
     api = OutageApi(app)
     app.extensions["outage_api"] = api
-    from app.api import admin, crews, dispatch, faults, grid, jobs, notifications, plans, runs
+    from app.api import (
+        admin,
+        crews,
+        dispatch,
+        faults,
+        grid,
+        jobs,
+        notifications,
+        plans,
+        reliability,
+        runs,
+    )
 
-    for module in (grid, jobs, plans, faults, crews, dispatch, notifications, runs, admin):
+    for module in (grid, jobs, plans, reliability, faults, crews, dispatch, notifications, runs, admin):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_bp)
     return api

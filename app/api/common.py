@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import marshmallow as ma
-from flask import Response, current_app
+from flask import Response, current_app, request
 from sqlalchemy.orm import Session
 
 from app.db import get_session
@@ -75,6 +75,16 @@ def utc_now() -> datetime:
 def iso(v: datetime | None) -> str | None:
     """A stored (UTC) time as the API shows it: ISO 8601 in the grid's time zone, with offset."""
     return local_iso(v, grid().timezone)
+
+
+def uploaded_csv() -> bytes | None:
+    """The CSV a request carries: a multipart ``file`` field or a ``text/csv`` body; None otherwise."""
+    upload = request.files.get("file")
+    if upload is not None:
+        return upload.read()
+    if request.mimetype in ("text/csv", "text/plain", "application/csv"):
+        return request.get_data()
+    return None
 
 
 class LocalDateTime(ma.fields.DateTime):

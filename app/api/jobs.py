@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import request
 from sqlalchemy import func, select
 
 from app.api import ApiBlueprint
@@ -17,6 +16,7 @@ from app.api.common import (
     get_or_404,
     grid,
     session,
+    uploaded_csv,
 )
 from app.api.records import described_schema
 from app.auth import require
@@ -160,12 +160,8 @@ def import_jobs() -> Any:
     """Import jobs from CSV (columns id,equipment,duration_min,earliest,latest,crew,description,
     requested_by,night_work; equipment separated by ';'). All rows or none: any bad row
     answers 422 with every row's errors and imports nothing."""
-    upload = request.files.get("file")
-    if upload is not None:
-        data = upload.read()
-    elif request.mimetype in ("text/csv", "text/plain", "application/csv"):
-        data = request.get_data()
-    else:
+    data = uploaded_csv()
+    if data is None:
         raise InputError("send the CSV as text/csv or as multipart field 'file'")
     s = session()
     rows, errors = jobs_service.parse_csv(grid(), data, existing=jobs_service.existing_ids(s))

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 from flask import Flask
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.models import (
     Job,
@@ -29,12 +29,13 @@ from app.models import (
     OutageTransfer,
     Plan,
 )
+from app.services import reliability as reliability_service
 from app.services.customers import SUPPLIES
 from app.services.options import BadOptions, check_option_names
-from app.times import local
+from app.times import local, local_iso
 from gis import Grid, InputError
+from planning.outages import FixedOutage, PlanOptions, load_generators_csv, plan_outages
 from planning.outages import Job as CoreJob
-from planning.outages import PlanOptions, load_generators_csv, plan_outages
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +98,33 @@ def execute_plan(app: Flask, plan_id: int, *, progress: Callable[[float, str], N
         options = make_options(plan.options or {}, time_limit_s=float(app.config["PLAN_TIME_LIMIT_S"]),
                                generators_path=app.config.get("GENERATORS_PATH"))
         now = plan.now
-    progress(0.1, f"planning {len(core_jobs)} jobs")
-    data = plan_outages(grid, core_jobs, now=now, options=options).to_json()
+        fixed = published_outages(s, now=now, crews={j.id: j.crew for j in jobs}, tz=grid.timezone)
+        history = reliability_service.history(s, since=now - timedelta(days=options.repeat_window_days))
+    progress(0.1, f"planning {len(core_jobs)} jobs around {len(fixed)} published outage(s)")
+    data = plan_outages(grid, core_jobs, now=now, options=options, history=history, fixed=fixed).to_json()
     progress(0.8, "storing the plan")
     with db.session(actor="planner-run") as s:
         plan = s.get(Plan, plan_id)
         assert plan is not None
         store_plan(s, plan, data, tz=grid.timezone)
         plan.status = "done"
+
+
+def published_outages(s: Session, *, now: datetime, crews: Mapping[str, str | None], tz: tzinfo) -> list[FixedOutage]:
+    """Confirmed and executed outages still ahead of or around ``now``: the plan goes around them
+    (rolling plans, :mod:`planning.outages.fixed`)."""
+    q = (select(Outage).where(Outage.status.in_(("confirmed", "done")), Outage.end > now, Outage.start.is_not(None))
+         .options(selectinload(Outage.transfers), selectinload(Outage.generators)))
+    out = []
+    for o in s.scalars(q):
+        dark = s.scalars(select(OutageCustomer.customer_id).where(OutageCustomer.outage_id == o.id,
+                                                                  OutageCustomer.supply == "interrupted")).all()
+        assert o.start is not None and o.end is not None
+        doc = {"id": f"outage:{o.id}", "start": local_iso(o.start, tz), "end": local_iso(o.end, tz), "jobs": list(o.jobs or []),
+               "zone": (o.data or {}).get("zone") or {}, "transfers": [t.data for t in o.transfers],
+               "generators": [g.data for g in o.generators], "customers": list(dark)}
+        out.append(FixedOutage.from_json(doc, crews=crews))
+    return out
 
 
 def stored_outage(outage: Mapping[str, Any]) -> dict[str, Any]:

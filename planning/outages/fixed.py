@@ -5,6 +5,7 @@ window, the equipment it isolates, the feeders it holds (de-energised or
 receiving a transfer), its crews, trucks and interrupted customers. The
 planner (``plan_outages(..., fixed=...)``):
 
+* leaves out the jobs a fixed outage already does;
 * lets a new job **join** a fixed outage when that changes neither its dark
   customers nor its window: the job's equipment lies inside the fixed
   outage's isolated area (the same isolating switches), its crew is not one
@@ -43,6 +44,7 @@ class FixedOutage:
     crews: tuple[str, ...] = ()
     generators: tuple[str, ...] = ()
     customers: tuple[str, ...] = ()
+    jobs: tuple[str, ...] = ()  # the jobs it already does (not planned again)
 
     @classmethod
     def from_json(cls, outage: Mapping[str, Any], *, crews: Mapping[str, str | None] | None = None) -> FixedOutage:
@@ -59,6 +61,7 @@ class FixedOutage:
                 crews=tuple(sorted({c for j in outage.get("jobs", ()) if (c := (crews or {}).get(j))})),
                 generators=tuple(str(g["generator"]) for g in outage.get("generators", ())),
                 customers=tuple(str(c) for c in outage.get("customers", ())),
+                jobs=tuple(str(j) for j in outage.get("jobs", ())),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"fixed outage {outage.get('id')!r} is not a plan outage: {exc}", code="bad_fixed_outage") from exc

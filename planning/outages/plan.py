@@ -422,7 +422,10 @@ def _join_fixed(tl: Timeline, checked: list[tuple[Job, Zone]]) -> tuple[list[tup
     zones: dict[str, Zone | None] = {}
     joined: dict[str, list[str]] = {}
     rest: list[tuple[Job, Zone]] = []
+    published = {j for f in fixed for j in f.jobs}
     for job, zone in checked:
+        if job.id in published:  # already done by a published outage
+            continue
         target = next((f for f in fixed if _fits_inside(tl, job, f, zones)), None)
         if target is None:
             rest.append((job, zone))
