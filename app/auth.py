@@ -136,6 +136,10 @@ def sees_phones() -> bool:
     return has_role("customer_service")
 
 
+#: The roles that may read plans, outages, faults, jobs and reports (admins may do anything; crews see their own routes).
+READ_ROLES = ("planner", "dispatcher", "customer_service", "viewer")
+
+
 def require(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Admit logged-in users with one of ``roles`` (admin always); ``require()`` admits any role."""
 

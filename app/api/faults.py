@@ -21,14 +21,14 @@ from app.api.common import (
     session,
     utc_now,
 )
-from app.auth import require, sees_phones, user
+from app.auth import READ_ROLES, require, sees_phones, user
 from app.models import Fault
 from app.services import faults as faults_service
 from app.services.customers import customers_frame
 
 blp = ApiBlueprint("faults", __name__, url_prefix="/api/faults", description="Faults: location, isolation, restoration")
 
-READ = ("dispatcher", "planner", "customer_service", "viewer")
+READ = READ_ROLES
 SID = ma.fields.String(validate=ma.validate.Length(1, 64))
 
 

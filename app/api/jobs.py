@@ -19,7 +19,7 @@ from app.api.common import (
     uploaded_csv,
 )
 from app.api.records import described_schema
-from app.auth import require
+from app.auth import READ_ROLES, require
 from app.models import Job
 from app.services import jobs as jobs_service
 from gis.errors import ConflictError, InputError
@@ -64,7 +64,7 @@ class ImportArgs(ma.Schema):
     pass
 
 
-READ = ("planner", "dispatcher", "customer_service", "viewer")
+READ = READ_ROLES
 
 
 @blp.route("")

@@ -23,7 +23,7 @@ from app.api.common import (
     session,
     utc_now,
 )
-from app.auth import require, sees_phones, user
+from app.auth import READ_ROLES, require, sees_phones, user
 from app.models import Job, Outage, Plan, Run
 from app.runs import submit
 from app.services import planning as planning_service
@@ -32,7 +32,7 @@ from gis.errors import InputError, NotFoundError
 
 blp = ApiBlueprint("plans", __name__, url_prefix="/api", description="Planned outages: planning runs, outages, exports")
 
-READ = ("planner", "dispatcher", "customer_service", "viewer")
+READ = READ_ROLES
 
 
 class PlanIn(ma.Schema):

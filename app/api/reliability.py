@@ -18,7 +18,7 @@ from app.api.common import (
     session,
     uploaded_csv,
 )
-from app.auth import require, user
+from app.auth import READ_ROLES, require, user
 from app.models import Interruption, Outage
 from app.services import reliability as reliability_service
 from gis.errors import InputError
@@ -27,7 +27,7 @@ from planning.outages.ledger import load_ledger_csv, propose_year
 
 blp = ApiBlueprint("reliability", __name__, url_prefix="/api", description="Executed interruptions, reliability indices, the annual ledger")
 
-READ = ("planner", "dispatcher", "customer_service", "viewer")
+READ = READ_ROLES
 
 
 class ExecutedIn(ma.Schema):
