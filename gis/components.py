@@ -119,6 +119,9 @@ class ComponentState(Supply):
     def positions_feeder(self, pos: np.ndarray, secs: np.ndarray) -> np.ndarray:
         return self.section_feeder(secs)
 
+    def dead_node_idx(self) -> np.ndarray:
+        return np.flatnonzero(~self.live[self.topo.section_of_node])
+
     def dead_intervals(self) -> np.ndarray:
         """DFS position ranges ``[start, end)`` of de-energised sections, one row each."""
         t = self.topo

@@ -457,8 +457,7 @@ class Grid:
     # -- queries -------------------------------------------------------------
 
     def _dead_node_idx(self, state: State | ComponentState) -> np.ndarray:
-        t = self._topo
-        return t.node_order[slice_sorted(t.node_pos, state.dead_intervals())]
+        return state.dead_node_idx()
 
     def dead_nodes(self, *, open_switches: SwitchIds = (), close_switches: SwitchIds = ()) -> set[str]:
         """Ids of nodes without supply in the given state."""

@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from gis.components import ComponentState
 
 NO = -1  # "none" in integer arrays
-BULK_CHANGES = 200  # more switches changed than this: a components pass (bench/bench_topology.py --bulk)
+BULK_CHANGES = 200  # at least this many switches changed, and 1/64 of the sections: a components pass
+BULK_SHARE = 64  # (measured crossovers, bench/bench_topology.py --bulk: ~1,000 changes at 50k sections, ~7,000 at 500k)
 
 
 @dataclass
@@ -315,7 +316,7 @@ class Topology:
         pre-order ranges for a few changes, by a components pass (:mod:`gis.components`) for many."""
         opened = np.asarray(open_switches, dtype=np.int64)
         closing = np.asarray(close_switches, dtype=np.int64)
-        if len(opened) + len(closing) > BULK_CHANGES:
+        if len(opened) + len(closing) > max(BULK_CHANGES, self.n_sections // BULK_SHARE):
             from gis.components import ComponentState
 
             return ComponentState(self, opened, closing)
@@ -353,6 +354,10 @@ class Supply(ABC):
     @abstractmethod
     def section_feeder(self, secs: np.ndarray) -> np.ndarray:
         """Feeder breaker index feeding each section (NO when dead or a source)."""
+
+    @abstractmethod
+    def dead_node_idx(self) -> np.ndarray:
+        """Indices of the nodes without supply (any order)."""
 
     def supply_of_section(self, sec: int) -> tuple[int, int]:
         """(feeder switch index or NO, substation code or NO) supplying a section in this state."""
@@ -524,6 +529,10 @@ class State(Supply):
         inner = pieces >= 0
         out[inner] = self.piece_live[pieces[inner]]
         return out
+
+    def dead_node_idx(self) -> np.ndarray:
+        t = self.topo
+        return t.node_order[slice_sorted(t.node_pos, self.dead_intervals())]
 
     def dead_intervals(self) -> list[tuple[int, int]]:
         """DFS position ranges ``[start, end)`` of de-energised sections."""

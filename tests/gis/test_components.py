@@ -52,6 +52,7 @@ def test_bulk_states_match_the_tree_and_scipy(opened, closed):
     t = GRID._topo
     dead = {str(x) for x in GRID.nodes["id"].to_numpy(dtype=object)[t.node_order[slice_sorted(t.node_pos, bulk.dead_intervals())]]}
     assert dead == scipy_dead_nodes(GRID, opened, closed)
+    assert sorted(bulk.dead_node_idx().tolist()) == sorted(tree.dead_node_idx().tolist())
     assert bulk.meshes() == tree.meshes()
     secs = np.arange(t.n_sections)
     assert (bulk.section_feeder(secs) == tree.section_feeder(secs)).all()

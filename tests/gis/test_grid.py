@@ -234,6 +234,7 @@ def ring_with_parallel_transformers(ring_layers):
 def test_parallel_transformers_are_a_legal_mesh_and_switching_them_counts(ring_with_parallel_transformers, path, monkeypatch):
     if path == "bulk":  # every state by the components pass (gis/components.py)
         monkeypatch.setattr("gis.topology.BULK_CHANGES", -1)
+        monkeypatch.setattr("gis.topology.BULK_SHARE", 10**9)
     g = ring_with_parallel_transformers
     assert not [p for p in g.problems if p.severity == "error"]
     assert set(g.feeders["id"]) == {"F1", "F2"}  # the transformer breakers start no feeder

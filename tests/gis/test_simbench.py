@@ -108,6 +108,7 @@ def test_topology_matches_pandapower_on_mv_grids(code):
 def test_the_bulk_path_matches_pandapower_too(code, monkeypatch):
     """Every state answered by the components pass (gis/components.py) instead of the tree."""
     monkeypatch.setattr("gis.topology.BULK_CHANGES", -1)
+    monkeypatch.setattr("gis.topology.BULK_SHARE", 10**9)
     net, grid = imported(code)
     cases = opening_cases(net, sets=100)
     bad, _ = topology_mismatches(net, grid, cases)
