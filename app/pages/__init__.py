@@ -125,7 +125,7 @@ def js_labels() -> dict[str, str]:
         "ens_kwh": _("Energy not supplied (kWh)"), "peak_hits": _("Peak-hour hits"), "generator_hours": _("Generator-hours"),
         "stage": _("Stage"), "restored": _("restored"), "still_out": _("still out"), "dropped": _("Dropped"),
         "sent_to_crew": _("Sent to crew"), "navigate": _("Navigate"), "candidate": _("Candidate"),
-        "select_equipment": _("Click equipment on the map"), "zone_customers": _("customers without supply"),
+        "select_equipment": _("Click equipment on the map"), "zone_customers": _("customers without supply"), "open_jobs": _("open jobs (a plan takes them all)"),
         "transferred_customers": _("customers transferred"),
         "send_to_crew": _("Send to crew"), "crew_link": _("Crew link"), "fault": _("Fault"),
         "customer": _("Customer"), "due": _("Due"), "message": _("Message"), "done_run": _("Done"),

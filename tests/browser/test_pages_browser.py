@@ -453,3 +453,34 @@ def test_planner_csv_upload_shows_row_errors(browser: Any, service: Service) -> 
     assert [e for e in w.console_errors if "422" not in e] == []
     assert w.external() == [] and w.page_errors == []
     ctx.close()
+
+
+def test_planner_lists_and_plans_every_open_job(browser: Any, service: Service) -> None:
+    """More open jobs than one page of the API (100): the list shows them all and Run plan plans
+    them all (the server takes every open job), where it used to plan only the first 100."""
+    grid = service.app.extensions["grid"]
+    rmu = pick_rmu(grid)
+    header = "id,equipment,duration_min,earliest,latest\n"
+    # windows long past: the plan run refuses them at once (window_past) and stays quick
+    rows = "".join(f"MANY-{k:03d},{rmu},60,2020-01-06T08:00:00+01:00,2020-01-10T18:00:00+01:00\n" for k in range(105))
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = ctx.new_page()
+    w = watch(page)
+    login(page, service, "planner-user")
+    page.goto(service.url + "/planner")
+    wait_map(page, "planner")
+    page.set_input_files("#csv-file", files=[{"name": "many.csv", "mimeType": "text/csv", "buffer": (header + rows).encode()}])
+    page.click("#csv-form button[type=submit]")
+    page.wait_for_function("() => /MANY-104/.test(document.getElementById('jobs').textContent)")
+    total = page.evaluate("() => fetch('/api/jobs?status=open&limit=1').then(r => r.json()).then(d => d.total)")
+    assert total >= 105
+    assert page.locator("#jobs li").count() == total
+    assert page.inner_text("#jobs-count").startswith(f"{total} ")
+    with page.expect_response(lambda r: r.url.endswith("/api/plans") and r.request.method == "POST") as resp:
+        page.click("#run-plan")
+    started = resp.value.json()
+    assert resp.value.request.post_data_json == {}
+    plan = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/plans/{started['plan']['id']}")
+    assert len(plan["job_ids"]) == total
+    assert w.external() == [] and w.page_errors == []
+    ctx.close()

@@ -100,9 +100,17 @@
     });
   });
 
+  /* Every open job, page by page (the API pages at 1000 at most): the list and the plan cover them all. */
+  function fetchOpenJobs(offset, acc) {
+    return P.api('GET', P.API.jobs + '?status=open&limit=1000&offset=' + offset).then(function (data) {
+      var items = acc.concat(P.items(data));
+      return items.length < (data.total || 0) && P.items(data).length ? fetchOpenJobs(offset + 1000, items) : items;
+    });
+  }
   function loadJobs() {
-    return P.api('GET', P.API.jobs).then(function (data) {
-      state.jobs = P.items(data);
+    return fetchOpenJobs(0, []).then(function (jobs) {
+      state.jobs = jobs;
+      P.$('jobs-count').textContent = jobs.length + ' ' + t('open_jobs');
       var list = P.clear(P.$('jobs'));
       state.jobs.forEach(function (j) {
         var eq = Array.isArray(j.equipment) ? j.equipment.join(';') : j.equipment;
@@ -117,10 +125,10 @@
   /* -- run a plan ---------------------------------------------------------------- */
   var planSeq = 0;  // bumped whenever the shown plan changes: answers for an earlier choice are dropped
   P.$('run-plan').addEventListener('click', function () {
-    var ids = state.jobs.filter(function (j) { return !j.status || j.status === 'open'; }).map(function (j) { return j.id; });
     state.started = true;
     startProgress();
-    P.api('POST', P.API.plans, ids.length ? {job_ids: ids} : {}).then(function (started) {
+    // no job list: the server plans every open job (not only those a page of the list showed)
+    P.api('POST', P.API.plans, {}).then(function (started) {
       return followRun(started.plan.id, started.run.id);
     }).catch(function (err) {
       P.$('plan-status').textContent = P.errorText(err);
