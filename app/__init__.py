@@ -7,7 +7,6 @@ explicitly. See ``docs/api.md`` for configuration keys, roles and endpoints.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -58,11 +57,9 @@ def create_app(config: dict[str, Any] | None = None, *, environ: dict[str, str] 
 
     @app.route("/")
     def home() -> Any:
-        if "pages" in app.blueprints:
-            target = _landing()
-            if target:
-                return redirect(target)
-        return redirect(url_for("api_docs.docs"))
+        """A logged-in user lands on their role's page (the pages' index for the others); anyone
+        else on the login page."""
+        return redirect(_landing() or url_for("auth.login"))
 
     @app.route("/lang/<code>", methods=["POST"])
     def set_language(code: str) -> Any:
@@ -127,23 +124,14 @@ def _landing() -> str | None:
     u = user()
     if u is None:
         return None
-    for endpoint in (f"pages.{u.role}", "pages.index"):
-        try:
-            return url_for(endpoint)
-        except Exception:  # noqa: BLE001 - the pages blueprint may not define it
-            continue
-    return None
+    from app.pages import PAGES
+
+    endpoint = f"pages.{u.role}" if u.role in PAGES else "pages.index"
+    return url_for(endpoint)
 
 
 def _register_pages(app: Flask) -> None:
-    """Register the pages engineer's blueprint ``app.pages:bp`` when it exists."""
-    try:
-        pages = importlib.import_module("app.pages")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("app.pages",):
-            raise
-        log.info("app.pages not present; serving the API only")
-        return
-    bp = getattr(pages, "bp", None)
-    if bp is not None:
-        app.register_blueprint(bp)
+    """The role pages (``app.pages``)."""
+    from app.pages import bp
+
+    app.register_blueprint(bp)

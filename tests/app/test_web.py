@@ -149,6 +149,12 @@ def test_users_create_cli_and_demo_seed(app: Any, tmp_path: Path) -> None:
     assert c.get("/api/jobs/D1", headers={"Authorization": f"Bearer {tok}"}).json["crew"] == "K9"
 
 
-def test_healthz_and_home(client: Any) -> None:
+def test_healthz_and_home(client: Any, tokens: Any) -> None:
     assert client.get("/healthz").json["status"] == "ok"
-    assert client.get("/").status_code == 302
+    # the root URL: the login page for a visitor, the role's own page once logged in
+    r = client.get("/")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/login")
+    token = csrf_of(client.get("/login").text)
+    client.post("/login", data={"username": "planner-user", "password": "correct horse", "csrf_token": token})
+    r = client.get("/")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/planner")
