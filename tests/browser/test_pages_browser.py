@@ -109,6 +109,14 @@ def test_planner_flow(browser: Any, service: Service) -> None:
     login(page, service, "planner-user")
     page.goto(service.url + "/planner")
     wait_map(page, "planner", customers=True)
+    # an important customer is drawn in two layers (important, all customers) but found once
+    cust = grid.customers
+    important = str(cust["id"][cust["importance"] != "normal"].iloc[0])
+    page.wait_for_function("() => OutageMap.layer('planner', 'important') && (OutageMap.layer('planner', 'important')._omFeatures || []).length > 0")
+    page.fill("#search", important)
+    page.locator("#search-results li", has_text=f"({important})").first.wait_for()
+    assert page.locator("#search-results li", has_text=f"({important})").count() == 1
+    page.fill("#search", "")
 
     # an RMU's switches are drawn on top of it: hide them (and the important customers) first,
     # as a planner would, with the layer control

@@ -382,20 +382,30 @@
       });
   };
 
-  /* Search features of a map's layers by id or name (case-insensitive substring). */
+  /* Search features of a map's layers by id or name (case-insensitive substring); a feature
+     drawn in two layers (an important customer is also in the clustered layer) is listed once. */
   OM.search = function (mapKey, query, limit) {
     var q = String(query || '').trim().toLowerCase();
     var out = [];
+    var seen = {};
     var m = OM.maps[mapKey];
     if (!q || !m) { return out; }
     limit = limit || 20;
+    function add(entry) {
+      var id = entry.props && entry.props.id;
+      if (id !== undefined && id !== null) {
+        if (seen[id]) { return; }
+        seen[id] = true;
+      }
+      out.push(entry);
+    }
     Object.keys(m.layers).forEach(function (lk) {
       var layer = m.layers[lk];
       var feats = layer._omFeatures || [];
       for (var i = 0; i < feats.length && out.length < limit; i++) {
         var p = feats[i].properties || {};
         var hay = ((p.id || '') + ' ' + (p.name || '')).toLowerCase();
-        if (hay.indexOf(q) >= 0) { out.push({layerKey: lk, feature: feats[i], props: p, index: i}); }
+        if (hay.indexOf(q) >= 0) { add({layerKey: lk, feature: feats[i], props: p, index: i}); }
       }
       var offset = feats.length;
       (layer._omColumns || []).forEach(function (cols) {
@@ -404,7 +414,7 @@
           if (h.indexOf(q) >= 0) {
             var mk = layer._omMarkers[offset + j];
             var ft = mk.feature;
-            out.push({layerKey: lk, feature: ft, props: ft.properties, index: offset + j});
+            add({layerKey: lk, feature: ft, props: ft.properties, index: offset + j});
           }
         }
         offset += cols.count;
