@@ -146,3 +146,19 @@ def test_zh_catalog_is_complete_and_compiled() -> None:
 def test_no_road_layer_without_a_road_network(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/pages/data/grid/roads.geojson").status_code == 404
     assert "roads.geojson" not in client.get("/pages/map/planner.js?lang=en").get_data(as_text=True)
+
+
+def test_every_planning_error_code_has_a_label_in_both_languages(client) -> None:  # type: ignore[no-untyped-def]
+    """The codes of docs/planning.md's error table: the planner page shows each in the page's language."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "planning.md").read_text(encoding="utf-8")
+    table = doc.split("### Error codes", 1)[1].split("\n\n", 2)[1]
+    codes = {c for line in table.splitlines() if line.startswith("| `") for c in re.findall(r"`([a-z_]+)`", line.split("|")[1])}
+    assert {"peak_hours_conflict", "not_scheduled", "window_past"} <= codes
+    for lang, expect_chinese in (("en", False), ("zh-CN", True)):
+        body = client.get("/planner", headers={"Accept-Language": lang}).get_data(as_text=True)
+        labels = json.loads(re.search(r'id="page-config">(.*?)</script>', body, re.S).group(1))["labels"]  # type: ignore[union-attr]
+        missing = sorted(c for c in codes if f"err_{c}" not in labels)
+        assert missing == [], missing
+        assert all(bool(re.search(r"[\u4e00-\u9fff]", labels[f"err_{c}"])) == expect_chinese for c in codes)

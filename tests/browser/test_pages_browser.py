@@ -490,5 +490,9 @@ def test_planner_lists_and_plans_every_open_job(browser: Any, service: Service) 
     assert resp.value.request.post_data_json == {}
     plan = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/plans/{started['plan']['id']}")
     assert len(plan["job_ids"]) == total
+    # each refused job: the reason by its code in the page's language, the planner's sentence beneath
+    page.wait_for_function("() => document.getElementById('plan-status').textContent === 'Plan ready'", timeout=180000)
+    first = page.locator("#plan-errors li[data-code=window_past]", has_text="MANY-000").first
+    assert first.inner_text().startswith("MANY-000: The window is over")
     assert w.external() == [] and w.page_errors == []
     ctx.close()

@@ -215,7 +215,13 @@
     var outs = outagesOf(plan);
     state.outages = outs;
     var errs = P.clear(P.$('plan-errors'));
-    (plan.errors || []).forEach(function (e) { errs.appendChild(P.el('li', null, (e.job ? e.job + ': ' : '') + e.message)); });
+    // the reason in the page's language (by its code), the planner's own sentence beneath
+    (plan.errors || []).forEach(function (e) {
+      var li = P.el('li', null, (e.job ? e.job + ': ' : '') + (t('err_' + e.code) !== 'err_' + e.code ? t('err_' + e.code) : e.code));
+      li.dataset.code = e.code;
+      li.appendChild(P.el('div', 'pg-detail', e.message));
+      errs.appendChild(li);
+    });
     var t0 = Infinity, t1 = -Infinity;
     outs.forEach(function (o) { t0 = Math.min(t0, Date.parse(o.start)); t1 = Math.max(t1, Date.parse(o.end)); });
     var span = Math.max(t1 - t0, 3600e3);
