@@ -126,6 +126,13 @@ def js_labels() -> dict[str, str]:
         "stage": _("Stage"), "restored": _("restored"), "still_out": _("still out"), "dropped": _("Dropped"),
         "sent_to_crew": _("Sent to crew"), "navigate": _("Navigate"), "candidate": _("Candidate"),
         "select_equipment": _("Click equipment on the map"), "zone_customers": _("customers without supply"), "open_jobs": _("open jobs (a plan takes them all)"),
+        "confirm_outage": _("Approve and publish"),
+        "cancel_outage": _("Cancel outage"),
+        "mark_executed": _("Record as executed"),
+        "outage_planned": _("planned"),
+        "outage_confirmed": _("published"),
+        "outage_cancelled": _("cancelled"),
+        "outage_done": _("executed"),
         # planning error codes (docs/planning.md), shown in the page's language
         "err_no_jobs": _("The job list is empty"),
         "err_duplicate_id": _("A job with this id comes twice"),

@@ -148,6 +148,14 @@ def test_planner_flow(browser: Any, service: Service) -> None:
     page.wait_for_function(f"(n) => ({drawn_js})().length === n", arg=len(expected))
     assert expected and page.evaluate(drawn_js) == expected
     assert page.locator("#metrics tbody tr").count() == 6
+    # approve and publish the outage, then record it as executed: the stored status follows
+    page.click("#outage-confirm")
+    page.wait_for_function("() => /published/.test(document.querySelector('#outage-detail .outage-status').textContent)")
+    page.click("#outage-executed")
+    page.wait_for_function("() => /executed/.test(document.querySelector('#outage-detail .outage-status').textContent)")
+    assert page.locator("#outage-confirm").count() == 0 and page.locator("#outage-cancel").count() == 0
+    stored = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/outages/{first['db_id']}")
+    assert stored["status"] == "done"
     # an important customer loses supply: its load over the day, window shaded
     page.wait_for_function("() => !document.getElementById('load-chart').hidden && PlannerState.chart")
     labels = page.evaluate("() => PlannerState.chart.data.datasets.map(d => d.label)")
