@@ -133,6 +133,12 @@ def js_labels() -> dict[str, str]:
         "outage_confirmed": _("published"),
         "outage_cancelled": _("cancelled"),
         "outage_done": _("executed"),
+        "legend": _("Legend"),
+        "legend_feeder": _("Feeder (one colour each)"),
+        "legend_work": _("Work zone"),
+        "legend_dead": _("Without supply"),
+        "legend_transferred": _("Transferred (colour of the receiving feeder)"),
+        "legend_tie": _("Normally-open tie switch"),
         # planning error codes (docs/planning.md), shown in the page's language
         "err_no_jobs": _("The job list is empty"),
         "err_duplicate_id": _("A job with this id comes twice"),

@@ -109,6 +109,14 @@ def test_planner_flow(browser: Any, service: Service) -> None:
     login(page, service, "planner-user")
     page.goto(service.url + "/planner")
     wait_map(page, "planner", customers=True)
+    # the legend says what the symbols mean
+    legend = page.inner_text(".om-legend")
+    for text in ("Legend", "Work zone", "Without supply", "Normally-open tie switch", "First grade"):
+        assert text in legend, legend
+    page.click(".om-legend-title")  # folds and unfolds
+    assert not page.is_visible(".om-legend-row >> nth=0")
+    page.click(".om-legend-title")
+    assert page.is_visible(".om-legend-row >> nth=0")
     # an important customer is drawn in two layers (important, all customers) but found once
     cust = grid.customers
     important = str(cust["id"][cust["importance"] != "normal"].iloc[0])
@@ -275,6 +283,7 @@ def test_dispatcher_flow_and_crew_phone(browser: Any, service: Service) -> None:
     login(cpage, service, f"crew-{crew_id}")
     cpage.goto(service.url + link)
     wait_map(cpage, "crew")
+    assert not cpage.is_visible(".om-legend-row >> nth=0")  # the legend starts folded on a phone
     cpage.wait_for_selector("#stops li")
     nav = cpage.locator("#stops li a.nav-link").first.get_attribute("href")
     assert nav.startswith("geo:")

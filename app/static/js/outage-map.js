@@ -41,8 +41,47 @@
     return Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : key;
   };
 
+  /* What the map's symbols mean (bottom left), in the page's language; its title folds it
+     (folded from the start on a narrow map: a crew's phone). */
+  function legend(key) {
+    var control = L.control({position: 'bottomleft'});
+    control.onAdd = function (map) {
+      var box = el('div', 'om-legend leaflet-control');
+      var title = el('button', 'om-legend-title', OM.label(key, 'legend'));
+      title.type = 'button';
+      title.addEventListener('click', function () { box.classList.toggle('om-legend-folded'); });
+      box.appendChild(title);
+      if (map.getSize().x < 600) { box.classList.add('om-legend-folded'); }
+      function row(symbol, text) {
+        var r = el('div', 'om-legend-row');
+        r.appendChild(symbol);
+        r.appendChild(el('span', null, text));
+        box.appendChild(r);
+      }
+      function line(color, dashed) {
+        var s = el('span', 'om-legend-line' + (dashed ? ' om-legend-dashed' : ''));
+        s.style.borderTopColor = color;
+        return s;
+      }
+      row(line('#457b9d'), OM.label(key, 'legend_feeder'));
+      row(line(ROLE_COLORS.work), OM.label(key, 'legend_work'));
+      row(line(ROLE_COLORS.dead, true), OM.label(key, 'legend_dead'));
+      row(line(ROLE_COLORS.transferred), OM.label(key, 'legend_transferred'));
+      row(el('span', 'om-legend-badge om-legend-tie', 'T'), OM.label(key, 'legend_tie'));
+      ['special', 'first', 'second', 'temporary'].forEach(function (g) {
+        var b = el('span', 'om-legend-badge', IMPORTANCE_BADGE[g]);
+        b.style.background = IMPORTANCE_COLORS[g];
+        row(b, OM.label(key, g));
+      });
+      L.DomEvent.disableClickPropagation(box);
+      return box;
+    };
+    return control;
+  }
+
   OM.setup = function (map, key, settings) {
     OM.maps[key] = {key: key, map: map, layers: {}, settings: settings || {}};
+    legend(key).addTo(map);
     if (map.attributionControl && settings && settings.attribution) {
       map.attributionControl.addAttribution(settings.attribution);
     }
