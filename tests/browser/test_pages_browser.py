@@ -352,17 +352,50 @@ def test_dispatcher_flow_and_crew_phone(browser: Any, service: Service) -> None:
 
 
 def test_service_page_lists_affected_customers(browser: Any, service: Service) -> None:
+    """A planner plans one job; customer service opens that outage, sees its customers and finds a
+    caller by part of a name or by phone digits typed with spaces."""
+    grid = service.app.extensions["grid"]
+    rmu = pick_rmu(grid, with_important=True)
+    planner = browser.new_context(viewport={"width": 1400, "height": 900})
+    ppage = planner.new_page()
+    login(ppage, service, "planner-user")
+    ppage.goto(service.url + "/planner")
+    job = {"id": "SERVICE-1", "equipment": [rmu], "duration_min": 120,
+           "earliest": "2027-01-05T08:00:00+01:00", "latest": "2027-01-15T18:00:00+01:00"}  # clear of the planner flow's outage
+    ppage.evaluate("(j) => Pages.api('POST', '/api/jobs', j)", job)
+    started = ppage.evaluate("() => Pages.api('POST', '/api/plans', {job_ids: ['SERVICE-1']})")
+    ppage.wait_for_function("(u) => fetch(u).then(r => r.json()).then(r => r.status === 'done')",
+                            arg=f"/api/runs/{started['run']['id']}", timeout=120000, polling=500)
+    plan = ppage.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/plans/{started['plan']['id']}")
+    outage_id = plan["outages"][0]["id"]
+    planner.close()
+
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})
     page = ctx.new_page()
     w = watch(page)
     login(page, service, "customer_service-user")
     page.goto(service.url + "/service")
     wait_map(page, "service")
-    page.wait_for_load_state("networkidle")
-    options = page.locator("#event option")
-    if options.count() > 1:  # after the planner/dispatcher flows there is something to show
-        page.select_option("#event", index=1)
-        page.wait_for_selector("#affected tbody tr")
+    page.wait_for_selector(f"#event option[value='outage:{outage_id}']", state="attached")
+    page.select_option("#event", f"outage:{outage_id}")
+    page.wait_for_selector("#affected tbody tr")
+    rows = page.evaluate("() => ServiceState.rows")
+    assert len(rows) == page.locator("#affected tbody tr").count() > 1
+    caller = next(r for r in rows if r.get("phone"))
+    # phone digits typed with spaces find the caller
+    digits = "".join(ch for ch in caller["phone"] if ch.isdigit())[-6:]
+    page.fill("#customer-search", f"{digits[:3]} {digits[3:]}")
+    page.wait_for_function("(id) => [...document.querySelectorAll('#affected tbody tr')].some(tr => tr.textContent.includes(id))", arg=caller["id"])
+    phones = {r["id"]: "".join(ch for ch in str(r.get("phone") or "") if ch.isdigit()) for r in rows}
+    shown_ids = page.evaluate("() => [...document.querySelectorAll('#affected tbody tr td:first-child')].map(td => td.textContent)")
+    assert caller["id"] in shown_ids and all(digits in phones[i] for i in shown_ids)
+    # a word of the name: every row shown carries it
+    word = max(str(caller["name"]).split(), key=len)
+    page.fill("#customer-search", word.lower())
+    texts = page.locator("#affected tbody tr").all_inner_texts()
+    assert texts and all(word.lower() in t.lower() for t in texts)
+    page.fill("#customer-search", "zzzz-no-such-customer")
+    page.wait_for_function("() => document.querySelectorAll('#affected tbody tr').length === 0")
     shot(page, "service")
     assert_clean(w)
     ctx.close()

@@ -13,9 +13,23 @@
     return out;
   }
 
+  /* A customer calling: a number typed (digits, spaces, + ( ) - .) is looked for in the phone
+     numbers, digits only; otherwise every word must appear in the account (id), name or address. */
+  function matches(r, query) {
+    var q = query.trim().toLowerCase();
+    if (!q) { return true; }
+    if (/^[\d\s+().-]+$/.test(q)) {
+      var d = q.replace(/\D/g, '');
+      if (d.length >= 3 && String(r.phone || '').replace(/\D/g, '').indexOf(d) >= 0) { return true; }
+    }
+    var hay = [r.id, r.name, r.address].join(' ').toLowerCase();
+    return q.split(/\s+/).every(function (w) { return hay.indexOf(w) >= 0; });
+  }
+
   function render() {
     var g = grades();
-    var rows = state.rows.filter(function (r) { return g.indexOf(r.importance || 'normal') >= 0; });
+    var query = P.$('customer-search').value;
+    var rows = state.rows.filter(function (r) { return g.indexOf(r.importance || 'normal') >= 0 && matches(r, query); });
     P.$('service-count').textContent = rows.length + ' ' + t('customers');
     P.table(P.$('affected'), rows, [
       {key: 'id'}, {key: 'name'}, {key: 'importance', format: function (v) { return t(v || 'normal'); }},
@@ -46,6 +60,7 @@
 
   P.$('event').addEventListener('change', function () { loadEvent(this.value); });
   P.$('importance-filter').addEventListener('change', render);
+  P.$('customer-search').addEventListener('input', render);
 
   function loadEvents() {
     var sel = P.$('event');
