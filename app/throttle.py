@@ -63,12 +63,15 @@ def init_app(app: Flask) -> Limiter:
         fail_on_first_breach=True,
     )
     limiter.init_app(app)
-    per_account = limiter.limit(app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account, methods=["POST"],
-                                deduct_when=_failed, error_message="too many failed logins for this account")
-    per_address = limiter.limit(app.config["LOGIN_LIMIT_PER_ADDRESS"], key_func=_address, methods=["POST"],
-                                deduct_when=_failed, error_message="too many failed logins from this address")
+    # shared limits: one counter per account (and per address) across all throttled views
+    per_account = limiter.shared_limit(app.config["LOGIN_LIMIT_PER_ACCOUNT"], "login-account", key_func=_account,
+                                       methods=["POST"], deduct_when=_failed,
+                                       error_message="too many failed logins for this account")
+    per_address = limiter.shared_limit(app.config["LOGIN_LIMIT_PER_ADDRESS"], "login-address", key_func=_address,
+                                       methods=["POST"], deduct_when=_failed,
+                                       error_message="too many failed logins from this address")
     for endpoint in THROTTLED:
-        view = app.view_functions.get(endpoint)
+        view: Any = app.view_functions.get(endpoint)
         if view is not None:
             app.view_functions[endpoint] = per_address(per_account(view))
     return limiter

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -141,7 +142,7 @@ def _replay(row: IdempotencyKey) -> Response:
     return resp
 
 
-def _claim_or_answer(db: Any, user_key: str, key: str, digest: str, wait_s: float) -> Response | None:
+def _claim_or_answer(db: Any, user_key: str, key: str, digest: str, wait_s: float) -> ResponseReturnValue | None:
     """None when this request holds the claim; else the first request's answer (waiting up to
     ``wait_s`` seconds for it), 422 for a different request with the same key, or 409 when
     the first request is still running after the wait."""
@@ -166,6 +167,14 @@ def _claim_or_answer(db: Any, user_key: str, key: str, digest: str, wait_s: floa
         time.sleep(POLL_S)
 
 
+def _end_request_transaction() -> None:
+    """Roll back the request session's open transaction (as teardown would), releasing its
+    connection and, on SQLite, any write lock a failed view left."""
+    request_session = g.get("db_session")
+    if request_session is not None:
+        request_session.rollback()
+
+
 def _idempotency(app: Flask) -> None:
     """Idempotency-Key on POST: the first request claims the key (a ``pending`` row committed
     before the work), duplicates wait for its answer and replay it, and a failed first
@@ -184,9 +193,7 @@ def _idempotency(app: Flask) -> None:
         digest = hashlib.sha256(
             b"\0".join([request.method.encode(), request.full_path.encode(), request.get_data(cache=True)])
         ).hexdigest()
-        request_session = g.get("db_session")
-        if request_session is not None:
-            request_session.rollback()  # hand back its connection while we may wait
+        _end_request_transaction()  # hand back its connection while we may wait
         answer = _claim_or_answer(app.extensions["db"], user_key, key, digest, float(app.config["IDEMPOTENCY_WAIT_S"]))
         if answer is None:
             g.idempotency = (user_key, key)
@@ -199,6 +206,7 @@ def _idempotency(app: Flask) -> None:
             return resp
         user_key, key = info
         db = app.extensions["db"]
+        _end_request_transaction()  # views commit their work; what is left would block SQLite
         if not (200 <= resp.status_code < 300) or resp.direct_passthrough:
             _release(db, user_key, key)
             return resp
