@@ -24,22 +24,22 @@ import json
 import logging
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import requests
 from sqlalchemy import create_engine, text
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+sys.path.insert(0, str(ROOT / "tests" / "app"))
+
+from live_server import serve_in_thread, together  # noqa: E402  (the tests' loopback server)
 
 from app import create_app  # noqa: E402
 from app.auth import create_user, issue_token  # noqa: E402
@@ -71,39 +71,16 @@ def database(url: str | None, folder: Path) -> Iterator[str]:
         engine.dispose()
 
 
-@contextmanager
-def served(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-def at_once(n: int, call: Callable[[int], requests.Response]) -> list[requests.Response]:
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> requests.Response:
-        barrier.wait(timeout=30)
-        return call(i)
-
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(run, range(n)))
-
-
 def total_jobs(base: str, headers: dict[str, str]) -> int:
     return int(requests.get(f"{base}/api/jobs?limit=1", headers=headers, timeout=30).json()["total"])
 
 
 def trial(bases: list[str], headers: dict[str, str], n: int) -> dict[str, int]:
     """One burst of 20 creates and one of 10 same-key requests; their counts."""
-    creates = at_once(20, lambda i: requests.post(f"{bases[i % 2]}/api/jobs", json=BODY, headers=headers, timeout=60))
+    creates = together(20, lambda i: requests.post(f"{bases[i % 2]}/api/jobs", json=BODY, headers=headers, timeout=60))
     before = total_jobs(bases[0], headers)
     keyed = {**headers, "Idempotency-Key": f"bench-{n}"}
-    same = at_once(10, lambda i: requests.post(f"{bases[i % 2]}/api/jobs", json=BODY, headers=keyed, timeout=60))
+    same = together(10, lambda i: requests.post(f"{bases[i % 2]}/api/jobs", json=BODY, headers=keyed, timeout=60))
     return {
         "creates_201": sum(r.status_code == 201 for r in creates),
         "creates_false_409": sum(r.status_code == 409 for r in creates),
@@ -130,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         with apps[0].app_context(), apps[0].extensions["db"].session(actor="bench") as s:
             planner = create_user(s, username="bench-planner", password="bench password", role="planner")
             headers = {"Authorization": f"Bearer {issue_token(s, planner)}"}
-        bases = [stack.enter_context(served(a)) for a in apps]
+        bases = [stack.enter_context(serve_in_thread(a)) for a in apps]
         totals: dict[str, int] = {}
         for n in range(args.trials):
             for k, v in trial(bases, headers, n).items():

@@ -1,6 +1,6 @@
 """The app served by a real WSGI server on a free loopback port, for concurrency tests.
 
-``serve_in_thread(app)`` serves an app of this process (a threaded werkzeug server);
+Also used by ``bench/bench_writes.py``. ``serve_in_thread(app)`` serves an app of this process (a threaded werkzeug server);
 ``serve_in_process(config)`` starts another Python process that builds its own app from
 ``config`` (run as ``python live_server.py <config-json> <port>``), so two processes share
 only the database, as two production app processes do.
@@ -14,7 +14,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,18 @@ def serve_in_thread(app: Any) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+def together(n: int, call: Callable[[int], requests.Response]) -> list[requests.Response]:
+    """``call(0..n-1)`` from ``n`` threads released at the same moment (a barrier)."""
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> requests.Response:
+        barrier.wait(timeout=30)
+        return call(i)
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(run, range(n)))
 
 
 def free_port() -> int:

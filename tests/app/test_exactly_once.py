@@ -10,10 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +22,7 @@ import requests
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from live_server import serve_in_process, serve_in_thread  # noqa: E402
+from live_server import serve_in_process, serve_in_thread, together  # noqa: E402
 
 from app import create_app  # noqa: E402
 
@@ -44,18 +42,6 @@ def bases(app: Any, app_config: dict[str, Any], database_url: str) -> Iterator[l
             stack.callback(other.extensions["db"].engine.dispose)
             second = stack.enter_context(serve_in_thread(other))
         yield [first, second]
-
-
-def together(n: int, call: Callable[[int], requests.Response]) -> list[requests.Response]:
-    """``call(0..n-1)`` from ``n`` threads released at the same moment."""
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> requests.Response:
-        barrier.wait(timeout=30)
-        return call(i)
-
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(run, range(n)))
 
 
 def test_concurrent_creates_without_id_get_distinct_ids(bases: list[str], tokens: Any) -> None:
