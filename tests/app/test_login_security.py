@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -168,3 +169,24 @@ def test_limiter_storage_follows_redis_url() -> None:
     assert storage_uri({"REDIS_URL": None, "RATELIMIT_STORAGE_URI": None}) == "memory://"
     assert storage_uri({"REDIS_URL": "redis://r:6379/0"}) == "redis://r:6379/0"
     assert storage_uri({"REDIS_URL": "redis://r", "RATELIMIT_STORAGE_URI": "memory://"}) == "memory://"
+
+
+def test_counters_in_redis_are_shared_by_app_processes(make_app: Any, make_tokens: Any) -> None:
+    """Two apps on one Redis (as two processes would be): failures on one throttle the other."""
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        Redis.from_url(url, socket_connect_timeout=1).ping()
+    except RedisConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    first = make_app(REDIS_URL=url, RUNNER="sync", LOGIN_LIMIT_PER_ACCOUNT="2 per 1 minute")
+    second = make_app(REDIS_URL=url, RUNNER="sync", LOGIN_LIMIT_PER_ACCOUNT="2 per 1 minute")
+    make_tokens(first)
+    name = f"nobody-{uuid.uuid4().hex[:8]}"  # fresh counters on every run
+    assert token_for(first.test_client(), name, "guess-1").status_code == 401
+    assert token_for(second.test_client(), name, "guess-2").status_code == 401
+    assert token_for(first.test_client(), name, "guess-3").status_code == 429
+    assert token_for(second.test_client(), name, "guess-4").status_code == 429
+    assert token_for(second.test_client(), "planner-user", "correct horse").status_code == 201
