@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None, *, environ: dict[str, str] 
         errors,
         i18n,
         runs,
+        throttle,
         web,
     )
     from app.api import init_api
@@ -52,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None, *, environ: dict[str, str] 
     i18n.init_app(app)
     runs.init_app(app)
     init_api(app)
+    throttle.init_app(app)  # after init_api: it wraps views of the auth and admin blueprints
     cli.init_app(app)
     _register_pages(app)
 

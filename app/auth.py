@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -67,8 +68,8 @@ def create_user(session: Any, *, username: str, password: str, role: str, crew_i
         raise InputError("a crew user needs a crew id")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise ConflictError(f"user {username!r} exists")
-    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
-    user = User(username=username, password_hash=generate_password_hash(password, method=method), role=role, crew_id=crew_id)
+    user = User(username=username, password_hash=generate_password_hash(password, method=_hash_method()),
+                role=role, crew_id=crew_id)
     session.add(user)
     session.flush()
     return user
@@ -83,29 +84,72 @@ def issue_token(session: Any, user: User, *, name: str = "", ttl_days: int | Non
     return token
 
 
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+
+
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    """A hash of a random password, checked when the user is unknown so that failing
+    takes as long for an unknown name as for a wrong password (no user enumeration)."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
+
+
 def authenticate(session: Any, username: str, password: str) -> User | None:
+    """The active user with this name and password, else None; always hashes once."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    stored = user.password_hash if user is not None else _dummy_hash(_hash_method())
+    matches = check_password_hash(stored, password)
+    if user is None or not matches or not user.active:
         return None
     return user
 
 
+def revoke_sessions(user: User) -> None:
+    """Invalidate every session cookie issued to ``user`` (the caller commits)."""
+    user.session_version = (user.session_version or 1) + 1
+
+
+def change_password(session: Any, user: User, *, current: str, new: str, keep_token: str | None = None) -> None:
+    """Set a new password: other sessions are revoked, and so are the user's API tokens
+    except ``keep_token`` (the plain token the change was made with). Raises
+    :class:`Unauthorized` for a wrong current password, :class:`InputError` for a short one."""
+    if not check_password_hash(user.password_hash, current):
+        raise Unauthorized("the current password is wrong")
+    if len(new) < 8:
+        raise InputError("password must be at least 8 characters")
+    user.password_hash = generate_password_hash(new, method=_hash_method())
+    revoke_sessions(user)
+    kept = hash_token(keep_token) if keep_token else None
+    for row in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))):
+        if row.token_hash != kept:
+            row.revoked = True
+    session.flush()
+
+
+def bearer_token() -> str | None:
+    """The plain token of this request's ``Authorization: Bearer`` header, if any."""
+    header = request.headers.get("Authorization", "")
+    return header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
+
+
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
+def _load_user(session_id: str) -> User | None:
+    """The session's user when the cookie's session version is still the user's."""
+    uid, _, version = session_id.partition(":")
     try:
-        uid = int(user_id)
+        user = get_session().get(User, int(uid))
+        current = user is not None and int(version) == user.session_version
     except ValueError:
         return None
-    user = get_session().get(User, uid)
-    return user if user is not None and user.active else None
+    return user if current and user is not None and user.active else None
 
 
 @login_manager.request_loader
 def _load_from_token(req: Any) -> User | None:
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    token = bearer_token()
+    if token is None:
         return None
-    token = header[len("Bearer "):].strip()
     row = get_session().scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.revoked:
         return None
@@ -218,6 +262,10 @@ def login() -> Any:
 def logout() -> Any:
     form = LogoutForm()
     if form.validate_on_submit():
+        u = user()
+        if u is not None and bearer_token() is None:
+            revoke_sessions(u)
+            get_session().commit()
         logout_user()
     return redirect(url_for("auth.login"))
 

@@ -78,6 +78,10 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "en",
     "LANGUAGES": ("en", "zh"),
     "TOKEN_TTL_DAYS": 365,
+    "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",  # failed logins per username (Flask-Limiter string)
+    "LOGIN_LIMIT_PER_ADDRESS": "50 per 15 minutes",  # failed logins per client address
+    "RATELIMIT_STORAGE_URI": None,  # None: REDIS_URL when set, else memory:// (one process only)
+    "IDEMPOTENCY_WAIT_S": 10.0,  # how long a repeated Idempotency-Key waits for the first answer
     "PASSWORD_HASH_METHOD": "scrypt",  # werkzeug method string
     "TESTING": False,
 }
@@ -207,10 +211,27 @@ def validate(cfg: dict[str, Any]) -> None:
         v = cfg.get(key)
         if not isinstance(v, int | float) or not v > 0:
             problems.append(f"{key} must be a positive number of seconds, got {v!r}")
+    problems.extend(_limit_problems(cfg))
     if cfg["ROUTING_OBJECTIVE"] not in ("weighted_restoration", "distance"):
         problems.append("ROUTING_OBJECTIVE must be weighted_restoration or distance")
     if problems:
         raise ConfigError("invalid configuration: " + "; ".join(problems), details=problems)
+
+
+def _limit_problems(cfg: dict[str, Any]) -> list[str]:
+    """Unparseable login limits (Flask-Limiter strings such as ``10 per 15 minutes``)."""
+    from limits import parse_many
+
+    out: list[str] = []
+    for key in ("LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS"):
+        try:
+            parse_many(str(cfg.get(key)))
+        except ValueError:
+            out.append(f"{key} must be a rate such as '10 per 15 minutes', got {cfg.get(key)!r}")
+    wait = cfg.get("IDEMPOTENCY_WAIT_S")
+    if not isinstance(wait, int | float) or wait < 0:
+        out.append(f"IDEMPOTENCY_WAIT_S must be a number of seconds >= 0, got {wait!r}")
+    return out
 
 
 def environ() -> dict[str, str]:

@@ -81,6 +81,9 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(8), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Raised by logout and password change; a session cookie names the version it was issued
+    #: at (:meth:`get_id`), so every older cookie of this user stops working at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     # Flask-Login protocol
     @property
@@ -96,7 +99,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """``"<id>:<session_version>"``: what Flask-Login keeps in the session cookie."""
+        return f"{self.id}:{self.session_version}"
 
 
 class ApiToken(Base):
@@ -129,6 +133,21 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     __mapper_args__ = {"version_id_col": version}
+
+
+class JobNumber(Base):
+    """One row per server-generated job id: the row's autoincrement id numbers the job.
+
+    Inserted in the transaction that creates the job, so concurrent creates get distinct
+    numbers from the database (a sequence on PostgreSQL, AUTOINCREMENT on SQLite) and never
+    collide the way counting the jobs would.
+    """
+
+    __tablename__ = "job_numbers"
+    __audit__ = False
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Run(Base):
@@ -405,6 +424,9 @@ class AuditLog(Base):
 
 
 class IdempotencyKey(Base):
+    """An Idempotency-Key claimed by one request: ``pending`` while it runs, ``done`` with the
+    answer to replay (status, body, headers). The unique (user_key, key) makes the claim atomic."""
+
     __tablename__ = "idempotency_keys"
     __audit__ = False
     __table_args__ = (UniqueConstraint("user_key", "key", name="uq_idempotency_keys_user_key"),)
@@ -418,4 +440,5 @@ class IdempotencyKey(Base):
     content_type: Mapped[str] = mapped_column(String(120), default="application/json")
     body: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="done", server_default="done")  # pending | done
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

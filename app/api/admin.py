@@ -5,14 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask_login import login_user
 from sqlalchemy import func, select
 
 from app.api import ApiBlueprint
 from app.api.common import PageArgs, get_or_404, iso, session
-from app.auth import authenticate, config_ttl, create_user, issue_token, require, user
+from app.auth import (
+    authenticate,
+    bearer_token,
+    change_password,
+    config_ttl,
+    create_user,
+    hash_token,
+    issue_token,
+    require,
+    user,
+)
 from app.config import ROLES
 from app.errors import Unauthorized
-from app.models import AuditLog, Crew, User
+from app.models import ApiToken, AuditLog, Crew, User
 from gis.errors import NotFoundError
 
 blp = ApiBlueprint("admin", __name__, url_prefix="/api", description="Users, tokens and the audit log")
@@ -29,6 +40,15 @@ class TokenIn(ma.Schema):
     username = ma.fields.String(required=True, validate=ma.validate.Length(1, 80))
     password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(1, 200))
     name = ma.fields.String(validate=ma.validate.Length(max=80))
+
+
+class PasswordIn(ma.Schema):
+    current_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(1, 200))
+    new_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(8, 200))
+
+
+class RevokeIn(ma.Schema):
+    token = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(1, 200))
 
 
 class AuditArgs(PageArgs):
@@ -66,6 +86,36 @@ def update_me(data: dict[str, Any]) -> Any:
     u.locale = data["locale"]
     session().commit()
     return user_json(u)
+
+
+@blp.route("/me/password", methods=["POST"])
+@require()
+@blp.arguments(PasswordIn)
+@blp.response(204)
+def change_my_password(data: dict[str, Any]) -> None:
+    """Change your password. Every other session of yours is logged out and every API token
+    of yours is revoked, except the session or token making this request. Wrong current
+    passwords count as failed logins (throttled like ``/login``)."""
+    u = user()
+    assert u is not None
+    token = bearer_token()
+    change_password(session(), u, current=data["current_password"], new=data["new_password"], keep_token=token)
+    session().commit()
+    if token is None:
+        login_user(u)  # this session carries the new session version
+
+
+@blp.route("/tokens/revoke", methods=["POST"])
+@require()
+@blp.arguments(RevokeIn)
+@blp.response(204)
+def revoke_token(data: dict[str, Any]) -> None:
+    """Revoke an API token you hold (like RFC 7009: whoever has a token may end it); it is
+    refused from then on. An unknown or already revoked token is no error (answers 204)."""
+    row = session().scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(data["token"])))
+    if row is not None and not row.revoked:
+        row.revoked = True
+        session().commit()
 
 
 @blp.route("/users")

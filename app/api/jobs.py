@@ -20,7 +20,7 @@ from app.api.common import (
 )
 from app.api.records import described_schema
 from app.auth import READ_ROLES, require
-from app.models import Job
+from app.models import Job, JobNumber
 from app.services import jobs as jobs_service
 from gis.errors import ConflictError, InputError
 from planning.outages.jobs import JobRecord
@@ -86,14 +86,11 @@ def list_jobs(args: dict[str, Any]) -> Any:
 @blp.arguments(JobIn)
 @blp.response(201, JobOut)
 def create_job(data: dict[str, Any]) -> Any:
-    """Create a job (id generated when absent). Unknown equipment is 404."""
+    """Create a job. Without ``id`` the server numbers it (``J00001``, ...; concurrent creates
+    get distinct ids); a client-chosen id that exists is 409. Unknown equipment is 404."""
     s = session()
     if "id" not in data:
-        n = s.scalar(select(func.count()).select_from(Job)) or 0
-        data["id"] = f"J{n + 1:05d}"
-        while s.get(Job, data["id"]) is not None:
-            n += 1
-            data["id"] = f"J{n + 1:05d}"
+        data["id"] = new_job_id(s)
     values = jobs_service.job_values(data)
     if s.get(Job, values["id"]) is not None:
         raise ConflictError(f"job {values['id']!r} exists", code="duplicate_id")
@@ -102,6 +99,19 @@ def create_job(data: dict[str, Any]) -> Any:
     s.add(job)
     s.commit()
     return job
+
+
+def new_job_id(s: Any) -> str:
+    """A fresh server id ``J00001``, ``J00002``, ...: the number of a new ``job_numbers`` row,
+    inserted in the caller's transaction. The database hands out each number once, so
+    concurrent creates never collide; a number whose id a client already chose is skipped."""
+    while True:
+        number = JobNumber()
+        s.add(number)
+        s.flush()
+        candidate = f"J{number.id:05d}"
+        if s.get(Job, candidate) is None:
+            return candidate
 
 
 @blp.route("/<string:job_id>")

@@ -1,7 +1,7 @@
 """executed interruptions: the history behind the reliability report and the repeat rule
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import app.models
 
 revision = '0008'
-down_revision = '0004'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
