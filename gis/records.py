@@ -468,7 +468,8 @@ def read_csv_table(
     bad = _BAD_CHAR_RE.search(text)
     if bad is not None:
         line = text.count("\n", 0, bad.start()) + 1
-        problem = text_problem(text[bad.start():bad.end()])
+        begin = text.rfind("\n", 0, bad.start()) + 1
+        problem = text_problem(text[begin:bad.end()])
         raise InputError(f"{what} line {line}: {problem}", code=code, details={"line": line})
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[Row] = []
