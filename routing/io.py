@@ -61,9 +61,10 @@ def _when(value: Any, what: str) -> datetime | time | None:
     try:
         if len(text) <= 5 and ":" in text:
             return time.fromisoformat(text)
-        return in_years(datetime.fromisoformat(text), what)
+        when = datetime.fromisoformat(text)
     except ValueError:
         raise RoutingInputError(f"{what}: not a time (HH:MM) or ISO datetime: {text!r}") from None
+    return in_years(when, what)
 
 
 def in_years(when: datetime, what: str) -> datetime:
@@ -184,7 +185,8 @@ def read_tasks(path: str | Path) -> list[Task]:
                 )
             )
         except RoutingInputError as exc:
-            raise RoutingInputError(f"{what}: {exc.message}") from exc
+            message = exc.message if exc.message.startswith(what) else f"{what}: {exc.message}"
+            raise RoutingInputError(message) from exc
     return tasks
 
 
