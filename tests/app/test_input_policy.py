@@ -5,6 +5,7 @@ exports write phone numbers readably and defuse formulas in job and customer tex
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -13,8 +14,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from app.exports import to_csv, to_xlsx
+from app.exports import render, to_csv, to_xlsx
 from app.models import Crew, Job
+from app.services.customers import customers_frame
+from gis import Grid, read_layers
 from tests.hostile import (
     BAD_DATES,
     BAD_JSON_BODIES,
@@ -27,6 +30,7 @@ from tests.hostile import (
     json_body,
 )
 
+SMALL_RING = Path(__file__).resolve().parents[1] / "data" / "small_ring"
 E, L = "2026-12-01T08:00:00+01:00", "2026-12-03T18:00:00+01:00"
 JOB = {"id": "J1", "equipment": ["R2"], "duration_min": 60, "earliest": E, "latest": L}
 HEADER = "id,equipment,duration_min,earliest,latest,description"
@@ -188,3 +192,31 @@ def test_exports_keep_phones_and_numbers_and_defuse_text(fmt: str) -> None:
         assert float(out["demand_kw"]) == want["demand_kw"]
         if fmt == "xlsx":
             assert isinstance(out["demand_kw"], int | float)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_customer_text_from_the_grid_reaches_the_files_defused(fmt: str) -> None:
+    """A grid whose customers have formula-like names and addresses and real phone numbers,
+    through the customer list the exports write (``customers_frame``) into CSV and XLSX."""
+    layers = dict(read_layers(SMALL_RING))
+    customers = layers["customers"].copy()
+    texts, phones = list(FORMULA_TEXT.values()), list(PHONES.values())
+    customers["name"] = [texts[i % len(texts)] for i in range(len(customers))]
+    customers["address"] = [texts[(i + 1) % len(texts)] for i in range(len(customers))]
+    customers["phone"] = [phones[i % len(phones)] for i in range(len(customers))]
+    layers["customers"] = customers
+    grid = Grid.from_layers(layers)
+    df = customers_frame(grid, list(customers["id"]), with_phones=True)
+    data, _ = render(df, fmt, sheet="customers")
+    if fmt == "csv":
+        got = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False).to_dict(orient="records")
+    else:
+        head, *body = list(openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+        got = [dict(zip(head, row, strict=True)) for row in body]
+    by_id = {str(c["id"]): c for c in customers.to_dict(orient="records")}
+    assert len(got) == len(by_id)
+    for row in got:
+        want = by_id[row["id"]]
+        assert row["phone"] == want["phone"]
+        assert row["name"] == "'" + want["name"] and row["address"] == "'" + want["address"]
+        assert float(row["demand_kw"]) == want["demand_kw"]
