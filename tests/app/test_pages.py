@@ -146,3 +146,9 @@ def test_zh_catalog_is_complete_and_compiled() -> None:
 def test_no_road_layer_without_a_road_network(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/pages/data/grid/roads.geojson").status_code == 404
     assert "roads.geojson" not in client.get("/pages/map/planner.js?lang=en").get_data(as_text=True)
+
+
+def test_load_curve_dates_out_of_range_are_400(client) -> None:  # type: ignore[no-untyped-def]
+    for day in ("0001-01-01", "9999-12-31", "1899-12-31", "2201-01-01"):
+        r = client.get(f"/pages/data/load.json?customers=C3&date={day}")
+        assert r.status_code == 400 and r.get_json()["code"] == "bad_date", (day, r.status_code)
