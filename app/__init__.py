@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None, *, environ: dict[str, str] 
         db,
         errors,
         i18n,
+        input_policy,
         runs,
         throttle,
         web,
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None, *, environ: dict[str, str] 
     from app.services import grid as grid_service
 
     errors.register(app)
+    input_policy.init_app(app)
     db.init_app(app)
     app.extensions["grid"] = grid_service.load(app.config["GRID_PATH"])
     app.extensions["roads"] = grid_service.load_roads(app.config.get("ROADS_PATH"), app.extensions["grid"])

@@ -1,9 +1,8 @@
-"""Request plumbing: strict JSON, security headers, CSRF, Idempotency-Key replay."""
+"""Request plumbing: strict JSON (:func:`app.input_policy.strict_loads`), security headers, CSRF, Idempotency-Key replay."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from datetime import timedelta
@@ -18,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest
 
 from app.errors import error_response
+from app.input_policy import strict_loads
 from app.models import IdempotencyKey, utcnow
 
 log = logging.getLogger(__name__)
@@ -29,16 +29,6 @@ CSP = (
     "script-src 'self'; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON (use null or a finite number)")
-
-
-def strict_loads(s: str | bytes, **kwargs: Any) -> Any:
-    """``json.loads`` that refuses NaN, Infinity and -Infinity."""
-    kwargs.setdefault("parse_constant", _reject_constant)
-    return json.loads(s, **kwargs)
 
 
 class StrictJSONProvider(DefaultJSONProvider):

@@ -26,7 +26,7 @@ import shapely
 
 from gis.errors import InputError
 from gis.geojson import WGS84, to_geojson
-from gis.records import parse_bool
+from gis.records import parse_bool, read_csv_table
 
 
 @dataclass(frozen=True)
@@ -358,6 +358,13 @@ def _read_gpkg(path: Path) -> Layers:
     return layers
 
 
+def _read_table(path: Path) -> pd.DataFrame:
+    """One CSV table of a grid folder, all values as text (UTF-8, see :func:`gis.records.read_csv_table`)."""
+    table = read_csv_table(path, what=f"grid table {path.name}", code="grid_format", unreadable_code="grid_format")
+    rows = [[row.cells.get(c, "") for c in table.columns] for row in table.rows]
+    return pd.DataFrame(rows, columns=list(table.columns), dtype=str)
+
+
 def _read_folder(path: Path) -> Layers:
     layers: Layers = {}
     for f in sorted(path.glob("*.geojson")):
@@ -370,7 +377,7 @@ def _read_folder(path: Path) -> Layers:
         layers[f.stem] = df
     for f in sorted(path.glob("*.csv")):
         if f.stem in TABLES:
-            layers[f.stem] = pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8")
+            layers[f.stem] = _read_table(f)
     if not layers:
         raise InputError(f"folder {path} holds no <layer>.geojson files", code="grid_format")
     return layers

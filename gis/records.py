@@ -15,7 +15,13 @@ schemas and their readers share:
   record model; every finding becomes a :class:`FieldProblem` of one
   :class:`RecordError` (an :class:`~gis.errors.InputError`, HTTP 422).
 * :func:`field_parser` — turns a plain parser that raises ``InputError`` into a
-  pydantic validator that keeps the parser's error code.
+  pydantic validator that keeps the parser's error code (with a stricter parser
+  for typed JSON input when given).
+* The input policy every reader shares: :func:`text_problem` / :func:`clean_text`
+  (no NUL, no control characters but tab and line breaks, no unpaired
+  surrogates), :func:`find_bad_text` (the same for every string of a decoded
+  JSON document, with its path), dates within :data:`MIN_YEAR`..:data:`MAX_YEAR`
+  (:func:`parse_aware_datetime`), :func:`strict_int` for JSON integers.
 """
 
 from __future__ import annotations
@@ -43,11 +49,15 @@ __all__ = [
     "FALSE_WORDS",
     "ID_PATTERN",
     "TRUE_WORDS",
+    "MAX_YEAR",
+    "MIN_YEAR",
     "FieldProblem",
     "RecordError",
     "Row",
     "Table",
+    "clean_text",
     "field_parser",
+    "find_bad_text",
     "json_safe",
     "model_problem",
     "optional_text",
@@ -56,6 +66,8 @@ __all__ = [
     "parse_id",
     "read_csv_table",
     "split_list",
+    "strict_int",
+    "text_problem",
     "validate_record",
     "validate_row",
 ]
@@ -67,6 +79,14 @@ FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off"})
 #: Ids of records the service stores: 1-64 letters, digits or ``_.:-``.
 ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
 _ID_RE = re.compile(ID_PATTERN)
+
+#: Dates a record may name lie in these years (a year-1 or year-9999 date is a typo,
+#: and overflows when moved to another time zone).
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
+#: Characters no text may hold: NUL and the other control characters but tab, line
+#: feed and carriage return; DEL; surrogates (only ever half of a broken character).
+_BAD_CHAR_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -141,8 +161,60 @@ def optional_text(value: Any) -> str | None:
     return value.strip()
 
 
+def text_problem(value: str) -> str | None:
+    """Why ``value`` is not acceptable text, or None: a NUL byte, another control
+    character (tab, line feed and carriage return are fine) or an unpaired surrogate."""
+    found = _BAD_CHAR_RE.search(value)
+    if found is None:
+        return None
+    char, at = found.group(), found.start() + 1
+    if char == "\x00":
+        return f"contains a NUL character (position {at})"
+    if "\ud800" <= char <= "\udfff":
+        return f"contains an unpaired surrogate U+{ord(char):04X} (position {at}); send UTF-8 text"
+    return f"contains the control character U+{ord(char):04X} (position {at})"
+
+
+def clean_text(value: Any) -> str:
+    """Text that passes :func:`text_problem`; raises :class:`~gis.errors.InputError` (``bad_text``) otherwise."""
+    if not isinstance(value, str):
+        raise InputError(f"expected text, got {value!r}", code="bad_text")
+    problem = text_problem(value)
+    if problem is not None:
+        raise InputError(problem, code="bad_text")
+    return value
+
+
+def find_bad_text(value: Any, path: str = "") -> tuple[str, str] | None:
+    """The first string (object keys included) of a decoded JSON document that fails
+    :func:`text_problem`: ``(path, problem)`` with a path like ``items[2].name``, or None."""
+    if isinstance(value, str):
+        problem = text_problem(value)
+        return None if problem is None else (path or "(body)", problem)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            found = find_bad_text(str(key), where) or find_bad_text(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found = find_bad_text(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+def strict_int(value: Any) -> int:
+    """A JSON integer: ``60`` only (not ``"60"``, ``60.0``, ``60.5`` or ``true``)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise InputError(f"expected a JSON integer, got {value!r}", code="bad_integer")
+    return int(value)
+
+
 def parse_aware_datetime(value: Any) -> datetime:
-    """An aware datetime, or ISO 8601 text with a UTC offset (``2026-12-01T08:00+01:00``, ``...Z``)."""
+    """An aware datetime, or ISO 8601 text with a UTC offset (``2026-12-01T08:00+01:00``, ``...Z``),
+    in the years :data:`MIN_YEAR`..:data:`MAX_YEAR` (``bad_datetime`` outside)."""
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, str) and value.strip():
@@ -154,6 +226,8 @@ def parse_aware_datetime(value: Any) -> datetime:
         raise InputError(f"expected an ISO 8601 datetime, got {value!r}", code="bad_datetime")
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise InputError(f"datetime {value!s} has no UTC offset (write e.g. 2026-12-01T08:00:00+01:00)", code="naive_datetime")
+    if not MIN_YEAR <= dt.year <= MAX_YEAR:
+        raise InputError(f"datetime {value!s} is outside the years {MIN_YEAR}-{MAX_YEAR}", code="bad_datetime")
     return dt
 
 
@@ -225,13 +299,19 @@ class RecordError(InputError):
 # ---------------------------------------------------------------- validation
 
 
-def field_parser(parse: Callable[[Any], T], *, code: str | None = None) -> BeforeValidator:
+def field_parser(parse: Callable[[Any], T], *, code: str | None = None,
+                 typed: Callable[[Any], T] | None = None) -> BeforeValidator:
     """A pydantic before-validator running ``parse``; its ``InputError`` keeps its code
-    (or ``code`` when given) and gets the field's name in front of its message."""
+    (or ``code`` when given) and gets the field's name in front of its message.
+
+    ``typed`` replaces ``parse`` for typed input (a JSON body or file, see
+    :func:`validate_record`): e.g. :func:`strict_int` where a CSV cell may say ``60.0``.
+    """
 
     def run(value: Any, info: ValidationInfo) -> T:
+        use = typed if typed is not None and (info.context or {}).get("typed") else parse
         try:
-            return parse(value)
+            return use(value)
         except InputError as exc:
             message = f"{info.field_name}: {exc.message}"
             raise PydanticCustomError(code or exc.code, "{message}", {"message": message}) from None
@@ -264,12 +344,17 @@ def _problems(model: type[BaseModel], exc: ValidationError, *, row: int | None, 
     return out
 
 
-def validate_record(model: type[M], data: Any, *, row: int | None = None, what: str = "record") -> M:
-    """``data`` checked and converted by ``model``; every problem in one :class:`RecordError`."""
+def validate_record(model: type[M], data: Any, *, row: int | None = None, what: str = "record",
+                    typed: bool = False) -> M:
+    """``data`` checked and converted by ``model``; every problem in one :class:`RecordError`.
+
+    ``typed``: the values come from JSON, where a number is a number: fields with a
+    ``typed`` parser (see :func:`field_parser`) use it (``"60"`` is no integer there).
+    """
     if not isinstance(data, Mapping):
         raise RecordError([FieldProblem(None, "bad_record", f"expected an object, got {type(data).__name__}", row)], what=what)
     try:
-        return model.model_validate(dict(data))
+        return model.model_validate(dict(data), context={"typed": typed})
     except ValidationError as exc:
         rid = data.get("id")
         raise RecordError(_problems(model, exc, row=row, record=rid if isinstance(rid, str) and rid else None), what=what) from None
@@ -328,7 +413,7 @@ def _text(source: str | Path | bytes | io.TextIOBase, what: str, unreadable_code
         try:
             return source.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InputError(f"{what} is not UTF-8 text (byte {exc.start})", code=code) from None
+            raise InputError(f"{what} is not UTF-8 text (byte {exc.start}); save it as UTF-8", code=code) from None
     text = source.read()
     return text[1:] if text.startswith("\ufeff") else text
 
@@ -373,12 +458,19 @@ def read_csv_table(
     ``source`` is a path, the file's bytes, or an open text file; UTF-8 with or
     without BOM. Header names are stripped and lower-cased; rows whose cells are
     all blank are skipped. Raises :class:`~gis.errors.InputError` with ``code``
-    for a file that cannot be used at all (not UTF-8, no header, a column
+    for a file that cannot be used at all (not UTF-8, a NUL or control character
+    (see :func:`text_problem`), no header, a column
     missing from ``required`` or not in ``allowed``, more than ``max_rows`` rows,
     no rows unless ``allow_empty``, broken quoting) and ``unreadable_code`` when
     the path cannot be read. Bad rows are left to the record schema.
     """
     text = _text(source, what, unreadable_code, code)
+    bad = _BAD_CHAR_RE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        begin = text.rfind("\n", 0, bad.start()) + 1
+        problem = text_problem(text[begin:bad.end()])
+        raise InputError(f"{what} line {line}: {problem}", code=code, details={"line": line})
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[Row] = []
     columns: tuple[str, ...] | None = None

@@ -286,6 +286,42 @@ def _number_rule(layers: Layers, ck: Checker, rules: Mapping[str, tuple[str, ...
                 ck.error("bad_number", f"{name}.{col}: {what}", df[key][bad], name)
 
 
+#: The largest plausible value of each quantity on a distribution grid, with its unit
+#: (docs/grid-format.md, "Plausible ranges"). A larger one is a typo or a unit slip
+#: (W for kW, mm for m) and would overflow the planner's integer model.
+PLAUSIBLE_MAX: dict[str, dict[str, tuple[float, str]]] = {
+    "substations": {"capacity_kva": (5e6, "kVA")},
+    "nodes": {"kva": (5e6, "kVA"), "rating_a": (1e5, "A"), "vn_kv": (1000, "kV")},
+    "lines": {"rating_a": (1e5, "A"), "length_m": (1e6, "m"), "r_ohm_per_km": (1e3, "ohm/km"),
+              "x_ohm_per_km": (1e3, "ohm/km"), "c_nf_per_km": (1e6, "nF/km")},
+    "switches": {"rating_a": (1e5, "A")},
+    "customers": {"demand_kw": (1e6, "kW")},
+    "profiles": {"factor": (100, "")},
+    "transformers": {"sn_kva": (5e6, "kVA"), "vn_hv_kv": (1000, "kV"), "vn_lv_kv": (1000, "kV"), "vk_percent": (100, "%"),
+                     "vkr_percent": (100, "%"), "pfe_kw": (1e4, "kW"), "i0_percent": (100, "%"), "tap_step_percent": (100, "%")},
+    "dg": {"p_kw": (1e6, "kW")},
+    "line_types": {"r_ohm_per_km": (1e3, "ohm/km"), "x_ohm_per_km": (1e3, "ohm/km"), "c_nf_per_km": (1e6, "nF/km"),
+                   "rating_a": (1e5, "A")},
+}
+
+
+def _plausible_rule(layers: Layers, ck: Checker) -> None:
+    """Every finite value of :data:`PLAUSIBLE_MAX`'s columns at most its bound (errors name the elements)."""
+    for name, cols in PLAUSIBLE_MAX.items():
+        df = layers.get(name)
+        if df is None:
+            continue
+        key = "id" if "id" in df.columns else "type"
+        for col, (top, unit) in cols.items():
+            if col not in df.columns:
+                continue
+            v = df[col].to_numpy(dtype=float)
+            bad = np.isfinite(v) & (np.abs(v) > top)
+            if bad.any():
+                ck.error("implausible_number", f"{name}.{col}: {_count(int(bad.sum()), 'value')} above the plausible "
+                         f"{top:g} {unit}".rstrip() + " (a unit slip?)", df[key][bad], name)
+
+
 # numbers that must be > 0 when given (a zero would divide or short-circuit)
 _POSITIVE = {
     "nodes": ("vn_kv", "vm_pu"),
@@ -298,6 +334,7 @@ def _check_numbers(layers: Layers, ck: Checker) -> None:
     _number_rule(layers, ck, _NON_NEGATIVE, positive=False)
     _power_factor_rule(layers["customers"], ck)
     _number_rule(layers, ck, _POSITIVE, positive=True)
+    _plausible_rule(layers, ck)
     nodes = layers.get("nodes")
     if nodes is not None and "vm_pu" in nodes:
         odd = (nodes["vm_pu"] < 0.8) | (nodes["vm_pu"] > 1.2)

@@ -72,10 +72,26 @@ def _points(path: str) -> list[Any]:
     return out
 
 
+def _located(roads: Any, path: str) -> list[Any]:
+    """The points of ``path`` snapped to the roads; RoutingInputError (code ``off_network``)
+    for one farther than ``max_snap_m`` from every drivable road (lon/lat swapped?)."""
+    out = []
+    for n, point in enumerate(_points(path), start=1):
+        snapped = roads.locate(point)
+        if not roads.on_network(snapped):
+            raise RoutingInputError(
+                f"{path} row {n}: ({snapped.lon}, {snapped.lat}) is {snapped.snap_distance_m:,.0f} m from the nearest "
+                f"road, farther than --max-snap-m {roads.max_snap_m:g} m (lon and lat swapped?)",
+                code="off_network", details={"row": n, "point": point if isinstance(point, str) else list(point),
+                                             "snap_distance_m": round(snapped.snap_distance_m, 1)})
+        out.append(snapped)
+    return out
+
+
 def _cmd_matrix(args: argparse.Namespace) -> int:
     roads = _roads(args)
-    origins = [roads.locate(p) for p in _points(args.points)]
-    dests = origins if not args.to else [roads.locate(p) for p in _points(args.to)]
+    origins = _located(roads, args.points)
+    dests = origins if not args.to else _located(roads, args.to)
     t0 = time.perf_counter()
     secs, metres = roads.matrix(origins, dests, with_length=True)
     elapsed = time.perf_counter() - t0
@@ -95,10 +111,12 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
 def _cmd_dispatch(args: argparse.Namespace) -> int:
     from routing.dispatch import greedy_routes, plan_routes
     from routing.export import plan_geojson, write_gpx
-    from routing.io import read_crews, read_tasks
+    from routing.io import in_years, read_crews, read_tasks
 
     try:
-        now = datetime.fromisoformat(args.now)
+        now = in_years(datetime.fromisoformat(args.now), "--now")
+    except RoutingInputError:
+        raise
     except ValueError:
         raise RoutingInputError(f"--now: not an ISO datetime: {args.now!r}") from None
     roads = _roads(args)

@@ -20,14 +20,21 @@ file and the row.
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
 from gis.errors import InputError
-from gis.records import parse_aware_datetime, split_list, validate_record
+from gis.records import (
+    MAX_YEAR,
+    MIN_YEAR,
+    find_bad_text,
+    parse_aware_datetime,
+    read_csv_table,
+    split_list,
+    validate_record,
+)
 from routing.crews import CrewRecord, load_crew_records, split_fields
 from routing.errors import RoutingInputError
 from routing.model import Crew, Task
@@ -54,9 +61,17 @@ def _when(value: Any, what: str) -> datetime | time | None:
     try:
         if len(text) <= 5 and ":" in text:
             return time.fromisoformat(text)
-        return datetime.fromisoformat(text)
+        when = datetime.fromisoformat(text)
     except ValueError:
         raise RoutingInputError(f"{what}: not a time (HH:MM) or ISO datetime: {text!r}") from None
+    return in_years(when, what)
+
+
+def in_years(when: datetime, what: str) -> datetime:
+    """``when`` when it lies in the years ``MIN_YEAR``..``MAX_YEAR`` of :mod:`gis.records`, else RoutingInputError."""
+    if not MIN_YEAR <= when.year <= MAX_YEAR:
+        raise RoutingInputError(f"{what}: {when.isoformat()} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+    return when
 
 
 def _location(row: dict[str, Any], key: str, what: str) -> Any:
@@ -77,18 +92,24 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     """Rows of a CSV file or a JSON list of objects."""
     if not path.exists():
         raise RoutingInputError(f"file not found: {path}", details={"path": str(path)})
+    if path.suffix.lower() != ".json":
+        try:
+            table = read_csv_table(path, what=str(path), code=RoutingInputError.code)
+        except InputError as exc:
+            raise RoutingInputError(exc.message, details=exc.details) from None
+        return [dict(row.cells) for row in table.rows]
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(data, dict):
-                data = data.get("items") or data.get("tasks") or data.get("crews") or []
-            if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-                raise RoutingInputError(f"{path}: expected a JSON list of objects")
-            return data
-        with path.open(newline="", encoding="utf-8") as fh:
-            return list(csv.DictReader(fh))
-    except (json.JSONDecodeError, UnicodeDecodeError, csv.Error) as exc:
-        raise RoutingInputError(f"cannot read {path}: {exc}") from exc
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as exc:  # also UnicodeDecodeError
+        raise RoutingInputError(f"cannot read {path}: {exc}") from None
+    if isinstance(data, dict):
+        data = data.get("items") or data.get("tasks") or data.get("crews") or []
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise RoutingInputError(f"{path}: expected a JSON list of objects")
+    bad = find_bad_text(data)
+    if bad is not None:
+        raise RoutingInputError(f"{path}: {bad[0]}: {bad[1]}", details={"field": bad[0]})
+    return data
 
 
 def read_crews(path: str | Path) -> list[Crew]:
@@ -164,7 +185,8 @@ def read_tasks(path: str | Path) -> list[Task]:
                 )
             )
         except RoutingInputError as exc:
-            raise RoutingInputError(f"{what}: {exc.message}") from exc
+            message = exc.message if exc.message.startswith(what) else f"{what}: {exc.message}"
+            raise RoutingInputError(message) from exc
     return tasks
 
 

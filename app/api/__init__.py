@@ -17,7 +17,7 @@ from flask_smorest import Api, Blueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from app.web import strict_loads
+from app.input_policy import check_json_body, strict_loads
 
 
 class ErrorSchema(ma.Schema):
@@ -29,7 +29,8 @@ class ErrorSchema(ma.Schema):
 
 
 class StrictParser(FlaskParser):
-    """JSON bodies must be valid JSON without NaN/Infinity; unknown fields are rejected."""
+    """JSON bodies must be valid JSON without NaN/Infinity or repeated keys, and pass
+    :func:`app.input_policy.check_json_body`; unknown fields are rejected."""
 
     DEFAULT_UNKNOWN_BY_LOCATION: dict[str, str | None] = {
         "json": ma.RAISE,
@@ -43,6 +44,12 @@ class StrictParser(FlaskParser):
         "view_args": ma.RAISE,
         "path": ma.RAISE,
     }
+
+    def _load_location_data(self, *, schema: ma.Schema, req: Any, location: str) -> Any:
+        data = super()._load_location_data(schema=schema, req=req, location=location)
+        if location in ("json", "json_or_form") and data is not core.missing:
+            check_json_body(schema, data)
+        return data
 
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):

@@ -11,6 +11,7 @@ from app.api import ApiBlueprint
 from app.api.common import check_version, get_or_404, iso, session
 from app.api.records import described_schema
 from app.auth import crew_scope, require, user
+from app.input_policy import PolicyDateTime
 from app.models import Crew, CrewPosition
 from app.services import crews as crews_service
 from routing.crews import CrewRecord
@@ -29,7 +30,7 @@ CrewPatch = described_schema(CrewRecord, name="CrewPatch", partial=True, exclude
 class PositionIn(ma.Schema):
     lon = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180))
     lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
-    at = ma.fields.AwareDateTime()
+    at = PolicyDateTime()
 
 
 def crew_json(c: Crew, position: CrewPosition | None = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from app.api.common import PageArgs, file_response, get_or_404, grid, iso, sessi
 from app.auth import crew_scope, require, user
 from app.config import DEFAULTS
 from app.errors import NotAvailable
+from app.input_policy import PolicyDateTime
 from app.models import Crew, Dispatch, Fault, Route, Run
 from app.runs import submit
 from app.services import routing as routing_service
@@ -39,8 +40,8 @@ class TaskIn(ma.Schema):
     service_min = ma.fields.Float(load_default=15.0, validate=ma.validate.Range(0, 24 * 60))
     skills = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 32)), load_default=list)
     weight = ma.fields.Float(load_default=1.0, validate=ma.validate.Range(0, 1e9))
-    earliest = ma.fields.AwareDateTime()
-    latest = ma.fields.AwareDateTime()
+    earliest = PolicyDateTime()
+    latest = PolicyDateTime()
     after = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 64)))
     name = ma.fields.String(validate=ma.validate.Length(max=120))
 
@@ -51,7 +52,7 @@ class DispatchIn(ma.Schema):
     fault_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1), metadata={"description": "route to this fault's manual steps and repair"})
     tasks = ma.fields.List(ma.fields.Nested(TaskIn), validate=ma.validate.Length(max=2000))
     objective = ma.fields.String(validate=ma.validate.OneOf(["weighted_restoration", "distance"]))
-    now = ma.fields.AwareDateTime()
+    now = PolicyDateTime()
 
 
 class StopStatusIn(ma.Schema):

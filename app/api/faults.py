@@ -22,6 +22,7 @@ from app.api.common import (
     utc_now,
 )
 from app.auth import READ_ROLES, require, sees_phones, user
+from app.input_policy import PolicyDateTime
 from app.models import Fault
 from app.services import faults as faults_service
 from app.services.customers import customers_frame
@@ -40,7 +41,7 @@ class FaultIn(ma.Schema):
                            metadata={"description": "ids of customers who called"})
     section = ma.fields.String(validate=ma.validate.Length(1, 64),
                                metadata={"description": "skip location: restore around this equipment"})
-    now = ma.fields.AwareDateTime()
+    now = PolicyDateTime()
     options = ma.fields.Dict(keys=ma.fields.String())
 
 

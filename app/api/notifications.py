@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.api import ApiBlueprint
 from app.api.common import PageArgs, get_or_404, grid, iso, session
 from app.auth import require, sees_phones
+from app.input_policy import PolicyDateTime
 from app.models import Notification
 from app.notify import make_sender, send_due
 from app.services.customers import phone_book
@@ -27,7 +28,7 @@ class ListArgs(PageArgs):
     kind = ma.fields.String(validate=ma.validate.OneOf(["notice", "sms", "fault"]))
     outage_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
     fault_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
-    due_before = ma.fields.AwareDateTime()
+    due_before = PolicyDateTime()
 
 
 def phones() -> Mapping[str, str] | None:

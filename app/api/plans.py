@@ -24,6 +24,7 @@ from app.api.common import (
     utc_now,
 )
 from app.auth import READ_ROLES, require, sees_phones, user
+from app.input_policy import PolicyDateTime
 from app.models import Job, Outage, Plan, Run
 from app.runs import submit
 from app.services import planning as planning_service
@@ -38,7 +39,7 @@ READ = READ_ROLES
 class PlanIn(ma.Schema):
     job_ids = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 64)), validate=ma.validate.Length(1, 5000),
                              metadata={"description": "default: every open job"})
-    now = ma.fields.AwareDateTime(metadata={"description": "planning time; default: the server's now"})
+    now = PolicyDateTime(metadata={"description": "planning time; default: the server's now"})
     options = ma.fields.Dict(keys=ma.fields.String(), metadata={"description": "planning.PlanOptions fields"})
 
 

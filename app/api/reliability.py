@@ -19,6 +19,7 @@ from app.api.common import (
     uploaded_csv,
 )
 from app.auth import READ_ROLES, require, user
+from app.input_policy import PolicyDateTime
 from app.models import Interruption, Outage
 from app.services import reliability as reliability_service
 from gis.errors import InputError
@@ -31,14 +32,14 @@ READ = READ_ROLES
 
 
 class ExecutedIn(ma.Schema):
-    actual_start = ma.fields.AwareDateTime(required=True)
-    actual_end = ma.fields.AwareDateTime(required=True)
+    actual_start = PolicyDateTime(required=True)
+    actual_end = PolicyDateTime(required=True)
     version = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 2**31 - 1))
 
 
 class WindowArgs(ma.Schema):
-    start = ma.fields.AwareDateTime(required=True, data_key="from")
-    end = ma.fields.AwareDateTime(required=True, data_key="to")
+    start = PolicyDateTime(required=True, data_key="from")
+    end = PolicyDateTime(required=True, data_key="to")
 
 
 class ReportArgs(WindowArgs):

@@ -39,6 +39,7 @@ from jinja2 import TemplateNotFound
 from app import maps
 from app.errors import domain_error_json, json_error, status_of
 from gis import Grid, OutageError
+from gis.records import MAX_YEAR, MIN_YEAR
 
 log = logging.getLogger(__name__)
 
@@ -460,6 +461,8 @@ def load_data() -> Any:
         day = date.fromisoformat(request.args.get("date") or datetime.now(grid.timezone).date().isoformat())
     except ValueError:
         return json_error(400, "bad_date", "date must be YYYY-MM-DD")
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        return json_error(400, "bad_date", f"date must lie in the years {MIN_YEAR}-{MAX_YEAR}")
     c = grid.customers.set_index("id")
     unknown = [i for i in ids if i not in c.index]
     if unknown:

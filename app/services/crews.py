@@ -20,7 +20,7 @@ RECORD_FIELDS = tuple(CrewRecord.model_fields)
 def crew_values(data: Mapping[str, Any]) -> dict[str, Any]:
     """A crew's column values from a request body, checked by :class:`CrewRecord`
     (raises :class:`~gis.records.RecordError`, HTTP 422)."""
-    return _values(validate_record(CrewRecord, data, what="crew"))
+    return _values(validate_record(CrewRecord, data, what="crew", typed=True))
 
 
 def roster_values(path: Path) -> list[dict[str, Any]]:

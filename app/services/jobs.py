@@ -27,7 +27,7 @@ RECORD_FIELDS = tuple(JobRecord.model_fields)
 def job_values(data: Mapping[str, Any]) -> dict[str, Any]:
     """A job's column values from a request body, checked by :class:`JobRecord`
     (raises :class:`~gis.records.RecordError`, HTTP 422)."""
-    record = validate_record(JobRecord, data, what="job")
+    record = validate_record(JobRecord, data, what="job", typed=True)
     return _values(record)
 
 

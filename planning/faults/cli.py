@@ -51,6 +51,8 @@ def read_calls(path: str | Path) -> list[str]:
         text = p.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"cannot read calls file {p}: {exc.strerror or exc}", code="unreadable_file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"calls file {p} is not UTF-8 text (byte {exc.start}); save it as UTF-8", code="bad_calls") from None
     stripped = text.strip()
     if not stripped:
         raise InputError(f"calls file {p} is empty", code="no_calls")
@@ -108,6 +110,8 @@ def _options(args: argparse.Namespace) -> FaultOptions:
             fields = json.loads(Path(args.options).read_text(encoding="utf-8"))
         except OSError as exc:
             raise InputError(f"cannot read options file: {exc.strerror or exc}", code="unreadable_file") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"options file is not UTF-8 text (byte {exc.start})", code="bad_options") from None
         except json.JSONDecodeError as exc:
             raise InputError(f"options file: invalid JSON ({exc.msg})", code="bad_options") from None
         if not isinstance(fields, dict):

@@ -26,6 +26,7 @@ from gis.errors import InputError
 from gis.records import (
     ID_PATTERN,
     FieldProblem,
+    clean_text,
     field_parser,
     model_problem,
     optional_text,
@@ -34,6 +35,7 @@ from gis.records import (
     parse_id,
     read_csv_table,
     split_list,
+    strict_int,
     validate_rows,
 )
 
@@ -135,6 +137,11 @@ def _whole_minutes(value: Any) -> int:
     return int(number)
 
 
+def _optional_crew(value: Any) -> str | None:
+    text = optional_text(value)
+    return None if text is None else clean_text(text)
+
+
 def _equipment(value: Any) -> tuple[str, ...]:
     ids = split_list(value)
     if not ids:
@@ -146,7 +153,10 @@ class JobRecord(BaseModel):
     """A job as it arrives from a CSV row or a request body: the one set of rules.
 
     ``equipment``: a list of node/line/switch ids or a ``;``-separated text;
-    ``duration_min``: whole minutes (``60`` or ``60.0``), 1..44640;
+    ``duration_min``: whole minutes, 1..44640 (a CSV cell may say ``60`` or ``60.0``;
+    JSON needs an integer: ``"60"``, ``60.0`` and ``60.5`` are refused there, see
+    :func:`gis.records.validate_record`'s ``typed``); text fields hold no NUL, no
+    other control character but tab and line breaks, no unpaired surrogate;
     ``earliest``/``latest``: ISO 8601 with a UTC offset, the window the work must
     lie in; ``night_work``: any word :func:`gis.records.parse_bool` reads, blank
     = false. Unknown fields are rejected. Errors carry the codes of
@@ -164,12 +174,13 @@ class JobRecord(BaseModel):
     id: Annotated[str, field_parser(parse_id)] = Field(pattern=ID_PATTERN)
     equipment: Annotated[tuple[Annotated[str, Field(min_length=1, max_length=64)], ...], field_parser(_equipment)] = Field(
         min_length=1, max_length=50)
-    duration_min: Annotated[int, field_parser(_whole_minutes, code="bad_duration")] = Field(ge=1, le=MAX_DURATION_MIN)
+    duration_min: Annotated[int, field_parser(_whole_minutes, code="bad_duration", typed=strict_int)] = Field(
+        ge=1, le=MAX_DURATION_MIN)
     earliest: Annotated[datetime, field_parser(parse_aware_datetime)]
     latest: Annotated[datetime, field_parser(parse_aware_datetime)]
-    crew: Annotated[str | None, field_parser(optional_text)] = Field(default=None, max_length=64)
-    description: str = Field(default="", max_length=2000)
-    requested_by: str = Field(default="", max_length=120)
+    crew: Annotated[str | None, field_parser(_optional_crew)] = Field(default=None, max_length=64)
+    description: Annotated[str, field_parser(clean_text)] = Field(default="", max_length=2000)
+    requested_by: Annotated[str, field_parser(clean_text)] = Field(default="", max_length=120)
     night_work: Annotated[bool, field_parser(lambda v: parse_bool(v, default=False), code="bad_night_work")] = False
 
     @model_validator(mode="after")

@@ -140,8 +140,8 @@ class PlanOptions:
         if not text.lstrip().startswith("{"):
             try:
                 text = p.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise InputError(f"cannot read options file {p}: {exc}", code="bad_options") from exc
+            except (OSError, UnicodeDecodeError) as exc:  # a latin-1 or UTF-16 file too
+                raise InputError(f"cannot read options file {p} as UTF-8 text: {exc}", code="bad_options") from None
         try:
             data = json.loads(text)
         except ValueError as exc:

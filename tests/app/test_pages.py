@@ -162,3 +162,9 @@ def test_every_planning_error_code_has_a_label_in_both_languages(client) -> None
         missing = sorted(c for c in codes if f"err_{c}" not in labels)
         assert missing == [], missing
         assert all(bool(re.search(r"[\u4e00-\u9fff]", labels[f"err_{c}"])) == expect_chinese for c in codes)
+
+
+def test_load_curve_dates_out_of_range_are_400(client) -> None:  # type: ignore[no-untyped-def]
+    for day in ("0001-01-01", "9999-12-31", "1899-12-31", "2201-01-01"):
+        r = client.get(f"/pages/data/load.json?customers=C3&date={day}")
+        assert r.status_code == 400 and r.get_json()["code"] == "bad_date", (day, r.status_code)
