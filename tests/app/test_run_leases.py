@@ -179,7 +179,8 @@ def test_the_lease_must_outlast_two_heartbeats(make_config: Any) -> None:
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning:rq.*")
-def test_rq_runs_follow_their_job_status(make_app: Any) -> None:
+def test_rq_runs_follow_their_job_status(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rq import SimpleWorker
     from rq.job import Job
     from test_notify_runs import redis_url
 
@@ -201,6 +202,11 @@ def test_rq_runs_follow_their_job_status(make_app: Any) -> None:
         assert report.failed == {cancelled: "its RQ job is canceled", lost: "its RQ job is missing from Redis"}
         assert row(app, waiting).status == "queued"
         assert row(app, lost).error["message"] == "the run was abandoned: its RQ job is missing from Redis"  # type: ignore[index]
+        monkeypatch.setattr(runs, "_handlers", lambda: {"plan": lambda app, target, progress: progress(0.5, "half")})
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        done = row(app, waiting)  # the worker's own app took the run: its owner, not the submitting app
+        assert (done.status, done.runner, done.owner_host, done.owner_pid) == ("done", "rq", HOST, os.getpid())
+        assert done.owner_token not in (None, app.extensions["run_owner"].token) and done.heartbeat_at is not None
     finally:
         queue.delete(delete_jobs=True)
 
