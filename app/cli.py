@@ -155,11 +155,17 @@ def notify_send_due(now_text: str | None) -> None:
 
 @runs_cli.command("reap")
 def runs_reap() -> None:
-    """Mark runs left queued/running by a stopped service as failed (run before starting it)."""
-    from app.runs import mark_orphans
+    """Fail the unfinished runs whose owner is gone (lapsed heartbeat lease, exited process, ended RQ job).
 
-    n = mark_orphans(current_app._get_current_object())  # type: ignore[attr-defined]
-    click.echo(f"{n} unfinished run(s) marked failed")
+    Safe while the service runs: live runs and runs waiting in the RQ queue are left.
+    """
+    from app.runs import reap
+
+    report = reap(current_app._get_current_object())  # type: ignore[attr-defined]
+    for run_id, reason in report.failed.items():
+        click.echo(f"run {run_id} failed: {reason}")
+    rq = "" if report.rq_checked else " (RQ not consulted: no REDIS_URL or Redis does not answer)"
+    click.echo(f"{len(report.failed)} unfinished run(s) marked failed, {report.left} left running or queued{rq}")
 
 
 def init_app(app: Flask) -> None:

@@ -59,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     "RUNNER": None,  # "thread" (default), "rq" (default when REDIS_URL), "sync" (tests)
     "RQ_QUEUE": "outage",
+    "RUN_HEARTBEAT_S": 10.0,  # how often a process renews the lease of the runs it owns
+    "RUN_LEASE_S": 60.0,  # a run whose owner has not beaten for this long is reaped as failed
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,
@@ -212,6 +214,11 @@ def validate(cfg: dict[str, Any]) -> None:
         if not isinstance(v, int | float) or not v > 0:
             problems.append(f"{key} must be a positive number of seconds, got {v!r}")
     problems.extend(_limit_problems(cfg))
+    beat, lease = cfg.get("RUN_HEARTBEAT_S"), cfg.get("RUN_LEASE_S")
+    if not isinstance(beat, int | float) or not beat > 0:
+        problems.append(f"RUN_HEARTBEAT_S must be a positive number of seconds, got {beat!r}")
+    elif not isinstance(lease, int | float) or not lease >= 2 * beat:
+        problems.append(f"RUN_LEASE_S must be at least twice RUN_HEARTBEAT_S ({2 * beat} s), got {lease!r}")
     if cfg["ROUTING_OBJECTIVE"] not in ("weighted_restoration", "distance"):
         problems.append("ROUTING_OBJECTIVE must be weighted_restoration or distance")
     if problems:

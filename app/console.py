@@ -8,7 +8,7 @@
     outage worker                     # one RQ worker for background runs (needs REDIS_URL)
     outage users create NAME --role planner
     outage notify send-due            # cron it every minute
-    outage runs reap                  # fail runs a stopped single-process service left behind
+    outage runs reap                  # fail runs whose process stopped heartbeating (safe while serving)
 
 Configuration is the service's own (``app/config.py``, ``docs/deploy.md``): ``OUTAGE_*``
 environment variables, ``DATABASE_URL``, ``REDIS_URL``, the instance folder's
@@ -68,16 +68,18 @@ for group in (db_cli, demo_cli, users_cli, notify_cli, runs_cli):
 def run(host: str, port: int, threads: int, trusted_proxy: str | None) -> None:
     """Serve the app with waitress: one process; start several behind a load balancer.
 
-    With the in-process thread runner (no REDIS_URL) the runs a previous process left
-    queued or running are first marked failed; with RQ they belong to the workers.
+    With the in-process thread runner (no REDIS_URL) the runs an earlier process of this
+    host left queued or running are first marked failed (those of live processes are
+    left); with RQ they belong to the workers and ``outage runs reap``.
     """
     import waitress
 
-    from app.runs import mark_orphans
+    from app.runs import recover
 
     app = _checked(create_app)
     if app.config["RUNNER"] == "thread":
-        click.echo(f"{mark_orphans(app)} unfinished run(s) of a previous process marked failed")
+        report = recover(app)
+        click.echo(f"{len(report.failed)} unfinished run(s) of a previous process marked failed")
     proxy: dict[str, Any] = {}
     if trusted_proxy:
         proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": PROXY_HEADERS,

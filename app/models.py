@@ -166,6 +166,12 @@ class Run(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The lease (app/runs.py): which runner took the run, which process owns it, its last beat.
+    runner: Mapped[str | None] = mapped_column(String(8), default=None)  # thread | rq | sync; NULL: before 0005
+    owner_token: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    owner_host: Mapped[str | None] = mapped_column(String(255), default=None)
+    owner_pid: Mapped[int | None] = mapped_column(Integer, default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Plan(Base):

@@ -8,7 +8,7 @@
   older version are refused.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-06 03:45:00
 """
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from alembic import op
 import app.models
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """executed interruptions: the history behind the reliability report and the repeat rule
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 """
 import sqlalchemy as sa
@@ -8,7 +8,7 @@ from alembic import op
 
 import app.models
 
-revision = '0008'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
