@@ -147,6 +147,10 @@ def test_planner_flow(browser: Any, service: Service) -> None:
     assert page.inner_text("#plan-status") == "Plan ready", page.inner_text("#plan-status")
     assert page.locator("#plan-errors li").count() == 0, page.inner_text("#plan-errors")
     page.wait_for_selector("#timeline .bar")
+    # the timeline: a day axis in the grid's calendar and each outage's name beside its bar
+    days = page.locator("#timeline .tl-day").all_inner_texts()
+    start_day = page.evaluate("() => Pages.fmtDay(Date.parse(PlannerState.outages[0].start))")
+    assert start_day in days and page.inner_text("#timeline .tl-name >> nth=0") == page.evaluate("() => PlannerState.outages[0].label")
     page.wait_for_function("() => OutageMap.layer('planner', 'overlay').getLayers().some(l => l.feature && l.feature.properties.role === 'work')")
     # the outage's customers on the map are the ones stored with the plan (/api/outages/<id>/map)
     first = page.evaluate("() => PlannerState.outages[0]")

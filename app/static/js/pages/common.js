@@ -133,6 +133,15 @@
     catch (e) { delete opts.timeZone; return d.toLocaleString('en-GB', opts); }
   };
 
+  /* A day of the grid's calendar, e.g. "20 Dec" (a time inside that day). */
+  P.fmtDay = function (ms) {
+    var opts = {month: 'short', day: 'numeric'};
+    if (config.timezone) { opts.timeZone = config.timezone; }
+    var d = new Date(ms);
+    try { return d.toLocaleDateString(config.locale === 'zh' ? 'zh-CN' : 'en-GB', opts); }
+    catch (e) { delete opts.timeZone; return d.toLocaleDateString('en-GB', opts); }
+  };
+
   P.geoUri = function (lat, lon, label) {
     return 'geo:' + Number(lat).toFixed(6) + ',' + Number(lon).toFixed(6) + '?q=' + Number(lat).toFixed(6) + ',' + Number(lon).toFixed(6) + (label ? '(' + encodeURIComponent(label) + ')' : '');
   };

@@ -222,20 +222,7 @@
       li.appendChild(P.el('div', 'pg-detail', e.message));
       errs.appendChild(li);
     });
-    var t0 = Infinity, t1 = -Infinity;
-    outs.forEach(function (o) { t0 = Math.min(t0, Date.parse(o.start)); t1 = Math.max(t1, Date.parse(o.end)); });
-    var span = Math.max(t1 - t0, 3600e3);
-    tl.style.height = (Math.max(outs.length, 1) * 18 + 6) + 'px';
-    outs.forEach(function (o, i) {
-      var bar = P.el('div', 'bar', o.label);
-      bar.style.left = (100 * (Date.parse(o.start) - t0) / span) + '%';
-      bar.style.width = Math.max(2, 100 * (Date.parse(o.end) - Date.parse(o.start)) / span) + '%';
-      bar.style.top = (3 + i * 18) + 'px';
-      bar.title = o.label + ': ' + P.fmtTime(o.start) + ' – ' + P.fmtTime(o.end);
-      bar.dataset.outageId = o.id;
-      bar.addEventListener('click', function () { showOutage(o); });
-      tl.appendChild(bar);
-    });
+    drawTimeline(tl, outs);
     var m = plan.metrics || (plan.result && plan.result.metrics) || {};
     var keys = ['outages', 'ci', 'cmi', 'ens_kwh', 'peak_hits', 'generator_hours'];
     P.table(P.$('metrics'), keys.map(function (k) {
@@ -251,6 +238,48 @@
       });
     }
     if (outs.length) { showOutage(outs[0]); }
+  }
+
+  /* The outages on a day axis (the grid's days; the timeline scrolls sideways, DAY_PX per day),
+     one row each: the bar spans the outage, its name beside it. */
+  var DAY = 864e5, DAY_PX = 56, ROW = 18, AXIS = 18;
+  function dayStart(iso) {  // local midnight of an ISO time with its offset (the grid's zone)
+    var m = /^(\d{4}-\d{2}-\d{2})T.*?([+-]\d{2}:\d{2}|Z)$/.exec(iso);
+    return m ? Date.parse(m[1] + 'T00:00:00' + m[2]) : Date.parse(iso);
+  }
+  function drawTimeline(tl, outs) {
+    if (!outs.length) { tl.style.height = '24px'; return; }
+    var d0 = Math.min.apply(null, outs.map(function (o) { return dayStart(o.start); }));
+    var t1 = Math.max.apply(null, outs.map(function (o) { return Date.parse(o.end); }));
+    var days = Math.max(1, Math.ceil((t1 - d0) / DAY));
+    var inner = P.el('div', 'tl-inner');
+    inner.style.width = (days * DAY_PX) + 'px';
+    inner.style.height = (AXIS + outs.length * ROW + 4) + 'px';
+    for (var k = 0; k < days; k++) {
+      var tick = P.el('div', 'tl-day', P.fmtDay(d0 + k * DAY + DAY / 2));
+      tick.style.left = (k * DAY_PX) + 'px';
+      tick.style.width = DAY_PX + 'px';
+      inner.appendChild(tick);
+    }
+    outs.forEach(function (o, i) {
+      var x = (Date.parse(o.start) - d0) / DAY * DAY_PX;
+      var w = Math.max(3, (Date.parse(o.end) - Date.parse(o.start)) / DAY * DAY_PX);
+      var bar = P.el('div', 'bar');
+      bar.style.left = x + 'px';
+      bar.style.width = w + 'px';
+      bar.style.top = (AXIS + 2 + i * ROW) + 'px';
+      bar.title = o.label + ': ' + P.fmtTime(o.start) + ' – ' + P.fmtTime(o.end);
+      bar.dataset.outageId = o.id;
+      bar.addEventListener('click', function () { showOutage(o); });
+      var name = P.el('span', 'tl-name', o.label);
+      name.style.left = (x + w + 3) + 'px';
+      name.style.top = bar.style.top;
+      name.addEventListener('click', function () { showOutage(o); });
+      inner.appendChild(bar);
+      inner.appendChild(name);
+    });
+    tl.style.height = '';
+    tl.appendChild(inner);
   }
 
   /* Switch states during the work: every switch operated in the transfer and isolate phases. */
