@@ -29,7 +29,6 @@ from app.services.customers import customers_frame
 
 blp = ApiBlueprint("faults", __name__, url_prefix="/api/faults", description="Faults: location, isolation, restoration")
 
-READ = READ_ROLES
 SID = ma.fields.String(validate=ma.validate.Length(1, 64))
 
 
@@ -92,7 +91,7 @@ def create_fault(data: dict[str, Any]) -> Any:
 
 
 @blp.route("")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.arguments(PageArgs, location="query")
 @blp.response(200)
 def list_faults(args: dict[str, Any]) -> Any:
@@ -103,7 +102,7 @@ def list_faults(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/<int:fault_id>")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.response(200)
 def get_fault(fault_id: int) -> Any:
     return fault_json(get_or_404(Fault, fault_id, "fault"), full=True)
@@ -123,7 +122,7 @@ def update_fault(data: dict[str, Any], fault_id: int) -> Any:
 
 
 @blp.route("/<int:fault_id>/stages")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.response(200)
 def fault_stages(fault_id: int) -> Any:
     """The restoration stages (remote, manual), each with steps, restored and still-out customers."""
@@ -137,7 +136,7 @@ def _customers(f: Fault, importance: str | None) -> Any:
 
 
 @blp.route("/<int:fault_id>/customers")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.arguments(ma.Schema.from_dict({"importance": ExportArgs().fields["importance"]})(), location="query")
 @blp.response(200)
 def fault_customers(args: dict[str, Any], fault_id: int) -> Any:
@@ -148,7 +147,7 @@ def fault_customers(args: dict[str, Any], fault_id: int) -> Any:
 
 
 @blp.route("/<int:fault_id>/customers/export")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.arguments(ExportArgs, location="query")
 @blp.response(200, content_type="application/octet-stream")
 def export_fault_customers(args: dict[str, Any], fault_id: int) -> Any:

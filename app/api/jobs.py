@@ -64,11 +64,9 @@ class ImportArgs(ma.Schema):
     pass
 
 
-READ = READ_ROLES
-
 
 @blp.route("")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.arguments(JobListArgs, location="query")
 @blp.response(200)
 def list_jobs(args: dict[str, Any]) -> Any:
@@ -115,7 +113,7 @@ def new_job_id(s: Any) -> str:
 
 
 @blp.route("/<string:job_id>")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.response(200, JobOut)
 def get_job(job_id: str) -> Any:
     return get_or_404(Job, job_id, "job")

@@ -33,8 +33,6 @@ from gis.errors import InputError, NotFoundError
 
 blp = ApiBlueprint("plans", __name__, url_prefix="/api", description="Planned outages: planning runs, outages, exports")
 
-READ = READ_ROLES
-
 
 class PlanIn(ma.Schema):
     job_ids = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 64)), validate=ma.validate.Length(1, 5000),
@@ -103,7 +101,7 @@ def create_plan(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/plans")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.arguments(PageArgs, location="query")
 @blp.response(200)
 def list_plans(args: dict[str, Any]) -> Any:
@@ -114,7 +112,7 @@ def list_plans(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/plans/<int:plan_id>")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.response(200)
 def get_plan(plan_id: int) -> Any:
     """A plan with its outages, metrics (plan vs baseline), per-job errors and the core's JSON."""
@@ -122,7 +120,7 @@ def get_plan(plan_id: int) -> Any:
 
 
 @blp.route("/outages/<int:outage_id>")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.response(200)
 def get_outage(outage_id: int) -> Any:
     """An outage with its switching steps, transfers and generators."""
@@ -155,7 +153,7 @@ def _outage_customers(o: Outage, importance: str | None) -> Any:
 
 
 @blp.route("/outages/<int:outage_id>/customers")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.arguments(ma.Schema.from_dict({"importance": ExportArgs().fields["importance"]})(), location="query")
 @blp.response(200)
 def outage_customers(args: dict[str, Any], outage_id: int) -> Any:
@@ -166,7 +164,7 @@ def outage_customers(args: dict[str, Any], outage_id: int) -> Any:
 
 
 @blp.route("/outages/<int:outage_id>/customers/export")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.arguments(ExportArgs, location="query")
 @blp.response(200, content_type="application/octet-stream")
 def export_outage_customers(args: dict[str, Any], outage_id: int) -> Any:
@@ -177,7 +175,7 @@ def export_outage_customers(args: dict[str, Any], outage_id: int) -> Any:
 
 
 @blp.route("/outages/<int:outage_id>/map")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.response(200, content_type="application/geo+json")
 def outage_map(outage_id: int) -> Any:
     """The outage for the map: lines and equipment of its switching state during the work
@@ -193,7 +191,7 @@ def outage_map(outage_id: int) -> Any:
 
 
 @blp.route("/outages/<int:outage_id>/notices")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.arguments(ma.Schema.from_dict({"format": ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"]))})(),
                location="query")
 @blp.response(200)
@@ -209,7 +207,7 @@ def outage_notices(args: dict[str, Any], outage_id: int) -> Any:
 
 
 @blp.route("/plans/<int:plan_id>/customers/export")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.arguments(ExportArgs, location="query")
 @blp.response(200, content_type="application/octet-stream")
 def export_plan_customers(args: dict[str, Any], plan_id: int) -> Any:

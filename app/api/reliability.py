@@ -28,8 +28,6 @@ from planning.outages.ledger import load_ledger_csv, propose_year
 
 blp = ApiBlueprint("reliability", __name__, url_prefix="/api", description="Executed interruptions, reliability indices, the annual ledger")
 
-READ = READ_ROLES
-
 
 class ExecutedIn(ma.Schema):
     actual_start = PolicyDateTime(required=True)
@@ -82,7 +80,7 @@ def add_interruptions() -> Any:
 
 
 @blp.route("/interruptions")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.arguments(WindowArgs, location="query")
 @blp.response(200)
 def list_interruptions(args: dict[str, Any]) -> Any:
@@ -110,7 +108,7 @@ def outage_executed(data: dict[str, Any], outage_id: int) -> Any:
 
 
 @blp.route("/reliability")
-@require(*READ)
+@require(*READ_ROLES)
 @blp.arguments(ReportArgs, location="query")
 @blp.response(200)
 def reliability(args: dict[str, Any]) -> Any:

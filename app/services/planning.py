@@ -115,14 +115,18 @@ def published_outages(s: Session, *, now: datetime, crews: Mapping[str, str | No
     (rolling plans, :mod:`planning.outages.fixed`)."""
     q = (select(Outage).where(Outage.status.in_(("confirmed", "done")), Outage.end > now, Outage.start.is_not(None))
          .options(selectinload(Outage.transfers), selectinload(Outage.generators)))
+    outages = list(s.scalars(q))
+    dark: dict[int, list[str]] = {o.id: [] for o in outages}
+    rows = select(OutageCustomer.outage_id, OutageCustomer.customer_id).where(
+        OutageCustomer.outage_id.in_(list(dark)), OutageCustomer.supply == "interrupted").order_by(OutageCustomer.id)
+    for oid, cid in s.execute(rows):
+        dark[oid].append(cid)
     out = []
-    for o in s.scalars(q):
-        dark = s.scalars(select(OutageCustomer.customer_id).where(OutageCustomer.outage_id == o.id,
-                                                                  OutageCustomer.supply == "interrupted")).all()
+    for o in outages:
         assert o.start is not None and o.end is not None
         doc = {"id": f"outage:{o.id}", "start": local_iso(o.start, tz), "end": local_iso(o.end, tz), "jobs": list(o.jobs or []),
                "zone": (o.data or {}).get("zone") or {}, "transfers": [t.data for t in o.transfers],
-               "generators": [g.data for g in o.generators], "customers": list(dark)}
+               "generators": [g.data for g in o.generators], "customers": dark[o.id]}
         out.append(FixedOutage.from_json(doc, crews=crews))
     return out
 

@@ -27,13 +27,12 @@ from planning.reliability import SUSTAINED_MIN, Interruption
 if TYPE_CHECKING:
     from planning.outages.timeline import Timeline
 
-SLOTS_PER_DAY = 96  # 15-minute slots, as in planning.outages.timeline
-
-
 class RepeatHistory:
     """Past interruptions per customer (slot positions of the run's Timeline) and the rule's masks."""
 
     def __init__(self, tl: Timeline, history: Iterable[Interruption]) -> None:
+        from planning.outages.timeline import SLOTS_PER_DAY  # (timeline imports this module)
+
         o = tl.options
         self.window_slots = o.repeat_window_days * SLOTS_PER_DAY
         self.limit = np.where(tl.importance == "normal", o.repeat_limit, o.repeat_limit_important).astype(np.int64)
