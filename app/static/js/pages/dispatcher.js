@@ -238,11 +238,11 @@
       head.appendChild(P.el('strong', 'cand-where', line.where));
       head.appendChild(P.el('span', 'cand-likelihood', ' · ' + line.likelihood + ' ' + t('likelihood')));
       head.appendChild(P.el('span', 'cand-reason', ' · ' + line.reason));
-      li.appendChild(head);
       var pick = button('cand-pick', i === state.picked ? t('on_map') : t('show_on_map'));
       pick.disabled = i === state.picked;
       pick.addEventListener('click', function () { state.picked = i; renderCandidates(f); showMapState(true); });
-      li.appendChild(pick);
+      head.appendChild(pick);
+      li.appendChild(head);
       var details = P.el('details', 'cand-more');
       details.appendChild(P.el('summary', null, t('details')));
       details.appendChild(detailList(c));
@@ -286,7 +286,9 @@
         tr.dataset.seq = String(s.seq);
         tr.dataset.executed = s.executed ? 'true' : 'false';
         tr.appendChild(P.el('td', null, s.seq));
-        tr.appendChild(P.el('td', 'step-device', s.switch + (s.node ? ' @ ' + s.node : '')));
+        // the switch, and its cabinet when the switch id does not already name it
+        var inside = s.node && String(s.switch).indexOf(String(s.node)) !== 0 ? ' @ ' + s.node : '';
+        tr.appendChild(P.el('td', 'step-device', s.switch + inside));
         tr.appendChild(P.el('td', 'step-action', t('action_' + s.action)));
         tr.appendChild(P.el('td', 'step-control', t(s.remote ? 'op_remote' : 'op_manual')));
         tr.appendChild(P.el('td', 'step-who', whoText(s)));
