@@ -325,12 +325,11 @@ def timeline(fault: Fault, progress: Mapping[str, Mapping[str, Any]]) -> list[di
                {"kind": "repaired", "at": min(repaired) if repaired else None},
                {"kind": "normal", "at": fault.closed_at}]
     reached = sorted((e for e in events if e["at"] is not None), key=lambda e: e["at"])
-    trip = fault.now
-    prev = None
-    for e in reached:
-        e["since_trip_s"] = round((e["at"] - trip).total_seconds())
-        e["since_previous_s"] = None if prev is None else round((e["at"] - prev).total_seconds())
-        prev = e["at"]
+    prev: int | None = None
+    for e in reached:  # whole seconds; the gaps add up to the time since the trip
+        e["since_trip_s"] = round((e["at"] - fault.now).total_seconds())
+        e["since_previous_s"] = None if prev is None else e["since_trip_s"] - prev
+        prev = e["since_trip_s"]
     return reached + [e | {"since_trip_s": None, "since_previous_s": None} for e in events if e["at"] is None]
 
 

@@ -10,12 +10,7 @@ The plan: 1 open S1 (remote), 2 close F1 (remote), 3 open S2 (manual), 4 close T
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_plans_dispatch import rclient, routed_app, rtokens  # noqa: E402,F401
 
 NOW = "2026-12-01T10:00:00+01:00"
 OUT = {"C1", "C2", "C3", "C6", "C7"}  # every customer of F1
