@@ -186,3 +186,15 @@ def test_replan_takes_every_open_fault_and_names_idle_crews(rclient: Any, rtoken
     assert manual["task_id"] == f"F{first['id']}-S1-0"
     routed = {s["task_id"]: x["crew_id"] for x in d["routes"] for s in x["stops"]}
     assert manual["crew_id"] == routed.get(manual["task_id"])
+    # the crew at the repair stop: the timeline shows it arrived, then the repair done
+    repair = f"F{first['id']}-repair"
+    route = next(x for x in d["routes"] if any(s["task_id"] == repair for s in x["stops"]))
+    tl = {e["kind"]: e for e in f["timeline"]}
+    assert tl["crew_arrived"]["at"] is None and tl["repaired"]["at"] is None
+    assert c.post(f"/api/routes/{route['id']}/stops/{repair}", json={"status": "arrived"}, headers=h).status_code == 200
+    tl = {e["kind"]: e for e in c.get(f"/api/faults/{first['id']}", headers=h).json["timeline"]}
+    assert tl["crew_arrived"]["at"] is not None and tl["crew_arrived"]["crew_id"] == route["crew_id"]
+    assert tl["repaired"]["at"] is None
+    assert c.post(f"/api/routes/{route['id']}/stops/{repair}", json={"status": "done"}, headers=h).status_code == 200
+    tl = {e["kind"]: e for e in c.get(f"/api/faults/{first['id']}", headers=h).json["timeline"]}
+    assert tl["repaired"]["at"] is not None and tl["repaired"]["since_trip_s"] >= tl["crew_arrived"]["since_trip_s"]

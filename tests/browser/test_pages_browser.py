@@ -259,8 +259,11 @@ def test_dispatcher_flow_and_crew_phone(browser: Any, service: Service) -> None:
     wait_map(page, "dispatcher")
     page.select_option("#fault-breaker", breaker)
     page.wait_for_selector("#fault-indicators label")  # only the tripped feeder's (test_dispatcher_browser.py)
+    page.wait_for_load_state("networkidle")
+    before = page.evaluate("() => DispatcherState.faultId")  # an earlier test's fault opens with the page
     page.click("#fault-submit")
-    page.wait_for_selector("#stages tr.step", timeout=60000)
+    page.wait_for_function("(p) => DispatcherState.fault && DispatcherState.fault.id !== p", arg=before, timeout=60000)
+    page.wait_for_selector("#stages tr.step")
     assert page.locator("#candidates li").count() >= 1
     page.wait_for_function("() => OutageMap.layer('dispatcher', 'overlay').getLayers().length > 0")
 

@@ -573,7 +573,7 @@
       li.dataset.crew = r.crew_id;
       li.dataset.route = String(r.id);
       li.appendChild(P.el('strong', null, r.crew_id + (crew && crew.name ? ' (' + crew.name + ')' : '') + ': '));
-      li.appendChild(P.el('span', 'route-summary', (r.stops || []).length + ' ' + t('stop') + ' · ' + duration(r.duration_s)));
+      li.appendChild(P.el('span', 'route-summary', t('stop') + ': ' + (r.stops || []).length + ' · ' + duration(r.duration_s)));
       var ol = P.el('ol', 'route-stops');
       renderStops(ol, r.stops);
       li.appendChild(ol);
