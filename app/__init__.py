@@ -137,8 +137,7 @@ def _landing() -> str | None:
 def _register_pages(app: Flask) -> None:
     """The role pages (``app.pages``) and the public outage lookup (``app.pages.lookup``, rate-limited)."""
     from app import throttle
-    from app.pages import bp
-    from app.pages import lookup
+    from app.pages import bp, lookup
 
     app.register_blueprint(bp)
     app.register_blueprint(lookup.bp)
