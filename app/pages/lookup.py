@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -65,7 +65,7 @@ def _answer(fn: Any, *args: Any, **kwargs: Any) -> Response:
         payload = fn(get_session(), _grid(), *args, now=_now(), **kwargs)
     except OutageError as exc:
         return domain_error_json(exc)
-    resp = current_app.json.response(payload)
+    resp = jsonify(payload)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
