@@ -141,14 +141,21 @@ _PHONE_TYPED = re.compile(r"^[\d\s+().-]+$")
 def search_customers(df: pd.DataFrame, query: str | None) -> pd.DataFrame:
     """The rows of ``df`` a caller's words find (customer service's search; ``df`` unchanged).
 
-    Something typed like a phone number (digits, spaces, ``+ ( ) - .``) with at least 3
-    digits finds the rows whose ``phone`` holds those digits, whatever the spacing; any
-    query also finds the rows where every word (case-folded) appears in the ``id``,
-    ``account``, ``name`` or ``address``. An empty query finds every row.
+    Something typed like a number (digits, spaces, ``+ ( ) - .``) with at least 3 digits
+    finds the rows whose ``phone`` or ``account`` holds those digits in a row, whatever the
+    spacing; any other query finds the rows where every word (case-folded) appears in the
+    ``id``, ``account``, ``name`` or ``address``. An empty query finds every row.
     """
     q = " ".join((query or "").split()).casefold()
     if not q or df.empty:
         return df
+    digits = re.sub(r"\D", "", q)
+    if _PHONE_TYPED.match(q) and len(digits) >= 3:
+        hit = pd.Series(False, index=df.index)
+        for col in ("phone", "account"):
+            if col in df.columns:
+                hit |= df[col].fillna("").astype(str).str.replace(r"\D", "", regex=True).str.contains(digits, regex=False)
+        return df[hit]
     hay = pd.Series("", index=df.index, dtype=object)
     for col in ("id", "customer_id", "account", "name", "address"):
         if col in df.columns:
@@ -156,8 +163,4 @@ def search_customers(df: pd.DataFrame, query: str | None) -> pd.DataFrame:
     hit = pd.Series(True, index=df.index)
     for word in q.split(" "):
         hit &= hay.str.contains(word, regex=False)
-    digits = re.sub(r"\D", "", q)
-    if "phone" in df.columns and _PHONE_TYPED.match(q) and len(digits) >= 3:
-        phone_digits = df["phone"].fillna("").astype(str).str.replace(r"\D", "", regex=True)
-        hit |= phone_digits.str.contains(digits, regex=False)
     return df[hit]
