@@ -21,8 +21,8 @@ import shapely
 
 from gis.city import network as nw
 from gis.city.customers import build_customers
-from gis.city.identities import demo_identities
 from gis.city.electrical import substation_transformers
+from gis.city.identities import demo_identities
 from gis.city.layout import design_network
 from gis.city.operations import (
     crews_table,
