@@ -92,7 +92,7 @@ def test_service_finds_a_caller_by_phone_and_sees_the_status(browser: Any, servi
     assert len(got) == 1 and got[0]["account"] == caller["account"] and got[0]["supply_status"] == api[0]["supply_status"]
     assert set(got[0]) == set(headers) - {"lon", "lat"}
     assert len(got[0]) == page.locator("#affected thead th").count()
-    shot(page, "service")
+    shot(page, "service-fault")
     assert_clean(w)
     ctx.close()
 

@@ -76,3 +76,16 @@ def test_shipped_demo_city_is_already_processed(tmp_path: Path) -> None:
     copy.write_bytes(DEMO.read_bytes())
     assert main([str(copy)]) == 0
     assert copy.read_bytes() == DEMO.read_bytes()
+
+
+def test_validation_refuses_a_shared_account_number(tmp_path: Path) -> None:
+    from gis import validate_grid, write_grid
+
+    layers = dict(read_layers(Path(__file__).resolve().parents[1] / "data" / "small_ring"))
+    c = layers["customers"].copy()
+    c["account"] = [f"A{i}" for i in range(len(c))]
+    layers["customers"] = c
+    assert "duplicate_account" not in {p.code for p in validate_grid(write_grid(layers, tmp_path / "ok"))}
+    c.loc[c.index[[1, 3]], "account"] = "A0"
+    (p,) = [p for p in validate_grid(write_grid(layers, tmp_path / "dup")) if p.code == "duplicate_account"]
+    assert p.severity == "error" and sorted(p.ids) == sorted(c["id"].iloc[[0, 1, 3]])
