@@ -135,7 +135,10 @@ def _landing() -> str | None:
 
 
 def _register_pages(app: Flask) -> None:
-    """The role pages (``app.pages``)."""
-    from app.pages import bp
+    """The role pages (``app.pages``) and the public outage lookup (``app.pages.lookup``, rate-limited)."""
+    from app import throttle
+    from app.pages import bp, lookup
 
     app.register_blueprint(bp)
+    app.register_blueprint(lookup.bp)
+    throttle.throttle_lookup(app, lookup.THROTTLED)

@@ -82,6 +82,8 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_TTL_DAYS": 365,
     "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",  # failed logins per username (Flask-Limiter string)
     "LOGIN_LIMIT_PER_ADDRESS": "50 per 15 minutes",  # failed logins per client address
+    "LOOKUP_LIMIT_PER_ADDRESS": "30 per minute",  # public outage lookups per client address
+    "LOOKUP_MISS_LIMIT_PER_ADDRESS": "20 per 10 minutes",  # lookups that found nothing (guessed accounts)
     "RATELIMIT_STORAGE_URI": None,  # None: REDIS_URL when set, else memory:// (one process only)
     "IDEMPOTENCY_WAIT_S": 10.0,  # how long a repeated Idempotency-Key waits for the first answer
     "PASSWORD_HASH_METHOD": "scrypt",  # werkzeug method string
@@ -226,11 +228,11 @@ def validate(cfg: dict[str, Any]) -> None:
 
 
 def _limit_problems(cfg: dict[str, Any]) -> list[str]:
-    """Unparseable login limits (Flask-Limiter strings such as ``10 per 15 minutes``)."""
+    """Unparseable login and lookup limits (Flask-Limiter strings such as ``10 per 15 minutes``)."""
     from limits import parse_many
 
     out: list[str] = []
-    for key in ("LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS"):
+    for key in ("LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS", "LOOKUP_LIMIT_PER_ADDRESS", "LOOKUP_MISS_LIMIT_PER_ADDRESS"):
         try:
             parse_many(str(cfg.get(key)))
         except ValueError:

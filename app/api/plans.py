@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from app import maps
 from app.api import ApiBlueprint
 from app.api.common import (
+    CustomerArgs,
     ExportArgs,
     PageArgs,
-    by_importance,
     check_version,
+    customer_view,
     export_response,
     get_or_404,
     grid,
@@ -147,19 +148,23 @@ def update_outage(data: dict[str, Any], outage_id: int) -> Any:
     return outage_json(o, full=True)
 
 
-def _outage_customers(o: Outage, importance: str | None) -> Any:
-    df = affected_customers(session(), grid(), outage_ids=[o.id], with_phones=sees_phones())
-    return by_importance(df.drop(columns="outage_id"), importance)
+def _outage_customers(o: Outage, args: dict[str, Any] | None = None) -> Any:
+    """The outage's customers with its window (``window_start``, ``window_end``: grid time)
+    and the filter and columns of :class:`CustomerArgs`."""
+    df = affected_customers(session(), grid(), outage_ids=[o.id], with_phones=sees_phones()).drop(columns="outage_id")
+    df["window_start"], df["window_end"] = iso(o.start), iso(o.end)
+    return customer_view(df, args or {})
 
 
 @blp.route("/outages/<int:outage_id>/customers")
 @require(*READ_ROLES)
-@blp.arguments(ma.Schema.from_dict({"importance": ExportArgs().fields["importance"]})(), location="query")
+@blp.arguments(CustomerArgs, location="query")
 @blp.response(200)
 def outage_customers(args: dict[str, Any], outage_id: int) -> Any:
-    """Customers who lose supply in this outage (phones for customer_service/admin only)."""
+    """Customers who lose supply in this outage (phones and accounts for customer_service/admin
+    only) with the outage window; ``importance``, ``q`` and ``columns`` as in the export."""
     o = get_or_404(Outage, outage_id, "outage")
-    df = _outage_customers(o, args.get("importance"))
+    df = _outage_customers(o, args)
     return {"outage_id": o.id, "total": len(df), "items": df.to_dict(orient="records")}
 
 
@@ -170,7 +175,7 @@ def outage_customers(args: dict[str, Any], outage_id: int) -> Any:
 def export_outage_customers(args: dict[str, Any], outage_id: int) -> Any:
     """Affected customers as ``format=csv`` (UTF-8 with BOM), ``xlsx`` or ``geojson``."""
     o = get_or_404(Outage, outage_id, "outage")
-    df = _outage_customers(o, args.get("importance"))
+    df = _outage_customers(o, args)
     return export_response(df, args["format"], sheet=f"outage {o.id}", subject="outage", subject_id=o.id, what="customers", day=o.start)
 
 
@@ -198,7 +203,7 @@ def outage_map(outage_id: int) -> Any:
 def outage_notices(args: dict[str, Any], outage_id: int) -> Any:
     """The notice list: each affected customer with ``notice_due`` (start - 7 d) and ``sms_due`` (start - 10 min)."""
     o = get_or_404(Outage, outage_id, "outage")
-    df = _outage_customers(o, None).rename(columns={"id": "customer_id"})
+    df = _outage_customers(o).rename(columns={"id": "customer_id"})
     cols = [c for c in NOTICE_COLUMNS if c in df.columns] + (["phone"] if "phone" in df.columns else [])
     df = df[cols]
     if args["format"] == "json":
@@ -215,5 +220,5 @@ def export_plan_customers(args: dict[str, Any], plan_id: int) -> Any:
     ``supply`` and the notice and SMS due times (grid's time zone)."""
     p = get_or_404(Plan, plan_id, "plan")
     df = affected_customers(session(), grid(), outage_ids=[o.id for o in p.outages], with_phones=sees_phones())
-    df = by_importance(df, args.get("importance"))
+    df = customer_view(df, args)
     return export_response(df, args["format"], sheet=f"plan {p.id}", subject="plan", subject_id=p.id, what="customers", day=p.now)
