@@ -140,3 +140,24 @@ def test_roll_back_to_the_previous_version(client: Any, tokens: Any, small_ring:
 @pytest.mark.parametrize("ident", [0, 99, 2**40])
 def test_unknown_versions_are_404(client: Any, tokens: Any, ident: int) -> None:
     assert client.get(f"/api/grid/versions/{ident}", headers=tokens["viewer"]).status_code == 404
+
+
+def test_another_process_follows_the_activated_version(make_config: Any, make_tokens: Any, small_ring: Grid,
+                                                       tmp_path: Path) -> None:
+    """Two apps on one database (two waitress processes): one activates, the other swaps its grid
+    at its next check."""
+    from app import create_app
+
+    first = create_app(make_config(GRID_VERSION_CHECK_S=0.05), environ={})
+    second = create_app(make_config(GRID_VERSION_CHECK_S=0.05), environ={})
+    tokens = make_tokens(first)
+    a, b = first.test_client(), second.test_client()
+    assert node_of(b, tokens["viewer"], "C1") == "D1"
+    v2 = upload(a, tokens["admin"], gpkg(small_ring, tmp_path, "v2.gpkg", move_c1_to_d2)).json
+    assert a.post("/api/grid/versions/2/activate", json={"version": v2["version"]}, headers=tokens["admin"]).status_code == 200
+    import time
+
+    time.sleep(0.1)
+    assert node_of(b, tokens["viewer"], "C1") == "D2"
+    for app in (first, second):
+        app.extensions["db"].engine.dispose()
