@@ -53,7 +53,7 @@ class FaultPatch(ma.Schema):
 def fault_json(f: Fault, *, full: bool = False) -> dict[str, Any]:
     out = {"id": f.id, "status": f.status, "version": f.version, "tripped_breaker": f.tripped_breaker,
            "fault_indicators": f.fault_indicators, "calls": f.calls, "section": f.section, "now": iso(f.now),
-           "created_at": iso(f.created_at), "candidates": f.candidates, "stages": [stage_json(s) for s in f.stages]}
+           "created_at": iso(f.created_at), "grid_version_id": f.grid_version_id, "candidates": f.candidates, "stages": [stage_json(s) for s in f.stages]}
     if full:
         r = f.result or {}
         out |= {k: r.get(k) for k in ("repair", "generators", "metrics")}

@@ -31,6 +31,7 @@ from app.runs import submit
 from app.services import planning as planning_service
 from app.services.customers import NOTICE_COLUMNS, affected_customers
 from gis.errors import InputError, NotFoundError
+from planning.outages.recheck import work_state
 
 blp = ApiBlueprint("plans", __name__, url_prefix="/api", description="Planned outages: planning runs, outages, exports")
 
@@ -51,7 +52,7 @@ class OutagePatch(ma.Schema):
 def plan_json(p: Plan, *, full: bool = False) -> dict[str, Any]:
     out = {"id": p.id, "status": p.status, "now": iso(p.now), "job_ids": p.job_ids, "options": p.options,
            "metrics": p.metrics, "errors": p.errors, "run_id": p.run_id, "created_at": iso(p.created_at),
-           "outages": [outage_json(o) for o in p.outages]}
+           "grid_version_id": p.grid_version_id, "outages": [outage_json(o) for o in p.outages]}
     if full:
         rows = affected_customers(session(), grid(), outage_ids=[o.id for o in p.outages], with_phones=sees_phones())
         out["result"] = planning_service.result_json(p, rows)
@@ -61,7 +62,8 @@ def plan_json(p: Plan, *, full: bool = False) -> dict[str, Any]:
 def outage_json(o: Outage, *, full: bool = False) -> dict[str, Any]:
     out = {"id": o.id, "plan_id": o.plan_id, "core_id": o.core_id, "jobs": o.jobs, "start": iso(o.start),
            "end": iso(o.end), "valid": o.valid, "status": o.status, "note": o.note, "version": o.version,
-           "customers": (o.data or {}).get("customers_count", 0)}
+           "customers": (o.data or {}).get("customers_count", 0), "grid_version_id": o.grid_version_id,
+           "grid_flags": o.grid_flags}
     if full:
         out |= {"switching_steps": [s.data for s in o.steps], "transfers": [t.data for t in o.transfers],
                 "generators": [g.data for g in o.generators], "data": o.data}
@@ -187,7 +189,7 @@ def outage_map(outage_id: int) -> Any:
     (``role`` work / dead / transferred) and its stored customers as points (``role`` from
     ``supply``: dead, transferred, generator); no phone numbers. RFC 7946 FeatureCollection."""
     o = get_or_404(Outage, outage_id, "outage")
-    open_switches, close_switches = planning_service.work_state([st.data for st in o.steps])
+    open_switches, close_switches = work_state([st.data for st in o.steps])
     zone = (o.data or {}).get("zone") or {}
     customers = affected_customers(session(), grid(), outage_ids=[o.id], with_phones=False)
     fc = maps.outage_overlay(grid(), customers, open_switches=open_switches, close_switches=close_switches,

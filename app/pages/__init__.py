@@ -482,3 +482,6 @@ def load_data() -> Any:
             s["kw"].append(round(float(kw.loc[s["id"]]), 2))
     payload = {"times": [t.isoformat() for t in times], "series": series}
     return _json_response(json.dumps(payload, ensure_ascii=False).encode())
+
+
+from app.pages import grid_versions as _grid_versions  # noqa: E402,F401  (registers /admin/grid on bp)
