@@ -72,11 +72,13 @@ BASIS_CALLS = "calls"  # calls only: supply lost right below outage_device, nobo
 class Summary:
     """One line for a dispatcher: where, how likely, and the one reason that matters.
 
-    ``device`` is the switch feeding the section in the normal state (where a crew
-    isolates it from upstream), held in cabinet ``node`` (kind ``node_kind``, name
-    ``name``, crew access point ``location`` (lon, lat) EPSG:4326); ``address`` is the
-    node's own when the grid has one, else that of the nearest customer with one.
-    ``likelihood`` is the candidate's posterior probability (0..1).
+    Where: the section's main cabinet ``node`` (an RMU, else a distribution room or
+    pole transformer, else its first node; kind ``node_kind``, name ``name``, crew
+    access point ``location`` (lon, lat) EPSG:4326); ``address`` is the node's own
+    when the grid has one, else that of the nearest customer with one. ``device`` is
+    the switch feeding the section in the normal state (where it is isolated from
+    upstream), held in cabinet ``device_node``. ``likelihood`` is the candidate's
+    posterior probability (0..1).
     """
 
     rank: int
@@ -84,6 +86,7 @@ class Summary:
     device: str | None
     device_kind: str | None
     remote: bool | None
+    device_node: str | None
     node: str | None
     node_kind: str | None
     name: str | None
@@ -112,6 +115,7 @@ class Summary:
                 "device": self.device,
                 "device_kind": self.device_kind,
                 "remote": self.remote,
+                "device_node": self.device_node,
                 "node": self.node,
                 "node_kind": self.node_kind,
                 "name": self.name,
@@ -325,7 +329,7 @@ def locate_fault(
     best = weights[ranked[0]]
     if best <= 0.0:
         raise InputError("the evidence points at no energised distribution section", code="no_candidates")
-    candidates = []
+    candidates: list[Candidate] = []
     for sec in ranked:
         if weights[sec] < MIN_RELATIVE_SCORE * best:
             break
@@ -571,10 +575,10 @@ def _headline(net: SectionNet, sec: str, ev: _Evidence, ind: dict[str, Any], cal
 def _summary(net: SectionNet, sec: str, rank: int, score: float, headline: Reason) -> Summary:
     device = net.tree.supply_switch(sec)
     info = net.switches[device] if device is not None else None
-    node = info.node if info is not None else net.cabinet_of(sec)
+    node = net.cabinet_of(sec)
     return Summary(
         rank=rank, section=sec, device=device, device_kind=None if info is None else info.kind,
-        remote=None if info is None else info.remote, node=node,
+        remote=None if info is None else info.remote, device_node=None if info is None else info.node, node=node,
         node_kind=None if node is None else net.node_kind[node],
         name=None if node is None else net.node_name(node), feeder=net.tree.feeder(sec),
         address=None if node is None else net.address_near(node),

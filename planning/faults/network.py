@@ -151,9 +151,14 @@ class SectionNet:
         return (round(lon, 7), round(lat, 7))
 
     def cabinet_of(self, sec: str) -> str | None:
-        """The first cabinet (RMU, distribution room, pole transformer) of a section, else its first node."""
-        nodes = self.sections[sec].nodes
-        return next((n for n in nodes if self.node_kind[n] in CABINET_KINDS), nodes[0] if nodes else None)
+        """The main cabinet of a section: its first RMU, else distribution room, else pole transformer
+        (by node id), else its first node."""
+        nodes = sorted(self.sections[sec].nodes)
+        for kind in CABINET_KINDS:
+            found = next((n for n in nodes if self.node_kind[n] == kind), None)
+            if found is not None:
+                return found
+        return nodes[0] if nodes else None
 
     @cached_property
     def _node_names(self) -> dict[str, str]:

@@ -94,8 +94,8 @@ REASON_TEMPLATES: dict[str, dict[str, str]] = {
         "zh-Hans": "{where} — {percent}% — {reason}",
     },
     "where_device": {
-        "en": "{device} at {node_name}, feeder {feeder}",
-        "zh-Hans": "{node_name}的{device}，馈线{feeder}",
+        "en": "{node_name} below {device}, feeder {feeder}",
+        "zh-Hans": "{device}下游的{node_name}，馈线{feeder}",
     },
     "where_section": {
         "en": "section {section}, feeder {feeder}",

@@ -39,7 +39,13 @@ from gis import Grid, InputError, NotFoundError
 from planning.faults.back import return_to_normal
 from planning.faults.flow import FlowChecker
 from planning.faults.flow import reason as flow_reason
-from planning.faults.locate import BASIS_CALLS, BASIS_TRIPPED, PROTECTIVE_KINDS, Candidate, _check_now
+from planning.faults.locate import (
+    BASIS_CALLS,
+    BASIS_TRIPPED,
+    PROTECTIVE_KINDS,
+    Candidate,
+    _check_now,
+)
 from planning.faults.messages import Message, build_messages
 from planning.faults.network import CABINET_KINDS, SectionNet, section_net
 from planning.faults.options import FaultOptions
