@@ -1,7 +1,10 @@
 """Isolation and restoration after a fault — "lights first" (亮灯第一).
 
-Starting state: the normal state with the protective device upstream of the
-fault open (tripped). Then:
+Starting state: the normal state with one device upstream of the fault open:
+the breaker reported tripped; with calls only, the switch right above the
+located section, below which supply was lost (it is opened to isolate the
+section and never reclosed before the repair: nobody reported a trip); else the
+nearest breaker or fuse, assumed tripped (its closing says so). Then:
 
 * **Stage 1 (remote, seconds).** Grow the dead region from the faulted section
   across closed *manual* switches until it is bounded by remote-controlled
