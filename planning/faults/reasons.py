@@ -88,6 +88,78 @@ REASON_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "below tripped breaker {breaker}; {km:.2f} km of line and cabinets exposed",
         "zh-Hans": "位于跳闸开关{breaker}下游；暴露线路及设备{km:.2f} 公里",
     },
+    # -- switching steps (Step.why) ------------------------------------------------------
+    "step_isolate_remote_upstream": {
+        "en": "isolate the fault (upstream remote switch nearest to it)",
+        "zh-Hans": "隔离故障（距故障最近的上游遥控开关）",
+    },
+    "step_isolate_remote_downstream": {
+        "en": "isolate the fault (downstream remote switch nearest to it)",
+        "zh-Hans": "隔离故障（距故障最近的下游遥控开关）",
+    },
+    "step_isolate_located": {
+        "en": "isolate the located section: supply was lost below {switch} (trouble calls, no trip reported); "
+              "open it",
+        "zh-Hans": "隔离定位区段：{switch}下游失电（来自报修电话，无跳闸报告）；断开该开关",
+    },
+    "step_isolate_section": {
+        "en": "isolate the faulted section (nearest switch on this side)",
+        "zh-Hans": "隔离故障区段（本侧最近的开关）",
+    },
+    "step_split": {
+        "en": "split the transfer so that closing {switch} stays within capacity and passes the power flow",
+        "zh-Hans": "拆分转供范围，使合上{switch}后不超容量并通过潮流校核",
+    },
+    "step_reclose_tripped": {
+        "en": "reclose the tripped breaker; restores {restored} customer(s) from feeder {feeder}",
+        "zh-Hans": "重合跳闸开关；由馈线{feeder}恢复{restored}户供电",
+    },
+    "step_close_assumed": {
+        "en": "close {switch} again: assumed opened by protection (no trip was reported: check that it is open "
+              "first); restores {restored} customer(s) from feeder {feeder}",
+        "zh-Hans": "再次合上{switch}：推定为保护动作断开（无跳闸报告：请先确认其处于断开状态）；由馈线{feeder}恢复{restored}户供电",
+    },
+    "step_close_again": {
+        "en": "close again now that the fault is isolated; restores {restored} customer(s) from feeder {feeder}",
+        "zh-Hans": "故障已隔离，重新合上；由馈线{feeder}恢复{restored}户供电",
+    },
+    "step_close_tie": {
+        "en": "close the tie: transfer to another feeder; restores {restored} customer(s) from feeder {feeder}",
+        "zh-Hans": "合上联络开关：转供至其他馈线；由馈线{feeder}恢复{restored}户供电",
+    },
+    "step_back_close": {
+        "en": "after the repair: close again (normal state); restores {restored} customer(s) from feeder {feeder}",
+        "zh-Hans": "修复后：重新合上（恢复正常运行方式）；由馈线{feeder}恢复{restored}户供电",
+    },
+    "step_back_make_before_break": {
+        "en": "make before break: close {switch}, a loop through tie {tie} (one substation, passes the power flow)",
+        "zh-Hans": "先合后断：合上{switch}，经联络开关{tie}合环（同一变电站，通过潮流校核）",
+    },
+    "step_back_open_tie_after_loop": {
+        "en": "open the tie: the area is back on its own feeder",
+        "zh-Hans": "断开联络开关：该区域恢复由原馈线供电",
+    },
+    "step_back_open_unused_tie": {
+        "en": "after the repair: open the tie (nothing depends on it any more)",
+        "zh-Hans": "修复后：断开联络开关（已无负荷依赖该开关）",
+    },
+    "step_back_break_before_make": {
+        "en": "break before make (the loop would join two substations or fail the power flow): open the tie first; "
+              "the area is briefly dark until it is closed on its own feeder",
+        "zh-Hans": "先断后合（合环将连接两个变电站或无法通过潮流校核）：先断开联络开关；该区域短时停电，直至合回原馈线",
+    },
+    "step_back_open_tie_unchecked": {
+        "en": "after the repair: open the tie (normal state; not checked)",
+        "zh-Hans": "修复后：断开联络开关（恢复正常运行方式；未校核）",
+    },
+    "step_back_close_unchecked": {
+        "en": "after the repair: close again (normal state; not checked)",
+        "zh-Hans": "修复后：重新合上（恢复正常运行方式；未校核）",
+    },
+    "step_disconnect_generator": {
+        "en": "after the repair: disconnect the generator truck before the block is switched back",
+        "zh-Hans": "修复后：在该区块切回电网前断开发电车",
+    },
     # -- the one-line summary -------------------------------------------------------------
     "summary_line": {
         "en": "{where} — {percent} % — {reason}",

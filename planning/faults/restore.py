@@ -52,6 +52,7 @@ from planning.faults.locate import (
 from planning.faults.messages import Message, build_messages
 from planning.faults.network import CABINET_KINDS, SectionNet, section_net
 from planning.faults.options import FaultOptions
+from planning.faults.reasons import Reason
 from planning.faults.trucks import TruckPlan, blocks, plan_trucks, travel_min
 from planning.fleet import Generator
 
@@ -85,6 +86,7 @@ class Step:
     restores: tuple[str, ...] = ()  # customer ids this step gives supply back to
     feeder: str | None = None  # the feeder that carries what the step restores
     power_flow: dict[str, Any] | None = None  # the resulting state's power flow (closings; FlowChecker.summary)
+    why: Reason | None = None  # ``reason`` as a code with parameters and texts in every language
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +101,7 @@ class Step:
             "restores": list(self.restores),
             "feeder": self.feeder,
             "power_flow": self.power_flow,
+            "why": None if self.why is None else self.why.to_json(),
         }
 
 
@@ -765,19 +768,19 @@ class _Clock:
     def op(self, switch: str) -> timedelta:
         return self.remote if self.net.switches[switch].remote else self.manual
 
-    def step(self, action: str, s: str, t: datetime, reason: str, ev: _Eval | None = None) -> Step:
+    def step(self, action: str, s: str, t: datetime, why: Reason, ev: _Eval | None = None) -> Step:
         info = self.net.switches[s]
         self.seq += 1
-        return Step(self.seq, action, s, info.remote, info.node, self.net.node_location(info.node), t, reason,
-                    ev.customers if ev else (), ev.feeder if ev else None, ev.power_flow if ev else None)
+        return Step(self.seq, action, s, info.remote, info.node, self.net.node_location(info.node), t, why.text,
+                    ev.customers if ev else (), ev.feeder if ev else None, ev.power_flow if ev else None, why)
 
     def truck(self, plan: TruckPlan, t: datetime) -> Step:
         """Disconnecting a truck at its block (``switch`` is the truck's id)."""
         node = plan.block.node if plan.block is not None else ""
         self.seq += 1
+        why = Reason("step_disconnect_generator")
         return Step(self.seq, "disconnect_generator", ",".join(g.id for g in plan.generators), False, node,
-                    self.net.node_location(node) if node else (0.0, 0.0), t,
-                    "after the repair: disconnect the generator truck before the block is switched back")
+                    self.net.node_location(node) if node else (0.0, 0.0), t, why.text, why=why)
 
 
 def _tripped_device(net: SectionNet, secs: list[str], tripped_breaker: str | None,
@@ -830,9 +833,8 @@ def _stage_summary(st: _Study) -> dict[str, Any] | None:
     return st.flow.summary(st.flow.check(st.open, st.close))
 
 
-def _confirm_reason(switch: str) -> str:
-    return (f"isolate the located section: supply was lost below {switch} (trouble calls, no trip reported); "
-            "open it")
+def _confirm_reason(switch: str) -> Reason:
+    return Reason("step_isolate_located", {"switch": switch})
 
 
 def _stage_remote(st: _Study, secs: list[str], path: list[str], tripped: str, now: datetime, clock: _Clock,
@@ -851,7 +853,7 @@ def _stage_remote(st: _Study, secs: list[str], path: list[str], tripped: str, no
         t += clock.remote
         st.open.append(s)
         side = "upstream" if s in path else "downstream"
-        steps.append(clock.step("open", s, t, f"isolate the fault ({side} remote switch nearest to it)"))
+        steps.append(clock.step("open", s, t, Reason(f"step_isolate_remote_{side}")))
     t, closes, rejected = _restore_loop(st, lambda info: info.remote, t, clock)
     steps.extend(closes)
     _mark_restored(closes, restored_at)
@@ -909,7 +911,7 @@ def _stage_manual(st: _Study, secs: list[str], isolation: Iterable[str], tripped
             steps.append(clock.step("open", s, t, _confirm_reason(s)))
             continue
         st.open.append(s)
-        steps.append(clock.step("open", s, t, "isolate the faulted section (nearest switch on this side)"))
+        steps.append(clock.step("open", s, t, Reason("step_isolate_section")))
     isolated_at = t
     t, closes, rejected = _restore_loop(st, lambda info: True, t, clock)
     steps.extend(closes)
@@ -1034,27 +1036,23 @@ def _restore_loop(st: _Study, allowed: Any, t: datetime,
         for cut in best.split:
             t += clock.op(cut)
             st.open.append(cut)
-            steps.append(clock.step("open", cut, t, f"split the transfer so that closing {best.switch} stays "
-                                                    "within capacity and passes the power flow"))
+            steps.append(clock.step("open", cut, t, Reason("step_split", {"switch": best.switch})))
         t += clock.op(best.switch)
         if best.switch in st.open:
             st.open.remove(best.switch)
-            what = _reclose_what(st, best.switch)
+            code = _reclose_code(st, best.switch)
         else:
             st.close.append(best.switch)
-            what = "close the tie: transfer to another feeder"
-        steps.append(clock.step("close", best.switch, t,
-                                f"{what}; restores {len(best.customers)} customer(s) from feeder {best.feeder}", best))
+            code = "step_close_tie"
+        params = {"switch": best.switch, "restored": len(best.customers), "feeder": best.feeder}
+        steps.append(clock.step("close", best.switch, t, Reason(code, params), best))
 
 
-def _reclose_what(st: _Study, switch: str) -> str:
+def _reclose_code(st: _Study, switch: str) -> str:
     """Why a switch open in the study closes again: only a reported trip is "the tripped breaker"."""
     if switch == st.tripped and st.net.switches[switch].kind in PROTECTIVE_KINDS:
-        if st.tripped_basis == TRIP_REPORTED:
-            return "reclose the tripped breaker"
-        return (f"close {switch} again: assumed opened by protection (no trip was reported: check that "
-                "it is open first)")
-    return "close again now that the fault is isolated"
+        return "step_reclose_tripped" if st.tripped_basis == TRIP_REPORTED else "step_close_assumed"
+    return "step_close_again"
 
 
 def _split_closings(st: _Study, evals: list[_Eval], dead: set[str], allowed: Any) -> list[_Eval]:

@@ -223,8 +223,9 @@ def test_calls_with_a_tripped_breaker_rank_by_exposure_as_before(grid, oracle):
     res = restore(grid, at_r3, now=NOW, options=FaultOptions(power_flow=False))
     assert res.tripped == "F1" and res.tripped_basis == "reported"
     steps = [s for st in res.stages for s in st.steps]
-    assert any(s.switch == "F1" and s.action == "close" and s.reason.startswith("reclose the tripped breaker")
-               for s in steps)
+    f1 = [s for s in steps if s.switch == "F1" and s.action == "close"]
+    assert f1 and f1[0].reason.startswith("reclose the tripped breaker")
+    assert f1[0].why.code == "step_reclose_tripped" and f1[0].why.texts()["zh-Hans"].startswith("重合跳闸开关")
 
 
 def test_calls_only_restoration_isolates_and_never_recloses(grid, oracle):
@@ -247,6 +248,8 @@ def test_calls_only_restoration_isolates_and_never_recloses(grid, oracle):
     assert {"S3", "S4", "S5"} <= set(opened)
     s3 = next(s for s in steps if s.switch == "S3")
     assert "supply was lost below S3" in s3.reason and not s3.remote
+    assert s3.why.code == "step_isolate_located" and dict(s3.why.params) == {"switch": "S3"}
+    assert all(s.why is not None and s.reason == s.why.text for s in steps)
     # the rest is restored: G (behind S5) over the tie T1 from F2; E has no tie and waits for the repair
     g_side = oracle.customers_below(oracle.section["R5"])
     restored = {c for st in res.stages for c in st.restored_customers}
@@ -256,6 +259,8 @@ def test_calls_only_restoration_isolates_and_never_recloses(grid, oracle):
     # after the repair everything goes back to normal, S3 included
     back = [(s.action, s.switch) for s in res.return_stage.steps]
     assert ("close", "S3") in back
+    *_, (_, still_open, still_closed) = res.switching_states()
+    assert (still_open, still_closed) == ((), ())  # replayed from the start: the normal state again
     json.dumps(FaultReport(loc, res).to_json())
 
 
@@ -276,6 +281,7 @@ def test_section_without_a_reported_trip_says_the_trip_is_assumed(grid):
     assert res.tripped == "F1" and res.tripped_basis == "assumed"
     f1 = [s for st in res.stages for s in st.steps if s.switch == "F1" and s.action == "close"]
     assert f1 and all("no trip was reported" in s.reason and "tripped breaker" not in s.reason for s in f1)
+    assert all(s.why.code == "step_close_assumed" for s in f1)
     with pytest.raises(InputError) as exc:
         restore(grid, "D3", now=NOW, outage_device="S2", options=FaultOptions(power_flow=False))
     assert exc.value.code == "outage_device_not_above"
