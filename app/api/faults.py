@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from app.api import ApiBlueprint
 from app.api.common import (
+    CustomerArgs,
     ExportArgs,
     PageArgs,
-    by_importance,
     check_version,
+    customer_view,
     export_response,
     get_or_404,
     grid,
@@ -66,16 +67,16 @@ def fault_json(f: Fault, *, full: bool = False) -> dict[str, Any]:
     out = {"id": f.id, "status": f.status, "version": f.version, "tripped_breaker": f.tripped_breaker,
            "fault_indicators": f.fault_indicators, "calls": f.calls, "section": f.section, "now": iso(f.now),
            "created_at": iso(f.created_at), "restored_at": iso(f.restored_at), "closed_at": iso(f.closed_at),
-           "candidates": f.candidates, "stages": stages_json(f, progress)}
+           "grid_version_id": f.grid_version_id, "candidates": f.candidates, "stages": stages_json(f, progress)}
     nxt = faults_service.next_step(f)
     out["next_step"] = None if nxt is None else nxt.get("seq")
     if full:
         r = f.result or {}
         out |= {k: r.get(k) for k in ("faulted", "repair", "generators", "metrics", "return_to_normal")}
         opened, closed = faults_service.executed_state(f)
-        status = faults_service.customer_status(grid(), f)
-        out["state"] = {"open": opened, "close": closed, "customers_out": sum(v == "out" for v in status.values()),
-                        "customers_restored": sum(v == "restored" for v in status.values())}
+        status = [s for s, _ in faults_service.supply_status(grid(), f).values()]
+        out["state"] = {"open": opened, "close": closed, "customers_out": status.count(faults_service.OUT),
+                        "customers_restored": status.count(faults_service.RESTORED)}
         out["generator_decision"] = faults_service.stored_generator_decision(f)
         out["timeline"] = [e | {"at": iso(e["at"])} for e in faults_service.timeline(f, progress)]
     return out
@@ -221,23 +222,33 @@ def fault_stages(fault_id: int) -> Any:
             "repair": (f.result or {}).get("repair")}
 
 
-def _customers(f: Fault, importance: str | None) -> Any:
-    status = faults_service.customer_status(grid(), f)
-    df = customers_frame(grid(), list(status), with_phones=sees_phones(), extra={"status": status})
-    return by_importance(df, importance)
+def _customers(f: Fault) -> Any:
+    """Every customer who lost supply, with ``supply_status`` (``restored`` | ``out`` in the
+    switching state the executed steps left, not the plan) and ``restoration`` (when the supply
+    came back, or the plan's estimate while out; grid time, ISO 8601)."""
+    status = faults_service.supply_status(grid(), f)
+    return customers_frame(grid(), list(status), with_phones=sees_phones(), extra={
+        "supply_status": {c: s for c, (s, _) in status.items()},
+        "restoration": {c: iso(at) for c, (_, at) in status.items()},
+    })
 
 
 @blp.route("/<int:fault_id>/customers")
 @require(*READ_ROLES)
-@blp.arguments(ma.Schema.from_dict({"importance": ExportArgs().fields["importance"]})(), location="query")
+@blp.arguments(CustomerArgs, location="query")
 @blp.response(200)
 def fault_customers(args: dict[str, Any], fault_id: int) -> Any:
-    """Customers who lost supply in this fault (phones for customer_service/admin only), each
-    with ``status``: ``restored`` or ``out`` in the switching state the executed steps left."""
+    """Customers who lost supply in this fault (phones and accounts for customer_service/admin
+    only), each restored or still out (following the executed switching steps) with its restoration
+    time (estimated while out); ``importance``,
+    ``q`` and ``columns`` as in the export. ``total`` counts the rows listed, ``restored`` and
+    ``still_out`` the whole fault."""
     f = get_or_404(Fault, fault_id, "fault")
-    df = _customers(f, args.get("importance"))
-    return {"fault_id": f.id, "total": len(df), "restored": int((df["status"] == "restored").sum()) if len(df) else 0,
-            "out": int((df["status"] == "out").sum()) if len(df) else 0, "items": df.to_dict(orient="records")}
+    every = _customers(f)
+    df = customer_view(every, args)
+    out = int((every["supply_status"] == faults_service.OUT).sum()) if len(every) else 0
+    return {"fault_id": f.id, "total": len(df), "restored": len(every) - out, "still_out": out,
+            "items": df.to_dict(orient="records")}
 
 
 @blp.route("/<int:fault_id>/customers/export")
@@ -245,6 +256,7 @@ def fault_customers(args: dict[str, Any], fault_id: int) -> Any:
 @blp.arguments(ExportArgs, location="query")
 @blp.response(200, content_type="application/octet-stream")
 def export_fault_customers(args: dict[str, Any], fault_id: int) -> Any:
+    """The customers of :func:`fault_customers` with the same filter and columns, as a file."""
     f = get_or_404(Fault, fault_id, "fault")
-    df = _customers(f, args.get("importance"))
+    df = customer_view(_customers(f), args)
     return export_response(df, args["format"], sheet=f"fault {f.id}", subject="fault", subject_id=f.id, what="customers", day=f.now)

@@ -9,7 +9,7 @@ stored by :func:`store`.
 Switching progress (issue 14): the stages are switching orders whose steps are executed one
 by one, in ``seq`` order, by :func:`execute_step`; the executed steps (``fault_step_executions``
 rows) give the grid's switching state now (:func:`executed_state`), which the map and the
-customer statuses (:func:`customer_status`) follow, not the plan. :func:`timeline` puts the
+customer statuses (:func:`supply_status`) follow, not the plan. :func:`timeline` puts the
 fault's events in order with the time between them.
 """
 
@@ -237,15 +237,17 @@ def _describe(step: Mapping[str, Any]) -> str:
     return f"{step.get('action')} {step.get('switch')}"
 
 
-def executed_state(fault: Fault) -> tuple[list[str], list[str]]:
-    """The switching state now: ``(open, closed)`` switch ids away from the normal state.
+def _states(fault: Fault) -> list[tuple[FaultStepExecution | None, list[str], list[str]]]:
+    """The switching state before any step and after each executed step, in order:
+    ``(step or None, open, closed)`` — switch ids away from the normal state.
 
-    It starts with the device that tripped open (``faulted.tripped``) and applies every
-    executed step in order; a switch closed again leaves the open list and the other way round.
+    It starts with the device that tripped open (``faulted.tripped``); a switch closed again
+    leaves the open list and the other way round.
     """
     tripped = ((fault.result or {}).get("faulted") or {}).get("tripped")
     opened: dict[str, None] = {str(tripped): None} if tripped else {}
     closed: dict[str, None] = {}
+    out: list[tuple[FaultStepExecution | None, list[str], list[str]]] = [(None, list(opened), list(closed))]
     for e in sorted(fault.executed_steps, key=lambda e: e.step_seq):
         if e.action == "open":
             closed.pop(e.switch, None)
@@ -253,17 +255,41 @@ def executed_state(fault: Fault) -> tuple[list[str], list[str]]:
         elif e.action == "close":
             opened.pop(e.switch, None)
             closed[e.switch] = None
-    return list(opened), list(closed)
+        out.append((e, list(opened), list(closed)))
+    return out
 
 
-def customer_status(grid: Grid, fault: Fault) -> dict[str, str]:
-    """Each customer who lost supply: ``restored`` or ``out`` in the executed state (not the plan)."""
-    opened, closed = executed_state(fault)
+def executed_state(fault: Fault) -> tuple[list[str], list[str]]:
+    """The switching state now: ``(open, closed)`` switch ids away from the normal state."""
+    _, opened, closed = _states(fault)[-1]
+    return opened, closed
+
+
+def dark_customers(grid: Grid, *, opened: list[str], closed: list[str]) -> set[str]:
+    """Ids of the customers without supply with ``opened`` open and ``closed`` closed."""
     normally_open = set(grid.switches.loc[grid.switches["normally_open"].astype(bool), "id"].astype(str))
-    # a step that opens a normally-open switch or closes a normally-closed one returns it to normal
-    dead = set(grid.affected_customers(open_switches=[s for s in opened if s not in normally_open],
+    # opening a normally-open switch or closing a normally-closed one puts it back to normal
+    return set(grid.affected_customers(open_switches=[s for s in opened if s not in normally_open],
                                        close_switches=[s for s in closed if s in normally_open])["id"].astype(str))
-    return {c: "out" if c in dead else "restored" for c in affected_customer_ids(fault)}
+
+
+def restored_by_steps(grid: Grid, fault: Fault) -> dict[str, datetime]:
+    """The fault's customers the executed steps supply now, each with the time (UTC) of the step
+    that gave it supply back. Every affected customer is dark before the first step (that is
+    what affected means); a customer darkened again by a later step (break before make) counts
+    from its last return."""
+    affected = set(affected_customer_ids(fault))
+    back: dict[str, datetime] = {}
+    dark = affected
+    for step, opened, closed in _states(fault)[1:]:
+        assert step is not None
+        now_dark = dark_customers(grid, opened=opened, closed=closed) & affected
+        for c in dark - now_dark:
+            back[c] = step.executed_at
+        for c in now_dark:
+            back.pop(c, None)
+        dark = now_dark
+    return back
 
 
 def crew_progress(session: Session, fault: Fault) -> dict[str, dict[str, Any]]:
@@ -354,3 +380,57 @@ def feeder_indicators(grid: Grid, feeder: str, *, query: str | None = None) -> l
         out.append({"id": sid, "node": a, "node_name": name, "remote": bool(row.remote),
                     "lon": float(row.geometry.x), "lat": float(row.geometry.y)})
     return sorted(out, key=lambda r: r["id"])
+#: A customer's supply in a fault, as customer service and the public lookup show it.
+RESTORED, OUT = "restored", "out"
+
+
+def restoration_times(fault: Fault) -> dict[str, datetime | None]:
+    """When each customer who lost supply gets it back (aware datetimes, estimates).
+
+    A customer a restoration stage restores is back at the end of that stage; one still
+    out after the last stage at the end of the repair (``result["repair"]["end"]``), or
+    ``None`` when the fault has no repair estimate. First-seen order, like
+    :func:`affected_customer_ids`.
+    """
+    repair = (fault.result or {}).get("repair") or {}
+    repair_end = _aware(repair.get("end") if isinstance(repair, dict) else None)
+    out: dict[str, datetime | None] = {}
+    for st in fault.stages:
+        end = _aware((st.data or {}).get("end"))
+        for c in st.restored_customers:
+            out.setdefault(str(c), end)
+    for c in affected_customer_ids(fault):
+        out.setdefault(c, repair_end)
+    return out
+
+
+def supply_status(grid: Grid, fault: Fault) -> dict[str, tuple[str, datetime | None]]:
+    """Customer id -> (``"restored"`` | ``"out"``, time), following the executed switching steps.
+
+    A customer the executed state (:func:`executed_state`) supplies is restored, with the time
+    of the step that gave it supply back (:func:`restored_by_steps`); a fault marked restored
+    or closed has every customer restored (at ``restored_at``); a customer still out has its
+    plan's estimate (:func:`restoration_times`; ``None``: no estimate). The plan alone
+    restores nobody: a stage counts once its steps are recorded as executed.
+    """
+    back = restored_by_steps(grid, fault)
+    done = fault.status in ("restored", "closed")
+    out: dict[str, tuple[str, datetime | None]] = {}
+    for c, estimate in restoration_times(fault).items():
+        if c in back:
+            out[c] = (RESTORED, back[c])
+        elif done:
+            out[c] = (RESTORED, fault.restored_at or fault.closed_at or estimate)
+        else:
+            out[c] = (OUT, estimate)
+    return out
+
+
+def _aware(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None

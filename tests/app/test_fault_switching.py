@@ -27,9 +27,12 @@ def statuses(client: Any, fault_id: int, h: dict[str, str]) -> dict[str, str]:
     r = client.get(f"/api/faults/{fault_id}/customers", headers=h)
     assert r.status_code == 200, r.json
     body = r.json
-    items = {c["id"]: c["status"] for c in body["items"]}
+    items = {c["id"]: c["supply_status"] for c in body["items"]}
     assert body["restored"] == sum(v == "restored" for v in items.values())
-    assert body["out"] == sum(v == "out" for v in items.values())
+    assert body["still_out"] == sum(v == "out" for v in items.values())
+    # a customer back has the time of the step that gave it supply back; one out the plan's estimate
+    for c in body["items"]:
+        assert c["restoration"] is not None, c
     return items
 
 
@@ -78,7 +81,7 @@ def test_steps_in_order_and_customers_follow_the_executed_state(client: Any, tok
     assert set(f["state"]["open"]) == {"S1", "S2"} and f["state"]["close"] == ["F1", "T1"]
     # the importance filter keeps the status column
     one = client.get(f"/api/faults/{f['id']}/customers?importance=normal", headers=h).json
-    assert all(c["status"] in ("restored", "out") for c in one["items"])
+    assert all(c["supply_status"] in ("restored", "out") for c in one["items"])
 
     # the map of that state (the page draws /pages/data/state.geojson with it): C1, C2 dark
     q = f"open={','.join(f['state']['open'])}&close={','.join(f['state']['close'])}"

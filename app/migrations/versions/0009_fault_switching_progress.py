@@ -1,7 +1,7 @@
 """fault switching progress: executed restoration steps (who, when) and the fault's repaired/normal times
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0011 (to be 0008 when that lands)
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import app.models
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0011'  # MERGE: re-chain to '0008' (the task's chain: 0008 -> 0009); 0011 is the head on main today
 branch_labels = None
 depends_on = None
 
@@ -32,15 +32,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('fault_step_executions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fault_step_executions_fault_id'), ['fault_id'], unique=False)
-    with op.batch_alter_table('faults', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('restored_at', app.models.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('closed_at', app.models.UTCDateTime(timezone=True), nullable=True))
+    # Not batch mode (as in 0011): SQLite would copy the faults table, and dropping the old copy
+    # cascades to the rows that reference it; ADD / DROP COLUMN need no copy.
+    op.add_column('faults', sa.Column('restored_at', app.models.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('faults', sa.Column('closed_at', app.models.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('faults', schema=None) as batch_op:
-        batch_op.drop_column('closed_at')
-        batch_op.drop_column('restored_at')
+    op.drop_column('faults', 'closed_at')  # SQLite >= 3.35 drops a column without copying the table
+    op.drop_column('faults', 'restored_at')
     with op.batch_alter_table('fault_step_executions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fault_step_executions_fault_id'))
     op.drop_table('fault_step_executions')

@@ -185,15 +185,25 @@
 
   function pct(x) { return Math.round(Number(x) * 100) + '%'; }
   function sectionName(c) { return String(c.section || '').replace(/^section:/, ''); }
+  /* A reason object of the core ({code, params, text, texts: {en, zh-Hans}}) in the page's
+   * language; plain text stays as it is. */
+  function reasonText(r) {
+    if (!r || typeof r !== 'object') { return r === undefined || r === null ? '' : String(r); }
+    var texts = r.texts || {};
+    return (P.config.locale === 'zh' ? (texts['zh-Hans'] || texts.zh) : texts.en) || r.text || r.code || '';
+  }
   /* The one line of a candidate: where, likelihood, the one reason (the core's ``summary``
    * when it gives one, else built here from its evidence). */
   function candidateLine(c, f) {
     var s = c.summary || {};
-    var where = s.where || (sectionName(c) + (c.feeder ? ' · ' + c.feeder : ''));
+    var w = s.where;
+    var where = w && typeof w === 'object'
+      ? (w.name || w.node || sectionName(c)) + (w.feeder || c.feeder ? ' · ' + (w.feeder || c.feeder) : '')
+      : (w || (sectionName(c) + (c.feeder ? ' · ' + c.feeder : '')));
     var likely = s.likelihood !== undefined && s.likelihood !== null
       ? (typeof s.likelihood === 'number' ? pct(s.likelihood) : String(s.likelihood))
       : (c.score !== undefined ? pct(c.score) : '');
-    return {where: where, likelihood: likely, reason: s.reason || oneReason(c, f)};
+    return {where: where, likelihood: likely, reason: s.reason ? reasonText(s.reason) : oneReason(c, f)};
   }
   function oneReason(c, f) {
     var ev = c.evidence || {}, ind = ev.indicators, calls = ev.calls;
@@ -205,25 +215,33 @@
   }
   function detailList(c) {
     var ev = c.evidence || {}, ind = ev.indicators || {}, calls = ev.calls || {};
+    var w = (c.summary && typeof c.summary.where === 'object' && c.summary.where) || {};
     var rows = [
       ['cand_section', sectionName(c)],
-      ['cand_equipment', (c.nodes || []).join(', ')],
+      ['cand_equipment', w.node ? w.node + (w.name ? ' · ' + w.name : '') : (c.nodes || []).join(', ')],
+      ['address', w.address],
+      ['cand_device', w.device ? w.device + (w.device_node ? ' @ ' + w.device_node : '') + (w.remote === true ? ' · ' + t('op_remote') : w.remote === false ? ' · ' + t('op_manual') : '') : null],
       ['cand_feeder', c.feeder],
       ['cand_customers', (c.customers || []).length],
       ['cand_path', (ev.path || []).join(' → ')]
     ];
     if (ev.calls) { rows.push(['cand_calls', calls.calls_explained], ['cand_calls_elsewhere', calls.calls_elsewhere]); }
     if (ev.indicators) { rows.push(['cand_indicators_agree', (ind.agree || []).join(', ')], ['cand_indicators_contradict', (ind.contradict || []).join(', ')]); }
-    Object.keys(c.summary || {}).forEach(function (k) {
-      if (['where', 'likelihood', 'reason'].indexOf(k) < 0 && typeof c.summary[k] !== 'object') { rows.push([k, c.summary[k]]); }
-    });
-    rows.push(['cand_full_reason', c.reason]);
+    if (!(c.details || []).length) { rows.push(['cand_full_reason', c.reason]); }
     var dl = P.el('dl', 'cand-details');
     rows.forEach(function (r) {
       if (r[1] === undefined || r[1] === null || r[1] === '') { return; }
       dl.appendChild(P.el('dt', null, t(r[0])));
       dl.appendChild(P.el('dd', null, r[1]));
     });
+    if ((c.details || []).length) {
+      dl.appendChild(P.el('dt', null, t('cand_full_reason')));
+      var dd = P.el('dd');
+      var ul = P.el('ul', 'cand-evidence');
+      c.details.forEach(function (d) { ul.appendChild(P.el('li', null, reasonText(d))); });
+      dd.appendChild(ul);
+      dl.appendChild(dd);
+    }
     return dl;
   }
   function renderCandidates(f) {
@@ -375,7 +393,7 @@
       return P.api('GET', P.API.faultCustomers(f.id));
     }).then(function (data) {
       if (my !== seq) { return; }
-      drawRestored((data.items || []).filter(function (c) { return c.status === 'restored'; }));
+      drawRestored((data.items || []).filter(function (c) { return c.supply_status === 'restored'; }));
     }).catch(function (err) { P.message('fault-messages', P.errorText(err), true); });
   }
   function drawRestored(customers) {
