@@ -154,6 +154,30 @@ def from_pandapower(net: Any, *, name: str = "pandapower net", timezone: str = "
     return Grid.from_layers(layers, join_distance_m=join_distance_m, source=f"pandapower:{name}")
 
 
+def add_feeder_breakers(net: Any) -> list[int]:
+    """Give every line that leaves a substation without a switch a closed breaker at its substation
+    end (a pandapower line switch, type ``CB``, named ``feeder breaker <line name>``), so that it
+    starts a feeder; returns the new switch indices. For sources that model the feeder head without
+    its breaker (OpenDSS test feeders, bus-branch CGMES); "inside a substation" is decided as by
+    :func:`from_pandapower`. Changes ``net`` in place."""
+    pp = _pp()
+    ext = _in_service(net.ext_grid)
+    trafo = _in_service(net.trafo)
+    inside = _substation_buses(net, {int(b): f"ext_grid:{i}" for i, b in ext["bus"].items()}, trafo)
+    sw = net.switch[net.switch["et"] == "l"]
+    switched = set(zip(sw["element"].astype(int), sw["bus"].astype(int), strict=True))
+    lines = _in_service(net.line)
+    added = []
+    for i, fb, tb, label in zip(lines.index, lines["from_bus"].astype(int), lines["to_bus"].astype(int), lines["name"], strict=True):
+        if (fb in inside) == (tb in inside):
+            continue
+        end = fb if fb in inside else tb
+        if (int(i), end) not in switched:
+            added.append(int(pp.create_switch(net, bus=end, element=int(i), et="l", closed=True, type="CB",
+                                              name=f"feeder breaker {label if isinstance(label, str) else i}")))
+    return added
+
+
 def _in_service(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["in_service"].astype(bool)] if len(df) else df
 
