@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from gis.errors import GridValidationError, OutageError
@@ -144,12 +146,22 @@ def _cmd_powerflow(args: argparse.Namespace) -> int:
     return 0 if flow.ok else 1
 
 
+def _source_name(source: str | list[str]) -> str:
+    """A grid name from the import source: the source itself, or the common stem of several files
+    (``radial_EQ.xml radial_TP.xml ...`` -> ``radial``)."""
+    if isinstance(source, str):
+        return source
+    if len(source) == 1:
+        return Path(source[0]).stem
+    return os.path.commonprefix([Path(x).stem for x in source]).rstrip("_- ") or Path(source[0]).stem
+
+
 def _write_imported(args: argparse.Namespace, net: Any, notes: list[str] | None = None) -> int:
     """Convert an imported pandapower net, validate it and only then write OUT."""
     from gis.format import write_grid
     from gis.pandapower_io import from_pandapower
 
-    grid = from_pandapower(net, name=args.name or str(args.source), timezone=args.timezone)
+    grid = from_pandapower(net, name=args.name or _source_name(args.source), timezone=args.timezone)
     write_grid(grid.layers(), args.out)
     s = grid.summary()
     out: dict[str, Any] = {"written": args.out, "summary": s}

@@ -20,6 +20,7 @@ from .pandapower_oracle import (
     opening_cases,
     pandapower_vm,
     topology_mismatches,
+    unsupplied_customers,
     unsupplied_customers_switched,
 )
 
@@ -106,6 +107,8 @@ def test_elements_and_feeders(radial):
 
 def test_topology_matches_pandapower(radial):
     net, _, grid = radial
+    # the normal state: every customer supplied, in both
+    assert unsupplied_customers(net, []) == set(grid.affected_customers(open_switches=[])["id"]) == set()
     bad, nonempty = topology_mismatches(net, grid, opening_cases(net, sets=60))
     assert bad == [] and nonempty > 10
     # feeder F1 out; closing the tie re-feeds B through C and A back through B: pandapower agrees
@@ -145,6 +148,16 @@ def test_gl_profile_gives_the_coordinates(radial_dir, tmp_path):
     pts = grid.nodes.set_index("id").geometry
     for b, s in sub.items():
         assert (pts[f"bus:{b}"].x, pts[f"bus:{b}"].y) == pytest.approx(where[s], abs=1e-9)
+    # a GL profile that misses substation C: its buses go next to a located neighbour, and the notes say so
+    (folder / "radial_GL.xml").write_text(_gl_profile({k: v for k, v in where.items() if k != "C"}))
+    net, notes = load_cgmes_net(folder)
+    assert any("does not locate" in n for n in notes)
+    grid = from_pandapower(net, name="gl")
+    pts = grid.nodes.set_index("id").geometry
+    g = Geod(ellps="WGS84")
+    for b in net.bus.index[net.bus["Substation_id"] == "_C"]:
+        p = pts[f"bus:{b}"]
+        assert min(g.inv(p.x, p.y, *where[s])[2] for s in "PAB") < 1000.0  # within a few steps of 25 m
 
 
 def _gl_profile(where):

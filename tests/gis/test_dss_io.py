@@ -19,6 +19,7 @@ from .pandapower_oracle import (
     opening_cases,
     pandapower_vm,
     topology_mismatches,
+    unsupplied_customers,
     unsupplied_customers_switched,
 )
 
@@ -52,6 +53,8 @@ def test_elements(feeder):
 
 def test_topology_matches_pandapower(feeder):
     name, net, _, grid, _ = feeder
+    # the normal state: every customer supplied, in both
+    assert unsupplied_customers(net, []) == set(grid.affected_customers(open_switches=[])["id"]) == set()
     closed = int(net.switch["closed"].sum())  # 2 on the 13-bus feeder, 1 (the added breaker) on the 34-bus one
     bad, nonempty = topology_mismatches(net, grid, opening_cases(net, sets=40 if closed >= 4 else 0))
     assert bad == []
