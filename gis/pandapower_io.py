@@ -1,7 +1,8 @@
 """Conversion between pandapower nets and :class:`gis.Grid`.
 
-The only module that imports pandapower (and simbench, for ``simbench:<code>``
-sources). Ids keep the pandapower element and index so results can be compared
+The module that converts pandapower nets (the CGMES and OpenDSS imports, :mod:`gis.cim_io` and
+:mod:`gis.dss_io`, only run pandapower's converters and come here), and the only one that imports
+simbench (for ``simbench:<code>`` sources). Ids keep the pandapower element and index so results can be compared
 element by element:
 
 * ``bus:3`` — a node per in-service bus: a ``busbar`` inside a substation (an
