@@ -298,13 +298,13 @@ def _read_layer(grid_layer: str, lm: LayerMap, where: str, m: MappingFile, base:
     wanted = [s.field for s in lm.fields.values() if s.field is not None] + list(lm.keep)
     missing = [f for f in wanted if f not in fields and not (fid_col and f.lower() == fid_col.lower())]
     if missing:
-        problems = []
+        absent: list[FieldProblem] = []
         for f in missing:
             close = difflib.get_close_matches(f, fields, n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(FieldProblem(where, "missing_field", f"{where}: source {source} layer {layer!r} has no field {f!r}{hint}; "
+            absent.append(FieldProblem(where, "missing_field", f"{where}: source {source} layer {layer!r} has no field {f!r}{hint}; "
                                          f"its fields: {', '.join(fields)}"))
-        raise RecordError(problems, what="mapping", code="bad_mapping")
+        raise RecordError(absent, what="mapping", code="bad_mapping")
     try:
         # every column when filtering: some drivers (OpenFileGDB) match nothing when the where
         # clause names a column that is not read
@@ -365,7 +365,7 @@ def _translate(values: pd.Series, spec: FieldSpec, *, attr: str, where: str, ids
         table = {str(k).strip(): v for k, v in spec.values.items()}
         unknown = codes.notna() & ~codes.isin(list(table))
         for code in sorted(set(codes[unknown])):
-            hit = [ids[i] for i in np.flatnonzero((codes == code).to_numpy())]
+            hit = [ids[int(i)] for i in np.flatnonzero((codes == code).to_numpy())]
             problems.append(FieldProblem(where, "unknown_code", f"{where}: {origin} has code {code!r} "
                                          f"({len(hit)} feature(s), e.g. {', '.join(hit[:3])}) with no translation in values "
                                          f"(translated: {', '.join(sorted(table))})", None, hit[0]))
@@ -377,7 +377,7 @@ def _translate(values: pd.Series, spec: FieldSpec, *, attr: str, where: str, ids
         num = pd.to_numeric(out, errors="coerce")
         bad = num.isna() & out.notna()
         if bad.any():
-            hit = [ids[i] for i in np.flatnonzero(bad.to_numpy())]
+            hit = [ids[int(i)] for i in np.flatnonzero(bad.to_numpy())]
             problems.append(FieldProblem(where, "bad_number", f"{where}: {origin} holds values that are not numbers "
                                          f"({len(hit)} feature(s), e.g. {', '.join(hit[:3])})", None, hit[0]))
         out = num.astype(float) * factor
@@ -728,7 +728,7 @@ def to_toml(doc: Mapping[str, Any]) -> str:
     lines: list[str] = []
 
     def table(d: Mapping[str, Any], path: list[str], inline: bool) -> None:
-        nested = []
+        nested: list[tuple[str, Any, bool]] = []
         for k, v in d.items():
             if not inline and isinstance(v, Mapping):
                 nested.append((k, v, False))

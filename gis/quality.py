@@ -290,7 +290,8 @@ def _unconnected(layers: Mapping[str, pd.DataFrame], metric_crs: str) -> list[Qu
     kind = {str(i): k for i, k in zip(_column(nodes, "id"), _column(nodes, "kind"), strict=True)}
     lgeoms = _metric(lines, metric_crs) if len(lines) else np.empty(0, dtype=object)
     valid = np.array([g is not None and not g.is_empty for g in lgeoms], dtype=bool)
-    tree = shapely.STRtree(np.where(valid, lgeoms, None))
+    lgeoms[~valid] = None
+    tree = shapely.STRtree(lgeoms)
     lids = _column(lines, "id")
     out: list[QualityItem] = []
     first, last = _ends(np.asarray(lines.geometry.values, dtype=object))
@@ -331,7 +332,7 @@ def _crossings(layers: Mapping[str, pd.DataFrame], metric_crs: str, tolerance_m:
         return []
     geoms = _metric(lines, metric_crs)
     ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
-    geoms = np.where(ok, geoms, None)
+    geoms[~ok] = None
     first, last = _ends(geoms)
     ids = _column(lines, "id")
     tree = shapely.STRtree(geoms)
