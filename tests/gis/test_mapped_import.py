@@ -202,3 +202,41 @@ def test_an_unreadable_file_and_a_missing_crs_are_clear_errors(tmp_path):
     with pytest.raises(InputError, match=r"\.gpkg"):
         import_mapped(tmp_path / "m.toml", tmp_path / "out.geojson")
     assert not (tmp_path / "out.gpkg").exists()
+
+
+def test_a_geographic_source_in_several_layers_keeps_metre_tolerances(tmp_path):
+    """Lon/lat source (GeoPackage, EPSG:4326), stations split over two source layers: the tolerance
+    is still metres (in grid.metric_crs), and without a metric CRS the import says what to add."""
+    path = tmp_path / "lonlat.gpkg"
+    for name, df in src.layers().items():
+        df = df.to_crs("EPSG:4326")
+        if name == "STATIONEN":
+            busbars = df["TYP"] == 10
+            pyogrio.write_dataframe(df[busbars], path, layer="BUSBARS")
+            df = df[~busbars]
+        pyogrio.write_dataframe(df, path, layer=name)
+    text = worked_mapping().replace('path = "riverside.gdb"', 'path = "lonlat.gpkg"')
+    text = text.replace("[layers.nodes]\n", '[[layers.nodes]]\nlayer = "BUSBARS"\nkeep = ["STATUS"]\n'
+                        "[layers.nodes.fields]\nid = \"OBJ_ID\"\nname = \"BEZ\"\nkind = { value = \"busbar\" }\n"
+                        "substation_id = \"UW_REF\"\nrating_a = { field = \"I_MAX_KA\", unit = \"kA\" }\n\n[[layers.nodes]]\n")
+    (tmp_path / "m.toml").write_text(text, encoding="utf-8")
+    result = import_mapped(tmp_path / "m.toml", tmp_path / "grid.gpkg")
+    assert result.report.items == [], [i.message for i in result.report.items]
+    grid = load_grid(result.written)
+    assert_intended_topology(grid)
+    assert grid.nodes.set_index("id").loc["B1", "STATUS"] == "B"
+    (tmp_path / "m.toml").write_text(text.replace('metric_crs = "EPSG:32632"\n', ""), encoding="utf-8")
+    with pytest.raises(InputError, match="state grid.metric_crs"):
+        import_mapped(tmp_path / "m.toml", tmp_path / "other.gpkg")
+    assert not (tmp_path / "other.gpkg").exists()
+
+
+def test_a_failed_import_leaves_the_previous_grid_untouched(tmp_path):
+    mapping = make(tmp_path)
+    first = import_mapped(mapping, tmp_path / "riverside.gpkg")
+    before = first.written.read_bytes()
+    src.write_gdb(tmp_path / "broken.gdb", defects=True)
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace("riverside.gdb", "broken.gdb"), encoding="utf-8")
+    again = import_mapped(mapping, tmp_path / "riverside.gpkg")
+    assert again.written is None and not again.report.valid
+    assert (tmp_path / "riverside.gpkg").read_bytes() == before
