@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from gis.connectivity import infer_connectivity
 from gis.errors import InputError
-from gis.format import ENUMS, LAYERS, SPATIAL_LAYERS, WGS84, Layers, normalise, write_grid
+from gis.format import ENUMS, LAYERS, SPATIAL_LAYERS, WGS84, Layers, normalise, read_postgis_table, write_grid
 from gis.quality import (
     SEVERITY,
     QualityItem,
@@ -243,8 +243,9 @@ def _unit_names(quantity: str) -> list[str]:
 
 
 def _resolve(source: str, base: Path) -> str:
-    """A relative path is relative to the mapping file; connection strings (``PG:...``) pass unchanged."""
-    if re.match(r"^[A-Za-z][A-Za-z0-9]+:", source) and not re.match(r"^[A-Za-z]:[\\/]", source):
+    """A relative path is relative to the mapping file; connection strings (``PG:...``, database URLs)
+    pass unchanged."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", source):
         return source
     p = Path(source).expanduser()
     return str(p if p.is_absolute() else base / p)
@@ -292,27 +293,28 @@ def _read_layer(grid_layer: str, lm: LayerMap, where: str, m: MappingFile, base:
     """One source layer as grid columns (source CRS), with the translation problems found."""
     default = m.source
     source = _resolve(lm.source or (default.path if default else ""), base)
-    layer, info = _open_layer(source, lm.layer)
-    fields = [str(f) for f in info["fields"]]
-    fid_col = str(info.get("fid_column") or "")
     wanted = [s.field for s in lm.fields.values() if s.field is not None] + list(lm.keep)
-    missing = [f for f in wanted if f not in fields and not (fid_col and f.lower() == fid_col.lower())]
-    if missing:
-        absent: list[FieldProblem] = []
-        for f in missing:
-            close = difflib.get_close_matches(f, fields, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            absent.append(FieldProblem(where, "missing_field", f"{where}: source {source} layer {layer!r} has no field {f!r}{hint}; "
-                                         f"its fields: {', '.join(fields)}"))
-        raise RecordError(absent, what="mapping", code="bad_mapping")
-    try:
-        # every column when filtering: some drivers (OpenFileGDB) match nothing when the where
-        # clause names a column that is not read
-        columns = None if lm.where else [f for f in dict.fromkeys(wanted) if f in fields]
-        df = pyogrio.read_dataframe(source, layer=layer, columns=columns, where=lm.where, fid_as_index=bool(fid_col))
-    except Exception as exc:
-        raise InputError(f"cannot read layer {layer!r} of {source}" + (f" where {lm.where!r}" if lm.where else "")
-                         + f": {exc}", code="bad_source") from None
+    if source.startswith(("postgresql:", "postgresql+", "postgres:")):
+        # a database URL: PostGIS through SQLAlchemy (GDAL's PostgreSQL driver is optional in pyogrio builds)
+        if lm.layer is None:
+            raise InputError(f"{where}: name the PostGIS table with layer = \"schema.table\"", code="bad_mapping")
+        layer, fid_col = lm.layer, ""
+        df = read_postgis_table(source, layer, where=lm.where)
+        fields = [str(c) for c in df.columns if c != df.geometry.name]
+        _require_fields(where, source, layer, fields, "", wanted)
+    else:
+        layer, info = _open_layer(source, lm.layer)
+        fields = [str(f) for f in info["fields"]]
+        fid_col = str(info.get("fid_column") or "")
+        _require_fields(where, source, layer, fields, fid_col, wanted)
+        try:
+            # every column when filtering: some drivers (OpenFileGDB) match nothing when the where
+            # clause names a column that is not read
+            columns = None if lm.where else [f for f in dict.fromkeys(wanted) if f in fields]
+            df = pyogrio.read_dataframe(source, layer=layer, columns=columns, where=lm.where, fid_as_index=bool(fid_col))
+        except Exception as exc:
+            raise InputError(f"cannot read layer {layer!r} of {source}" + (f" where {lm.where!r}" if lm.where else "")
+                             + f": {exc}", code="bad_source") from None
     crs = lm.crs or (default.crs if default and lm.source is None else None)
     if crs:
         try:
@@ -333,6 +335,19 @@ def _read_layer(grid_layer: str, lm: LayerMap, where: str, m: MappingFile, base:
     for f in lm.keep:
         out[f] = df[f].to_numpy(dtype=object) if f in df.columns else df.index.to_numpy(dtype=object)
     return _Read(out, problems)
+
+
+def _require_fields(where: str, source: str, layer: str, fields: Sequence[str], fid_col: str, wanted: Sequence[str]) -> None:
+    """Every field the mapping names exists in the source layer (else the nearest names)."""
+    missing = [f for f in wanted if f not in fields and not (fid_col and f.lower() == fid_col.lower())]
+    if missing:
+        absent: list[FieldProblem] = []
+        for f in missing:
+            close = difflib.get_close_matches(f, fields, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            absent.append(FieldProblem(where, "missing_field", f"{where}: source {source} layer {layer!r} has no field {f!r}{hint}; "
+                                       f"its fields: {', '.join(fields)}"))
+        raise RecordError(absent, what="mapping", code="bad_mapping")
 
 
 def _column_values(df: gpd.GeoDataFrame, spec: FieldSpec, fid_col: str) -> pd.Series:

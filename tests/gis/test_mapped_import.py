@@ -240,3 +240,40 @@ def test_a_failed_import_leaves_the_previous_grid_untouched(tmp_path):
     again = import_mapped(mapping, tmp_path / "riverside.gpkg")
     assert again.written is None and not again.report.valid
     assert (tmp_path / "riverside.gpkg").read_bytes() == before
+
+
+def test_a_postgis_source(tmp_path):
+    """The same export in PostGIS tables, read through a database URL (skipped without a server)."""
+    import os
+    import uuid
+
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL not set: the PostGIS source needs a PostgreSQL server")
+    sa = pytest.importorskip("sqlalchemy")
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as con:
+            con.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "no PostGIS here"
+        engine.dispose()
+        pytest.skip(f"PostGIS not available: {type(exc).__name__}")
+    schema = f"gis_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as con:
+        con.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        for name, df in src.layers().items():
+            df.to_postgis(name, engine, schema=schema, index=False)
+        text = worked_mapping().replace('path = "riverside.gdb"', f'path = "{url}"')
+        text = re.sub(r'layer = "([A-Z]+)"', rf'layer = "{schema}.\1"', text).replace("STATUS = 'B'", "\\\"STATUS\\\" = 'B'")
+        (tmp_path / "pg.toml").write_text(text, encoding="utf-8")
+        result = import_mapped(tmp_path / "pg.toml", tmp_path / "grid.gpkg")
+        assert result.report.items == []
+        assert_intended_topology(load_grid(result.written))
+        (tmp_path / "pg.toml").write_text(text.replace(f"{schema}.KABEL", f"{schema}.NOPE"), encoding="utf-8")
+        with pytest.raises(InputError, match=f"no PostGIS table {schema}.NOPE"):
+            import_mapped(tmp_path / "pg.toml", tmp_path / "other.gpkg")
+    finally:
+        with engine.begin() as con:
+            con.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
