@@ -42,7 +42,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from gis.connectivity import infer_connectivity
 from gis.errors import InputError
-from gis.format import ENUMS, LAYERS, SPATIAL_LAYERS, WGS84, Layers, normalise, read_postgis_table, write_grid
+from gis.format import (
+    ENUMS,
+    LAYERS,
+    SPATIAL_LAYERS,
+    WGS84,
+    Layers,
+    normalise,
+    read_postgis_table,
+    write_grid,
+)
 from gis.quality import (
     SEVERITY,
     QualityItem,
