@@ -137,5 +137,7 @@ def _landing() -> str | None:
 def _register_pages(app: Flask) -> None:
     """The role pages (``app.pages``)."""
     from app.pages import bp
+    from app.pages.quality import bp as quality_bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(quality_bp)

@@ -55,7 +55,7 @@ from gis.format import LAYERS, SPATIAL_LAYERS, SUPPLY_NODE_KINDS, WGS84, Layers
 from gis.geojson import to_geojson
 from gis.records import json_safe
 
-__all__ = ["QualityItem", "QualityReport", "Snap", "build_report", "check_quality", "write_report"]
+__all__ = ["QualityItem", "QualityReport", "Snap", "build_report", "check_quality", "quality_of_layers", "report_geojson", "write_report"]
 
 #: Severity of each quality code (``error`` blocks an import).
 SEVERITY: dict[str, str] = {
@@ -521,7 +521,11 @@ def write_report(report: QualityReport, base: str | Path, *, extra: Mapping[str,
             d = it.to_dict()
             w.writerow([d["code"], d["severity"], d["layer"] or "", d["id"] or "", ";".join(d["related"]), d["message"],
                         "" if d["lon"] is None else d["lon"], "" if d["lat"] is None else d["lat"]])
-    features = [(it.geometry, {k: v for k, v in it.to_dict().items() if k not in ("lon", "lat")} | {"lon": it.lon, "lat": it.lat})
-                for it in report.items]
-    paths["geojson"].write_text(json.dumps(to_geojson(features, coord_decimals=7), ensure_ascii=False), encoding="utf-8")
+    paths["geojson"].write_text(json.dumps(report_geojson(report.items), ensure_ascii=False), encoding="utf-8")
     return paths
+
+
+def report_geojson(items: Iterable[QualityItem]) -> dict[str, Any]:
+    """The items as an RFC 7946 FeatureCollection: one feature per item, its geometry the
+    offending feature or point (WGS84), its properties those of :meth:`QualityItem.to_dict`."""
+    return to_geojson([(it.geometry, it.to_dict()) for it in items], coord_decimals=7)
