@@ -209,7 +209,7 @@ def _check_mapping(m: MappingFile) -> list[FieldProblem]:
     for name in SPATIAL_LAYERS:
         if LAYERS[name].required and name not in m.layers:
             bad(f"layers.{name}", "the grid needs this layer: map a source layer to it")
-    lines_given = all(("from_node" in lm.fields) for lm in m.layers.get("lines", []))
+    lines_given = _ids_given(m)
     for name, maps in m.layers.items():
         schema = LAYERS.get(name)
         if schema is None:
@@ -234,13 +234,18 @@ def _check_mapping(m: MappingFile) -> list[FieldProblem]:
                     wrong = sorted({str(v) for v in spec.values.values() if v not in allowed})
                     if wrong:
                         bad(f"{where}.fields.{attr}.values", f"{wrong} not in {list(allowed)}")
-            inferred = INFERRED.get(name, ()) if name == "lines" or not lines_given else ()
+            inferred = () if lines_given else INFERRED.get(name, ())
             for c in schema.columns:
                 if c.required and c.name not in lm.fields and c.name not in inferred:
                     bad(f"{where}.fields", f"no field for the required column {c.name!r}")
             if name in INFERRED and not lines_given and any(c in lm.fields for c in INFERRED[name]):
                 bad(f"{where}.fields", "from_node/to_node are inferred from geometry because the lines have none: remove them")
     return out
+
+
+def _ids_given(m: MappingFile) -> bool:
+    """Whether the lines' node ids come from the source (else from geometry)."""
+    return any(c in lm.fields for lm in m.layers.get("lines", []) for c in INFERRED["lines"])
 
 
 def _unit_names(quantity: str) -> list[str]:
@@ -320,7 +325,8 @@ def _read_layer(grid_layer: str, lm: LayerMap, where: str, m: MappingFile, base:
             # every column when filtering: some drivers (OpenFileGDB) match nothing when the where
             # clause names a column that is not read
             columns = None if lm.where else [f for f in dict.fromkeys(wanted) if f in fields]
-            df = pyogrio.read_dataframe(source, layer=layer, columns=columns, where=lm.where, fid_as_index=bool(fid_col))
+            df = pyogrio.read_dataframe(source, layer=layer, columns=columns, where=lm.where, fid_as_index=bool(fid_col),
+                                        force_2d=True)
         except Exception as exc:
             raise InputError(f"cannot read layer {layer!r} of {source}" + (f" where {lm.where!r}" if lm.where else "")
                              + f": {exc}", code="bad_source") from None
@@ -496,7 +502,7 @@ def import_mapped(mapping_path: str | Path, out_path: str | Path, *, report_base
     layers, type_items = _type_items(layers)
     items += type_items
     snaps: list[Snap] = []
-    if not all("from_node" in lm.fields for lm in m.layers["lines"]):
+    if not _ids_given(m):
         items += _connect(layers, m.grid.snap_tolerance_m, snaps)
     grid = m.grid
     meta = {"name": grid.name, "timezone": grid.timezone, "nominal_kv": f"{grid.nominal_kv:g}", "metric_crs": metric.to_string()}

@@ -16,6 +16,7 @@ from pathlib import Path
 import networkx as nx
 import pyogrio
 import pytest
+from shapely.geometry import LineString
 
 from gis import load_grid
 from gis.errors import InputError
@@ -277,3 +278,56 @@ def test_a_postgis_source(tmp_path):
         with engine.begin() as con:
             con.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+def test_node_ids_from_the_source_skip_the_inference(tmp_path):
+    """A source that has from/to node ids (3D lines, lon/lat): they are used as given."""
+    first = import_mapped(make(tmp_path), tmp_path / "first.gpkg")
+    grid = load_grid(first.written)
+    path = tmp_path / "with_ids.gpkg"
+    lines = grid.lines[["id", "from_node", "to_node", "kind", "geometry"]].rename(columns={"from_node": "VON", "to_node": "NACH"})
+    lines["geometry"] = [LineString([(x, y, 5.0) for x, y in g.coords]) for g in lines.geometry]
+    lines.to_file(path, layer="lines")
+    grid.switches[["id", "from_node", "to_node", "kind", "normally_open", "geometry"]].rename(
+        columns={"from_node": "VON", "to_node": "NACH"}).to_file(path, layer="switches")
+    for name in ("substations", "nodes", "customers"):
+        getattr(grid, name).drop(columns=["node_joined"], errors="ignore").to_file(path, layer=name)
+    doc = {
+        "grid": {"name": "given", "timezone": "Europe/Berlin", "nominal_kv": 20, "metric_crs": "EPSG:32632"},
+        "source": {"path": "with_ids.gpkg"},
+        "layers": {
+            "substations": {"layer": "substations", "fields": {"id": "id", "name": "name", "capacity_kva": "capacity_kva"}},
+            "nodes": {"layer": "nodes", "fields": {c: c for c in ("id", "kind", "substation_id", "kva", "rating_a")}},
+            "lines": {"layer": "lines", "fields": {"id": "id", "from_node": "VON", "to_node": "NACH", "kind": "kind",
+                                                   "rating_a": {"value": 300}}},
+            "switches": {"layer": "switches", "fields": {"id": "id", "from_node": "VON", "to_node": "NACH", "kind": "kind",
+                                                         "normally_open": "normally_open"}},
+            "customers": {"layer": "customers", "fields": {c: c for c in ("id", "category", "demand_kw", "node_id")}},
+        },
+    }
+    (tmp_path / "given.toml").write_text(to_toml(doc), encoding="utf-8")
+    result = import_mapped(tmp_path / "given.toml", tmp_path / "given.gpkg")
+    assert result.report.items == [] and result.report.snaps == []
+    again = load_grid(result.written)
+    assert_intended_topology(again)
+    assert set(again.nodes["id"]) == set(grid.nodes["id"])
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda d: d["layers"]["lines"]["fields"].update(colour="FARBE"), "layers.lines.fields.colour: not a column of lines"),
+    (lambda d: d["layers"]["nodes"]["fields"].pop("kind"), "no field for the required column 'kind'"),
+    (lambda d: d["layers"].pop("switches"), "layers.switches: the grid needs this layer"),
+    (lambda d: d["layers"]["switches"]["fields"].update(from_node="VON"), "from_node/to_node are inferred from geometry"),
+    (lambda d: d["layers"]["lines"]["fields"].update(from_node="VON"), "layers.switches.fields: no field for the required column 'to_node'"),
+    (lambda d: d["layers"]["lines"]["fields"]["kind"]["values"].update(K="cabel"), "['cabel'] not in ['cable', 'overhead']"),
+    (lambda d: d["layers"]["nodes"]["fields"].update(kva={"field": "TR_KVA", "value": 3}), "give either field"),
+    (lambda d: d["grid"].update(snap_tolerance_m=-1), "grid.snap_tolerance_m"),
+    (lambda d: d["layers"]["lines"]["fields"]["length_m"].update(unit="furlong"), "unknown length unit 'furlong'"),
+], ids=["unknown-column", "missing-required", "missing-layer", "ids-and-geometry", "half-given-ids", "bad-kind", "field-and-value",
+        "negative-tolerance", "unknown-unit"])
+def test_a_mapping_that_does_not_fit_names_where(tmp_path, edit, message):
+    doc = tomllib.loads(worked_mapping())
+    edit(doc)
+    (tmp_path / "m.toml").write_text(to_toml(doc), encoding="utf-8")
+    with pytest.raises(RecordError, match=re.escape(message)):
+        load_mapping(tmp_path / "m.toml")
