@@ -19,6 +19,7 @@ import pytest
 from shapely.geometry import LineString
 
 from gis import load_grid
+from gis.__main__ import main as cli
 from gis.errors import InputError
 from gis.mapped_import import import_mapped, load_mapping, suggest_mapping, to_toml
 from gis.records import RecordError
@@ -185,12 +186,12 @@ def test_suggest_names_the_source_fields_and_after_filling_the_gaps_imports(tmp_
     (('unit = "MW"', 'unit = "kA"'), "unknown active power unit 'kA'"),
     (('nominal_kv = 20', 'nominal_kv = 20\nfavourite = 1'), "grid.favourite"),
 ], ids=["unreadable-source", "missing-field", "unknown-code", "bad-toml", "wrong-unit", "unknown-key"])
-def test_bad_input_is_a_clear_error_and_writes_nothing(tmp_path, change, message):
+def test_bad_input_is_a_clear_error_and_writes_nothing(tmp_path, capsys, change, message):
     mapping = make(tmp_path, mapping=worked_mapping().replace(*change))
     assert change[1] in mapping.read_text(encoding="utf-8")
-    out = run("import-mapped", str(mapping), str(tmp_path / "riverside.gpkg"))
-    assert out.returncode == 1
-    assert message in out.stderr, out.stderr
+    assert cli(["import-mapped", str(mapping), str(tmp_path / "riverside.gpkg")]) == 1  # in process: the same main()
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err, err
     assert not (tmp_path / "riverside.gpkg").exists() and not list(tmp_path.glob("riverside.quality.*"))
 
 
