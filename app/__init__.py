@@ -118,8 +118,11 @@ def _nav_links(app: Flask) -> list[tuple[str, str]]:
 
     from app.auth import has_role
 
-    return [(f"pages.{role}", gettext(label)) for role, label in NAV
-            if f"pages.{role}" in app.view_functions and has_role(role)]
+    links = [(f"pages.{role}", gettext(label)) for role, label in NAV
+             if f"pages.{role}" in app.view_functions and has_role(role)]
+    if "quality.page" in app.view_functions and has_role("admin"):  # admins only (no role "admin" is granted otherwise)
+        links.append(("quality.page", gettext("Data quality")))
+    return links
 
 
 def _landing() -> str | None:

@@ -38,6 +38,9 @@ def test_only_admins_open_the_quality_map(service: Any) -> None:
         for path in ("/admin/quality", "/admin/quality/report.geojson"):
             assert client.get(path, headers=headers).status_code == (200 if role == "admin" else 403), (role, path)
     assert "/login" in client.get("/admin/quality").headers["Location"]
+    nav = {role: 'href="/admin/quality"' in client.get("/pages/", headers=headers).get_data(as_text=True)
+           for role, headers in tokens.items()}
+    assert nav == {role: role == "admin" for role in tokens}
 
 
 def test_the_report_lists_the_grids_defects_and_the_page_keeps_them_text(service: Any) -> None:
