@@ -59,6 +59,7 @@ from gis.quality import (
     Snap,
     build_report,
     check_quality,
+    located,
     write_report,
 )
 from gis.records import FieldProblem, RecordError, parse_bool
@@ -472,13 +473,9 @@ def _type_items(layers: Layers) -> tuple[Layers, list[QualityItem]]:
     normal, issues = normalise(layers)
     items = []
     for ti in issues:
-        df = normal[ti.layer]
-        for fid in ti.ids:
-            g = df.geometry[df["id"] == fid]
-            geom = g.iloc[0] if len(g) else None
-            items.append(QualityItem("bad_value", SEVERITY["bad_value"], ti.layer, fid,
-                                     f"{ti.layer}.{ti.column} of {fid} is not {ti.expected}", None, None, (), geom))
-    return normal, items
+        items += [QualityItem("bad_value", SEVERITY["bad_value"], ti.layer, fid, f"{ti.layer}.{ti.column} of {fid} is not {ti.expected}")
+                  for fid in ti.ids]
+    return normal, items  # located on the map once in WGS84 (gis.quality.located)
 
 
 def import_mapped(mapping_path: str | Path, out_path: str | Path, *, report_base: str | Path | None = None) -> ImportResult:
@@ -510,6 +507,7 @@ def import_mapped(mapping_path: str | Path, out_path: str | Path, *, report_base
         meta["power_factor"] = f"{grid.power_factor:g}"
     wgs: Layers = {n: df.to_crs(WGS84) for n, df in layers.items()}
     wgs["meta"] = pd.DataFrame({"key": list(meta), "value": list(meta.values())})
+    items = located(items, wgs)
     if any(i.severity == "error" for i in items):
         report = QualityReport(items + check_quality(wgs, metric_crs=metric.to_string(), tolerance_m=grid.snap_tolerance_m,
                                                      join_distance_m=grid.join_distance_m), snaps)

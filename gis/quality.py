@@ -445,17 +445,27 @@ def _locate(layers: Mapping[str, pd.DataFrame], layer: str | None, fid: str) -> 
     return None
 
 
+def located(items: Iterable[QualityItem], layers: Mapping[str, pd.DataFrame]) -> list[QualityItem]:
+    """``items`` with the ones that have no geometry placed on their feature (found by layer and id)."""
+    out = []
+    for it in items:
+        g = _locate(layers, it.layer, it.id) if it.geometry is None and it.id is not None else None
+        if g is None:
+            out.append(it)
+            continue
+        lon, lat = _anchor(g)
+        out.append(QualityItem(it.code, it.severity, it.layer, it.id, it.message, lon, lat, it.related, g))
+    return out
+
+
 def problem_items(problems: Iterable[Problem], layers: Mapping[str, pd.DataFrame]) -> list[QualityItem]:
     """The grid loader's errors as report items: one per id named, located in its layer."""
     out = []
     for p in problems:
         if p.severity != "error":
             continue
-        for fid in p.ids or (None,):
-            g = _locate(layers, p.layer, fid) if fid is not None else None
-            lon, lat = _anchor(g)
-            out.append(QualityItem(p.code, "error", p.layer, fid, p.message, lon, lat, (), g))
-    return out
+        out += [QualityItem(p.code, "error", p.layer, fid, p.message) for fid in p.ids or (None,)]
+    return located(out, layers)
 
 
 def build_report(layers: Layers, *, metric_crs: str, tolerance_m: float = 1.0, join_distance_m: float = 500.0,

@@ -13,7 +13,9 @@ import sys
 import tomllib
 from pathlib import Path
 
+import geopandas as gpd
 import networkx as nx
+import pandas as pd
 import pyogrio
 import pytest
 from shapely.geometry import LineString
@@ -332,3 +334,27 @@ def test_a_mapping_that_does_not_fit_names_where(tmp_path, edit, message):
     (tmp_path / "m.toml").write_text(to_toml(doc), encoding="utf-8")
     with pytest.raises(RecordError, match=re.escape(message)):
         load_mapping(tmp_path / "m.toml")
+
+
+def test_an_ambiguous_switch_and_a_bad_boolean_are_located_in_the_report(tmp_path):
+    layers = src.layers()
+    kb = layers["KABEL"]
+    layers["KABEL"] = pd.concat([kb, gpd.GeoDataFrame(
+        {"OBJ_ID": ["K15"], "ART": ["K"], "I_MAX_KA": [0.3], "LAENGE_KM": [0.1]},
+        geometry=[LineString([(src.ORIGIN[0], src.ORIGIN[1] + 400), (src.ORIGIN[0], src.ORIGIN[1] + 300)])], crs=src.UTM)],
+        ignore_index=True)
+    layers["SCHALTER"].loc[layers["SCHALTER"]["OBJ_ID"] == "LS1", "FERN"] = "vielleicht"
+    for name, df in layers.items():
+        pyogrio.write_dataframe(df, tmp_path / "riverside.gpkg", layer=name)
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(worked_mapping().replace("riverside.gdb", "riverside.gpkg"), encoding="utf-8")
+    result = import_mapped(mapping, tmp_path / "out.gpkg")
+    assert result.written is None
+    got = {(i.code, i.layer, i.id): i for i in result.report.items}
+    assert sorted(got) == [("ambiguous_switch", "switches", "T1"), ("bad_value", "switches", "LS1"),
+                           ("dangling_line_end", "lines", "K15")]
+    t1 = got["ambiguous_switch", "switches", "T1"]
+    assert set(t1.related) == {"K7", "K8", "K15"} and "3 line ends" in t1.message
+    for item in got.values():
+        assert item.lon == pytest.approx(9.0, abs=0.02) and item.lat == pytest.approx(48.75, abs=0.02)
+    assert "remote" in got["bad_value", "switches", "LS1"].message
