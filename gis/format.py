@@ -469,7 +469,10 @@ def read_postgis_table(url: str, table: str, *, where: str | None = None) -> gpd
     schema, _, name = table.rpartition(".")
     schema = schema or "public"
     try:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)  # one read: no pooled connection left open
+    except Exception as exc:  # unknown dialect or driver, malformed URL
+        raise InputError(f"not a usable database URL: {exc}", code="bad_source") from None
+    try:
         with engine.connect() as con:
             geom = con.execute(
                 sa.text("SELECT f_geometry_column FROM geometry_columns WHERE f_table_schema = :s AND f_table_name = :t"),
@@ -485,6 +488,8 @@ def read_postgis_table(url: str, table: str, *, where: str | None = None) -> gpd
         raise
     except Exception as exc:  # driver / SQL errors: name the table, keep the database's reason
         raise InputError(f"cannot read PostGIS table {schema}.{name}: {str(exc).splitlines()[0]}", code="bad_source") from None
+    finally:
+        engine.dispose()
 
 
 # ---------------------------------------------------------------------------
