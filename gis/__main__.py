@@ -16,6 +16,11 @@ The JSON shapes printed with ``--json`` are a contract (docs/grid-format.md):
   ``import-cgmes SRC... OUT [--origin LON,LAT] --json`` -> ``{"written": OUT, "summary": ..., "notes": [...]}``
   (notes: what the import approximated); OUT is written only when the grid validates
 
+* ``import-mapped MAPPING.toml OUT.gpkg [--report BASE] [--json]`` -> the quality report plus
+  ``"written"`` (exit 1 and no grid when it has errors); ``import-mapped --suggest SOURCE [MAPPING.toml]``
+  writes a template mapping
+* ``quality PATH [--report BASE] [--tolerance-m M] [--json]`` -> the quality report of a grid
+
 Exit status: 0 on success, 1 when the grid or the request is invalid, 2 on usage errors.
 """
 
@@ -199,6 +204,50 @@ def _cmd_import_cgmes(args: argparse.Namespace) -> int:
 
     net, notes = load_cgmes_net(args.source, origin=_origin(args.origin), spacing_m=args.spacing_m)
     return _write_imported(args, net, notes)
+def _report_lines(doc: dict[str, Any]) -> list[str]:
+    lines = [f"{len(doc['items'])} finding(s): " + (", ".join(f"{k} {v}" for k, v in doc["counts"].items()) or "none")]
+    lines += [f"  {i['severity'].upper():7} {i['code']}: {i['layer'] or '-'} {i['id'] or '-'}: {i['message']}" for i in doc["items"]]
+    return lines
+
+
+def _cmd_import_mapped(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gis.errors import InputError
+    from gis.mapped_import import import_mapped, suggest_mapping
+
+    if args.suggest:
+        text = suggest_mapping(args.suggest)
+        if args.mapping is None:
+            print(text, end="")
+        elif Path(args.mapping).exists():
+            raise InputError(f"{args.mapping} exists: choose another file for the suggested mapping", code="exists")
+        else:
+            Path(args.mapping).write_text(text, encoding="utf-8")
+            print(f"wrote {args.mapping}", file=sys.stderr)
+        return 0
+    if args.mapping is None or args.out is None:
+        raise InputError("give MAPPING.toml and OUT.gpkg (or --suggest SOURCE)", code="usage")
+    result = import_mapped(args.mapping, args.out, report_base=args.report)
+    doc = {"written": str(result.written) if result.written else None,
+           "report": {k: str(v) for k, v in result.report_files.items()}, **result.report.to_dict()}
+    head = (f"wrote {result.written}" if result.written else f"error: {args.out} not written: the source has errors")
+    _print(doc, args.json, [head, *_report_lines(doc), f"{len(doc['snaps'])} connection(s) guessed from geometry; "
+                            f"report: {', '.join(map(str, result.report_files.values()))}"])
+    return 0 if result.written else 1
+
+
+def _cmd_quality(args: argparse.Namespace) -> int:
+    from gis.format import read_layers
+    from gis.quality import quality_of_layers, write_report
+
+    report = quality_of_layers(read_layers(args.path), tolerance_m=args.tolerance_m, join_distance_m=args.join_distance_m,
+                               source=args.path)
+    files = write_report(report, args.report) if args.report else {}
+    doc = {"report": {k: str(v) for k, v in files.items()}, **report.to_dict()}
+    doc.pop("snaps")
+    _print(doc, args.json, _report_lines(doc))
+    return 0 if report.valid else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -260,7 +309,21 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--voltage-band", type=float, default=0.07, help="allowed deviation from nominal voltage (0.07 = +-7 %%)")
     f.set_defaults(func=_cmd_powerflow)
 
-    for sp in (v, s, a, i, m, d, c, f):
+    g = sub.add_parser("import-mapped", help="import a GIS export through a field mapping (TOML); --suggest writes a template")
+    g.add_argument("mapping", nargs="?", help="the mapping file (with --suggest: where to write the template; default stdout)")
+    g.add_argument("out", nargs="?", help="the grid file to write (.gpkg), only when the source is valid")
+    g.add_argument("--suggest", metavar="SOURCE", help="write a template mapping from this source's layers and fields")
+    g.add_argument("--report", default=None, help="report files' path without extension (default OUT.quality)")
+    g.set_defaults(func=_cmd_import_mapped)
+
+    q = sub.add_parser("quality", help="data-quality report of a grid (exit 1 on errors)")
+    q.add_argument("path")
+    q.add_argument("--report", default=None, help="also write BASE.json, BASE.csv, BASE.geojson")
+    q.add_argument("--tolerance-m", type=float, default=1.0, help="how near a crossing may be to a line end (metres)")
+    q.add_argument("--join-distance-m", type=float, default=500.0)
+    q.set_defaults(func=_cmd_quality)
+
+    for sp in (v, s, a, i, m, d, c, f, g, q):
         sp.add_argument("--json", action="store_true", help="print JSON")
     return p
 
