@@ -18,6 +18,7 @@ def workflow_labels() -> dict[str, str]:
         "wfh_review": _("Reviewed"), "wfh_reopen": _("Sent back"), "wfh_approve": _("Approved"),
         "wfh_publish": _("Published"), "wfh_cancel": _("Cancelled"), "wfh_execute": _("Executed"),
         "wf_note": _("Note (reason for sending back or cancelling)"), "wf_history": _("Status history"),
+        "wf_refresh": _("Refresh"), "wf_refresh_hint": _("Read the outage again (another user may have changed it)"),
         "wf_by": _("by"), "wf_no_history": _("No step taken yet"),
         "wf_deadline": _("7-day notice due by"),
         "wf_short": _("The notice deadline has passed: this outage can no longer be approved or published; re-plan it or cancel it."),

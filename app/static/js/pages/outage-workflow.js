@@ -73,6 +73,12 @@
         });
         buttons.appendChild(b);
       });
+      var again = P.el('button', 'wf-refresh', t('wf_refresh'));
+      again.id = 'outage-refresh';
+      again.type = 'button';
+      again.title = t('wf_refresh_hint');
+      again.addEventListener('click', function () { render(o, box, onChange); });
+      buttons.appendChild(again);
       box.appendChild(buttons);
       box.appendChild(msg);
       box.appendChild(P.el('h4', null, t('wf_history')));
