@@ -37,8 +37,8 @@ from flask_babel import gettext as _
 from jinja2 import TemplateNotFound
 
 from app import maps
-from app.pages.workflow import workflow_labels
 from app.errors import domain_error_json, json_error, status_of
+from app.pages.workflow import workflow_labels
 from gis import Grid, OutageError
 from gis.records import MAX_YEAR, MIN_YEAR
 

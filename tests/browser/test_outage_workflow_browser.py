@@ -42,7 +42,7 @@ def open_outage(page: Any, service: Service, outage: dict[str, Any]) -> None:
     """The planner page with the outage's plan chosen and the outage's detail open."""
     page.goto(service.url + "/planner")
     wait_map(page, "planner")
-    page.wait_for_selector("#plan-choice option[value='%d']" % outage["plan_id"], state="attached")
+    page.wait_for_selector(f"#plan-choice option[value='{outage['plan_id']}']", state="attached")
     page.select_option("#plan-choice", str(outage["plan_id"]))
     page.wait_for_function("(id) => window.PlannerState && PlannerState.plan && PlannerState.plan.id === id && document.querySelector('#timeline .bar')", arg=outage["plan_id"])
     page.locator("#timeline .bar").first.click()
