@@ -268,3 +268,14 @@ def test_notice_compliance(app: Any, client: Any, tokens: Any, outage: dict[str,
     assert page["total"] == 2 and [f["customer_id"] for f in page["items"]] == [c["items"][1]["customer_id"]]
     assert client.get("/api/notifications/compliance?verdict=on_time", headers=h).status_code == 422
     assert client.get("/api/notifications/compliance", headers=tokens["viewer"]).status_code == 403
+
+
+def test_a_planner_lead_works_where_a_planner_does(client: Any, tokens: Any) -> None:
+    """The lead's home is the planner page; it opens the planner's pages and no others."""
+    h = tokens["planner_lead"]
+    assert client.get("/planner", headers=h).status_code == 200
+    assert client.get("/service", headers=h).status_code == 403
+    assert client.get("/dispatcher", headers=h).status_code == 403
+    r = client.get("/", headers=h)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/planner")
+    assert client.post("/api/jobs", json={**JOB, "id": "LEAD-1"}, headers=h).status_code == 201
