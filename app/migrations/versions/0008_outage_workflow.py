@@ -1,5 +1,6 @@
 """outage workflow: outage_transitions (who moved an outage, when, from which status to which);
-the old status ``confirmed`` becomes ``published``
+the old status ``confirmed`` becomes ``published``; the unsent notices and SMS that plan runs
+queued for outages never published are removed (publishing queues them now)
 
 Revision ID: 0008
 Revises: 0007
@@ -35,6 +36,8 @@ def upgrade() -> None:
     with op.batch_alter_table('outage_transitions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outage_transitions_outage_id'), ['outage_id'], unique=False)
     op.execute("UPDATE outages SET status = 'published' WHERE status = 'confirmed'")
+    op.execute("DELETE FROM notifications WHERE status = 'pending' AND kind IN ('notice', 'sms') AND outage_id IN "
+               "(SELECT id FROM outages WHERE status NOT IN ('published', 'done'))")
 
 
 def downgrade() -> None:
