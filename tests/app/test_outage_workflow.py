@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.models import Notification, OutageTransition
 from app.services import outage_workflow
@@ -131,6 +131,27 @@ def test_a_stale_approval_is_a_clear_conflict(client: Any, tokens: Any, outage: 
     assert r.json["details"]["last_actor"] == "planner_lead-user" and r.json["details"]["status"] == "approved"
     assert r.json["details"]["current_version"] == seen + 1
     assert len(client.get(f"/api/outages/{oid}/history", headers=tokens["planner"]).json["history"]) == 2
+
+
+def test_a_race_past_the_version_check_is_still_a_conflict(app: Any, client: Any, tokens: Any, outage: dict[str, Any],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another step commits between this request's version check and its write: the row's version
+    column (the UPDATE's WHERE version = ...) stops this one; nothing of it is kept."""
+    oid = outage["id"]
+    v = post(client, tokens, oid, "review", "planner", outage["version"]).json["version"]
+    real = outage_workflow.check_fresh
+
+    def then_another_commit(s: Any, o: Any, version: int, *, tz: Any) -> None:
+        real(s, o, version, tz=tz)
+        with app.extensions["db"].engine.begin() as c:
+            c.execute(text("UPDATE outages SET version = version + 1 WHERE id = :id"), {"id": o.id})
+
+    monkeypatch.setattr(outage_workflow, "check_fresh", then_another_commit)
+    r = post(client, tokens, oid, "approve", "planner_lead", v)
+    assert r.status_code == 409 and r.json["code"] == "stale_version", r.json
+    monkeypatch.setattr(outage_workflow, "check_fresh", real)
+    h = client.get(f"/api/outages/{oid}/history", headers=tokens["planner"]).json
+    assert h["status"] == "reviewed" and h["version"] == v + 1 and [x["action"] for x in h["history"]] == ["review"]
 
 
 def test_a_publish_failing_half_way_leaves_nothing_published(app: Any, client: Any, tokens: Any, outage: dict[str, Any],
