@@ -128,7 +128,7 @@ def test_review_approve_publish_and_see_the_notices(browser: Any, service: Servi
     page.click("#nt-send-due")
     page.wait_for_function("() => /Sent: \\d+, failed: \\d+/.test(document.getElementById('nt-send-result').textContent)")
     assert api_as(service, "customer_service-user", "GET", f"/api/notifications?outage_id={oid}&status=pending").json["total"] == 2 * customers
-    page.evaluate("() => document.getElementById('notices-section').scrollIntoView()")
+    page.evaluate("() => document.getElementById('service-notices').scrollIntoView()")
     shot(page, "service-notices")
     assert_clean(w)
     ctx.close()
@@ -158,7 +158,7 @@ def test_the_workflow_and_notices_in_chinese(browser: Any, service: Service, out
     login(page, service, "customer_service-user")
     page.goto(service.url + "/service")
     wait_map(page, "service")
-    assert "停电通知" in page.inner_text("#notices-section h2")
+    assert "停电通知" in page.inner_text("#service-notices h2")
     page.fill("#nt-outage", str(oid))
     page.select_option("#nt-kind", "notice")
     page.wait_for_function("() => NoticesState.items.length > 0 && NoticesState.items.every(i => i.kind === 'notice')")
