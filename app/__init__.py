@@ -134,9 +134,11 @@ def _landing() -> str | None:
     u = user()
     if u is None:
         return None
+    from app.config import ROLE_INCLUDES
     from app.pages import PAGES
 
-    endpoint = f"pages.{u.role}" if u.role in PAGES else "pages.index"
+    role = next((r for r in (u.role, *ROLE_INCLUDES.get(u.role, ())) if r in PAGES), None)
+    endpoint = f"pages.{role}" if role else "pages.index"
     return url_for(endpoint)
 
 

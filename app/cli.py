@@ -26,7 +26,7 @@ runs_cli = AppGroup("runs", help="Background runs.")
 #: The Alembic scripts, shipped inside the package (``app/migrations``).
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-DEMO_USERS = [("admin", "admin", None), ("planner", "planner", None), ("dispatcher", "dispatcher", None),
+DEMO_USERS = [("admin", "admin", None), ("planner", "planner", None), ("lead", "planner_lead", None), ("dispatcher", "dispatcher", None),
               ("service", "customer_service", None), ("viewer", "viewer", None)]
 
 

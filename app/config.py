@@ -25,7 +25,11 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent  # the source checkout (tests/data lives there)
 
-ROLES = ("admin", "planner", "dispatcher", "crew", "customer_service", "viewer")
+ROLES = ("admin", "planner", "planner_lead", "dispatcher", "crew", "customer_service", "viewer")
+
+#: A role that holds every right of the roles listed (besides its own): a planner lead is a
+#: planner who may also approve outages (docs/api.md, "Roles").
+ROLE_INCLUDES: dict[str, tuple[str, ...]] = {"planner_lead": ("planner",)}
 
 
 class ConfigError(InputError):

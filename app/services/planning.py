@@ -111,9 +111,9 @@ def execute_plan(app: Flask, plan_id: int, *, progress: Callable[[float, str], N
 
 
 def published_outages(s: Session, *, now: datetime, crews: Mapping[str, str | None], tz: tzinfo) -> list[FixedOutage]:
-    """Confirmed and executed outages still ahead of or around ``now``: the plan goes around them
+    """Published and executed outages still ahead of or around ``now``: the plan goes around them
     (rolling plans, :mod:`planning.outages.fixed`)."""
-    q = (select(Outage).where(Outage.status.in_(("confirmed", "done")), Outage.end > now, Outage.start.is_not(None))
+    q = (select(Outage).where(Outage.status.in_(("published", "done")), Outage.end > now, Outage.start.is_not(None))
          .options(selectinload(Outage.transfers), selectinload(Outage.generators)))
     outages = list(s.scalars(q))
     dark: dict[int, list[str]] = {o.id: [] for o in outages}
@@ -163,9 +163,9 @@ def _customer_rows(o: Mapping[str, Any], *, start: datetime | None) -> list[dict
 def store_plan(session: Session, plan: Plan, data: dict[str, Any], *, tz: tzinfo) -> None:
     """Store the core's plan: outages with steps, transfers, generators; their customers as
     ``outage_customers`` rows (the one copy: ``plans.result`` and ``outages.data`` keep no
-    customer list, name, phone or address); the outbox rows read from those rows. Bulk
-    inserts: the demo city's month has ~26k customer rows. ``tz``: the grid's time zone,
-    for the outbox's fallback texts."""
+    customer list, name, phone or address). Nothing is queued in the outbox: notices go out
+    when an outage is published (:mod:`app.services.outage_workflow`). Bulk inserts: the demo
+    city's month has ~26k customer rows. ``tz``: the grid's time zone."""
     outages = [o for o in data.get("outages", []) if isinstance(o, dict)]
     plan.result = {**data, "outages": [stored_outage(o) for o in outages]}
     plan.metrics = data.get("metrics")
@@ -188,7 +188,6 @@ def store_plan(session: Session, plan: Plan, data: dict[str, Any], *, tz: tzinfo
         session.flush()
         if rows:
             session.execute(insert(OutageCustomer), [{"outage_id": outage.id, **r} for r in rows])
-        queue_notices(session, outage, rows, notices=kept.get("notices") or {}, tz=tz)
 
 
 def _texts(value: Any) -> tuple[str, str]:
@@ -200,7 +199,7 @@ def _texts(value: Any) -> tuple[str, str]:
 def queue_notices(session: Session, outage: Outage, rows: Sequence[Mapping[str, Any]], *, notices: Mapping[str, Any],
                   tz: tzinfo) -> int:
     """Put the 7-day notice and the 10-minute SMS of every row (``customer_id``, ``notice_due``,
-    ``sms_due``) of ``outage`` in the outbox, with the core's texts (``notices.text``/``sms``),
+    ``sms_due``) of ``outage`` in the outbox (called when the outage is published), with the core's texts (``notices.text``/``sms``),
     else texts giving the outage's times in ``tz`` (the grid's zone). Returns the messages queued."""
     start, end = local(outage.start, tz), local(outage.end, tz)
     when = f"{start:%Y-%m-%d %H:%M} ({tz})" if start else "?"

@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -198,3 +199,25 @@ def make_role_tokens(app: Any) -> dict[str, dict[str, str]]:
                             crew_id="K1" if role == "crew" else None)
             out[role] = {"Authorization": f"Bearer {issue_token(s, u)}"}
     return out
+
+
+#: The workflow steps that take a planned outage to published, and a role that may take each.
+TO_PUBLISHED = (("review", "planner"), ("approve", "planner_lead"), ("publish", "planner"))
+
+
+@pytest.fixture
+def publish(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``publish(client, tokens, outage_id, now=ISO)``: review, approve (planner lead) and publish
+    the outage with the workflow's clock at ``now``; returns the last answer's JSON."""
+
+    def run(client: Any, tokens: dict[str, dict[str, str]], outage_id: int, *, now: str) -> Any:
+        monkeypatch.setattr("app.api.workflow.utc_now", lambda: datetime.fromisoformat(now))
+        version = client.get(f"/api/outages/{outage_id}", headers=tokens["planner"]).json["version"]
+        out = None
+        for action, role in TO_PUBLISHED:
+            r = client.post(f"/api/outages/{outage_id}/{action}", json={"version": version}, headers=tokens[role])
+            assert r.status_code == 200, (action, r.json)
+            out, version = r.json, r.json["version"]
+        return out
+
+    return run

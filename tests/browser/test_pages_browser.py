@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import Service, login, wait_map, watch  # type: ignore[import-not-found]
+from browser_helpers import Service, api_as, login, wait_map, watch  # type: ignore[import-not-found]
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -160,12 +160,18 @@ def test_planner_flow(browser: Any, service: Service) -> None:
     page.wait_for_function(f"(n) => ({drawn_js})().length === n", arg=len(expected))
     assert expected and page.evaluate(drawn_js) == expected
     assert page.locator("#metrics tbody tr").count() == 6
-    # approve and publish the outage, then record it as executed: the stored status follows
-    page.click("#outage-confirm")
+    # the planner reviews the outage, a planner lead approves it (elsewhere), the planner publishes
+    # it and records it as executed: the stored status follows (tests/browser/test_outage_workflow_browser.py)
+    page.click("#outage-review")
+    page.wait_for_function("() => /reviewed/.test(document.querySelector('#outage-detail .outage-status').textContent)")
+    version = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/outages/{first['db_id']}")["version"]
+    assert api_as(service, "planner_lead-user", "POST", f"/api/outages/{first['db_id']}/approve", {"version": version}).status_code == 200
+    page.click("#outage-refresh")
+    page.click("#outage-publish")
     page.wait_for_function("() => /published/.test(document.querySelector('#outage-detail .outage-status').textContent)")
     page.click("#outage-executed")
     page.wait_for_function("() => /executed/.test(document.querySelector('#outage-detail .outage-status').textContent)")
-    assert page.locator("#outage-confirm").count() == 0 and page.locator("#outage-cancel").count() == 0
+    assert page.locator("#outage-publish").count() == 0 and page.locator("#outage-cancel").count() == 0
     stored = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/outages/{first['db_id']}")
     assert stored["status"] == "done"
     # an important customer loses supply: its load over the day, window shaded

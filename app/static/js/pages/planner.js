@@ -328,35 +328,11 @@
     loadChart(o);
   }
 
-  /* Approve (publish: the notices go out when due), cancel (pending notices cancelled), or record
-     the outage as executed at its planned times (it then counts in the reliability report and the
-     repeated-interruption history). The stored status and version come back from the API. */
+  /* The outage's workflow (review, approve, publish, cancel, executed) and its status history:
+     outage-workflow.js; the stored status and version come back from the API. */
   function statusActions(o) {
     var box = P.el('div', 'pg-actions');
-    var status = P.el('div', 'outage-status', t('status') + ': ' + t('outage_' + o.status));
-    box.appendChild(status);
-    function act(id, label, allowed, run) {
-      if (allowed.indexOf(o.status) < 0) { return; }
-      var b = P.el('button', null, t(label));
-      b.id = id;
-      b.type = 'button';
-      b.addEventListener('click', function () {
-        b.disabled = true;
-        run().then(function (stored) {
-          o.status = stored.status;
-          o.version = stored.version;
-          showOutage(o);
-        }).catch(function (err) { b.disabled = false; P.message('job-messages', P.errorText(err), true); });
-      });
-      box.appendChild(b);
-    }
-    var url = '/api/outages/' + encodeURIComponent(o.db_id);
-    act('outage-confirm', 'confirm_outage', ['planned'], function () { return P.api('PATCH', url, {status: 'confirmed', version: o.version}); });
-    act('outage-cancel', 'cancel_outage', ['planned', 'confirmed'], function () { return P.api('PATCH', url, {status: 'cancelled', version: o.version}); });
-    act('outage-executed', 'mark_executed', ['confirmed'], function () {
-      return P.api('POST', url + '/executed', {actual_start: o.start, actual_end: o.end, version: o.version})
-        .then(function () { return P.api('GET', url); });
-    });
+    window.OutageWorkflow.render(o, box, function (stored) { o.status = stored.status; o.version = stored.version; });
     return box;
   }
 
