@@ -80,7 +80,7 @@ def test_street_of_drops_house_number_and_town() -> None:
 
 
 def test_public_statuses_are_one_constant() -> None:
-    assert set(PUBLIC_OUTAGE_STATUSES) == {"confirmed", "published"}
+    assert set(PUBLIC_OUTAGE_STATUSES) == {"published"}
 
 
 def test_drafts_are_not_public_confirmed_outages_are(service: Any, grid_path: Path, publish: Any) -> None:
