@@ -491,7 +491,8 @@ def test_hostile_names_show_as_text(browser: Any, xss_server: Any) -> None:
     for name in names.values():
         assert name.strip() in table
     assert "${alert(4)}" in table and "`rm -rf`" in page.inner_text("#affected")
-    assert names["C1"] in page.inner_text("#outbox")
+    page.wait_for_selector("#notices tbody tr")
+    assert names["C1"] in page.inner_text("#notices")
     assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
     assert w.dialogs == [] and w.page_errors == []
     page.close()
