@@ -15,6 +15,7 @@ from app.api.common import (
     check_version,
     get_or_404,
     grid,
+    job_timing,
     session,
     uploaded_csv,
 )
@@ -85,7 +86,9 @@ def list_jobs(args: dict[str, Any]) -> Any:
 @blp.response(201, JobOut)
 def create_job(data: dict[str, Any]) -> Any:
     """Create a job. Without ``id`` the server numbers it (``J00001``, ...; concurrent creates
-    get distinct ids); a client-chosen id that exists is 409. Unknown equipment is 404."""
+    get distinct ids); a client-chosen id that exists is 409. Unknown equipment is 404. A job
+    whose window is over (``window_past``) or whose last start is less than the notice lead
+    (``NOTICE_LEAD_DAYS``) after now (``notice_too_late``) is 422 with the reason."""
     s = session()
     if "id" not in data:
         data["id"] = new_job_id(s)
@@ -93,6 +96,7 @@ def create_job(data: dict[str, Any]) -> Any:
     if s.get(Job, values["id"]) is not None:
         raise ConflictError(f"job {values['id']!r} exists", code="duplicate_id")
     jobs_service.validate_job(grid(), values)
+    jobs_service.check_timing(values, job_timing())
     job = Job(**values)
     s.add(job)
     s.commit()
@@ -124,7 +128,8 @@ def get_job(job_id: str) -> Any:
 @blp.arguments(JobPatch)
 @blp.response(200, JobOut)
 def update_job(data: dict[str, Any], job_id: str) -> Any:
-    """Change a job; send the ``version`` you read (a stale one is 409)."""
+    """Change a job; send the ``version`` you read (a stale one is 409). A change of its window or
+    duration is checked like a new job (422 ``window_past`` / ``notice_too_late``)."""
     job = get_or_404(Job, job_id, "job")
     check_version(job, data.pop("version"))
     if "id" in data and data["id"] != job.id:
@@ -133,6 +138,8 @@ def update_job(data: dict[str, Any], job_id: str) -> Any:
     status = data.pop("status", None)
     values = jobs_service.job_values({k: getattr(job, k) for k in jobs_service.RECORD_FIELDS} | data)
     jobs_service.validate_job(grid(), values)
+    if {"earliest", "latest", "duration_min"} & set(data):
+        jobs_service.check_timing(values, job_timing())
     for k in data:
         setattr(job, k, values[k])
     if status is not None:
@@ -167,12 +174,13 @@ def delete_job(args: dict[str, Any], job_id: str) -> None:
 def import_jobs() -> Any:
     """Import jobs from CSV (columns id,equipment,duration_min,earliest,latest,crew,description,
     requested_by,night_work; equipment separated by ';'). All rows or none: any bad row
-    answers 422 with every row's errors and imports nothing."""
+    answers 422 with every row's errors and imports nothing; a row whose window is over or too
+    close for the notice lead is such a row (``window_past`` / ``notice_too_late``)."""
     data = uploaded_csv()
     if data is None:
         raise InputError("send the CSV as text/csv or as multipart field 'file'")
     s = session()
-    rows, errors = jobs_service.parse_csv(grid(), data, existing=jobs_service.existing_ids(s))
+    rows, errors = jobs_service.parse_csv(grid(), data, existing=jobs_service.existing_ids(s), timing=job_timing())
     if errors:
         raise InputError(f"{len({e['row'] for e in errors})} row(s) have errors; nothing imported",
                          code="bad_rows", details={"rows": errors, "valid_rows": len(rows)})
