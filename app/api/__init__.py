@@ -147,9 +147,10 @@ def init_api(app: Flask) -> OutageApi:
         plans,
         reliability,
         runs,
+        sheets,
     )
 
-    for module in (grid, jobs, plans, reliability, faults, crews, dispatch, notifications, runs, admin):
+    for module in (grid, jobs, plans, sheets, reliability, faults, crews, dispatch, notifications, runs, admin):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_bp)
     return api
