@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, or_, select
 
 from app.api import ApiBlueprint
 from app.api.common import (
@@ -21,7 +21,7 @@ from app.api.common import (
 )
 from app.api.records import described_schema
 from app.auth import READ_ROLES, require
-from app.models import Job, JobNumber
+from app.models import Job, JobNumber, Plan
 from app.services import jobs as jobs_service
 from gis.errors import ConflictError, InputError
 from planning.outages.jobs import JobRecord
@@ -57,8 +57,23 @@ class JobOut(ma.Schema):
     updated_at = LocalDateTime()
 
 
+#: Orders of the job list: newest first (default), by id, by window start or end, longest first.
+SORTS = {
+    "newest": (Job.created_at.desc(), Job.id),
+    "id": (Job.id,),
+    "earliest": (Job.earliest, Job.id),
+    "latest": (Job.latest, Job.id),
+    "duration": (Job.duration_min.desc(), Job.id),
+}
+
+
 class JobListArgs(PageArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
+    q = ma.fields.String(validate=ma.validate.Length(1, 200),
+                         metadata={"description": "text in the id, equipment, description, crew or requester (any case)"})
+    crew = ma.fields.String(validate=ma.validate.Length(1, 64), metadata={"description": "jobs of this crew"})
+    plan = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1), metadata={"description": "the jobs a plan was run on"})
+    sort = ma.fields.String(load_default="newest", validate=ma.validate.OneOf(list(SORTS)))
 
 
 class ImportArgs(ma.Schema):
@@ -71,12 +86,23 @@ class ImportArgs(ma.Schema):
 @blp.arguments(JobListArgs, location="query")
 @blp.response(200)
 def list_jobs(args: dict[str, Any]) -> Any:
-    """Jobs, newest first; filter by status."""
+    """Jobs, a page at a time (``limit``, ``offset``; ``total`` counts every match), filtered by
+    ``status``, ``crew``, ``plan`` (the jobs a plan was run on) and ``q`` (text in the id,
+    equipment, description, crew or requester), ordered by ``sort``: ``newest`` (default),
+    ``id``, ``earliest``, ``latest`` or ``duration`` (longest first)."""
     q = select(Job)
     if "status" in args:
         q = q.where(Job.status == args["status"])
+    if "crew" in args:
+        q = q.where(Job.crew == args["crew"])
+    if "plan" in args:
+        q = q.where(Job.id.in_(list(get_or_404(Plan, args["plan"], "plan").job_ids or [])))
+    if "q" in args:
+        like = "%" + args["q"].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        q = q.where(or_(*(func.lower(col).like(like, escape="\\") for col in (
+            Job.id, cast(Job.equipment, String), Job.description, func.coalesce(Job.crew, ""), Job.requested_by))))
     total = session().scalar(select(func.count()).select_from(q.subquery()))
-    rows = session().scalars(q.order_by(Job.created_at.desc(), Job.id).limit(args["limit"]).offset(args["offset"]))
+    rows = session().scalars(q.order_by(*SORTS[args["sort"]]).limit(args["limit"]).offset(args["offset"]))
     return {"total": total, "items": JobOut(many=True).dump(list(rows))}
 
 

@@ -10,6 +10,7 @@ XLSX writers are :mod:`app.exports`'.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import marshmallow as ma
@@ -31,7 +32,7 @@ XLSX = FORMATS["xlsx"][0]
 
 
 class SheetArgs(ma.Schema):
-    format = ma.fields.String(load_default="html", validate=ma.validate.OneOf(["html", "xlsx"]))
+    format = ma.fields.String(load_default="html", validate=ma.validate.OneOf(["html", "xlsx", "json"]))
     lang = ma.fields.String(validate=ma.validate.OneOf(["en", "zh"]),
                             metadata={"description": "sheet language; default: the user's"})
 
@@ -51,11 +52,16 @@ def outage_sheet(args: dict[str, Any], outage_id: int) -> Any:
     """The outage's switching sheet: header (outage, window, feeders, jobs, crews, issued-by /
     approved-by blanks), every step in order (number, time, phase, device, location, operation,
     who, why, checked-by / executed-by blanks), signature lines. ``format=html`` is a printable
-    page (print CSS; PDF by the browser's print), ``xlsx`` a download."""
+    page (print CSS; PDF by the browser's print), ``xlsx`` a download, ``json`` the same sheet as
+    data (``rows``: ``seq, at, phase, device, location, operation, who, why``) for the planner page."""
     o = get_or_404(Outage, outage_id, "outage")
     lang = _lang(args)
     with force_locale(lang):
         sheet = sheets_service.switching_sheet(session(), grid(), o)
+        if args["format"] == "json":
+            return {"outage_id": o.id, "lang": lang, "title": sheet.title, "header": [list(h) for h in sheet.header],
+                    "columns": sheet.columns, "rows": [asdict(r) for r in sheet.rows], "signatures": sheet.signatures,
+                    "valid": sheet.valid, "problems": sheet.problems}
         if args["format"] == "xlsx":
             data = to_signing_xlsx(title=sheet.title, header=sheet.header, columns=sheet.columns, rows=sheet.table(),
                                    signatures=sheet.signatures, sheet=f"{sheet.title} {o.id}")

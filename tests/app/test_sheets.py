@@ -136,7 +136,9 @@ def test_html_sheet_has_every_step_in_order_and_escapes(planned: Any) -> None:
     assert [html.unescape(x) for x in rows] == [s["device"] or "—" for s in steps]
     assert "<img" not in page and "<script>alert" not in page and "<b onmouseover" not in page
     assert html.escape(HOSTILE_NODE) in page or html.escape(HOSTILE_NODE, quote=False) in page
-    assert "@media print" in c.get("/static/css/sheet.css").get_data(as_text=True)
+    css = c.get("/static/css/sheet.css")
+    assert "@media print" in css.get_data(as_text=True) and 'href="/static/css/sheet.css"' in page
+    css.close()
     assert "<script>" not in re.sub(r'<script src="[^"]+"></script>', "", page)  # no inline script (CSP)
     # the hostile device is a text cell in the XLSX, its formula defused
     ws = openpyxl.load_workbook(io.BytesIO(c.get(f"/api/outages/{oid}/sheet?format=xlsx", headers=tokens["planner"]).data)).active
