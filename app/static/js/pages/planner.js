@@ -263,6 +263,7 @@
   function showPlan() {
     var plan = state.plan;
     P.$('plan-section').hidden = false;
+    if (!state.wideChosen && window.innerWidth >= 1280) { state.wideChosen = true; setWide(true); }
     var outs = outagesOf(plan);
     state.outages = outs;
     var errs = P.clear(P.$('plan-errors'));
@@ -274,6 +275,7 @@
       errs.appendChild(li);
     });
     state.crews = {};
+    state.dayPx = null;  // each plan first shown whole
     drawTimeline();
     loadPlanCrews(state.planId);
     var m = plan.metrics || (plan.result && plan.result.metrics) || {};
@@ -434,15 +436,19 @@
   Array.prototype.forEach.call(document.querySelectorAll('input[name=tl-rows]'), function (r) {
     r.addEventListener('change', function () { if (this.checked) { state.tlRows = this.value; drawTimeline(); } });
   });
-  P.$('wide-toggle').addEventListener('click', function () {
-    var wide = !document.querySelector('.pg').classList.contains('pl-wide');
-    document.querySelector('.pg').classList.toggle('pl-wide', wide);
-    this.setAttribute('aria-pressed', String(wide));
-    this.textContent = t(wide ? 'wide_on' : 'wide_off');
+  /* The wide panel: the outage's tables beside a narrower map (on by itself on a wide screen
+     the first time a plan is shown; the button toggles it). */
+  function setWide(wide) {
+    var box = document.querySelector('.pg');
+    if (!box || box.classList.contains('pl-wide') === wide) { return; }
+    box.classList.toggle('pl-wide', wide);
+    P.$('wide-toggle').setAttribute('aria-pressed', String(wide));
+    P.$('wide-toggle').textContent = t(wide ? 'wide_on' : 'wide_off');
     var m = OM.maps[MAP];
     if (m) { setTimeout(function () { m.map.invalidateSize(); }, 50); }
-    drawTimeline();
-  });
+    if (state.outages) { drawTimeline(); }
+  }
+  P.$('wide-toggle').addEventListener('click', function () { state.wideChosen = true; setWide(!document.querySelector('.pg').classList.contains('pl-wide')); });
 
   /* Switch states during the work: every switch operated in the transfer and isolate phases. */
   function stepsOf(o) {
