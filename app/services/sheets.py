@@ -36,7 +36,7 @@ PASSING_KINDS = frozenset({"junction"})
 def action_label(action: str) -> str:
     """An operation in the sheet's language (the step's ``action``)."""
     labels = {
-        "open": _("Open"), "close": _("Close"), "keep_open": _("Check open, lock and tag"),
+        "open": _("Open switch"), "close": _("Close switch"), "keep_open": _("Check open, lock and tag"),
         "verify_dead": _("Verify dead"), "apply_earth": _("Apply earth"), "remove_earth": _("Remove earth"),
         "start_work": _("Start work (permit to work)"), "end_work": _("End work, crew clear"),
     }

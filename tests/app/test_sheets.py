@@ -83,7 +83,7 @@ def test_xlsx_sheet_lists_every_stored_step_in_order(planned: Any) -> None:
     assert head == ["No.", "Time", "Phase", "Device", "Location", "Operation", "Who", "Why", "Checked by", "Executed by"]
     assert [int(b[0]) for b in body] == [s["seq"] for s in steps]
     assert [b[3] for b in body] == [s["device"] or "—" for s in steps]
-    ops = {"open": "Open", "close": "Close", "verify_dead": "Verify dead", "apply_earth": "Apply earth",
+    ops = {"open": "Open switch", "close": "Close switch", "verify_dead": "Verify dead", "apply_earth": "Apply earth",
            "remove_earth": "Remove earth", "keep_open": "Check open, lock and tag", "start_work": "Start work (permit to work)",
            "end_work": "End work, crew clear"}
     assert [b[5] for b in body] == [ops[s["action"]] for s in steps]
@@ -116,7 +116,7 @@ def test_chinese_sheet(planned: Any) -> None:
     assert ws["A1"].value == "倒闸操作票"
     head, body = _table(ws, "序号")
     assert head[-2:] == ["检查人", "操作人"] and len(body) == len(steps)
-    assert "验电" in [b[5] for b in body]
+    assert "验电" in [b[5] for b in body] and "拉开开关" in [b[5] for b in body]  # a switch opened (not "处理中", an open fault)
     page = c.get(f"/api/outages/{oid}/sheet?lang=zh", headers=tokens["viewer"]).get_data(as_text=True)
     assert '<html lang="zh-CN">' in page and "倒闸操作票" in page and "审核人" in page
 

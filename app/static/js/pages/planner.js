@@ -374,10 +374,11 @@
     var track = P.el('div', 'tl-track');
     track.style.width = width + 'px';
     var step = px >= 960 ? 1 : px >= 480 ? 3 : px >= 240 ? 6 : px >= 160 ? 12 : 24;
+    var every = Math.max(1, Math.ceil(44 / px));  // a day's name where it has room (every n-th day)
     for (var k = 0; k < days; k++) {
-      var tick = P.el('div', 'tl-day', P.fmtDay(d0 + k * DAY + DAY / 2));
+      var tick = P.el('div', 'tl-day', k % every ? '' : P.fmtDay(d0 + k * DAY + DAY / 2));
       tick.style.left = (k * px) + 'px';
-      tick.style.width = (step < 24 ? Math.min(px, 60) : px) + 'px';
+      tick.style.width = (step < 24 ? Math.min(px, 60) : px * every) + 'px';
       track.appendChild(tick);
       for (var h = step; step < 24 && h < 24; h += step) {
         var ht = P.el('div', 'tl-hour', ('0' + h).slice(-2));
