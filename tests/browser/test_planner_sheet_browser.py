@@ -17,9 +17,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TEXT = {
     "en": {"title": "Switching sheet", "verify": "Verify dead", "chosen": "Chosen start", "window": "Why this window",
-           "headers": {"Accept-Language": "en"}, "locale": "en-GB"},
+           "headers": {"Accept-Language": "en"}, "locale": "en-GB", "past": "The window is over"},
     "zh": {"title": "倒闸操作票", "verify": "验电", "chosen": "选定开始时间", "window": "为何选此时段",
-           "headers": {"Accept-Language": "zh-CN,zh;q=0.9"}, "locale": "zh-CN"},
+           "headers": {"Accept-Language": "zh-CN,zh;q=0.9"}, "locale": "zh-CN", "past": "时间窗已过"},
 }
 
 
@@ -48,6 +48,16 @@ def test_outage_reasoning_timeline_and_sheet(browser: Any, service: Service, lan
     login(page, service, "planner-user")
     page.goto(service.url + "/planner")
     wait_map(page, "planner")
+    # a job whose window is over is refused on entry, with the reason in the page's language
+    page.evaluate("(id) => { document.getElementById('job-equipment').value = id; }",
+                  pick_rmu(service.app.extensions["grid"]))
+    page.fill("#job-earliest", "2025-03-03T08:00")
+    page.fill("#job-latest", "2025-03-07T18:00")
+    page.click("#job-add")
+    page.wait_for_function("() => document.getElementById('job-messages').classList.contains('error')")
+    assert page.inner_text("#job-messages").startswith(text["past"])
+    assert sum("422" in e for e in w.console_errors) == 1  # the browser logs the refused request itself
+    w.console_errors[:] = [e for e in w.console_errors if "422" not in e]
     plan = _plan_one_job(page, service, f"SHEET-{lang.upper()}", 12 if lang == "en" else 24)
     outage = plan["outages"][0]
     stored = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/outages/{outage['id']}")

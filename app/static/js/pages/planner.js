@@ -96,7 +96,11 @@
     P.api('POST', P.API.jobs, body).then(function (job) {
       P.message('job-messages', t('job_created') + ': ' + (job.id || ''));
       loadJobs();
-    }).catch(function (err) { P.message('job-messages', P.errorText(err), true); });
+    }).catch(function (err) {
+      // a refused job: the reason by its code in the page's language, the server's sentence after it
+      var known = err && err.code && t('err_' + err.code) !== 'err_' + err.code;
+      P.message('job-messages', known ? t('err_' + err.code) + ' — ' + P.errorText(err) : P.errorText(err), true);
+    });
   });
 
   P.$('csv-form').addEventListener('submit', function (ev) {
