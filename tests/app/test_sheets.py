@@ -189,3 +189,14 @@ def test_plan_workbook_has_a_sheet_per_concept(planned: Any) -> None:
     assert len(customers) - 1 == listed["total"] > 0
     names = [dict(zip(customers[0], r, strict=True))["name"] for r in customers[1:]]
     assert all(isinstance(n, str) for n in names)
+
+
+def test_json_sheet_is_what_the_page_shows(planned: Any) -> None:
+    _app, c, tokens, _plan, oid = planned
+    steps = _steps(c, tokens, oid)
+    r = c.get(f"/api/outages/{oid}/sheet?format=json&lang=zh", headers=tokens["viewer"])
+    assert r.status_code == 200 and r.json["lang"] == "zh" and r.json["title"] == "倒闸操作票"
+    assert [(row["seq"], row["device"]) for row in r.json["rows"]] == [(s["seq"], s["device"] or "—") for s in steps]
+    assert r.json["columns"][:2] == ["序号", "时间"] and r.json["valid"] is True
+    header = dict(r.json["header"])
+    assert header["签发人"] == "" and header["审核人"] == ""
