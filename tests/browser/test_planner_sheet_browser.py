@@ -58,7 +58,7 @@ def test_outage_reasoning_timeline_and_sheet(browser: Any, service: Service, lan
     assert page.inner_text("#job-messages").startswith(text["past"])
     assert sum("422" in e for e in w.console_errors) == 1  # the browser logs the refused request itself
     w.console_errors[:] = [e for e in w.console_errors if "422" not in e]
-    plan = _plan_one_job(page, service, f"SHEET-{lang.upper()}", 12 if lang == "en" else 24)
+    plan = _plan_one_job(page, service, f"SHEET-{lang.upper()}", 26 if lang == "en" else 36)  # clear of the planner flow's published outage
     outage = plan["outages"][0]
     stored = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/outages/{outage['id']}")
     steps = stored["switching_steps"]
