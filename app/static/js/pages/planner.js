@@ -320,7 +320,7 @@
      bar those receiving its transfers) or per crew, days (and hours when zoomed in) in the grid's
      calendar; zoom changes the pixels per day. Labels stay at the left while it scrolls. */
   var DAY = 864e5, HOUR = 36e5, ROW = 20, LABEL = 96;
-  var ZOOMS = [12, 24, 40, 56, 96, 160, 240, 480, 960];
+  var ZOOMS = [8, 12, 16, 20, 24, 32, 40, 56, 80, 120, 160, 240, 320, 480, 960];
   state.tlRows = 'feeder';
   state.dayPx = null;
   function dayStart(iso) {  // local midnight of an ISO time with its offset (the grid's zone)
