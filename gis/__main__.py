@@ -1,4 +1,4 @@
-"""``python -m gis validate|summary|affected|isolate|powerflow|import-pandapower ...``
+"""``python -m gis validate|summary|affected|isolate|powerflow|import-pandapower|import-dss|import-cgmes ...``
 
 The JSON shapes printed with ``--json`` are a contract (docs/grid-format.md):
 
@@ -12,6 +12,9 @@ The JSON shapes printed with ``--json`` are a contract (docs/grid-format.md):
   :meth:`gis.powerflow.StateFlow.summary` plus ``"ok"`` (exit 1 when a limit is broken)
 * ``import-pandapower SOURCE OUT [--json]`` -> ``{"written": OUT, "summary": ...}``; SOURCE is a
   pandapower JSON file, a ``pandapower.networks`` name or ``simbench:<code>``
+* ``import-dss MASTER.dss OUT [--buscoords F] [--origin LON,LAT] --json`` and
+  ``import-cgmes SRC... OUT [--origin LON,LAT] --json`` -> ``{"written": OUT, "summary": ..., "notes": [...]}``
+  (notes: what the import approximated); OUT is written only when the grid validates
 
 Exit status: 0 on success, 1 when the grid or the request is invalid, 2 on usage errors.
 """
@@ -20,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from gis.errors import GridValidationError, OutageError
@@ -141,16 +146,59 @@ def _cmd_powerflow(args: argparse.Namespace) -> int:
     return 0 if flow.ok else 1
 
 
-def _cmd_import_pandapower(args: argparse.Namespace) -> int:
-    from gis.format import write_grid
-    from gis.pandapower_io import from_pandapower, load_pandapower_net
+def _source_name(source: str | list[str]) -> str:
+    """A grid name from the import source: the source itself, or the common stem of several files
+    (``radial_EQ.xml radial_TP.xml ...`` -> ``radial``)."""
+    if isinstance(source, str):
+        return source
+    if len(source) == 1:
+        return Path(source[0]).stem
+    return os.path.commonprefix([Path(x).stem for x in source]).rstrip("_- ") or Path(source[0]).stem
 
-    net = load_pandapower_net(args.source)
-    grid = from_pandapower(net, name=args.name or str(args.source), timezone=args.timezone)
+
+def _write_imported(args: argparse.Namespace, net: Any, notes: list[str] | None = None) -> int:
+    """Convert an imported pandapower net, validate it and only then write OUT."""
+    from gis.format import write_grid
+    from gis.pandapower_io import from_pandapower
+
+    grid = from_pandapower(net, name=args.name or _source_name(args.source), timezone=args.timezone)
     write_grid(grid.layers(), args.out)
     s = grid.summary()
-    _print({"written": args.out, "summary": s}, args.json, [f"wrote {args.out}", *_summary_lines(s)])
+    out: dict[str, Any] = {"written": args.out, "summary": s}
+    if notes is not None:
+        out["notes"] = notes
+    _print(out, args.json, [f"wrote {args.out}", *(f"  note: {n}" for n in notes or []), *_summary_lines(s)])
     return 0
+
+
+def _cmd_import_pandapower(args: argparse.Namespace) -> int:
+    from gis.pandapower_io import load_pandapower_net
+
+    return _write_imported(args, load_pandapower_net(args.source))
+
+
+def _origin(text: str) -> tuple[float, float]:
+    from gis.errors import InputError
+
+    try:
+        lon, lat = (float(x) for x in text.split(","))
+    except ValueError as exc:
+        raise InputError(f"--origin must be LON,LAT in degrees, got {text!r}", code="bad_origin") from exc
+    return lon, lat
+
+
+def _cmd_import_dss(args: argparse.Namespace) -> int:
+    from gis.dss_io import load_dss_net
+
+    net, notes = load_dss_net(args.source, buscoords=args.buscoords, origin=_origin(args.origin), spacing_m=args.spacing_m)
+    return _write_imported(args, net, notes)
+
+
+def _cmd_import_cgmes(args: argparse.Namespace) -> int:
+    from gis.cim_io import load_cgmes_net
+
+    net, notes = load_cgmes_net(args.source, origin=_origin(args.origin), spacing_m=args.spacing_m)
+    return _write_imported(args, net, notes)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,6 +232,23 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--timezone", default="Europe/Berlin")
     m.set_defaults(func=_cmd_import_pandapower)
 
+    from gis.schematic import DEFAULT_ORIGIN
+
+    d = sub.add_parser("import-dss", help="convert an OpenDSS feeder (master .dss file) through pandapower")
+    d.add_argument("source", help="the OpenDSS master file (what you would Compile or Redirect)")
+    d.add_argument("--buscoords", default=None, help="a BusCoords file (bus, x, y) the master does not load itself")
+    c = sub.add_parser("import-cgmes", help="convert a CGMES set (zip, folder or .xml files) through pandapower's cim2pp")
+    c.add_argument("source", nargs="+", help="a CGMES zip, a folder of CGMES .xml files, or the .xml files themselves")
+    c.set_defaults(func=_cmd_import_cgmes)
+    d.set_defaults(func=_cmd_import_dss)
+    for sp in (d, c):
+        sp.add_argument("out", help="output .gpkg file or folder")
+        sp.add_argument("--name", default=None)
+        sp.add_argument("--timezone", default="Europe/Helsinki")
+        sp.add_argument("--origin", default=f"{DEFAULT_ORIGIN[0]},{DEFAULT_ORIGIN[1]}",
+                        help="LON,LAT where the source is placed when the file has no geographic coordinates")
+        sp.add_argument("--spacing-m", type=float, default=100.0, help="row spacing (m) of the schematic drawn without coordinates")
+
     f = sub.add_parser("powerflow", help="AC power flow of a switching state: loading, voltages, violations")
     f.add_argument("path")
     f.add_argument("--at", required=True, help="ISO 8601 time with offset; the first time checked")
@@ -195,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--voltage-band", type=float, default=0.07, help="allowed deviation from nominal voltage (0.07 = +-7 %%)")
     f.set_defaults(func=_cmd_powerflow)
 
-    for sp in (v, s, a, i, m, f):
+    for sp in (v, s, a, i, m, d, c, f):
         sp.add_argument("--json", action="store_true", help="print JSON")
     return p
 

@@ -142,6 +142,7 @@ def init_api(app: Flask) -> OutageApi:
         dispatch,
         faults,
         grid,
+        grid_versions,
         jobs,
         notifications,
         plans,
@@ -150,7 +151,7 @@ def init_api(app: Flask) -> OutageApi:
         sheets,
     )
 
-    for module in (grid, jobs, plans, sheets, reliability, faults, crews, dispatch, notifications, runs, admin):
+    for module in (grid, grid_versions, jobs, plans, sheets, reliability, faults, crews, dispatch, notifications, runs, admin):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_bp)
     return api
