@@ -93,7 +93,7 @@ def seed(app: Flask, *, data_dir: Path, echo: Any = click.echo) -> dict[str, str
         jobs_csv = data_dir / "jobs.csv"
         if jobs_csv.exists():
             rows, errors = jobs_service.parse_csv(app.extensions["grid"], jobs_csv.read_bytes(),
-                                                  existing=jobs_service.existing_ids(s))
+                                                  existing=jobs_service.existing_ids(s), timing=None)
             jobs_service.import_rows(s, rows)
             echo(f"jobs: {len(rows)} added from {jobs_csv}" + (f", {len(errors)} row problems skipped" if errors else ""))
         else:

@@ -21,8 +21,8 @@ from app.api.common import (
     get_or_404,
     grid,
     iso,
+    planning_now,
     session,
-    utc_now,
 )
 from app.auth import READ_ROLES, require, sees_phones, user
 from app.input_policy import PolicyDateTime
@@ -93,7 +93,7 @@ def create_plan(data: dict[str, Any]) -> Any:
     run = Run(kind="plan", created_by=u.id if u else None)
     s.add(run)
     s.flush()
-    plan = Plan(now=data.get("now") or utc_now(), job_ids=ids, options=data.get("options") or {}, run_id=run.id,
+    plan = Plan(now=data.get("now") or planning_now(), job_ids=ids, options=data.get("options") or {}, run_id=run.id,
                 created_by=u.id if u else None)
     s.add(plan)
     s.flush()

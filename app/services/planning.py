@@ -58,18 +58,23 @@ def to_core_job(job: Job) -> CoreJob:
     )
 
 
-def make_options(options: Mapping[str, Any], *, time_limit_s: float, generators_path: str | None = None) -> PlanOptions:
+def make_options(options: Mapping[str, Any], *, time_limit_s: float, generators_path: str | None = None,
+                 notice_lead_days: float | None = None) -> PlanOptions:
     """``PlanOptions`` from the request's dict (unknown names -> 422 ``bad_options``).
 
     ``time_limit_s`` (seconds) is the solver's limit unless the request sets
     ``solver_time_limit_s``. The fleet comes from ``GENERATORS_PATH`` unless the
     request lists one (a path in the request is refused: no file reads by API).
+    ``notice_lead_days`` (the service's ``NOTICE_LEAD_DAYS``) is the notice lead unless the
+    request sets one.
     """
     check_option_names(PlanOptions, options)
     values = dict(options)
     if isinstance(values.get("generator_fleet"), str):
         raise BadOptions("generator_fleet must be a list of {id, name, kw, depot_id}")
     values.setdefault("solver_time_limit_s", time_limit_s)
+    if notice_lead_days is not None:
+        values.setdefault("notice_lead_days", notice_lead_days)
     opts = PlanOptions.from_dict(values)
     if "generator_fleet" not in values and generators_path:
         opts = opts.with_fleet(load_generators_csv(generators_path))
@@ -96,7 +101,8 @@ def execute_plan(app: Flask, plan_id: int, *, progress: Callable[[float, str], N
         jobs = list(s.scalars(select(Job).where(Job.id.in_(plan.job_ids))))
         core_jobs = [to_core_job(j) for j in jobs]
         options = make_options(plan.options or {}, time_limit_s=float(app.config["PLAN_TIME_LIMIT_S"]),
-                               generators_path=app.config.get("GENERATORS_PATH"))
+                               generators_path=app.config.get("GENERATORS_PATH"),
+                               notice_lead_days=float(app.config.get("NOTICE_LEAD_DAYS", 7.0)))
         now = plan.now
         fixed = published_outages(s, now=now, crews={j.id: j.crew for j in jobs}, tz=grid.timezone)
         history = reliability_service.history(s, since=now - timedelta(days=options.repeat_window_days))

@@ -45,6 +45,7 @@ XSS_NAMES = {
 }
 
 ROOT = Path(__file__).resolve().parents[2]
+PLANNING_NOW = "2026-11-20T09:00:00+01:00"
 SMALL_RING = ROOT / "tests" / "data" / "small_ring"
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -114,6 +115,8 @@ def base_config(tmp_path: Path, database_url: str, **extra: Any) -> dict[str, An
         "NOTIFY_FILE": str(tmp_path / "outbox.jsonl"),
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
+        # the tests' calendar: their jobs lie in December 2026, checked on entry against this "now"
+        "PLANNING_NOW": PLANNING_NOW,
     }
     cfg.update(extra)
     return cfg
