@@ -9,8 +9,9 @@ so a job whose window is over or too close for the customers' notice is refused 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -72,6 +73,22 @@ def check_timing(values: Mapping[str, Any], timing: Timing) -> None:
     found = timing_check(values, timing)
     if found is not None:
         raise RecordError([found], what="job", code=found.code)
+
+
+def shift_into_future(rows: list[dict[str, Any]], *, now: datetime, lead_days: float) -> int:
+    """Move the rows' windows (``earliest``, ``latest``) forward by whole weeks, in place, so that
+    the earliest window starts at least a day after ``now`` + the notice lead: a demo month keeps
+    its weekdays and times of day whatever day it is loaded. Returns the weeks moved (0 when
+    the rows are ahead already or there are none)."""
+    if not rows:
+        return 0
+    first = min(r["earliest"] for r in rows)
+    gap = now + timedelta(days=lead_days + 1) - first
+    weeks = max(0, math.ceil(gap / timedelta(weeks=1)))
+    for r in rows:
+        r["earliest"] += timedelta(weeks=weeks)
+        r["latest"] += timedelta(weeks=weeks)
+    return weeks
 
 
 def parse_csv(grid: Grid, data: bytes, *, existing: set[str],
