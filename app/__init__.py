@@ -113,7 +113,7 @@ def settings(config: dict[str, Any] | None = None, *, environ: dict[str, str] | 
 
 NAV = (("planner", "Planner"), ("dispatcher", "Dispatcher"), ("crew", "Crew"), ("customer_service", "Customer service"))
 #: Pages for admins only: (endpoint, label).
-ADMIN_NAV = (("pages.grid_versions", "Grid versions"),)
+ADMIN_NAV = (("pages.grid_versions", "Grid versions"), ("quality.page", "Data quality"))  # labels: also in their templates (extracted)
 
 
 def _nav_links(app: Flask) -> list[tuple[str, str]]:
@@ -124,8 +124,8 @@ def _nav_links(app: Flask) -> list[tuple[str, str]]:
 
     links = [(f"pages.{role}", gettext(label)) for role, label in NAV
              if f"pages.{role}" in app.view_functions and has_role(role)]
-    return links + [(endpoint, gettext(label)) for endpoint, label in ADMIN_NAV
-                    if endpoint in app.view_functions and has_role()]
+    links += [(endpoint, gettext(label)) for endpoint, label in ADMIN_NAV if endpoint in app.view_functions and has_role()]
+    return links
 
 
 def _landing() -> str | None:
@@ -134,17 +134,22 @@ def _landing() -> str | None:
     u = user()
     if u is None:
         return None
+    from app.config import ROLE_INCLUDES
     from app.pages import PAGES
 
-    endpoint = f"pages.{u.role}" if u.role in PAGES else "pages.index"
+    role = next((r for r in (u.role, *ROLE_INCLUDES.get(u.role, ())) if r in PAGES), None)
+    endpoint = f"pages.{role}" if role else "pages.index"
     return url_for(endpoint)
 
 
 def _register_pages(app: Flask) -> None:
-    """The role pages (``app.pages``) and the public outage lookup (``app.pages.lookup``, rate-limited)."""
+    """The role pages (``app.pages``), the admin's quality map (``app.pages.quality``) and the
+    public outage lookup (``app.pages.lookup``, rate-limited)."""
     from app import throttle
     from app.pages import bp, lookup
+    from app.pages.quality import bp as quality_bp
 
     app.register_blueprint(bp)
     app.register_blueprint(lookup.bp)
+    app.register_blueprint(quality_bp)
     throttle.throttle_lookup(app, lookup.THROTTLED)

@@ -1,8 +1,10 @@
 """Audit log: every insert, update and delete of an audited model, with before/after.
 
-Bulk rows written by a run with Core ``insert()`` (a plan's affected customers and its
-outbox messages, thousands per plan) are covered by the plan's own audit rows; their
-later changes (a notification sent or cancelled) are audited one by one.
+Bulk rows written with Core ``insert()`` (a plan's affected customers, thousands per plan;
+the outbox messages an outage's publication or cancellation queues) are covered by the
+plan's own audit rows and by the outage's workflow step (its update and its
+``outage_transitions`` row, which counts them); their later changes (a notification sent
+or cancelled) are audited one by one.
 
 A ``before_flush`` listener on all ORM sessions writes :class:`app.models.AuditLog`
 rows in the same transaction as the change, so a rolled-back change leaves no

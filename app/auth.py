@@ -36,7 +36,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app.config import ROLES
+from app.config import ROLE_INCLUDES, ROLES
 from app.db import get_session
 from app.errors import Forbidden, Unauthorized
 from app.models import ApiToken, User
@@ -171,8 +171,15 @@ def user() -> User | None:
 
 
 def has_role(*roles: str) -> bool:
+    """The user is an admin, has one of ``roles``, or a role that includes one (:data:`ROLE_INCLUDES`)."""
     u = user()
-    return u is not None and (u.role == "admin" or u.role in roles)
+    return u is not None and (u.role == "admin" or u.role in roles or any(r in roles for r in ROLE_INCLUDES.get(u.role, ())))
+
+
+def admitted_roles(*roles: str) -> list[str]:
+    """Every role that passes ``has_role(*roles)``: admin, ``roles`` and the roles including one."""
+    including = [r for r, inc in ROLE_INCLUDES.items() if any(i in roles for i in inc)]
+    return list(dict.fromkeys(["admin", *roles, *including]))
 
 
 def sees_phones() -> bool:
@@ -200,7 +207,7 @@ def require(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 )
             return fn(*args, **kwargs)
 
-        admitted = list(dict.fromkeys(["admin", *roles])) if roles else list(ROLES)
+        admitted = admitted_roles(*roles) if roles else list(ROLES)
         apidoc = dict(getattr(wrapper, "_apidoc", {}))
         manual = dict(apidoc.get("manual_doc", {}))
         manual["security"] = [{"bearerAuth": []}, {"cookieAuth": []}]

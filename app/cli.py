@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from app.auth import create_user
 from app.config import ROLES, ROOT
 from app.models import Crew, User
 from gis.errors import OutageError
+from gis.records import parse_aware_datetime
 
 db_cli = AppGroup("db", help="Database schema (Alembic).")
 users_cli = AppGroup("users", help="User accounts.")
@@ -26,7 +28,7 @@ runs_cli = AppGroup("runs", help="Background runs.")
 #: The Alembic scripts, shipped inside the package (``app/migrations``).
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-DEMO_USERS = [("admin", "admin", None), ("planner", "planner", None), ("dispatcher", "dispatcher", None),
+DEMO_USERS = [("admin", "admin", None), ("planner", "planner", None), ("lead", "planner_lead", None), ("dispatcher", "dispatcher", None),
               ("service", "customer_service", None), ("viewer", "viewer", None)]
 
 
@@ -93,9 +95,13 @@ def seed(app: Flask, *, data_dir: Path, echo: Any = click.echo) -> dict[str, str
         jobs_csv = data_dir / "jobs.csv"
         if jobs_csv.exists():
             rows, errors = jobs_service.parse_csv(app.extensions["grid"], jobs_csv.read_bytes(),
-                                                  existing=jobs_service.existing_ids(s))
+                                                  existing=jobs_service.existing_ids(s), timing=None)
+            pinned = app.config.get("PLANNING_NOW")
+            now = parse_aware_datetime(pinned) if pinned else datetime.now(UTC)
+            weeks = jobs_service.shift_into_future(rows, now=now, lead_days=float(app.config["NOTICE_LEAD_DAYS"]))
             jobs_service.import_rows(s, rows)
-            echo(f"jobs: {len(rows)} added from {jobs_csv}" + (f", {len(errors)} row problems skipped" if errors else ""))
+            echo(f"jobs: {len(rows)} added from {jobs_csv}" + (f", {len(errors)} row problems skipped" if errors else "")
+                 + (f"; their windows moved {weeks} week(s) forward to start after the notice lead" if weeks else ""))
         else:
             echo(f"jobs: {jobs_csv} not found, skipped")
         fleet = app.config.get("GENERATORS_PATH")

@@ -25,7 +25,11 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent  # the source checkout (tests/data lives there)
 
-ROLES = ("admin", "planner", "dispatcher", "crew", "customer_service", "viewer")
+ROLES = ("admin", "planner", "planner_lead", "dispatcher", "crew", "customer_service", "viewer")
+
+#: A role that holds every right of the roles listed (besides its own): a planner lead is a
+#: planner who may also approve outages (docs/api.md, "Roles").
+ROLE_INCLUDES: dict[str, tuple[str, ...]] = {"planner_lead": ("planner",)}
 
 
 class ConfigError(InputError):
@@ -72,6 +76,8 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_ENABLED": True,
     "WTF_CSRF_TIME_LIMIT": None,
     "PLAN_TIME_LIMIT_S": 30.0,
+    "NOTICE_LEAD_DAYS": 7.0,  # advance notice owed to customers: jobs are checked on entry, plans use it by default
+    "PLANNING_NOW": None,  # None: the clock; an ISO time with offset pins "now" for job checks and plans (demos, tests)
     "ROUTING_TIME_LIMIT_S": 10.0,
     "ROUTING_OBJECTIVE": "weighted_restoration",
     "NOTIFY_SENDER": "file",  # file | log | webhook
@@ -219,6 +225,7 @@ def validate(cfg: dict[str, Any]) -> None:
         if not isinstance(v, int | float) or not v > 0:
             problems.append(f"{key} must be a positive number of seconds, got {v!r}")
     problems.extend(_limit_problems(cfg))
+    problems.extend(_planning_problems(cfg))
     beat, lease = cfg.get("RUN_HEARTBEAT_S"), cfg.get("RUN_LEASE_S")
     if not isinstance(beat, int | float) or not beat > 0:
         problems.append(f"RUN_HEARTBEAT_S must be a positive number of seconds, got {beat!r}")
@@ -228,6 +235,23 @@ def validate(cfg: dict[str, Any]) -> None:
         problems.append("ROUTING_OBJECTIVE must be weighted_restoration or distance")
     if problems:
         raise ConfigError("invalid configuration: " + "; ".join(problems), details=problems)
+
+
+def _planning_problems(cfg: dict[str, Any]) -> list[str]:
+    """A notice lead outside 0..90 days, a pinned planning time that is not ISO 8601 with offset."""
+    from gis.records import parse_aware_datetime
+
+    out: list[str] = []
+    lead = cfg.get("NOTICE_LEAD_DAYS")
+    if isinstance(lead, bool) or not isinstance(lead, int | float) or not 0 <= lead <= 90:
+        out.append(f"NOTICE_LEAD_DAYS must be a number of days within 0..90, got {lead!r}")
+    pinned = cfg.get("PLANNING_NOW")
+    if pinned is not None:
+        try:
+            parse_aware_datetime(pinned)
+        except InputError:
+            out.append(f"PLANNING_NOW must be an ISO 8601 time with a UTC offset, got {pinned!r}")
+    return out
 
 
 def _limit_problems(cfg: dict[str, Any]) -> list[str]:

@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -69,12 +70,14 @@ def to_csv(df: pd.DataFrame) -> bytes:
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
-def to_xlsx(df: pd.DataFrame, *, sheet: str) -> bytes:
-    from openpyxl import Workbook
+def _text_cells(ws: Any, row: int) -> None:
+    """Every text cell of ``row`` a text cell (never a formula); phone columns formatted as text."""
+    for cell in ws[row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet[:31]
+
+def _write_table(ws: Any, df: pd.DataFrame) -> None:
     ws.append([str(c) for c in df.columns])
     for values in _cells(df):
         ws.append(values)
@@ -85,9 +88,86 @@ def to_xlsx(df: pd.DataFrame, *, sheet: str) -> bytes:
                 if column[0].value in PHONE_COLUMNS:
                     cell.number_format = "@"
     ws.freeze_panes = "A2"
+
+
+def _save(wb: Any) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def to_xlsx_book(sheets: Sequence[tuple[str, pd.DataFrame]]) -> bytes:
+    """One workbook, a sheet per ``(name, rows)`` in order (names cut to Excel's 31 characters)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, df in sheets:
+        _write_table(wb.create_sheet(name[:31]), df)
+    return _save(wb)
+
+
+def to_xlsx(df: pd.DataFrame, *, sheet: str) -> bytes:
+    return to_xlsx_book([(sheet, df)])
+
+
+def to_signing_xlsx(*, title: str, header: Sequence[tuple[str, str]], columns: Sequence[str],
+                    rows: Sequence[Sequence[str]], signatures: Sequence[str], sheet: str) -> bytes:
+    """A form to print and sign (the switching sheet, 操作票): ``title``, ``header`` label/value
+    lines, the table (``columns`` then ``rows``, bordered, the column header repeated on every
+    printed page), then a line to sign per ``signatures`` label. Landscape, fit to the page
+    width. Text cells only, defused like every export (:func:`_safe_cell`)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet[:31]
+    width = len(columns)
+    thin = Side(style="thin")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    ws.append([_safe_cell("", title)])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    ws.cell(1, 1).font = Font(bold=True, size=14)
+    ws.cell(1, 1).alignment = Alignment(horizontal="center")
+    for label, value in header:
+        ws.append([_safe_cell("", label), _safe_cell("", value)])
+        r = ws.max_row
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=width)
+        ws.cell(r, 1).font = Font(bold=True)
+        ws.cell(r, 2).border = Border(bottom=thin)
+        _text_cells(ws, r)
+    ws.append([])
+    ws.append([_safe_cell("", c) for c in columns])
+    head = ws.max_row
+    for cell in ws[head]:
+        cell.font, cell.border = Font(bold=True), box
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    _text_cells(ws, head)
+    for values in rows:
+        ws.append([_safe_cell("", v) for v in values])
+        for cell in ws[ws.max_row]:
+            cell.border = box
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        _text_cells(ws, ws.max_row)
+    ws.append([])
+    for label in signatures:
+        ws.append([_safe_cell("", label)])
+        r = ws.max_row
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=3)
+        ws.cell(r, 1).font = Font(bold=True)
+        for col in range(4, width + 1):
+            ws.cell(r, col).border = Border(bottom=thin)
+        ws.row_dimensions[r].height = 28
+        _text_cells(ws, r)
+    widths = [6, 8, 14, 16, 28, 22, 18, 48, 14, 14]
+    for k in range(width):
+        ws.column_dimensions[chr(ord("A") + k)].width = widths[k] if k < len(widths) else 14
+    ws.print_title_rows = f"{head}:{head}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    return _save(wb)
 
 
 def to_geojson(df: pd.DataFrame) -> bytes:

@@ -201,7 +201,8 @@ class Outage(Base):
     start: Mapped[datetime | None] = mapped_column(default=None)
     end: Mapped[datetime | None] = mapped_column(default=None)
     valid: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned confirmed cancelled done
+    #: planned reviewed approved published done cancelled (planning.outages.workflow)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
     note: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -213,7 +214,26 @@ class Outage(Base):
     transfers: Mapped[list[OutageTransfer]] = relationship(cascade="all, delete-orphan")
     generators: Mapped[list[OutageGenerator]] = relationship(cascade="all, delete-orphan")
     customers: Mapped[list[OutageCustomer]] = relationship(order_by="OutageCustomer.id", cascade="all, delete-orphan")
+    transitions: Mapped[list[OutageTransition]] = relationship(order_by="OutageTransition.id", cascade="all, delete-orphan")
     __mapper_args__ = {"version_id_col": version}
+
+
+class OutageTransition(Base):
+    """One step of an outage's workflow (review, reopen, approve, publish, execute, cancel):
+    who took it, when (UTC), from which status to which, the note given and what it did
+    (``details``, e.g. the notices queued or cancelled). Written in the step's transaction."""
+
+    __tablename__ = "outage_transitions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    actor: Mapped[str] = mapped_column(String(80), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class OutageStep(Base):
@@ -460,7 +480,7 @@ class Notification(Base):
     __tablename__ = "notifications"
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # notice | sms | fault
+    kind: Mapped[str] = mapped_column(String(16))  # notice | sms | cancel (planned outages) | fault
     channel: Mapped[str] = mapped_column(String(16), default="sms")
     outage_id: Mapped[int | None] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), default=None)
     fault_id: Mapped[int | None] = mapped_column(ForeignKey("faults.id", ondelete="CASCADE"), default=None)

@@ -47,7 +47,7 @@ Progress = Callable[[float, str], None]
 
 # The worker-side settings an RQ job carries so the worker talks to the same database/grid.
 CARRIED_KEYS = ("DATABASE_URL", "GRID_PATH", "ROADS_PATH", "LOAD_ROADS", "INSTANCE_PATH", "SECRET_KEY",
-                "PLAN_TIME_LIMIT_S", "ROUTING_TIME_LIMIT_S", "ROUTING_OBJECTIVE", "RUN_HEARTBEAT_S", "RUN_LEASE_S")
+                "PLAN_TIME_LIMIT_S", "NOTICE_LEAD_DAYS", "ROUTING_TIME_LIMIT_S", "ROUTING_OBJECTIVE", "RUN_HEARTBEAT_S", "RUN_LEASE_S")
 
 UNFINISHED = ("queued", "running")
 #: The owner tokens of the apps of this process (identity, not data: see :func:`_owner_alive`).

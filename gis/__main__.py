@@ -1,4 +1,4 @@
-"""``python -m gis validate|summary|affected|isolate|powerflow|import-pandapower ...``
+"""``python -m gis validate|summary|affected|isolate|powerflow|import-pandapower|import-dss|import-cgmes ...``
 
 The JSON shapes printed with ``--json`` are a contract (docs/grid-format.md):
 
@@ -12,6 +12,14 @@ The JSON shapes printed with ``--json`` are a contract (docs/grid-format.md):
   :meth:`gis.powerflow.StateFlow.summary` plus ``"ok"`` (exit 1 when a limit is broken)
 * ``import-pandapower SOURCE OUT [--json]`` -> ``{"written": OUT, "summary": ...}``; SOURCE is a
   pandapower JSON file, a ``pandapower.networks`` name or ``simbench:<code>``
+* ``import-dss MASTER.dss OUT [--buscoords F] [--origin LON,LAT] --json`` and
+  ``import-cgmes SRC... OUT [--origin LON,LAT] --json`` -> ``{"written": OUT, "summary": ..., "notes": [...]}``
+  (notes: what the import approximated); OUT is written only when the grid validates
+
+* ``import-mapped MAPPING.toml OUT.gpkg [--report BASE] [--json]`` -> the quality report plus
+  ``"written"`` (exit 1 and no grid when it has errors); ``import-mapped --suggest SOURCE [MAPPING.toml]``
+  writes a template mapping
+* ``quality PATH [--report BASE] [--tolerance-m M] [--json]`` -> the quality report of a grid
 
 Exit status: 0 on success, 1 when the grid or the request is invalid, 2 on usage errors.
 """
@@ -20,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from gis.errors import GridValidationError, OutageError
@@ -141,16 +151,103 @@ def _cmd_powerflow(args: argparse.Namespace) -> int:
     return 0 if flow.ok else 1
 
 
-def _cmd_import_pandapower(args: argparse.Namespace) -> int:
-    from gis.format import write_grid
-    from gis.pandapower_io import from_pandapower, load_pandapower_net
+def _source_name(source: str | list[str]) -> str:
+    """A grid name from the import source: the source itself, or the common stem of several files
+    (``radial_EQ.xml radial_TP.xml ...`` -> ``radial``)."""
+    if isinstance(source, str):
+        return source
+    if len(source) == 1:
+        return Path(source[0]).stem
+    return os.path.commonprefix([Path(x).stem for x in source]).rstrip("_- ") or Path(source[0]).stem
 
-    net = load_pandapower_net(args.source)
-    grid = from_pandapower(net, name=args.name or str(args.source), timezone=args.timezone)
+
+def _write_imported(args: argparse.Namespace, net: Any, notes: list[str] | None = None) -> int:
+    """Convert an imported pandapower net, validate it and only then write OUT."""
+    from gis.format import write_grid
+    from gis.pandapower_io import from_pandapower
+
+    grid = from_pandapower(net, name=args.name or _source_name(args.source), timezone=args.timezone)
     write_grid(grid.layers(), args.out)
     s = grid.summary()
-    _print({"written": args.out, "summary": s}, args.json, [f"wrote {args.out}", *_summary_lines(s)])
+    out: dict[str, Any] = {"written": args.out, "summary": s}
+    if notes is not None:
+        out["notes"] = notes
+    _print(out, args.json, [f"wrote {args.out}", *(f"  note: {n}" for n in notes or []), *_summary_lines(s)])
     return 0
+
+
+def _cmd_import_pandapower(args: argparse.Namespace) -> int:
+    from gis.pandapower_io import load_pandapower_net
+
+    return _write_imported(args, load_pandapower_net(args.source))
+
+
+def _origin(text: str) -> tuple[float, float]:
+    from gis.errors import InputError
+
+    try:
+        lon, lat = (float(x) for x in text.split(","))
+    except ValueError as exc:
+        raise InputError(f"--origin must be LON,LAT in degrees, got {text!r}", code="bad_origin") from exc
+    return lon, lat
+
+
+def _cmd_import_dss(args: argparse.Namespace) -> int:
+    from gis.dss_io import load_dss_net
+
+    net, notes = load_dss_net(args.source, buscoords=args.buscoords, origin=_origin(args.origin), spacing_m=args.spacing_m)
+    return _write_imported(args, net, notes)
+
+
+def _cmd_import_cgmes(args: argparse.Namespace) -> int:
+    from gis.cim_io import load_cgmes_net
+
+    net, notes = load_cgmes_net(args.source, origin=_origin(args.origin), spacing_m=args.spacing_m)
+    return _write_imported(args, net, notes)
+def _report_lines(doc: dict[str, Any]) -> list[str]:
+    lines = [f"{len(doc['items'])} finding(s): " + (", ".join(f"{k} {v}" for k, v in doc["counts"].items()) or "none")]
+    lines += [f"  {i['severity'].upper():7} {i['code']}: {i['layer'] or '-'} {i['id'] or '-'}: {i['message']}" for i in doc["items"]]
+    return lines
+
+
+def _cmd_import_mapped(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gis.errors import InputError
+    from gis.mapped_import import import_mapped, suggest_mapping
+
+    if args.suggest:
+        text = suggest_mapping(args.suggest)
+        if args.mapping is None:
+            print(text, end="")
+        elif Path(args.mapping).exists():
+            raise InputError(f"{args.mapping} exists: choose another file for the suggested mapping", code="exists")
+        else:
+            Path(args.mapping).write_text(text, encoding="utf-8")
+            print(f"wrote {args.mapping}", file=sys.stderr)
+        return 0
+    if args.mapping is None or args.out is None:
+        raise InputError("give MAPPING.toml and OUT.gpkg (or --suggest SOURCE)", code="usage")
+    result = import_mapped(args.mapping, args.out, report_base=args.report)
+    doc = {"written": str(result.written) if result.written else None,
+           "report": {k: str(v) for k, v in result.report_files.items()}, **result.report.to_dict()}
+    head = (f"wrote {result.written}" if result.written else f"error: {args.out} not written: the source has errors")
+    _print(doc, args.json, [head, *_report_lines(doc), f"{len(doc['snaps'])} connection(s) guessed from geometry; "
+                            f"report: {', '.join(map(str, result.report_files.values()))}"])
+    return 0 if result.written else 1
+
+
+def _cmd_quality(args: argparse.Namespace) -> int:
+    from gis.format import read_layers
+    from gis.quality import quality_of_layers, write_report
+
+    report = quality_of_layers(read_layers(args.path), tolerance_m=args.tolerance_m, join_distance_m=args.join_distance_m,
+                               source=args.path)
+    files = write_report(report, args.report) if args.report else {}
+    doc = {"report": {k: str(v) for k, v in files.items()}, **report.to_dict()}
+    doc.pop("snaps")
+    _print(doc, args.json, _report_lines(doc))
+    return 0 if report.valid else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,6 +281,23 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--timezone", default="Europe/Berlin")
     m.set_defaults(func=_cmd_import_pandapower)
 
+    from gis.schematic import DEFAULT_ORIGIN
+
+    d = sub.add_parser("import-dss", help="convert an OpenDSS feeder (master .dss file) through pandapower")
+    d.add_argument("source", help="the OpenDSS master file (what you would Compile or Redirect)")
+    d.add_argument("--buscoords", default=None, help="a BusCoords file (bus, x, y) the master does not load itself")
+    c = sub.add_parser("import-cgmes", help="convert a CGMES set (zip, folder or .xml files) through pandapower's cim2pp")
+    c.add_argument("source", nargs="+", help="a CGMES zip, a folder of CGMES .xml files, or the .xml files themselves")
+    c.set_defaults(func=_cmd_import_cgmes)
+    d.set_defaults(func=_cmd_import_dss)
+    for sp in (d, c):
+        sp.add_argument("out", help="output .gpkg file or folder")
+        sp.add_argument("--name", default=None)
+        sp.add_argument("--timezone", default="Europe/Helsinki")
+        sp.add_argument("--origin", default=f"{DEFAULT_ORIGIN[0]},{DEFAULT_ORIGIN[1]}",
+                        help="LON,LAT where the source is placed when the file has no geographic coordinates")
+        sp.add_argument("--spacing-m", type=float, default=100.0, help="row spacing (m) of the schematic drawn without coordinates")
+
     f = sub.add_parser("powerflow", help="AC power flow of a switching state: loading, voltages, violations")
     f.add_argument("path")
     f.add_argument("--at", required=True, help="ISO 8601 time with offset; the first time checked")
@@ -195,7 +309,21 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--voltage-band", type=float, default=0.07, help="allowed deviation from nominal voltage (0.07 = +-7 %%)")
     f.set_defaults(func=_cmd_powerflow)
 
-    for sp in (v, s, a, i, m, f):
+    g = sub.add_parser("import-mapped", help="import a GIS export through a field mapping (TOML); --suggest writes a template")
+    g.add_argument("mapping", nargs="?", help="the mapping file (with --suggest: where to write the template; default stdout)")
+    g.add_argument("out", nargs="?", help="the grid file to write (.gpkg), only when the source is valid")
+    g.add_argument("--suggest", metavar="SOURCE", help="write a template mapping from this source's layers and fields")
+    g.add_argument("--report", default=None, help="report files' path without extension (default OUT.quality)")
+    g.set_defaults(func=_cmd_import_mapped)
+
+    q = sub.add_parser("quality", help="data-quality report of a grid (exit 1 on errors)")
+    q.add_argument("path")
+    q.add_argument("--report", default=None, help="also write BASE.json, BASE.csv, BASE.geojson")
+    q.add_argument("--tolerance-m", type=float, default=1.0, help="how near a crossing may be to a line end (metres)")
+    q.add_argument("--join-distance-m", type=float, default=500.0)
+    q.set_defaults(func=_cmd_quality)
+
+    for sp in (v, s, a, i, m, d, c, f, g, q):
         sp.add_argument("--json", action="store_true", help="print JSON")
     return p
 

@@ -457,6 +457,42 @@ def read_postgis(url_or_engine: Any, *, schema: str = "public") -> Layers:
     return layers
 
 
+def read_postgis_table(url: str, table: str, *, where: str | None = None) -> gpd.GeoDataFrame:
+    """One PostGIS table (``table`` or ``schema.table``; schema ``public`` by default) with the
+    geometry column PostGIS registers for it and its SRID as CRS; ``where`` is an SQL
+    condition (the caller's own configuration, e.g. a mapping file, not user input).
+
+    Raises :class:`~gis.errors.InputError` when the database, the table or its geometry
+    cannot be read.
+    """
+    import sqlalchemy as sa
+
+    schema, _, name = table.rpartition(".")
+    schema = schema or "public"
+    try:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)  # one read: no pooled connection left open
+    except Exception as exc:  # unknown dialect or driver, malformed URL
+        raise InputError(f"not a usable database URL: {exc}", code="bad_source") from None
+    try:
+        with engine.connect() as con:
+            geom = con.execute(
+                sa.text("SELECT f_geometry_column FROM geometry_columns WHERE f_table_schema = :s AND f_table_name = :t"),
+                {"s": schema, "t": name},
+            ).scalar()
+            if geom is None:
+                raise InputError(f"no PostGIS table {schema}.{name} with a geometry column in {engine.url.render_as_string()}",
+                                 code="bad_source")
+            qname = '"' + schema.replace('"', '""') + '"."' + name.replace('"', '""') + '"'
+            sql = f"SELECT * FROM {qname}" + (f" WHERE {where}" if where else "")
+            return gpd.read_postgis(sa.text(sql), con, geom_col=str(geom))
+    except InputError:
+        raise
+    except Exception as exc:  # driver / SQL errors: name the table, keep the database's reason
+        raise InputError(f"cannot read PostGIS table {schema}.{name}: {str(exc).splitlines()[0]}", code="bad_source") from None
+    finally:
+        engine.dispose()
+
+
 # ---------------------------------------------------------------------------
 # writing
 

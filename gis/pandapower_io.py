@@ -1,7 +1,8 @@
 """Conversion between pandapower nets and :class:`gis.Grid`.
 
-The only module that imports pandapower (and simbench, for ``simbench:<code>``
-sources). Ids keep the pandapower element and index so results can be compared
+The module that converts pandapower nets (the CGMES and OpenDSS imports, :mod:`gis.cim_io` and
+:mod:`gis.dss_io`, only run pandapower's converters and come here), and the only one that imports
+simbench (for ``simbench:<code>`` sources). Ids keep the pandapower element and index so results can be compared
 element by element:
 
 * ``bus:3`` — a node per in-service bus: a ``busbar`` inside a substation (an
@@ -152,6 +153,30 @@ def from_pandapower(net: Any, *, name: str = "pandapower net", timezone: str = "
     }
     layers["meta"] = _meta(net, points, sources, inside, name=name, timezone=timezone, nodes=layers["nodes"])
     return Grid.from_layers(layers, join_distance_m=join_distance_m, source=f"pandapower:{name}")
+
+
+def add_feeder_breakers(net: Any) -> list[int]:
+    """Give every line that leaves a substation without a switch a closed breaker at its substation
+    end (a pandapower line switch, type ``CB``, named ``feeder breaker <line name>``), so that it
+    starts a feeder; returns the new switch indices. For sources that model the feeder head without
+    its breaker (OpenDSS test feeders, bus-branch CGMES); "inside a substation" is decided as by
+    :func:`from_pandapower`. Changes ``net`` in place."""
+    pp = _pp()
+    ext = _in_service(net.ext_grid)
+    trafo = _in_service(net.trafo)
+    inside = _substation_buses(net, {int(b): f"ext_grid:{i}" for i, b in ext["bus"].items()}, trafo)
+    sw = net.switch[net.switch["et"] == "l"]
+    switched = set(zip(sw["element"].astype(int), sw["bus"].astype(int), strict=True))
+    lines = _in_service(net.line)
+    added = []
+    for i, fb, tb, label in zip(lines.index, lines["from_bus"].astype(int), lines["to_bus"].astype(int), lines["name"], strict=True):
+        if (fb in inside) == (tb in inside):
+            continue
+        end = fb if fb in inside else tb
+        if (int(i), end) not in switched:
+            added.append(int(pp.create_switch(net, bus=end, element=int(i), et="l", closed=True, type="CB",
+                                              name=f"feeder breaker {label if isinstance(label, str) else i}")))
+    return added
 
 
 def _in_service(df: pd.DataFrame) -> pd.DataFrame:

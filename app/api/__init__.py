@@ -148,9 +148,11 @@ def init_api(app: Flask) -> OutageApi:
         plans,
         reliability,
         runs,
+        sheets,
+        workflow,
     )
 
-    for module in (grid, grid_versions, jobs, plans, reliability, faults, crews, dispatch, notifications, runs, admin):
+    for module in (grid, grid_versions, jobs, plans, sheets, workflow, reliability, faults, crews, dispatch, notifications, runs, admin):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_bp)
     return api

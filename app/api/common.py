@@ -16,6 +16,7 @@ from app.services.customers import search_customers
 from app.times import local, local_iso
 from gis import Grid
 from gis.errors import ConflictError, InputError, NotFoundError
+from gis.records import parse_aware_datetime
 
 T = TypeVar("T")
 
@@ -90,6 +91,19 @@ def customer_view(df: Any, args: dict[str, Any]) -> Any:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def planning_now() -> datetime:
+    """"Now" for planning: the configured ``PLANNING_NOW`` (a pinned clock for demos and
+    tests), else the clock. Jobs are checked against it on entry and a plan without ``now``
+    runs at it, so a job accepted is judged at the same time by the plan."""
+    pinned = current_app.config.get("PLANNING_NOW")
+    return parse_aware_datetime(pinned) if pinned else utc_now()
+
+
+def job_timing() -> tuple[datetime, float]:
+    """(now, notice lead in days) a job is checked against when entered (``NOTICE_LEAD_DAYS``)."""
+    return planning_now(), float(current_app.config["NOTICE_LEAD_DAYS"])
 
 
 def iso(v: datetime | None) -> str | None:

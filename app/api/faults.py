@@ -51,7 +51,7 @@ class FaultPatch(ma.Schema):
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(["open", "restored", "closed"]))
 
 
-class StepIn(ma.Schema):
+class SwitchingStepIn(ma.Schema):
     version = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 2**31 - 1),
                                 metadata={"description": "the fault's version you read (another dispatcher acted first -> 409)"})
 
@@ -180,7 +180,7 @@ def update_fault(data: dict[str, Any], fault_id: int) -> Any:
 
 @blp.route("/<int:fault_id>/steps/<int:step_seq>", methods=["POST"])
 @require("dispatcher")
-@blp.arguments(StepIn)
+@blp.arguments(SwitchingStepIn)
 @blp.response(200)
 def execute_step(data: dict[str, Any], fault_id: int, step_seq: int) -> Any:
     """Record switching step ``step_seq`` as executed (who and when are stored).

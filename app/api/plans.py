@@ -21,8 +21,8 @@ from app.api.common import (
     get_or_404,
     grid,
     iso,
+    planning_now,
     session,
-    utc_now,
 )
 from app.auth import READ_ROLES, require, sees_phones, user
 from app.input_policy import PolicyDateTime
@@ -44,9 +44,10 @@ class PlanIn(ma.Schema):
 
 
 class OutagePatch(ma.Schema):
+    """The note only: the status changes through the workflow steps (``/outages/{id}/review`` ...)."""
+
     version = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 2**31 - 1))
-    status = ma.fields.String(validate=ma.validate.OneOf(["planned", "confirmed", "cancelled", "done"]))
-    note = ma.fields.String(validate=ma.validate.Length(max=2000))
+    note = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
 
 
 def plan_json(p: Plan, *, full: bool = False) -> dict[str, Any]:
@@ -92,7 +93,7 @@ def create_plan(data: dict[str, Any]) -> Any:
     run = Run(kind="plan", created_by=u.id if u else None)
     s.add(run)
     s.flush()
-    plan = Plan(now=data.get("now") or utc_now(), job_ids=ids, options=data.get("options") or {}, run_id=run.id,
+    plan = Plan(now=data.get("now") or planning_now(), job_ids=ids, options=data.get("options") or {}, run_id=run.id,
                 created_by=u.id if u else None)
     s.add(plan)
     s.flush()
@@ -135,17 +136,11 @@ def get_outage(outage_id: int) -> Any:
 @blp.arguments(OutagePatch)
 @blp.response(200)
 def update_outage(data: dict[str, Any], outage_id: int) -> Any:
-    """Confirm, cancel or annotate an outage; ``version`` must be current (409 otherwise).
-    Cancelling an outage cancels its pending notices."""
+    """Annotate an outage; ``version`` must be current (409 otherwise). Its status changes
+    through the workflow steps (``POST /outages/{id}/review|approve|publish|cancel``)."""
     o = get_or_404(Outage, outage_id, "outage")
-    check_version(o, data.pop("version"))
-    for k, v in data.items():
-        setattr(o, k, v)
-    if data.get("status") == "cancelled":
-        from app.models import Notification
-
-        for n in session().scalars(select(Notification).where(Notification.outage_id == o.id, Notification.status == "pending")):
-            n.status = "cancelled"
+    check_version(o, data["version"])
+    o.note = data["note"]
     session().commit()
     return outage_json(o, full=True)
 

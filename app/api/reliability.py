@@ -10,17 +10,18 @@ from sqlalchemy import func, select
 
 from app.api import ApiBlueprint
 from app.api.common import (
-    check_version,
     export_response,
     get_or_404,
     grid,
     iso,
     session,
     uploaded_csv,
+    utc_now,
 )
 from app.auth import READ_ROLES, require, user
 from app.input_policy import PolicyDateTime
 from app.models import Interruption, Outage
+from app.services import outage_workflow as workflow_service
 from app.services import reliability as reliability_service
 from gis.errors import InputError
 from gis.records import json_safe
@@ -96,13 +97,13 @@ def list_interruptions(args: dict[str, Any]) -> Any:
 @blp.arguments(ExecutedIn)
 @blp.response(201)
 def outage_executed(data: dict[str, Any], outage_id: int) -> Any:
-    """The outage was carried out from ``actual_start`` to ``actual_end``: status ``done`` and one
-    planned interruption of its customers who lost supply for the whole outage."""
+    """The published outage was carried out from ``actual_start`` to ``actual_end``: status ``done``
+    (the workflow step ``execute``, in its history) and one planned interruption of its customers
+    who lost supply for the whole outage."""
     o = get_or_404(Outage, outage_id, "outage")
-    check_version(o, data["version"])
     s = session()
-    u = user()
-    iid = reliability_service.executed(s, o, start=data["actual_start"], end=data["actual_end"], user_id=u.id if u else None)
+    iid = workflow_service.execute(s, o, version=data["version"], start=data["actual_start"], end=data["actual_end"],
+                                   now=utc_now(), user=user(), tz=grid().timezone)
     s.commit()
     return interruption_json(get_or_404(Interruption, iid, "interruption"))
 

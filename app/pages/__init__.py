@@ -38,6 +38,7 @@ from jinja2 import TemplateNotFound
 
 from app import maps
 from app.errors import domain_error_json, json_error, status_of
+from app.pages.workflow import workflow_labels
 from gis import Grid, OutageError
 from gis.records import MAX_YEAR, MIN_YEAR
 
@@ -186,6 +187,7 @@ def js_labels() -> dict[str, str]:
         "status_failed": _("Failed"), "no_faults": _("No faults yet"), "dispatch": _("Crew routes"),
         "routes_count": _("routes"), "dispatch_running": _("Planning crew routes…"), "calls": _("calls"),
         "outages_count": _("outages"),
+        **workflow_labels(),
     }
 
 

@@ -32,9 +32,9 @@ from gis import Grid, InputError, NotFoundError
 __all__ = ["MAX_QUERY_CHARS", "PUBLIC_OUTAGE_STATUSES", "by_account", "by_point", "by_street", "find_streets",
            "street_of"]
 
-#: Outage statuses the public may see: approved for the customers' eyes (``published``) or
-#: confirmed by the planners. Drafts (``planned``), cancelled and executed outages are not shown.
-PUBLIC_OUTAGE_STATUSES = ("confirmed", "published")
+#: Outage statuses the public may see: published (its notices are out; ``planning.outages.workflow``).
+#: Drafts (``planned``, ``reviewed``, ``approved``), cancelled and executed outages are not shown.
+PUBLIC_OUTAGE_STATUSES = ("published",)
 #: Longest text the lookup reads (an account number, street words).
 MAX_QUERY_CHARS = 120
 #: How far a map click may be from the nearest supply point (metres).

@@ -58,18 +58,23 @@ def to_core_job(job: Job) -> CoreJob:
     )
 
 
-def make_options(options: Mapping[str, Any], *, time_limit_s: float, generators_path: str | None = None) -> PlanOptions:
+def make_options(options: Mapping[str, Any], *, time_limit_s: float, generators_path: str | None = None,
+                 notice_lead_days: float | None = None) -> PlanOptions:
     """``PlanOptions`` from the request's dict (unknown names -> 422 ``bad_options``).
 
     ``time_limit_s`` (seconds) is the solver's limit unless the request sets
     ``solver_time_limit_s``. The fleet comes from ``GENERATORS_PATH`` unless the
     request lists one (a path in the request is refused: no file reads by API).
+    ``notice_lead_days`` (the service's ``NOTICE_LEAD_DAYS``) is the notice lead unless the
+    request sets one.
     """
     check_option_names(PlanOptions, options)
     values = dict(options)
     if isinstance(values.get("generator_fleet"), str):
         raise BadOptions("generator_fleet must be a list of {id, name, kw, depot_id}")
     values.setdefault("solver_time_limit_s", time_limit_s)
+    if notice_lead_days is not None:
+        values.setdefault("notice_lead_days", notice_lead_days)
     opts = PlanOptions.from_dict(values)
     if "generator_fleet" not in values and generators_path:
         opts = opts.with_fleet(load_generators_csv(generators_path))
@@ -96,7 +101,8 @@ def execute_plan(app: Flask, plan_id: int, *, progress: Callable[[float, str], N
         jobs = list(s.scalars(select(Job).where(Job.id.in_(plan.job_ids))))
         core_jobs = [to_core_job(j) for j in jobs]
         options = make_options(plan.options or {}, time_limit_s=float(app.config["PLAN_TIME_LIMIT_S"]),
-                               generators_path=app.config.get("GENERATORS_PATH"))
+                               generators_path=app.config.get("GENERATORS_PATH"),
+                               notice_lead_days=float(app.config.get("NOTICE_LEAD_DAYS", 7.0)))
         now = plan.now
         fixed = published_outages(s, now=now, crews={j.id: j.crew for j in jobs}, tz=grid.timezone)
         history = reliability_service.history(s, since=now - timedelta(days=options.repeat_window_days))
@@ -111,9 +117,9 @@ def execute_plan(app: Flask, plan_id: int, *, progress: Callable[[float, str], N
 
 
 def published_outages(s: Session, *, now: datetime, crews: Mapping[str, str | None], tz: tzinfo) -> list[FixedOutage]:
-    """Confirmed and executed outages still ahead of or around ``now``: the plan goes around them
+    """Published and executed outages still ahead of or around ``now``: the plan goes around them
     (rolling plans, :mod:`planning.outages.fixed`)."""
-    q = (select(Outage).where(Outage.status.in_(("confirmed", "done")), Outage.end > now, Outage.start.is_not(None))
+    q = (select(Outage).where(Outage.status.in_(("published", "done")), Outage.end > now, Outage.start.is_not(None))
          .options(selectinload(Outage.transfers), selectinload(Outage.generators)))
     outages = list(s.scalars(q))
     dark: dict[int, list[str]] = {o.id: [] for o in outages}
@@ -163,9 +169,9 @@ def _customer_rows(o: Mapping[str, Any], *, start: datetime | None) -> list[dict
 def store_plan(session: Session, plan: Plan, data: dict[str, Any], *, tz: tzinfo) -> None:
     """Store the core's plan: outages with steps, transfers, generators; their customers as
     ``outage_customers`` rows (the one copy: ``plans.result`` and ``outages.data`` keep no
-    customer list, name, phone or address); the outbox rows read from those rows. Bulk
-    inserts: the demo city's month has ~26k customer rows. ``tz``: the grid's time zone,
-    for the outbox's fallback texts."""
+    customer list, name, phone or address). Nothing is queued in the outbox: notices go out
+    when an outage is published (:mod:`app.services.outage_workflow`). Bulk inserts: the demo
+    city's month has ~26k customer rows. ``tz``: the grid's time zone."""
     outages = [o for o in data.get("outages", []) if isinstance(o, dict)]
     plan.result = {**data, "outages": [stored_outage(o) for o in outages]}
     plan.metrics = data.get("metrics")
@@ -188,7 +194,6 @@ def store_plan(session: Session, plan: Plan, data: dict[str, Any], *, tz: tzinfo
         session.flush()
         if rows:
             session.execute(insert(OutageCustomer), [{"outage_id": outage.id, **r} for r in rows])
-        queue_notices(session, outage, rows, notices=kept.get("notices") or {}, tz=tz)
 
 
 def _texts(value: Any) -> tuple[str, str]:
@@ -200,7 +205,7 @@ def _texts(value: Any) -> tuple[str, str]:
 def queue_notices(session: Session, outage: Outage, rows: Sequence[Mapping[str, Any]], *, notices: Mapping[str, Any],
                   tz: tzinfo) -> int:
     """Put the 7-day notice and the 10-minute SMS of every row (``customer_id``, ``notice_due``,
-    ``sms_due``) of ``outage`` in the outbox, with the core's texts (``notices.text``/``sms``),
+    ``sms_due``) of ``outage`` in the outbox (called when the outage is published), with the core's texts (``notices.text``/``sms``),
     else texts giving the outage's times in ``tz`` (the grid's zone). Returns the messages queued."""
     start, end = local(outage.start, tz), local(outage.end, tz)
     when = f"{start:%Y-%m-%d %H:%M} ({tz})" if start else "?"

@@ -15,7 +15,7 @@ import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, NamedTuple
 
@@ -117,6 +117,31 @@ def window_problem(earliest: datetime, latest: datetime, duration_min: int) -> t
     span = (latest - earliest).total_seconds() / 60
     if duration_min > span:
         return "duration_exceeds_window", f"duration {duration_min} min is longer than the window ({span:.0f} min)", "duration_min"
+    return None
+
+
+#: The advance notice customers are owed before a planned outage (days; the seeds ask 7).
+NOTICE_LEAD_DAYS = 7.0
+
+
+def timing_problem(
+    earliest: datetime, latest: datetime, duration_min: int, *, now: datetime, notice_lead_days: float = NOTICE_LEAD_DAYS
+) -> tuple[str, str, str] | None:
+    """``(code, message, field)`` when a job can no longer be planned at ``now``, else None.
+
+    ``window_past``: the last start (``latest`` - ``duration_min`` minutes) is before
+    ``now``; ``notice_too_late``: the last start is less than ``notice_lead_days`` days
+    after ``now``, so customers cannot be given their notice. All times timezone-aware.
+    The one timing rule of a job: the planner applies it at plan time, the web service
+    when a job is entered.
+    """
+    last_start = latest - timedelta(minutes=duration_min)
+    if last_start < now:
+        return ("window_past", f"the window ends {latest.isoformat()}: too late to do {duration_min} min of work "
+                f"from now ({now.isoformat()})", "latest")
+    if last_start < now + timedelta(days=notice_lead_days):
+        return ("notice_too_late", f"the last possible start ({last_start.isoformat()}) is less than {notice_lead_days:g} "
+                f"days after now ({now.isoformat()}): customers cannot be given the advance notice", "latest")
     return None
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from gis.errors import InputError
 from gis.powerflow import Limits
 from planning.fleet import Generator, GeneratorRecord, load_generators_csv
+from planning.outages.jobs import NOTICE_LEAD_DAYS
 
 IMPORTANCE_GRADES = ("special", "first", "second", "temporary", "normal")
 
@@ -72,7 +73,7 @@ class PlanOptions:
     time_step_min: int = 30
     working_hours: tuple[time, time] = (time(7, 0), time(19, 0))
     working_days: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
-    notice_lead_days: float = 7.0
+    notice_lead_days: float = NOTICE_LEAD_DAYS
     sms_lead_min: int = 10
     horizon_days: int = 45
     switching_break_min: int = 5

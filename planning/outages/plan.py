@@ -29,7 +29,7 @@ import numpy as np
 from gis import Grid, InputError, OutageError
 from planning.outages import cpsat
 from planning.outages.fixed import FixedOutage, check_fixed
-from planning.outages.jobs import Job, JobError, window_problem
+from planning.outages.jobs import Job, JobError, timing_problem, window_problem
 from planning.outages.notices import build_notice
 from planning.outages.options import IMPORTANCE_GRADES, PlanOptions
 from planning.outages.switching import Step, Validator, build_steps
@@ -378,10 +378,9 @@ def _static_problem(tl: Timeline, job: Job, now: datetime) -> tuple[str, str] | 
     window = window_problem(job.earliest, job.latest, job.duration_min)
     if window is not None:
         return window[0], window[1]
-    if job.latest - timedelta(minutes=job.duration_min) < now:
-        return "window_past", f"the window ends {job.latest.isoformat()}: too late to do {job.duration_min} min of work from now ({now.isoformat()})"
-    if job.latest - timedelta(minutes=job.duration_min) < now + timedelta(days=o.notice_lead_days):
-        return "notice_too_late", f"the last possible start is less than {o.notice_lead_days:g} days away: customers cannot be given the advance notice"
+    timing = timing_problem(job.earliest, job.latest, job.duration_min, now=now, notice_lead_days=o.notice_lead_days)
+    if timing is not None:
+        return timing[0], timing[1]
     if job.earliest > now + timedelta(days=o.horizon_days):
         return "beyond_horizon", f"earliest ({job.earliest.isoformat()}) is beyond the planning horizon of {o.horizon_days} days"
     if job.duration_min > (o.horizon_days + 1) * 1440:

@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -44,6 +45,7 @@ XSS_NAMES = {
 }
 
 ROOT = Path(__file__).resolve().parents[2]
+PLANNING_NOW = "2026-11-20T09:00:00+01:00"
 SMALL_RING = ROOT / "tests" / "data" / "small_ring"
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -113,6 +115,8 @@ def base_config(tmp_path: Path, database_url: str, **extra: Any) -> dict[str, An
         "NOTIFY_FILE": str(tmp_path / "outbox.jsonl"),
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
+        # the tests' calendar: their jobs lie in December 2026, checked on entry against this "now"
+        "PLANNING_NOW": PLANNING_NOW,
     }
     cfg.update(extra)
     return cfg
@@ -242,3 +246,25 @@ def rclient(routed_app: Any) -> Any:
 @pytest.fixture
 def rtokens(routed_app: Any, make_tokens: Any) -> Any:
     return make_tokens(routed_app)
+
+
+#: The workflow steps that take a planned outage to published, and a role that may take each.
+TO_PUBLISHED = (("review", "planner"), ("approve", "planner_lead"), ("publish", "planner"))
+
+
+@pytest.fixture
+def publish(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``publish(client, tokens, outage_id, now=ISO)``: review, approve (planner lead) and publish
+    the outage with the workflow's clock at ``now``; returns the last answer's JSON."""
+
+    def run(client: Any, tokens: dict[str, dict[str, str]], outage_id: int, *, now: str) -> Any:
+        monkeypatch.setattr("app.api.workflow.utc_now", lambda: datetime.fromisoformat(now))
+        version = client.get(f"/api/outages/{outage_id}", headers=tokens["planner"]).json["version"]
+        out = None
+        for action, role in TO_PUBLISHED:
+            r = client.post(f"/api/outages/{outage_id}/{action}", json={"version": version}, headers=tokens[role])
+            assert r.status_code == 200, (action, r.json)
+            out, version = r.json, r.json["version"]
+        return out
+
+    return run

@@ -80,10 +80,10 @@ def test_street_of_drops_house_number_and_town() -> None:
 
 
 def test_public_statuses_are_one_constant() -> None:
-    assert set(PUBLIC_OUTAGE_STATUSES) == {"confirmed", "published"}
+    assert set(PUBLIC_OUTAGE_STATUSES) == {"published"}
 
 
-def test_drafts_are_not_public_confirmed_outages_are(service: Any, grid_path: Path) -> None:
+def test_drafts_are_not_public_confirmed_outages_are(service: Any, grid_path: Path, publish: Any) -> None:
     app, staff, tokens, plan_id = service
     o = _outage(staff, tokens, plan_id)
     affected = _affected(staff, tokens, o["id"])
@@ -92,8 +92,7 @@ def test_drafts_are_not_public_confirmed_outages_are(service: Any, grid_path: Pa
     anon = app.test_client()
     r = anon.get("/lookup/account.json", query_string={"account": account})
     assert r.status_code == 200 and r.json["planned"] == []  # still a draft
-    assert staff.patch(f"/api/outages/{o['id']}", json={"version": o["version"], "status": "confirmed"},
-                       headers=tokens["planner"]).status_code == 200
+    publish(staff, tokens, o["id"], now=NOW)  # reviewed, approved, published (the outage workflow)
     # spaces and dashes in a typed account number are ignored
     typed = f"{account[:3]} {account[3:6]}-{account[6:]}"
     r = anon.get("/lookup/account.json", query_string={"account": typed})
@@ -118,7 +117,7 @@ def test_drafts_are_not_public_confirmed_outages_are(service: Any, grid_path: Pa
     assert r.status_code == 200 and len(r.json["planned"]) == 1
     # cancelled: gone again
     o = _outage(staff, tokens, plan_id)
-    staff.patch(f"/api/outages/{o['id']}", json={"version": o["version"], "status": "cancelled"}, headers=tokens["planner"])
+    assert staff.post(f"/api/outages/{o['id']}/cancel", json={"version": o["version"]}, headers=tokens["planner"]).status_code == 200
     assert anon.get("/lookup/account.json", query_string={"account": account}).json["planned"] == []
 
 

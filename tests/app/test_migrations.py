@@ -130,3 +130,50 @@ def test_sqlite_customers_stored_once(tmp_path: Path) -> None:
 def test_postgres_customers_stored_once() -> None:
     with fresh_postgres_schema() as url:
         check_customers_once(url)
+
+
+def check_workflow_statuses(url: str) -> None:
+    """0008 on a database of plan runs that queued notices at once: a confirmed outage becomes
+    published and keeps its messages; a planned one loses its unsent notices (publishing queues
+    them), a message already sent stays; downgrade gives ``confirmed`` back."""
+    from alembic import command
+
+    from app.cli import alembic_config
+
+    upgrade(url, "0007")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO plans (id, status, now, job_ids, options, created_at) VALUES "
+                           "(1, 'done', '2026-11-20 08:00:00', '[]', '{}', '2026-11-20 08:00:00')"))
+            for oid, status in ((1, "confirmed"), (2, "planned"), (3, "cancelled")):
+                c.execute(text("INSERT INTO outages (id, plan_id, core_id, jobs, start, valid, status, note, data, version) VALUES "
+                               "(:id, 1, :core, '[]', '2026-12-01 16:00:00', true, :status, '', '{}', 1)"),
+                          {"id": oid, "core": f"OUT-{oid}", "status": status})
+            for nid, (oid, kind, status) in enumerate([(1, "notice", "pending"), (1, "sms", "pending"), (2, "notice", "pending"),
+                                                       (2, "sms", "pending"), (2, "notice", "sent"), (3, "sms", "cancelled")], 1):
+                c.execute(text("INSERT INTO notifications (id, dedupe_key, kind, channel, outage_id, customer_id, due_at, text_en, "
+                               "text_zh, status, attempts) VALUES (:id, :key, :kind, 'sms', :oid, 'C1', '2026-11-24 16:00:00', '', '', "
+                               ":status, 0)"), {"id": nid, "key": f"k{nid}", "kind": kind, "oid": oid, "status": status})
+        upgrade(url)
+        with engine.connect() as c:
+            statuses = dict(c.execute(text("SELECT id, status FROM outages")).all())
+            kept = [r[0] for r in c.execute(text("SELECT id FROM notifications ORDER BY id"))]
+        assert statuses == {1: "published", 2: "planned", 3: "cancelled"}
+        assert kept == [1, 2, 5, 6]
+        command.downgrade(alembic_config(url), "0007")
+        with engine.connect() as c:
+            assert c.execute(text("SELECT status FROM outages WHERE id = 1")).scalar_one() == "confirmed"
+        upgrade(url)
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_workflow_statuses(tmp_path: Path) -> None:
+    check_workflow_statuses(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+@pytest.mark.postgres
+def test_postgres_workflow_statuses() -> None:
+    with fresh_postgres_schema() as url:
+        check_workflow_statuses(url)

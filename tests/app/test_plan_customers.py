@@ -49,8 +49,9 @@ def private_grid_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def planned(private_grid_path: Path, make_config: Any, make_tokens: Any) -> Any:
-    """An app on the private grid with one plan run (job J1 on L7): (app, client, tokens, plan id, outage id)."""
+def planned(private_grid_path: Path, make_config: Any, make_tokens: Any, publish: Any) -> Any:
+    """An app on the private grid with one plan run (job J1 on L7), its outage published (notices
+    queued): (app, client, tokens, plan id, outage id)."""
     app = create_app(make_config(GRID_PATH=str(private_grid_path)), environ={})
     tokens = make_tokens(app)
     c = app.test_client()
@@ -59,6 +60,7 @@ def planned(private_grid_path: Path, make_config: Any, make_tokens: Any) -> Any:
     assert r.status_code == 202, r.json
     plan = c.get(f"/api/plans/{r.json['plan']['id']}", headers=tokens["customer_service"]).json
     assert plan["status"] == "done" and len(plan["outages"]) == 1, plan
+    publish(c, tokens, plan["outages"][0]["id"], now=NOW)
     yield app, c, tokens, plan["id"], plan["outages"][0]["id"]
     app.extensions["db"].engine.dispose()
 

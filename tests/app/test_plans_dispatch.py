@@ -23,7 +23,7 @@ def run_plan(client: Any, tokens: Any, **body: Any) -> Any:
     return r.json["plan"]["id"], run
 
 
-def test_plan_run_stores_outages_notices_and_exports(client: Any, tokens: Any) -> None:
+def test_plan_run_stores_outages_notices_and_exports(client: Any, tokens: Any, publish: Any) -> None:
     client.post("/api/jobs", json=JOB, headers=tokens["planner"])
     plan_id, run = run_plan(client, tokens)
     assert run["status"] == "done", run
@@ -53,13 +53,16 @@ def test_plan_run_stores_outages_notices_and_exports(client: Any, tokens: Any) -
     assert {row[0] for row in rows[1:]} == {c["id"] for c in custs}
     r = client.get(f"/api/plans/{plan_id}/customers/export?format=csv", headers=tokens["planner"])
     assert set(pd.read_csv(io.BytesIO(r.data), encoding="utf-8-sig")["outage_id"]) == {oid}
-    # outbox: 7-day notice + 10-minute SMS per customer
+    # nothing is queued before the outage is published; then a 7-day notice + 10-minute SMS per customer
+    assert client.get(f"/api/notifications?outage_id={oid}", headers=tokens["customer_service"]).json["total"] == 0
+    v = publish(client, tokens, oid, now=NOW)["version"]
     out = client.get(f"/api/notifications?outage_id={oid}", headers=tokens["customer_service"]).json
     assert out["total"] == 2 * len(custs)
-    # optimistic locking on the outage; cancelling cancels its pending notices
-    v = outage["version"]
-    assert client.patch(f"/api/outages/{oid}", json={"version": v + 5, "status": "confirmed"}, headers=tokens["planner"]).status_code == 409
-    r = client.patch(f"/api/outages/{oid}", json={"version": v, "status": "cancelled"}, headers=tokens["planner"])
+    # optimistic locking on the outage; the status changes only through the workflow; cancelling
+    # cancels its pending notices
+    assert client.patch(f"/api/outages/{oid}", json={"version": v + 5, "note": "x"}, headers=tokens["planner"]).status_code == 409
+    assert client.patch(f"/api/outages/{oid}", json={"version": v, "status": "cancelled"}, headers=tokens["planner"]).status_code == 422
+    r = client.post(f"/api/outages/{oid}/cancel", json={"version": v}, headers=tokens["planner"])
     assert r.status_code == 200 and r.json["status"] == "cancelled"
     statuses = {n["status"] for n in client.get(f"/api/notifications?outage_id={oid}", headers=tokens["customer_service"]).json["items"]}
     assert statuses == {"cancelled"}

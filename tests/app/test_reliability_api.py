@@ -56,12 +56,13 @@ def run_plan(client: Any, tokens: Any) -> dict[str, Any]:
     return client.get(f"/api/plans/{r.json['plan']['id']}", headers=tokens["viewer"]).json
 
 
-def test_executed_outage_feeds_the_history_and_published_outages_stay(client: Any, tokens: Any) -> None:
+def test_executed_outage_feeds_the_history_and_published_outages_stay(client: Any, tokens: Any, publish: Any) -> None:
     h = tokens["planner"]
     client.post("/api/jobs", json=JOB, headers=h)
     (o,) = run_plan(client, tokens)["outages"]
-    confirmed = client.patch(f"/api/outages/{o['id']}", json={"status": "confirmed", "version": 1}, headers=h)
-    assert confirmed.status_code == 200
+    early = client.post(f"/api/outages/{o['id']}/executed", json={"actual_start": o["start"], "actual_end": o["end"], "version": 1}, headers=h)
+    assert early.status_code == 409 and early.json["code"] == "transition_not_allowed"  # not published yet
+    assert publish(client, tokens, o["id"], now=NOW)["status"] == "published"
     # a second job inside the published outage's zone and window joins it; nothing else moves
     inside = {**JOB, "id": "J2", "duration_min": 60, "earliest": o["start"], "latest": o["end"]}
     assert client.post("/api/jobs", json=inside, headers=h).status_code == 201
@@ -76,7 +77,7 @@ def test_executed_outage_feeds_the_history_and_published_outages_stay(client: An
     assert r.json["kind"] == "planned" and {"C1", "C2"} <= set(r.json["customers"])
     assert client.get(f"/api/outages/{o['id']}", headers=h).json["status"] == "done"
     again = client.post(f"/api/outages/{o['id']}/executed", json={"actual_start": o["start"], "actual_end": o["end"], "version": version + 1}, headers=h)
-    assert again.status_code == 422 and again.json["code"] == "already_executed"
+    assert again.status_code == 409 and again.json["code"] == "transition_not_allowed"  # done is final
 
 
 def test_ledger_proposal(client: Any, tokens: Any) -> None:

@@ -57,7 +57,7 @@ def test_role_matrix(app: Any, client: Any, tokens: dict[str, dict[str, str]], r
 def test_roles_are_documented_in_openapi(client: Any) -> None:
     spec = client.get("/api/openapi.json").json
     op = spec["paths"]["/api/jobs"]["post"]
-    assert op["x-roles"] == ["admin", "planner"]
+    assert op["x-roles"] == ["admin", "planner", "planner_lead"]  # a planner lead holds every planner right
     assert {"bearerAuth": []} in op["security"]
 
 
@@ -68,6 +68,9 @@ def test_expected_role_choices(app: Any) -> None:
     assert "customer_service" in roles[("POST", "/api/notifications/<int:notification_id>/sent")]
     assert "crew" in roles[("POST", "/api/crews/<string:crew_id>/positions")]
     assert roles[("GET", "/api/audit")] == ["admin"]
+    # only a planner lead (or admin) approves an outage; any planner reviews and publishes it
+    assert roles[("POST", "/api/outages/<int:outage_id>/approve")] == ["admin", "planner_lead"]
+    assert roles[("POST", "/api/outages/<int:outage_id>/publish")] == ["admin", "planner", "planner_lead"]
     assert "crew" in roles[("GET", "/api/routes/<int:route_id>/gpx")]
     assert "viewer" not in roles[("POST", "/api/faults")]
     assert roles[("POST", "/api/routes/<int:route_id>/stops/<string:task_id>")] == ["admin", "dispatcher", "crew"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +137,7 @@ def test_users_create_cli_and_demo_seed(app: Any, tmp_path: Path) -> None:
     data.mkdir()
     (data / "crews.csv").write_text("id,name,depot_id,skills,shift_start,shift_end\nK9,Night crew,DEP1,cable;switching,19:00,07:00\n")
     (data / "jobs.csv").write_text("id,equipment,duration_min,earliest,latest,crew,description\n"
-                                  "D1,R2,60,2026-12-01T08:00+01:00,2026-12-03T18:00+01:00,K9,demo\n")
+                                  "D1,R2,60,2026-10-06T08:00+01:00,2026-10-08T18:00+01:00,K9,demo\n")
     r = runner.invoke(args=["demo", "seed", "--data", str(data)])
     assert r.exit_code == 0, r.output
     assert "crews: 1 added" in r.output and "jobs: 1 added" in r.output
@@ -146,7 +147,15 @@ def test_users_create_cli_and_demo_seed(app: Any, tmp_path: Path) -> None:
     password = re.search(r"planner\s+(\S+)", r.output).group(1)  # type: ignore[union-attr]
     c = app.test_client()
     tok = c.post("/api/tokens", json={"username": "planner", "password": password}).json["token"]
-    assert c.get("/api/jobs/D1", headers={"Authorization": f"Bearer {tok}"}).json["crew"] == "K9"
+    job = c.get("/api/jobs/D1", headers={"Authorization": f"Bearer {tok}"}).json
+    assert job["crew"] == "K9"
+    # the demo month moved by whole weeks to start a day after "now" + the 7-day notice lead
+    now = datetime.fromisoformat(app.config["PLANNING_NOW"])
+    start = datetime.fromisoformat(job["earliest"])
+    moved = start - datetime.fromisoformat("2026-10-06T08:00+01:00")
+    assert moved.days % 7 == 0 and moved.seconds == 0
+    assert now + timedelta(days=8) <= start < now + timedelta(days=15) and moved.days == 8 * 7
+    assert "moved 8 week(s) forward" in r.output
 
 
 def test_healthz_and_home(client: Any, tokens: Any) -> None:

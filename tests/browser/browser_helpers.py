@@ -92,7 +92,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MONACO = os.path.join(ROOT, "outage_demo", "monaco.gpkg")
 SMALL_RING = os.path.join(ROOT, "tests", "data", "small_ring")
 PASSWORD = "correct horse battery"
-ROLES = ("planner", "dispatcher", "customer_service", "viewer", "admin")
+ROLES = ("planner", "planner_lead", "dispatcher", "customer_service", "viewer", "admin")
 
 
 @dataclass
@@ -122,3 +122,19 @@ def wait_map(page: Any, key: str, *, customers: bool = False) -> None:
     page.wait_for_function(WAIT_MAP, arg=key, timeout=30000)
     if customers:
         page.wait_for_function("(k) => OutageMap.loadedAt[k + ':customers'] !== undefined", arg=key, timeout=30000)
+
+
+def api_as(service: Service, username: str, method: str, path: str, body: Any = None) -> Any:
+    """Call the service's API as ``username`` (a Bearer token, no browser): what another user
+    does elsewhere meanwhile, e.g. a planner lead approving an outage. Returns the response."""
+    from sqlalchemy import select
+
+    from app.auth import issue_token
+    from app.models import User
+
+    app = service.app
+    with app.app_context(), app.extensions["db"].session(actor="browser-tests") as s:
+        user = s.scalar(select(User).where(User.username == username))
+        assert user is not None, username
+        token = issue_token(s, user, name="browser-tests")
+    return app.test_client().open(path, method=method, json=body, headers={"Authorization": f"Bearer {token}"})

@@ -13,11 +13,12 @@ from __future__ import annotations
 import csv
 import io
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import Service, login, wait_map, watch  # type: ignore[import-not-found]
+from browser_helpers import Service, api_as, login, wait_map, watch  # type: ignore[import-not-found]
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -147,10 +148,13 @@ def test_planner_flow(browser: Any, service: Service) -> None:
     assert page.inner_text("#plan-status") == "Plan ready", page.inner_text("#plan-status")
     assert page.locator("#plan-errors li").count() == 0, page.inner_text("#plan-errors")
     page.wait_for_selector("#timeline .bar")
-    # the timeline: a day axis in the grid's calendar and each outage's name beside its bar
+    # the timeline: a day axis in the grid's calendar and a row per feeder the outage holds
     days = page.locator("#timeline .tl-day").all_inner_texts()
     start_day = page.evaluate("() => Pages.fmtDay(Date.parse(PlannerState.outages[0].start))")
-    assert start_day in days and page.inner_text("#timeline .tl-name >> nth=0") == page.evaluate("() => PlannerState.outages[0].label")
+    assert start_day in days
+    feeders = page.evaluate("() => PlannerState.outages[0].zone.feeders")
+    rows = page.locator("#timeline .tl-row[data-row]").evaluate_all("els => els.map(e => e.dataset.row)")
+    assert set(feeders) <= set(rows)
     page.wait_for_function("() => OutageMap.layer('planner', 'overlay').getLayers().some(l => l.feature && l.feature.properties.role === 'work')")
     # the outage's customers on the map are the ones stored with the plan (/api/outages/<id>/map)
     first = page.evaluate("() => PlannerState.outages[0]")
@@ -160,12 +164,18 @@ def test_planner_flow(browser: Any, service: Service) -> None:
     page.wait_for_function(f"(n) => ({drawn_js})().length === n", arg=len(expected))
     assert expected and page.evaluate(drawn_js) == expected
     assert page.locator("#metrics tbody tr").count() == 6
-    # approve and publish the outage, then record it as executed: the stored status follows
-    page.click("#outage-confirm")
+    # the planner reviews the outage, a planner lead approves it (elsewhere), the planner publishes
+    # it and records it as executed: the stored status follows (tests/browser/test_outage_workflow_browser.py)
+    page.click("#outage-review")
+    page.wait_for_function("() => /reviewed/.test(document.querySelector('#outage-detail .outage-status').textContent)")
+    version = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/outages/{first['db_id']}")["version"]
+    assert api_as(service, "planner_lead-user", "POST", f"/api/outages/{first['db_id']}/approve", {"version": version}).status_code == 200
+    page.click("#outage-refresh")
+    page.click("#outage-publish")
     page.wait_for_function("() => /published/.test(document.querySelector('#outage-detail .outage-status').textContent)")
     page.click("#outage-executed")
     page.wait_for_function("() => /executed/.test(document.querySelector('#outage-detail .outage-status').textContent)")
-    assert page.locator("#outage-confirm").count() == 0 and page.locator("#outage-cancel").count() == 0
+    assert page.locator("#outage-publish").count() == 0 and page.locator("#outage-cancel").count() == 0
     stored = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/outages/{first['db_id']}")
     assert stored["status"] == "done"
     # an important customer loses supply: its load over the day, window shaded
@@ -191,11 +201,12 @@ def test_planner_flow(browser: Any, service: Service) -> None:
 
     # after a reload the page reads the plan back from the server: outages, timeline, metrics
     plan_id = page.evaluate("() => PlannerState.planId")
-    outages = page.locator("#timeline .bar").count()
+    bars_js = "() => [...new Set([...document.querySelectorAll('#timeline .bar')].map(b => b.dataset.outageId))].length"
+    outages = page.evaluate(bars_js)
     page.reload()
     wait_map(page, "planner")
     page.wait_for_selector("#timeline .bar")
-    assert page.locator("#timeline .bar").count() == outages
+    assert page.evaluate(bars_js) == outages == page.evaluate("() => PlannerState.outages.length")
     assert page.evaluate("() => PlannerState.planId") == plan_id
     assert page.input_value("#plan-choice") == str(plan_id)
     assert page.is_visible("#plan-choice-label")
@@ -485,7 +496,8 @@ def test_hostile_names_show_as_text(browser: Any, xss_server: Any) -> None:
     for name in names.values():
         assert name.strip() in table
     assert "${alert(4)}" in table and "`rm -rf`" in page.inner_text("#affected")
-    assert names["C1"] in page.inner_text("#outbox")
+    page.wait_for_selector("#notices tbody tr")
+    assert names["C1"] in page.inner_text("#notices")
     assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
     assert w.dialogs == [] and w.page_errors == []
     page.close()
@@ -495,8 +507,10 @@ def test_planner_csv_upload_shows_row_errors(browser: Any, service: Service) -> 
     grid = service.app.extensions["grid"]
     rmu = pick_rmu(grid)
     header = "id,equipment,duration_min,earliest,latest,crew,description\n"
-    good = f"CSV-1,{rmu},120,2026-12-07T08:00:00+01:00,2026-12-18T18:00:00+01:00,,from a file\n"
-    bad = "CSV-2,NO-SUCH-THING,120,2026-12-07T08:00:00+01:00,2026-12-18T18:00:00+01:00,,bad equipment\n"
+    # a window beyond the notice lead from today (jobs are checked against now on entry)
+    e, l_ = (datetime.now(UTC) + timedelta(days=d) for d in (10, 21))
+    good = f"CSV-1,{rmu},120,{e:%Y-%m-%dT08:00:00+00:00},{l_:%Y-%m-%dT18:00:00+00:00},,from a file\n"
+    bad = f"CSV-2,NO-SUCH-THING,120,{e:%Y-%m-%dT08:00:00+00:00},{l_:%Y-%m-%dT18:00:00+00:00},,bad equipment\n"
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})
     page = ctx.new_page()
     w = watch(page)
@@ -519,26 +533,43 @@ def test_planner_csv_upload_shows_row_errors(browser: Any, service: Service) -> 
 
 
 def test_planner_lists_and_plans_every_open_job(browser: Any, service: Service) -> None:
-    """More open jobs than one page of the API (100): the list shows them all and Run plan plans
-    them all (the server takes every open job), where it used to plan only the first 100."""
+    """More open jobs than one page of the list: the page pages through them (the server's
+    total) and Run plan plans them all (the server takes every open job), where it used to
+    plan only the first 100. The jobs are old rows with windows long past (entered before jobs
+    were checked on entry): the plan refuses them at once (window_past) and stays quick."""
+    from app.models import Job
+    from app.services import jobs as jobs_service
+
     grid = service.app.extensions["grid"]
     rmu = pick_rmu(grid)
     header = "id,equipment,duration_min,earliest,latest\n"
-    # windows long past: the plan run refuses them at once (window_past) and stays quick
     rows = "".join(f"MANY-{k:03d},{rmu},60,2020-01-06T08:00:00+01:00,2020-01-10T18:00:00+01:00\n" for k in range(105))
+    with service.app.app_context(), service.app.extensions["db"].session(actor="browser-tests") as s:
+        good, errors = jobs_service.parse_csv(grid, (header + rows).encode(), existing=jobs_service.existing_ids(s), timing=None)
+        assert not errors
+        jobs_service.import_rows(s, good)
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})
     page = ctx.new_page()
     w = watch(page)
     login(page, service, "planner-user")
     page.goto(service.url + "/planner")
     wait_map(page, "planner")
-    page.set_input_files("#csv-file", files=[{"name": "many.csv", "mimeType": "text/csv", "buffer": (header + rows).encode()}])
-    page.click("#csv-form button[type=submit]")
-    page.wait_for_function("() => /MANY-104/.test(document.getElementById('jobs').textContent)")
+    page.wait_for_selector("#jobs li")
     total = page.evaluate("() => fetch('/api/jobs?status=open&limit=1').then(r => r.json()).then(d => d.total)")
     assert total >= 105
-    assert page.locator("#jobs li").count() == total
+    assert page.locator("#jobs li").count() == 50  # a page at a time
     assert page.inner_text("#jobs-count").startswith(f"{total} ")
+    assert page.inner_text("#jobs-page") == f"1–50 of {total}"
+    page.click("#jobs-next")
+    page.wait_for_function("(n) => document.getElementById('jobs-page').textContent.startsWith('51–')", arg=total)
+    # the filter and sort go to the server: every MANY job, in id order, across pages
+    page.select_option("#jobs-sort", "id")
+    page.fill("#jobs-q", "many-")
+    page.wait_for_function("() => document.getElementById('jobs-page').textContent === '1–50 of 105'")
+    assert page.inner_text("#jobs li >> nth=0").startswith("MANY-000 ")
+    assert "105" in page.inner_text("#run-plan-scope")
+    page.fill("#jobs-q", "")
+    page.wait_for_function("(n) => document.getElementById('jobs-page').textContent === '1–50 of ' + n", arg=total)
     with page.expect_response(lambda r: r.url.endswith("/api/plans") and r.request.method == "POST") as resp:
         page.click("#run-plan")
     started = resp.value.json()
@@ -550,4 +581,8 @@ def test_planner_lists_and_plans_every_open_job(browser: Any, service: Service) 
     first = page.locator("#plan-errors li[data-code=window_past]", has_text="MANY-000").first
     assert first.inner_text().startswith("MANY-000: The window is over")
     assert w.external() == [] and w.page_errors == []
+    # leave no open job behind for the other tests
+    with service.app.app_context(), service.app.extensions["db"].session(actor="browser-tests") as s:
+        for job in s.query(Job).filter(Job.id.like("MANY-%")):
+            job.status = "cancelled"
     ctx.close()

@@ -141,6 +141,7 @@ def test_two_apps_two_workers_share_session_database_and_queue(pg_schema_url: st
     queue = f"outage-smoke-{uuid.uuid4().hex[:8]}"
     env = dict(os.environ, OUTAGE_INSTANCE_PATH=str(tmp_path / "instance"), OUTAGE_GRID_PATH=str(SMALL_RING),
                OUTAGE_LOAD_ROADS="false", OUTAGE_GENERATORS_PATH="", OUTAGE_RQ_QUEUE=queue,
+               OUTAGE_PLANNING_NOW="2026-11-20T09:00:00+01:00",  # the job's December window lies ahead
                DATABASE_URL=pg_schema_url, REDIS_URL=REDIS_URL)
     log = tmp_path / "serve_prod.log"
     with log.open("wb") as out:

@@ -1,13 +1,27 @@
-/* Planner page: search, click equipment -> job (with zone preview), CSV upload, run a plan
- * with progress, outages on a timeline and on the map, load chart, metrics, exports.
+/* Planner page: search, click equipment -> job (with zone preview), CSV upload, the open jobs
+ * a page at a time (filtered and sorted by the server), run a plan on every job of the filter
+ * with progress, outages on a Gantt timeline (a row per feeder or per crew, zoom) and on the map,
+ * each outage's reasoning (switching sheet, why this window, merges, transfers and generators
+ * with their loading, customers by importance), load chart, metrics with what they mean, exports.
  * After a reload the page shows the latest plan (a chooser lists the recent ones) and
- * follows a planning run that is still going with its progress bar. */
+ * follows a planning run that is still going with its progress bar.
+ * Other scripts add to an outage's detail on the event "planner:outage" (detail: {outage, actions}). */
 (function () {
   'use strict';
   var P = window.Pages, OM = window.OutageMap, t = P.t;
   var MAP = 'planner';
   var state = {jobs: [], plan: null, planId: null, outage: null, chart: null};
   window.PlannerState = state;
+  // the page's own strings (planner.html) next to the shared ones
+  var own = JSON.parse(P.$('planner-labels').textContent || '{}');
+  var settings = {noticeLeadDays: Number(own.notice_lead_days) || 7, now: own.planning_now || null};
+  delete own.notice_lead_days;
+  delete own.planning_now;
+  Object.assign(P.config.labels, own);
+  /* A label with {name} placeholders filled in. */
+  function fmt(text, vars) {
+    return String(text).replace(/\{(\w+)\}/g, function (m, k) { return Object.prototype.hasOwnProperty.call(vars, k) ? String(vars[k]) : m; });
+  }
 
   /* -- search ------------------------------------------------------------------ */
   var searchTimer = null;
@@ -34,7 +48,9 @@
     return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
   }
   (function defaults() {
-    var e = new Date(); e.setDate(e.getDate() + 8); e.setHours(8, 0, 0, 0);
+    // the service's planning time (pinned for demos), and the notice lead plus a day
+    var e = settings.now ? new Date(Date.parse(settings.now)) : new Date();
+    e.setDate(e.getDate() + Math.ceil(settings.noticeLeadDays) + 1); e.setHours(8, 0, 0, 0);
     var l = new Date(e.getTime()); l.setDate(l.getDate() + 14); l.setHours(18, 0, 0, 0);
     P.$('job-earliest').value = isoLocal(e);
     P.$('job-latest').value = isoLocal(l);
@@ -80,7 +96,11 @@
     P.api('POST', P.API.jobs, body).then(function (job) {
       P.message('job-messages', t('job_created') + ': ' + (job.id || ''));
       loadJobs();
-    }).catch(function (err) { P.message('job-messages', P.errorText(err), true); });
+    }).catch(function (err) {
+      // a refused job: the reason by its code in the page's language, the server's sentence after it
+      var known = err && err.code && t('err_' + err.code) !== 'err_' + err.code;
+      P.message('job-messages', known ? t('err_' + err.code) + ' — ' + P.errorText(err) : P.errorText(err), true);
+    });
   });
 
   P.$('csv-form').addEventListener('submit', function (ev) {
@@ -100,35 +120,70 @@
     });
   });
 
-  /* Every open job, page by page (the API pages at 1000 at most): the list and the plan cover them all. */
-  function fetchOpenJobs(offset, acc) {
-    return P.api('GET', P.API.jobs + '?status=open&limit=1000&offset=' + offset).then(function (data) {
+  /* -- the job list: a page at a time from the server, filtered and sorted there ------- */
+  var JOB_PAGE = 50;
+  state.jobQuery = {q: '', sort: 'newest', offset: 0};
+  function jobsUrl(limit, offset) {
+    var q = state.jobQuery;
+    return P.API.jobs + '?status=open&limit=' + limit + '&offset=' + offset + '&sort=' + encodeURIComponent(q.sort) +
+      (q.q ? '&q=' + encodeURIComponent(q.q) : '');
+  }
+  /* Every open job of the current filter, page by page (the API pages at 1000 at most). */
+  function fetchFilteredJobs(offset, acc) {
+    return P.api('GET', jobsUrl(1000, offset)).then(function (data) {
       var items = acc.concat(P.items(data));
-      return items.length < (data.total || 0) && P.items(data).length ? fetchOpenJobs(offset + 1000, items) : items;
+      return items.length < (data.total || 0) && P.items(data).length ? fetchFilteredJobs(offset + 1000, items) : items;
     });
   }
+  var jobsSeq = 0;
   function loadJobs() {
-    return fetchOpenJobs(0, []).then(function (jobs) {
-      state.jobs = jobs;
-      P.$('jobs-count').textContent = jobs.length + ' ' + t('open_jobs');
+    var my = ++jobsSeq;
+    var q = state.jobQuery;
+    return P.api('GET', jobsUrl(JOB_PAGE, q.offset)).then(function (data) {
+      if (my !== jobsSeq) { return; }
+      var total = data.total || 0;
+      if (q.offset && q.offset >= total) { q.offset = Math.max(0, Math.floor((total - 1) / JOB_PAGE) * JOB_PAGE); return loadJobs(); }
+      state.jobs = P.items(data);
+      state.jobsTotal = total;
+      P.$('jobs-count').textContent = total + ' ' + t('open_jobs');
+      P.$('jobs-page').textContent = total ? fmt(t('jobs_range'), {from: q.offset + 1, to: q.offset + state.jobs.length, total: total}) : t('no_jobs_match');
+      P.$('jobs-prev').disabled = q.offset <= 0;
+      P.$('jobs-next').disabled = q.offset + state.jobs.length >= total;
+      P.$('run-plan-scope').textContent = fmt(t(q.q ? 'run_scope_filter' : 'run_scope_all'), {n: total});
+      P.$('run-plan').disabled = !total;
       var list = P.clear(P.$('jobs'));
       state.jobs.forEach(function (j) {
         var eq = Array.isArray(j.equipment) ? j.equipment.join(';') : j.equipment;
-        var li = P.el('li', null, (j.id || '') + ' · ' + eq + ' · ' + (j.duration_min || '') + ' min' + (j.description ? ' · ' + j.description : ''));
+        var li = P.el('li', null, (j.id || '') + ' · ' + eq + ' · ' + (j.duration_min || '') + ' min' +
+          (j.crew ? ' · ' + j.crew : '') + ' · ' + P.fmtTime(j.earliest) + ' – ' + P.fmtTime(j.latest) + (j.description ? ' · ' + j.description : ''));
         li.dataset.jobId = j.id;
         li.addEventListener('click', function () { selectEquipment(eq); });
         list.appendChild(li);
       });
     }).catch(function (err) { P.message('job-messages', P.errorText(err), true); });
   }
+  var filterTimer = null;
+  P.$('jobs-q').addEventListener('input', function () {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(function () { state.jobQuery.q = P.$('jobs-q').value.trim(); state.jobQuery.offset = 0; loadJobs(); }, 250);
+  });
+  P.$('jobs-filter').addEventListener('submit', function (ev) { ev.preventDefault(); });
+  P.$('jobs-sort').addEventListener('change', function () { state.jobQuery.sort = this.value; state.jobQuery.offset = 0; loadJobs(); });
+  P.$('jobs-prev').addEventListener('click', function () { state.jobQuery.offset = Math.max(0, state.jobQuery.offset - JOB_PAGE); loadJobs(); });
+  P.$('jobs-next').addEventListener('click', function () { state.jobQuery.offset += JOB_PAGE; loadJobs(); });
 
   /* -- run a plan ---------------------------------------------------------------- */
   var planSeq = 0;  // bumped whenever the shown plan changes: answers for an earlier choice are dropped
+  /* Run plan: without a filter the server plans every open job (no list sent: nothing depends on
+     what a page shows); with one, every open job of the filter, read from the server page by page. */
   P.$('run-plan').addEventListener('click', function () {
     state.started = true;
     startProgress();
-    // no job list: the server plans every open job (not only those a page of the list showed)
-    P.api('POST', P.API.plans, {}).then(function (started) {
+    var chosen = state.jobQuery.q ? fetchFilteredJobs(0, []).then(function (jobs) {
+      if (!jobs.length) { throw {message: t('no_jobs_match')}; }
+      return {job_ids: jobs.map(function (j) { return j.id; })};
+    }) : Promise.resolve({});
+    chosen.then(function (body) { return P.api('POST', P.API.plans, body); }).then(function (started) {
       return followRun(started.plan.id, started.run.id);
     }).catch(function (err) {
       P.$('plan-status').textContent = P.errorText(err);
@@ -208,10 +263,11 @@
     });
   }
 
+  var METRICS = ['outages', 'ci', 'cmi', 'ens_kwh', 'peak_hits', 'generator_hours'];
   function showPlan() {
     var plan = state.plan;
     P.$('plan-section').hidden = false;
-    var tl = P.clear(P.$('timeline'));
+    if (!state.wideChosen && window.innerWidth >= 1280) { state.wideChosen = true; setWide(true); }
     var outs = outagesOf(plan);
     state.outages = outs;
     var errs = P.clear(P.$('plan-errors'));
@@ -222,65 +278,182 @@
       li.appendChild(P.el('div', 'pg-detail', e.message));
       errs.appendChild(li);
     });
-    drawTimeline(tl, outs);
+    state.crews = {};
+    state.dayPx = null;  // each plan first shown whole
+    drawTimeline();
+    loadPlanCrews(state.planId);
     var m = plan.metrics || (plan.result && plan.result.metrics) || {};
-    var keys = ['outages', 'ci', 'cmi', 'ens_kwh', 'peak_hits', 'generator_hours'];
-    P.table(P.$('metrics'), keys.map(function (k) {
-      return {metric: t(k), plan: (m.plan || {})[k], baseline: (m.baseline || {})[k]};
-    }), [{key: 'metric'}, {key: 'plan'}, {key: 'baseline'}]);
+    P.table(P.$('metrics'), METRICS.map(function (k) {
+      return {metric: t(k), plan: (m.plan || {})[k], baseline: (m.baseline || {})[k],
+              placed: (m.baseline_planned_jobs || {})[k], help: t('help_' + k)};
+    }), [{key: 'metric'}, {key: 'plan'}, {key: 'baseline'}, {key: 'placed', label: t('baseline_placed')}, {key: 'help', label: t('metric_help')}]);
     var ex = P.clear(P.$('exports'));
     if (state.planId) {
-      ['csv', 'xlsx', 'geojson'].forEach(function (fmt) {
-        var a = P.el('a', 'export-plan-' + fmt, t('customers') + ' ' + fmt.toUpperCase());
-        a.href = P.API.planExport(state.planId, fmt);
+      ['csv', 'xlsx', 'geojson'].forEach(function (fmtName) {
+        var a = P.el('a', 'export-plan-' + fmtName, t('customers') + ' ' + fmtName.toUpperCase());
+        a.href = P.API.planExport(state.planId, fmtName);
         a.setAttribute('download', '');
         ex.appendChild(a);
       });
+      var wb = P.el('a', 'export-plan-workbook', t('plan_workbook'));
+      wb.href = '/api/plans/' + encodeURIComponent(state.planId) + '/workbook';
+      wb.setAttribute('download', '');
+      ex.appendChild(wb);
     }
     if (outs.length) { showOutage(outs[0]); }
   }
 
-  /* The outages on a day axis (the grid's days; the timeline scrolls sideways, DAY_PX per day),
-     one row each: the bar spans the outage, its name beside it. */
-  var DAY = 864e5, DAY_PX = 56, ROW = 18, AXIS = 18;
+  /* The crews of the plan's jobs (for the per-crew rows), every page of GET /api/jobs?plan=. */
+  function loadPlanCrews(planId) {
+    if (!planId) { return; }
+    (function page(offset) {
+      P.api('GET', P.API.jobs + '?plan=' + encodeURIComponent(planId) + '&limit=1000&offset=' + offset).then(function (data) {
+        if (state.planId !== planId) { return; }
+        P.items(data).forEach(function (j) { state.crews[j.id] = j.crew || ''; });
+        if (offset + P.items(data).length < (data.total || 0) && P.items(data).length) { page(offset + 1000); }
+        else if (state.tlRows === 'crew') { drawTimeline(); }
+      }).catch(function (err) { P.message('job-messages', P.errorText(err), true); });
+    })(0);
+  }
+
+  /* -- the Gantt timeline: a row per feeder (the ones an outage de-energises, and in a lighter
+     bar those receiving its transfers) or per crew, days (and hours when zoomed in) in the grid's
+     calendar; zoom changes the pixels per day. Labels stay at the left while it scrolls. */
+  var DAY = 864e5, HOUR = 36e5, ROW = 20, LABEL = 96;
+  var ZOOMS = [8, 12, 16, 20, 24, 32, 40, 56, 80, 120, 160, 240, 320, 480, 960];
+  state.tlRows = 'feeder';
+  state.dayPx = null;
   function dayStart(iso) {  // local midnight of an ISO time with its offset (the grid's zone)
     var m = /^(\d{4}-\d{2}-\d{2})T.*?([+-]\d{2}:\d{2}|Z)$/.exec(iso);
     return m ? Date.parse(m[1] + 'T00:00:00' + m[2]) : Date.parse(iso);
   }
-  function drawTimeline(tl, outs) {
+  function feedersOf(o) {
+    var own = ((o.zone && o.zone.feeders) || []).map(String);
+    var recv = (o.transfers || []).map(function (x) { return String(x.to_feeder); }).filter(function (f) { return own.indexOf(f) < 0; });
+    return {own: own, recv: recv.filter(function (f, i) { return recv.indexOf(f) === i; })};
+  }
+  function crewsOf(o) {
+    var crews = (o.jobs || []).map(function (j) { return state.crews[j]; }).filter(Boolean);
+    crews = crews.filter(function (c, i) { return crews.indexOf(c) === i; });
+    return crews.length ? crews : [t('tl_no_crew')];
+  }
+  /* Rows: [{key, bars: [{o, recv}]}], sorted by name (the "no crew" row last). */
+  function timelineRows(outs) {
+    var rows = {};
+    function add(key, o, recv) { (rows[key] = rows[key] || []).push({o: o, recv: recv}); }
+    outs.forEach(function (o) {
+      if (state.tlRows === 'crew') { crewsOf(o).forEach(function (c) { add(c, o, false); }); return; }
+      var f = feedersOf(o);
+      if (!f.own.length && !f.recv.length) { add('—', o, false); }
+      f.own.forEach(function (k) { add(k, o, false); });
+      f.recv.forEach(function (k) { add(k, o, true); });
+    });
+    var none = t('tl_no_crew');
+    return Object.keys(rows).sort(function (a, b) {
+      if (a === none || b === none) { return a === none ? 1 : -1; }
+      return a.localeCompare(b, undefined, {numeric: true});
+    }).map(function (k) { return {key: k, bars: rows[k]}; });
+  }
+  function drawTimeline() {
+    var tl = P.clear(P.$('timeline'));
+    var outs = state.outages || [];
     if (!outs.length) { tl.style.height = '24px'; return; }
     var d0 = Math.min.apply(null, outs.map(function (o) { return dayStart(o.start); }));
     var t1 = Math.max.apply(null, outs.map(function (o) { return Date.parse(o.end); }));
     var days = Math.max(1, Math.ceil((t1 - d0) / DAY));
-    var inner = P.el('div', 'tl-inner');
-    inner.style.width = (days * DAY_PX) + 'px';
-    inner.style.height = (AXIS + outs.length * ROW + 4) + 'px';
-    for (var k = 0; k < days; k++) {
-      var tick = P.el('div', 'tl-day', P.fmtDay(d0 + k * DAY + DAY / 2));
-      tick.style.left = (k * DAY_PX) + 'px';
-      tick.style.width = DAY_PX + 'px';
-      inner.appendChild(tick);
+    if (!state.dayPx) {  // first drawing: the largest zoom that shows the whole span
+      var room = Math.max(200, (tl.clientWidth || 360) - LABEL - 4);
+      state.dayPx = ZOOMS.filter(function (z) { return z * days <= room; }).pop() || ZOOMS[1];
     }
-    outs.forEach(function (o, i) {
-      var x = (Date.parse(o.start) - d0) / DAY * DAY_PX;
-      var w = Math.max(3, (Date.parse(o.end) - Date.parse(o.start)) / DAY * DAY_PX);
-      var bar = P.el('div', 'bar');
-      bar.style.left = x + 'px';
-      bar.style.width = w + 'px';
-      bar.style.top = (AXIS + 2 + i * ROW) + 'px';
-      bar.title = o.label + ': ' + P.fmtTime(o.start) + ' – ' + P.fmtTime(o.end);
-      bar.dataset.outageId = o.id;
-      bar.addEventListener('click', function () { showOutage(o); });
-      var name = P.el('span', 'tl-name', o.label);
-      name.style.left = (x + w + 3) + 'px';
-      name.style.top = bar.style.top;
-      name.addEventListener('click', function () { showOutage(o); });
-      inner.appendChild(bar);
-      inner.appendChild(name);
+    var px = state.dayPx, width = days * px;
+    state.tlSpan = {d0: d0, days: days};
+    P.$('tl-zoom-label').textContent = fmt(t('tl_zoom'), {px: px});
+    P.$('tl-zoom-in').disabled = px >= ZOOMS[ZOOMS.length - 1];
+    P.$('tl-zoom-out').disabled = px <= ZOOMS[0];
+    var inner = P.el('div', 'tl-inner');
+    inner.style.width = (LABEL + width) + 'px';
+    // the axis: a tick per day, hours when a day is wide enough
+    var axis = P.el('div', 'tl-row tl-axis');
+    axis.appendChild(P.el('div', 'tl-row-label', state.tlRows === 'crew' ? t('crew') : t('feeder')));
+    var track = P.el('div', 'tl-track');
+    track.style.width = width + 'px';
+    var step = px >= 960 ? 1 : px >= 480 ? 3 : px >= 240 ? 6 : px >= 160 ? 12 : 24;
+    var every = Math.max(1, Math.ceil(44 / px));  // a day's name where it has room (every n-th day)
+    for (var k = 0; k < days; k++) {
+      var tick = P.el('div', 'tl-day', k % every ? '' : P.fmtDay(d0 + k * DAY + DAY / 2));
+      tick.style.left = (k * px) + 'px';
+      tick.style.width = (step < 24 ? Math.min(px, 60) : px * every) + 'px';
+      track.appendChild(tick);
+      for (var h = step; step < 24 && h < 24; h += step) {
+        var ht = P.el('div', 'tl-hour', ('0' + h).slice(-2));
+        ht.style.left = (k * px + h * px / 24) + 'px';
+        track.appendChild(ht);
+      }
+    }
+    axis.appendChild(track);
+    inner.appendChild(axis);
+    timelineRows(outs).forEach(function (row) {
+      var r = P.el('div', 'tl-row');
+      r.dataset.row = row.key;
+      var label = P.el('div', 'tl-row-label', row.key);
+      label.title = row.key;
+      r.appendChild(label);
+      var tr = P.el('div', 'tl-track');
+      tr.style.width = width + 'px';
+      for (var k = 1; k < days; k++) {
+        var line = P.el('div', 'tl-grid');
+        line.style.left = (k * px) + 'px';
+        tr.appendChild(line);
+      }
+      row.bars.forEach(function (b) {
+        var o = b.o;
+        var x = (Date.parse(o.start) - d0) / DAY * px;
+        var w = Math.max(3, (Date.parse(o.end) - Date.parse(o.start)) / DAY * px);
+        var bar = P.el('div', 'bar' + (b.recv ? ' recv' : '') + (o.valid === false ? ' invalid' : ''), w >= 34 ? o.label : '');
+        bar.style.left = x + 'px';
+        bar.style.width = w + 'px';
+        bar.title = o.label + ': ' + P.fmtTime(o.start) + ' – ' + P.fmtTime(o.end) + ' · ' + (o.jobs || []).join(', ') +
+          (b.recv ? ' · ' + t('transferred') : '');
+        bar.dataset.outageId = o.id;
+        bar.classList.toggle('active', !!(state.outage && state.outage.id === o.id));
+        bar.addEventListener('click', function () { showOutage(o); });
+        tr.appendChild(bar);
+      });
+      r.appendChild(tr);
+      inner.appendChild(r);
     });
     tl.style.height = '';
     tl.appendChild(inner);
   }
+  function zoom(dir) {
+    var i = ZOOMS.indexOf(state.dayPx);
+    var next = ZOOMS[Math.min(ZOOMS.length - 1, Math.max(0, (i < 0 ? 3 : i) + dir))];
+    if (next === state.dayPx) { return; }
+    // keep the time at the middle of the view where it was
+    var tl = P.$('timeline');
+    var mid = (tl.scrollLeft + (tl.clientWidth - LABEL) / 2) / state.dayPx;
+    state.dayPx = next;
+    drawTimeline();
+    tl.scrollLeft = Math.max(0, mid * next - (tl.clientWidth - LABEL) / 2);
+  }
+  P.$('tl-zoom-in').addEventListener('click', function () { zoom(1); });
+  P.$('tl-zoom-out').addEventListener('click', function () { zoom(-1); });
+  Array.prototype.forEach.call(document.querySelectorAll('input[name=tl-rows]'), function (r) {
+    r.addEventListener('change', function () { if (this.checked) { state.tlRows = this.value; drawTimeline(); } });
+  });
+  /* The wide panel: the outage's tables beside a narrower map (on by itself on a wide screen
+     the first time a plan is shown; the button toggles it). */
+  function setWide(wide) {
+    var box = document.querySelector('.pg');
+    if (!box || box.classList.contains('pl-wide') === wide) { return; }
+    box.classList.toggle('pl-wide', wide);
+    P.$('wide-toggle').setAttribute('aria-pressed', String(wide));
+    P.$('wide-toggle').textContent = t(wide ? 'wide_on' : 'wide_off');
+    var m = OM.maps[MAP];
+    if (m) { setTimeout(function () { m.map.invalidateSize(); }, 50); }
+    if (state.outages) { drawTimeline(); }
+  }
+  P.$('wide-toggle').addEventListener('click', function () { state.wideChosen = true; setWide(!document.querySelector('.pg').classList.contains('pl-wide')); });
 
   /* Switch states during the work: every switch operated in the transfer and isolate phases. */
   function stepsOf(o) {
@@ -294,6 +467,21 @@
     });
     return {open: open, close: close};
   }
+
+  /* A folding section of the outage detail. */
+  function section(id, title, open) {
+    var d = P.el('details', 'pl-sec');
+    d.id = id;
+    d.open = open !== false;
+    d.appendChild(P.el('summary', null, title));
+    return d;
+  }
+  function pct(v) { return v === null || v === undefined ? '' : Number(v).toFixed(1) + ' %'; }
+  function loadingCell(v) {
+    var span = P.el('span', 'pl-load' + (v >= 90 ? ' pl-hot' : ''), pct(v));
+    return span;
+  }
+  function loadingOf(kw, limit) { return kw !== undefined && limit ? 100 * kw / limit : null; }
 
   function showOutage(o) {
     state.outage = o;
@@ -311,52 +499,222 @@
       return ll && {type: 'Feature', geometry: {type: 'Point', coordinates: [ll[1], ll[0]]}, properties: {id: g.generator, name: g.name, kind: 'generator', kw: g.kw, label: 'G'}};
     }).filter(Boolean)});
     var d = P.clear(P.$('outage-detail'));
+    d.dataset.outageId = o.id;
     d.appendChild(P.el('h3', null, t('outage') + ' ' + o.label));
-    d.appendChild(P.el('div', null, t('start') + ': ' + P.fmtTime(o.start) + ' · ' + t('end') + ': ' + P.fmtTime(o.end)));
+    d.appendChild(P.el('div', null, t('start') + ': ' + P.fmtTime(o.start) + ' · ' + t('end') + ': ' + P.fmtTime(o.end) +
+      ' · ' + t('duration') + ': ' + (o.duration_min || '') + ' ' + t('minutes')));
+    d.appendChild(P.el('div', null, t('jobs_label') + ': ' + (o.jobs || []).join(', ') + ' · ' + t('feeders_label') + ': ' + feedersOf(o).own.join(', ')));
     d.appendChild(P.el('div', null, (o.customers || []).length + ' ' + t('zone_customers') + ' · ' + (o.transfers || []).length + ' ' + t('transferred') + ' · ' + (o.generators || []).length + ' ' + t('generator')));
     var ex = P.el('div', 'pg-exports');
     if (o.db_id !== undefined) {
-      ['csv', 'xlsx', 'geojson'].forEach(function (fmt) {
-        var a = P.el('a', 'export-outage-' + fmt, t('outage') + ' ' + fmt.toUpperCase());
-        a.href = P.API.outageExport(o.db_id, fmt);
+      ['csv', 'xlsx', 'geojson'].forEach(function (fmtName) {
+        var a = P.el('a', 'export-outage-' + fmtName, t('outage') + ' ' + fmtName.toUpperCase());
+        a.href = P.API.outageExport(o.db_id, fmtName);
         a.setAttribute('download', '');
         ex.appendChild(a);
       });
+      var sheetUrl = '/api/outages/' + encodeURIComponent(o.db_id) + '/sheet?lang=' + encodeURIComponent(P.config.locale || 'en');
+      var pr = P.el('a', 'export-sheet-html', t('sheet_print'));
+      pr.href = sheetUrl;
+      pr.target = '_blank';
+      pr.rel = 'noopener';
+      ex.appendChild(pr);
+      var xl = P.el('a', 'export-sheet-xlsx', t('sheet_xlsx'));
+      xl.href = sheetUrl + '&format=xlsx';
+      xl.setAttribute('download', '');
+      ex.appendChild(xl);
     }
     d.appendChild(ex);
-    if (o.db_id !== undefined) { d.appendChild(statusActions(o)); }
+    var actions = o.db_id !== undefined ? statusActions(o) : null;
+    if (actions) { d.appendChild(actions); }
+    d.appendChild(sheetSection(o));
+    d.appendChild(windowSection(o));
+    d.appendChild(mergeSection(o));
+    d.appendChild(transferSection(o));
+    d.appendChild(generatorSection(o));
+    d.appendChild(customerSection(o));
+    d.appendChild(impactSection(o));
+    document.dispatchEvent(new CustomEvent('planner:outage', {detail: {outage: o, actions: actions, detail: d}}));
     loadChart(o);
   }
 
-  /* Approve (publish: the notices go out when due), cancel (pending notices cancelled), or record
-     the outage as executed at its planned times (it then counts in the reliability report and the
-     repeated-interruption history). The stored status and version come back from the API. */
+  /* The switching sheet as the crew and dispatcher sign it (the server's, in the page's language). */
+  function sheetSection(o) {
+    var sec = section('outage-sheet-section', t('sec_sheet'));
+    if (o.valid === false) { sec.appendChild(P.el('p', 'pg-msg error', t('sheet_invalid'))); }
+    var table = P.el('table', 'pg-table pl-sheet');
+    table.id = 'outage-sheet';
+    sec.appendChild(table);
+    if (o.db_id === undefined) { return sec; }
+    var my = o;
+    P.api('GET', '/api/outages/' + encodeURIComponent(o.db_id) + '/sheet?format=json&lang=' + encodeURIComponent(P.config.locale || 'en')).then(function (sheet) {
+      if (state.outage !== my) { return; }
+      var keys = ['seq', 'at', 'phase', 'device', 'location', 'operation', 'who', 'why'];
+      P.table(table, sheet.rows, keys.map(function (k, i) { return {key: k, label: sheet.columns[i]}; }));
+      Array.prototype.forEach.call(table.querySelectorAll('tbody tr'), function (tr, i) {
+        var row = sheet.rows[i];
+        tr.dataset.seq = row.seq;
+        tr.className = 'pl-step-' + (o.switching_steps[i] || {}).action;
+      });
+    }).catch(function (err) { sec.appendChild(P.el('p', 'pg-msg error', P.errorText(err))); });
+    return sec;
+  }
+
+  /* Why this window: the chosen start, what the rules rejected, the next-best starts and what took them. */
+  function windowSection(o) {
+    var w = o.window || {};
+    var sec = section('outage-window', t('sec_window'));
+    var chosen = w.chosen || {};
+    sec.appendChild(P.el('p', 'pl-window-chosen', t('window_chosen') + ': ' + P.fmtTime(chosen.start || o.start) + ' · ' +
+      t('window_cost') + ' ' + (chosen.cost !== undefined ? chosen.cost : '') + ' · ' + t('window_cm') + ' ' + (chosen.customer_minutes !== undefined ? chosen.customer_minutes : '')));
+    sec.appendChild(P.el('p', null, t('window_allowed') + ': ' + P.fmtTime(w.earliest_start) + ' – ' + P.fmtTime(w.latest_start) + ' · ' +
+      fmt(t('window_feasible'), {n: w.feasible_starts || 0})));
+    var rejected = w.rejected_starts || {};
+    var rk = Object.keys(rejected).filter(function (k) { return rejected[k]; });
+    if (rk.length) {
+      sec.appendChild(P.el('p', null, t('window_rejected') + ': ' + rk.map(function (k) {
+        return rejected[k] + ' ' + (t('rej_' + k) !== 'rej_' + k ? t('rej_' + k) : k.replace(/_/g, ' '));
+      }).join(' · ')));
+    }
+    var next = w.next_best || [];
+    var cheaper = next.filter(function (a) { return chosen.cost !== undefined && a.cost < chosen.cost; }).length;
+    sec.appendChild(P.el('p', 'pl-window-verdict', /cheapest/.test(w.explanation || '') || !cheaper ? t('window_cheapest') :
+      fmt(t('window_cheaper_blocked'), {n: (/(\d+) cheaper/.exec(w.explanation || '') || [0, cheaper])[1]})));
+    if (next.length) {
+      var table = P.el('table', 'pg-table');
+      P.table(table, next, [
+        {key: 'start', label: t('window_next_best'), format: function (v) { return P.fmtTime(v); }},
+        {key: 'cost', label: t('window_cost')}, {key: 'customer_minutes', label: t('window_cm')},
+        {key: 'blocked_by', label: t('window_blocked_by'), format: function (v) { return v && v.length ? v.join(', ') : t('window_free'); }}]);
+      sec.appendChild(table);
+    }
+    if (w.explanation) { sec.appendChild(P.el('p', 'pg-detail pl-explanation', w.explanation)); }
+    return sec;
+  }
+
+  var MERGE_REASONS = [
+    [/^the job windows share no slot/, 'merge_no_slot'], [/^the union of the zones cannot be isolated/, 'merge_no_isolation'],
+    [/^no common start fits/, 'merge_no_start'], [/^merging would de-energise more/, 'merge_costlier'],
+    [/^with the power flow of its transfers checked/, 'merge_flow'], [/^merging with outage of .* saves more/, 'merge_other']];
+  function mergeReason(c) {
+    if (c.decision === 'merged') {
+      return fmt(t('merge_saves'), {n: Math.round((c.apart_customer_minutes || 0) - (c.merged_customer_minutes || 0))});
+    }
+    var hit = MERGE_REASONS.filter(function (r) { return r[0].test(c.reason || ''); })[0];
+    return hit ? t(hit[1]) : (c.reason || '');
+  }
+  function mergeSection(o) {
+    var sec = section('outage-merge', t('sec_merge'), !!(o.merge || []).length);
+    if (!(o.merge || []).length) { sec.appendChild(P.el('p', 'pg-hint', t('merge_none'))); return sec; }
+    var table = P.el('table', 'pg-table');
+    P.table(table, o.merge, [
+      {key: 'jobs', label: t('jobs_label'), format: function (v) { return (v || []).join(' + '); }},
+      {key: 'apart_customer_minutes', label: t('merge_apart')}, {key: 'merged_customer_minutes', label: t('merge_merged')},
+      {key: 'decision', label: t('merge_decision'), format: function (v) { return t('decision_' + v); }},
+      {key: 'reason', label: t('merge_reason'), format: function (v, row) { return mergeReason(row); }}]);
+    sec.appendChild(table);
+    return sec;
+  }
+
+  function transferSection(o) {
+    var sec = section('outage-transfers', t('sec_transfers'), !!(o.transfers || []).length);
+    if (!(o.transfers || []).length) { sec.appendChild(P.el('p', 'pg-hint', t('transfers_none'))); }
+    else {
+      var table = P.el('table', 'pg-table');
+      P.table(table, o.transfers, [
+        {key: 'tie', label: t('tie')},
+        {key: 'to_feeder', label: t('from_to'), format: function (v, r) { return r.from_feeder + ' → ' + v; }},
+        {key: 'mode', label: t('mode'), format: function (v) { return t('mode_' + v); }},
+        {key: 'customers', label: t('customers'), format: function (v) { return (v || []).length; }},
+        {key: 'receiving_peak_kw', label: t('receiving'), format: function (v, r) { return v + ' / ' + r.receiving_limit_kw; }},
+        {key: 'receiving_limit_kw', label: t('loading'), format: function (v, r) { return pct(loadingOf(r.receiving_peak_kw, v)); }}]);
+      Array.prototype.forEach.call(table.querySelectorAll('tbody tr'), function (tr, i) {
+        var r = o.transfers[i];
+        var cell = tr.lastChild;
+        P.clear(cell).appendChild(loadingCell(loadingOf(r.receiving_peak_kw, r.receiving_limit_kw)));
+      });
+      sec.appendChild(table);
+    }
+    var rejected = (o.zone && o.zone.transfer_rejected) || [];
+    if (rejected.length) {
+      sec.appendChild(P.el('p', 'pl-sub', t('transfer_rejected')));
+      var rt = P.el('table', 'pg-table');
+      P.table(rt, rejected, [{key: 'tie', label: t('tie')}, {key: 'to_feeder', label: t('feeder')},
+        {key: 'customers', label: t('customers')}, {key: 'reason', label: t('merge_reason')}]);
+      sec.appendChild(rt);
+    }
+    return sec;
+  }
+
+  function generatorSection(o) {
+    var gens = o.generators || [], unmet = o.unmet_generator_needs || [];
+    var sec = section('outage-generators', t('sec_generators'), !!(gens.length || unmet.length));
+    if (!gens.length) { sec.appendChild(P.el('p', 'pg-hint', t('generators_none'))); }
+    else {
+      var table = P.el('table', 'pg-table');
+      P.table(table, gens, [
+        {key: 'name', label: t('truck'), format: function (v, r) { return (v || r.generator) + ' (' + r.generator + ')'; }},
+        {key: 'customer', label: t('customer')}, {key: 'importance', label: t('importance'), format: function (v) { return t(v); }},
+        {key: 'peak_kw', label: t('peak_kw')}, {key: 'kw', label: t('truck_kw')},
+        {key: 'hours', label: t('loading'), format: function (v, r) { return pct(loadingOf(r.peak_kw, r.kw)); }},
+        {key: 'hours', label: t('hours')}]);
+      Array.prototype.forEach.call(table.querySelectorAll('tbody tr'), function (tr, i) {
+        var g = gens[i];
+        P.clear(tr.children[5]).appendChild(loadingCell(loadingOf(g.peak_kw, g.kw)));
+      });
+      sec.appendChild(table);
+    }
+    if (unmet.length) {
+      sec.appendChild(P.el('p', 'pl-sub', t('unmet')));
+      var ut = P.el('table', 'pg-table');
+      P.table(ut, unmet, [{key: 'customer', label: t('customer')}, {key: 'importance', label: t('importance'), format: function (v) { return t(v); }},
+        {key: 'peak_kw', label: t('peak_kw')}, {key: 'reason', label: t('merge_reason')}]);
+      sec.appendChild(ut);
+    }
+    return sec;
+  }
+
+  /* The outage's customers, most important first (the plan's rows joined with the grid). */
+  var GRADES = ['special', 'first', 'second', 'temporary', 'normal'];
+  function customerSection(o) {
+    var sec = section('outage-customers', t('sec_customers'));
+    var listed = ((o.notices && o.notices.customers) || []).slice();
+    var rank = function (c) { var i = GRADES.indexOf(c.importance); return i < 0 ? GRADES.length : i; };
+    listed.sort(function (a, b) { return rank(a) - rank(b) || String(a.name || a.id).localeCompare(String(b.name || b.id)); });
+    var graded = listed.filter(function (c) { return c.importance !== 'normal'; });
+    var byGrade = (o.impact && o.impact.interruptions_by_importance) || {};
+    sec.appendChild(P.el('p', null, GRADES.filter(function (g) { return byGrade[g]; }).map(function (g) { return t(g) + ': ' + byGrade[g]; }).join(' · ')));
+    var shown = graded.slice(0, 50);
+    if (shown.length) {
+      var table = P.el('table', 'pg-table');
+      table.id = 'outage-important';
+      P.table(table, shown, [{key: 'name', label: t('name'), format: function (v, r) { return (v || r.id) + ' (' + r.id + ')'; }},
+        {key: 'importance', label: t('importance'), format: function (v) { return t(v); }},
+        {key: 'supply', label: t('supply'), format: function (v) { return t('supply_' + v); }}]);
+      sec.appendChild(table);
+    }
+    if (graded.length > shown.length) { sec.appendChild(P.el('p', 'pg-hint', fmt(t('more_customers'), {n: graded.length - shown.length}))); }
+    var normal = listed.length - graded.length;
+    if (normal) { sec.appendChild(P.el('p', 'pg-hint', fmt(t('normal_customers'), {n: normal}))); }
+    return sec;
+  }
+
+  function impactSection(o) {
+    var sec = section('outage-impact', t('sec_impact'), false);
+    var im = o.impact || {};
+    var table = P.el('table', 'pg-table');
+    P.table(table, METRICS.filter(function (k) { return k !== 'outages'; }).map(function (k) {
+      return {metric: t(k), plan: im[k], help: t('help_' + k)};
+    }), [{key: 'metric'}, {key: 'plan', label: t('outage')}, {key: 'help', label: t('metric_help')}]);
+    sec.appendChild(table);
+    return sec;
+  }
+
+  /* The outage's workflow (review, approve, publish, cancel, executed) and its status history:
+     outage-workflow.js; the stored status and version come back from the API. */
   function statusActions(o) {
     var box = P.el('div', 'pg-actions');
-    var status = P.el('div', 'outage-status', t('status') + ': ' + t('outage_' + o.status));
-    box.appendChild(status);
-    function act(id, label, allowed, run) {
-      if (allowed.indexOf(o.status) < 0) { return; }
-      var b = P.el('button', null, t(label));
-      b.id = id;
-      b.type = 'button';
-      b.addEventListener('click', function () {
-        b.disabled = true;
-        run().then(function (stored) {
-          o.status = stored.status;
-          o.version = stored.version;
-          showOutage(o);
-        }).catch(function (err) { b.disabled = false; P.message('job-messages', P.errorText(err), true); });
-      });
-      box.appendChild(b);
-    }
-    var url = '/api/outages/' + encodeURIComponent(o.db_id);
-    act('outage-confirm', 'confirm_outage', ['planned'], function () { return P.api('PATCH', url, {status: 'confirmed', version: o.version}); });
-    act('outage-cancel', 'cancel_outage', ['planned', 'confirmed'], function () { return P.api('PATCH', url, {status: 'cancelled', version: o.version}); });
-    act('outage-executed', 'mark_executed', ['confirmed'], function () {
-      return P.api('POST', url + '/executed', {actual_start: o.start, actual_end: o.end, version: o.version})
-        .then(function () { return P.api('GET', url); });
-    });
+    window.OutageWorkflow.render(o, box, function (stored) { o.status = stored.status; o.version = stored.version; });
     return box;
   }
 

@@ -2,8 +2,8 @@
  * caller search (name, address, phone digits, account; done by the API, see
  * app.services.customers.search_customers), the importance filter, restored / still out
  * with the (estimated) restoration time for a fault, the window for a planned outage —,
- * exports that hold exactly what the table lists (same filter, same columns), and the
- * notification outbox. Notices have their own script (notices.js, #service-notices). */
+ * exports that hold exactly what the table lists (same filter, same columns). The outbox
+ * (notices, SMS, fault messages) has its own script and section (notices.js, #service-notices). */
 (function () {
   'use strict';
   var P = window.Pages, OM = window.OutageMap, t = P.t;
@@ -139,17 +139,5 @@
     });
   }
 
-  function loadOutbox() {
-    P.api('GET', P.API.notifications).then(function (data) {
-      var zh = P.config.locale === 'zh';
-      P.table(P.$('outbox'), P.items(data), [
-        {key: 'customer_id', label: t('customer')}, {key: 'kind', format: function (v) { return t(v); }}, {key: 'due_at', label: t('due'), format: P.fmtTime},
-        {key: 'status', format: function (v) { return t(v || 'pending'); }},
-        {key: zh ? 'text_zh' : 'text_en', label: t('message')}
-      ]);
-    }).catch(function () { /* outbox optional */ });
-  }
-
   loadEvents();
-  loadOutbox();
 })();
