@@ -298,7 +298,11 @@ class Fault(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     grid_version_id: Mapped[int | None] = mapped_column(ForeignKey("grid_versions.id"), default=None)
+    restored_at: Mapped[datetime | None] = mapped_column(default=None)  # status set to restored (repaired)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)  # status set to closed (back to normal)
     stages: Mapped[list[FaultStage]] = relationship(order_by="FaultStage.seq", cascade="all, delete-orphan")
+    executed_steps: Mapped[list[FaultStepExecution]] = relationship(order_by="FaultStepExecution.step_seq",
+                                                                    cascade="all, delete-orphan")
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -312,6 +316,26 @@ class FaultStage(Base):
     restored_customers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     still_out: Mapped[list[Any]] = mapped_column(JSON, default=list)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FaultStepExecution(Base):
+    """A switching step of a fault's restoration carried out: who recorded it and when (UTC).
+
+    The plan (the step's switch, action, reason) stays in ``fault_stages.steps``; this row is
+    the executed state the map and the customer statuses follow. ``step_seq`` is the step's
+    ``seq`` (numbered across the stages); one row per step.
+    """
+
+    __tablename__ = "fault_step_executions"
+    __table_args__ = (UniqueConstraint("fault_id", "step_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fault_id: Mapped[int] = mapped_column(ForeignKey("faults.id", ondelete="CASCADE"), index=True)
+    stage_seq: Mapped[int] = mapped_column(Integer)
+    step_seq: Mapped[int] = mapped_column(Integer)
+    switch: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(8))  # open close
+    executed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    executed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
 
 class Crew(Base):

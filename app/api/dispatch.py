@@ -50,6 +50,8 @@ class DispatchIn(ma.Schema):
     crew_ids = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 64)), validate=ma.validate.Length(1, 500),
                               metadata={"description": "default: every active crew"})
     fault_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1), metadata={"description": "route to this fault's manual steps and repair"})
+    open_faults = ma.fields.Boolean(load_default=False, metadata={
+        "description": "re-plan: the manual steps and repairs of every open fault (a new fault arrived)"})
     tasks = ma.fields.List(ma.fields.Nested(TaskIn), validate=ma.validate.Length(max=2000))
     objective = ma.fields.String(validate=ma.validate.OneOf(["weighted_restoration", "distance"]))
     now = PolicyDateTime()
@@ -75,7 +77,9 @@ def dispatch_json(d: Dispatch) -> dict[str, Any]:
            "crew_ids": d.crew_ids, "run_id": d.run_id, "created_at": iso(d.created_at),
            "routes": [route_json(r) for r in routes]}
     if u is None or u.role != "crew":
-        out |= {"tasks": d.tasks, "dropped": d.dropped, "solver": d.solver}
+        # the solver returns a route for every crew: those without a stop are idle, not routed
+        out |= {"tasks": d.tasks, "dropped": d.dropped, "solver": d.solver,
+                "idle_crews": [r.crew_id for r in d.routes if not r.stops]}
     return out
 
 
@@ -95,9 +99,13 @@ def create_dispatch(data: dict[str, Any]) -> Any:
                 t[k] = t[k].isoformat()
     if "fault_id" in data:
         f = get_or_404(Fault, data["fault_id"], "fault")
-        tasks += routing_service.tasks_from_fault(f)
+        if not data["open_faults"]:
+            tasks += routing_service.tasks_from_fault(f)
+    if data["open_faults"]:
+        for f in s.scalars(select(Fault).where(Fault.status == "open").order_by(Fault.id)):
+            tasks += routing_service.tasks_from_fault(f)
     if not tasks:
-        raise InputError("no tasks: give tasks or a fault_id whose restoration needs crews")
+        raise InputError("no tasks: give tasks, a fault_id or open_faults whose restoration needs crews")
     ids = [t["id"] for t in tasks]
     if len(set(ids)) != len(ids):
         raise InputError("duplicate task ids", details={"ids": ids})

@@ -328,13 +328,9 @@ def planner() -> Any:
 @bp.route("/dispatcher")
 @roles(*PAGES["dispatcher"])
 def dispatcher() -> Any:
-    grid = _grid()
-    feeders = sorted(map(str, grid.feeders["id"]))
-    by_node, _ = maps.geojson.normal_feeders(grid)
-    sw = grid.switches[grid.switches["fault_indicator"].astype(bool)]
-    # (switch id, its normal feeder): the page shows the indicators of the tripped feeder
-    indicators = sorted((str(i), by_node.get(str(a)) or by_node.get(str(b)) or "") for i, a, b in zip(sw["id"], sw["from_node"], sw["to_node"], strict=True))
-    return _page("dispatcher", "pages/dispatcher.html", feeders=feeders, indicators=indicators)
+    # the tripped feeder's fault indicators come from /api/faults/indicators once a breaker is chosen
+    feeders = sorted(map(str, _grid().feeders["id"]))
+    return _page("dispatcher", "pages/dispatcher.html", feeders=feeders)
 
 
 @bp.route("/crew")

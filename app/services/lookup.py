@@ -189,7 +189,7 @@ def _answer(session: Session, grid: Grid, ids: Sequence[str], *, now: datetime, 
         })
     faults: list[dict[str, Any]] = []
     for f in session.scalars(select(Fault).where(Fault.status == "open").order_by(Fault.id)).all():
-        status = faults_service.supply_status(f, now=now)
+        status = faults_service.supply_status(grid, f)
         mine_status = [status[c] for c in ids if c in status]
         if not mine_status:
             continue

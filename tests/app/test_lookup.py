@@ -169,15 +169,17 @@ def _fault(status: str = "open") -> Fault:
     return f
 
 
-def test_supply_status_hand_computed() -> None:
+def test_supply_status_hand_computed(small_ring: Any) -> None:
     t0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     f = _fault()
     at = faults_service.restoration_times(f)
     assert at == {"A": t0 + timedelta(minutes=5), "B": t0 + timedelta(minutes=5), "C": t0 + timedelta(minutes=50),
                   "D": t0 + timedelta(hours=3)}
-    s = faults_service.supply_status(f, now=t0 + timedelta(minutes=30))
-    assert {k: v[0] for k, v in s.items()} == {"A": "restored", "B": "restored", "C": "out", "D": "out"}
-    s = faults_service.supply_status(_fault("restored"), now=t0)
+    # the plan alone restores nobody (the executed steps do: tests/app/test_fault_switching.py);
+    # while out, each customer has the plan's estimate
+    s = faults_service.supply_status(small_ring, f)
+    assert s == {c: ("out", when) for c, when in at.items()}
+    s = faults_service.supply_status(small_ring, _fault("restored"))
     assert {v[0] for v in s.values()} == {"restored"}
 
 

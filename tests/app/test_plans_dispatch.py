@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import gpxpy
-import networkx as nx
 import openpyxl
 import pandas as pd
 import pytest
@@ -124,48 +123,6 @@ def test_generator_fleet_from_config(tmp_path: Path, make_config: Any, make_toke
 
 
 # --- dispatch -------------------------------------------------------------------
-
-def lattice_roads(path: Path) -> Path:
-    """A two-way street lattice every 0.001 deg over the small ring (about 80-110 m blocks)."""
-    import osmnx as ox
-
-    g = nx.MultiDiGraph(crs="EPSG:4326")
-    xs = [7.416 + i * 0.001 for i in range(19)]
-    ys = [43.726 + j * 0.001 for j in range(15)]
-    for i, x in enumerate(xs):
-        for j, y in enumerate(ys):
-            g.add_node(i * 100 + j, x=x, y=y)
-    for i in range(len(xs)):
-        for j in range(len(ys)):
-            for di, dj, metres in ((1, 0, 80.0), (0, 1, 111.0)):
-                if i + di < len(xs) and j + dj < len(ys):
-                    a, b = i * 100 + j, (i + di) * 100 + j + dj
-                    for u, v in ((a, b), (b, a)):
-                        g.add_edge(u, v, length=metres, travel_time=metres / 8.0, highway="residential", oneway=False)
-    ox.save_graphml(g, path)
-    return path
-
-
-@pytest.fixture
-def routed_app(tmp_path: Path, make_config: Any) -> Any:
-    from app import create_app
-
-    roads = lattice_roads(tmp_path / "roads.graphml")
-    app = create_app(make_config(ROADS_PATH=str(roads), LOAD_ROADS=True, ROUTING_TIME_LIMIT_S=2.0),
-                     environ={})
-    yield app
-    app.extensions["db"].engine.dispose()
-
-
-@pytest.fixture
-def rclient(routed_app: Any) -> Any:
-    return routed_app.test_client()
-
-
-@pytest.fixture
-def rtokens(routed_app: Any, make_tokens: Any) -> Any:
-    return make_tokens(routed_app)
-
 
 def test_dispatch_routes_and_gpx_and_crew_scope(rclient: Any, rtokens: Any) -> None:
     c, t = rclient, rtokens

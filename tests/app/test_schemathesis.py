@@ -23,7 +23,7 @@ def routed_app(tmp_path: Path, make_config: Any) -> Any:
     """The service with a road network, so dispatch endpoints answer for real (no 503)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("plans_dispatch", Path(__file__).with_name("test_plans_dispatch.py"))
+    spec = importlib.util.spec_from_file_location("app_test_roads", Path(__file__).with_name("conftest.py"))
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     roads = module.lattice_roads(tmp_path / "roads.graphml")

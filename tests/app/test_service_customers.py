@@ -86,12 +86,13 @@ def test_fault_customers_restored_or_out_and_export_matches_screen(service: Any)
     fault = r.json
     body = c.get(f"/api/faults/{fault['id']}/customers", headers=cs).json
     rows = {i["id"]: i for i in body["items"]}
-    # the fault is in the past (NOW): every stage and the repair have ended -> all restored
+    # no switching step executed yet (the plan alone restores nobody): everyone out, each with
+    # the plan's estimate (the end of the stage that restores the customer, else of the repair)
     restored_at = {cid: st["end"] for st in fault["stages"] for cid in st["restored_customers"]}
     for cid, row in rows.items():
-        assert row["supply_status"] == "restored"
+        assert row["supply_status"] == "out"
         assert row["restoration"] == restored_at.get(cid, fault["repair"]["end"])
-    assert body["restored"] == len(rows) and body["still_out"] == 0
+    assert body["restored"] == 0 and body["still_out"] == len(rows)
     # a caller gives her phone number with other spacing: found, alone
     cid = sorted(rows)[0]
     digits = rows[cid]["phone"].replace(" ", "")[-7:]
