@@ -136,6 +136,8 @@ def _landing() -> str | None:
 
 def _register_pages(app: Flask) -> None:
     """The role pages (``app.pages``)."""
+    from app import route_links
     from app.pages import bp
 
     app.register_blueprint(bp)
+    route_links.init_app(app)

@@ -146,10 +146,11 @@ def init_api(app: Flask) -> OutageApi:
         notifications,
         plans,
         reliability,
+        route_links,
         runs,
     )
 
-    for module in (grid, jobs, plans, reliability, faults, crews, dispatch, notifications, runs, admin):
+    for module in (grid, jobs, plans, reliability, faults, crews, dispatch, route_links, notifications, runs, admin):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_bp)
     return api
