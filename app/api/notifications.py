@@ -25,7 +25,7 @@ STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 class ListArgs(PageArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
-    kind = ma.fields.String(validate=ma.validate.OneOf(["notice", "sms", "fault"]))
+    kind = ma.fields.String(validate=ma.validate.OneOf(["notice", "sms", "fault", "crew_link"]))
     outage_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
     fault_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
     due_before = PolicyDateTime()
@@ -41,7 +41,7 @@ def notification_json(n: Notification, book: Mapping[str, str] | None) -> dict[s
            "customer_id": n.customer_id, "due_at": iso(n.due_at), "status": n.status, "attempts": n.attempts,
            "sent_at": iso(n.sent_at), "last_error": n.last_error, "text_en": n.text_en, "text_zh": n.text_zh}
     if book is not None:
-        out["phone"] = book.get(n.customer_id)
+        out["phone"] = n.recipient or book.get(n.customer_id)
     return out
 
 
