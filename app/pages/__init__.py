@@ -351,10 +351,12 @@ def crew(crew_id: str | None = None) -> Any:
             abort(status_of(exc))
     if link is not None:
         route = str(link)  # a route link opens only its route
-    return _page("crew", "pages/crew.html", crew_id=crew_id, config={
-        "crew_id": crew_id, "route": route, "link": link is not None,
-        "crew_labels": crew_labels(), "sw": url_for("crew_link.service_worker") if "crew_link.service_worker" in current_app.view_functions else None,
-    })
+    installable = "crew_link.service_worker" in current_app.view_functions  # app.route_links registered
+    return _page("crew", "pages/crew.html", crew_id=crew_id,
+                 manifest_url=url_for("crew_link.manifest") if installable else None, config={
+                     "crew_id": crew_id, "route": route, "link": link is not None, "crew_labels": crew_labels(),
+                     "sw": url_for("crew_link.service_worker") if installable else None,
+                 })
 
 
 @bp.route("/service")

@@ -29,7 +29,7 @@ def crew_labels() -> dict[str, str]:
         "position_off": _("Position not available (allow location for this page)"),
         "position_refused": _("The server refused the position"),
         "offline": _("No signal: reports are kept on this phone and sent when it is back."),
-        "queued": _("Reports waiting to be sent: {n}"), "synced": _("All reports sent"),
+        "queued": _("Reports waiting to be sent: {n}"),
         "link_expired": _("This route link has expired or was withdrawn. Ask the dispatcher for a new one."),
         "link_until": _("Link valid until"), "next_step": _("Next step"),
         "stop_of": _("Stop {i} of {n}"), "no_route": _("No route yet"),

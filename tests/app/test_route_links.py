@@ -300,3 +300,32 @@ def test_nav_templates_come_from_the_config(make_config: Any) -> None:
                 "not json", [{"url": "https://a/{lat},{lon}"}]):
         with pytest.raises(ConfigError, match="NAV_LINK_TEMPLATES"):
             settings(make_config(NAV_LINK_TEMPLATES=bad), environ={})
+
+
+def test_sheet_shows_the_grids_address_and_access_notes_as_given(app: Any, client: Any, tokens: Any, routes: dict[str, int]) -> None:
+    from conftest import SMALL_RING
+
+    from gis import Grid, read_layers
+
+    layers = dict(read_layers(SMALL_RING))
+    nodes = layers["nodes"].copy()
+    nodes["address"] = None
+    nodes["access_notes"] = None
+    nodes.loc[nodes["id"] == "R2", ["address", "access_notes"]] = ["1 Rue <i>Grimaldi</i>", "Key at the guard house <img src=x onerror=alert(1)>"]
+    nodes.loc[nodes["id"] == "R2", ["access_lon", "access_lat"]] = [7.4241, 43.7321]
+    layers["nodes"] = nodes
+    app.extensions["grid"] = Grid.from_layers(layers)
+    stop = client.get(f"/api/routes/{routes['K1']}/sheet", headers=tokens["crew"]).json["route"]["stops"][0]
+    eq = stop["details"]["equipment"]
+    assert (eq["id"], eq["name"], eq["kind"]) == ("R2", "Node R2", "rmu")
+    assert eq["address"] == "1 Rue <i>Grimaldi</i>" and eq["access_notes"] == "Key at the guard house <img src=x onerror=alert(1)>"
+    ap = eq["access_point"]
+    assert (ap["lon"], ap["lat"]) == (7.4241, 43.7321)
+    # the equipment from its access point, computed by hand: dx, dy in metres, then the compass
+    import math
+    dy = (eq["lat"] - 43.7321) * 111_320
+    dx = (eq["lon"] - 7.4241) * 111_320 * math.cos(math.radians((eq["lat"] + 43.7321) / 2))
+    assert ap["to_equipment_m"] == pytest.approx(math.hypot(dx, dy), abs=0.1)
+    assert ap["direction"] == ("N", "NE", "E", "SE", "S", "SW", "W", "NW")[int(((math.degrees(math.atan2(dx, dy)) + 360) % 360 + 22.5) // 45) % 8]
+    other = client.get(f"/api/routes/{routes['K1']}/sheet", headers=tokens["crew"]).json["route"]["stops"][1]["details"]["equipment"]
+    assert other["id"] == "D3" and other["address"] is None and other["access_notes"] is None
