@@ -7,21 +7,16 @@ import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
+from test_route_stops import NOW, _stops
 
 from app.models import Dispatch, Fault, Notification, Route, RouteLink, RouteStop, StopPhoto
 from app.services import routing as routing_service
-
-NOW = datetime.fromisoformat("2026-12-01T10:00:00+01:00")
-
-
-def _stops(prefix: str) -> list[dict[str, Any]]:
-    return [{"task_id": f"{prefix}-a", "name": "RMU 5", "lon": 7.42, "lat": 43.73, "arrival": "2026-12-01T10:10:00+01:00"},
-            {"task_id": f"{prefix}-b", "name": "repair", "lon": 7.43, "lat": 43.731, "arrival": "2026-12-01T10:40:00+01:00"}]
 
 
 @pytest.fixture
@@ -76,12 +71,19 @@ def test_link_opens_its_route_only_without_login(app: Any, client: Any, tokens: 
         assert row is not None and token not in row.token_hash and len(row.token_hash) == 64  # only a hash is stored
         sms = s.scalar(select(Notification).where(Notification.id == link["sms"]["id"]))
         assert sms is not None and sms.kind == "crew_link" and sms.recipient == "+377612345678" and link["url"] in sms.text_en
+    sent = client.post("/api/notifications/send-due", headers=tokens["customer_service"])
+    assert sent.status_code == 200 and sent.json["sent"] >= 1
+    lines = [json.loads(x) for x in Path(app.config["NOTIFY_FILE"]).read_text(encoding="utf-8").splitlines()]
+    assert [(x["phone"], x["kind"]) for x in lines if x["id"] == link["sms"]["id"]] == [("+377612345678", "crew_link")]
     phone, csrf = _phone(app, _path(link["url"]))
-    h = {"X-CSRFToken": csrf}
+    h = {"X-CSRFToken": csrf, "Idempotency-Key": "tap-1"}
     sheet = phone.get(f"/api/routes/{routes['K1']}/sheet")
     assert sheet.status_code == 200 and sheet.json["crew"]["id"] == "K1" and sheet.json["link_expires_at"]
     r = phone.post(f"/api/routes/{routes['K1']}/stops/T1-a", json={"status": "arrived"}, headers=h)
     assert r.status_code == 200 and r.json["stops"][0]["status"] == "arrived"
+    again = phone.post(f"/api/routes/{routes['K1']}/stops/T1-a", json={"status": "arrived"}, headers=h)  # a queued report sent twice
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    h = {"X-CSRFToken": csrf}
     assert client.get(f"/api/routes/{routes['K1']}", headers=tokens["dispatcher"]).json["stops"][0]["status"] == "arrived"
     # another crew's route, another crew, other pages: a clear refusal, nothing changed
     for url in (f"/api/routes/{routes['K2']}", f"/api/routes/{routes['K2']}/sheet", "/api/crews/K2", "/api/crews/K1/route",
