@@ -331,3 +331,15 @@ def test_sheet_shows_the_grids_address_and_access_notes_as_given(app: Any, clien
     assert ap["direction"] == ("N", "NE", "E", "SE", "S", "SW", "W", "NW")[int(((math.degrees(math.atan2(dx, dy)) + 360) % 360 + 22.5) // 45) % 8]
     other = client.get(f"/api/routes/{routes['K1']}/sheet", headers=tokens["crew"]).json["route"]["stops"][1]["details"]["equipment"]
     assert other["id"] == "D3" and other["address"] is None and other["access_notes"] is None
+
+
+def test_crew_page_in_chinese_and_installable(app: Any, client: Any, tokens: Any, routes: dict[str, int]) -> None:
+    page = client.get(f"/crew/K1?route={routes['K1']}", headers={**tokens["crew"], "Accept-Language": "zh"}).get_data(as_text=True)
+    assert "作业中" in page and "此站的倒闸操作" in page and 'rel="manifest"' in page
+    m = client.get("/crew/manifest.webmanifest", headers={"Accept-Language": "zh"})
+    assert m.status_code == 200 and m.json["scope"] == "/crew/" and m.json["name"] == "班组路线"
+    for icon in m.json["icons"]:
+        with client.get(icon["src"]) as r:
+            assert r.status_code == 200 and r.mimetype == "image/png"
+    sw = client.get("/crew/sw.js")
+    assert sw.status_code == 200 and sw.mimetype == "text/javascript" and b"caches" in sw.data

@@ -98,6 +98,7 @@ def test_crew_opens_the_qr_link_and_works_its_stops_offline_too(browser: Any, se
         expect(stop).to_have_attribute("data-status", step)
         expect(stop).to_have_attribute("data-server-status", step, timeout=10000)
         if step == "arrived":
+            cpage.evaluate("() => window.scrollTo(0, 0)")
             shot(cpage, "crew")
     expect(stop.locator("button.stop-done")).to_be_disabled()
 

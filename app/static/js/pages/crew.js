@@ -177,7 +177,8 @@
       if (eq.access_point) { line(li, 'stop-access-point', t('access_point'), accessHint(eq.access_point)); }
     }
     if (det.repair) {
-      line(li, 'stop-repair', null, t('repair_of', {what: (det.repair.equipment || '') + ' (' + kindLabel(det.repair.equipment_kind || '') + ')',
+      var kind = kindLabel(det.repair.equipment_kind || '');
+      line(li, 'stop-repair', null, t('repair_of', {what: det.repair.equipment ? det.repair.equipment + ' (' + kind + ')' : kind,
                                                     min: Math.round(det.repair.duration_min || 0)}));
     }
     var sw = det.switching || [];
