@@ -11,7 +11,7 @@ from typing import Any
 
 from browser_helpers import Service, login, wait_map, watch
 from playwright.sync_api import expect
-from test_pages_browser import assert_clean, shot
+from test_pages_browser import assert_clean, shot, xss_server  # noqa: F401 (a fixture)
 
 
 def _dispatcher_token(service: Service) -> dict[str, str]:
@@ -140,3 +140,43 @@ def test_crew_opens_the_qr_link_and_works_its_stops_offline_too(browser: Any, se
     assert cw.external() == [] and cw.dialogs == [] and cw.page_errors == []
     phone.close()
     desk.close()
+
+
+def test_hostile_text_on_the_crew_page_shows_as_text(browser: Any, xss_server: Any) -> None:
+    """Equipment, address, access notes, reasons, customer names and notes are text, never markup."""
+    import json
+
+    server, _names = xss_server
+    bad = "<img src=x onerror=alert(1)>"
+    sheet = {
+        "crew": {"id": "K1", "name": "${alert(2)}"}, "fault_id": 1, "link_expires_at": None, "position_interval_s": 30,
+        "nav_templates": [{"name": "Amap `x`", "url": "https://uri.amap.com/navigation?to={lon},{lat},{label}"}],
+        "route": {"id": 1, "crew_id": "K1", "geometry": None, "stops": [{
+            "task_id": "F1-S2-0", "name": bad, "lon": 7.43, "lat": 43.73, "arrival": "2026-12-01T10:10:00+01:00",
+            "status": "planned", "note": "</textarea><script>alert(3)</script>", "photos": [], "version": 1,
+            "details": {"equipment": {"id": "R2", "name": "<b onmouseover=alert(4)>R2</b>", "kind": "rmu", "lon": 7.43, "lat": 43.73,
+                                      "address": bad, "access_notes": "Key at `${alert(5)}`",
+                                      "access_point": {"lon": 7.4301, "lat": 43.7301, "street": bad, "to_equipment_m": 12.4, "direction": "SW"}},
+                        "switching": [{"stage": 2, "stage_kind": "manual", "seq": 1, "action": "open", "switch": "S2", "switch_kind": "load_break",
+                                       "remote": False, "reason": bad}],
+                        "customers": {"count": 7, "sample": [{"id": "C1", "name": bad, "importance": "first"}]}, "repair": None}}]},
+    }
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    w = watch(page)
+    page.route("**/api/**", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(sheet)))
+    page.goto(server.url + "/crew/K1?route=1")
+    wait_map(page, "crew")
+    stop = page.locator('#stops li[data-task="F1-S2-0"]')
+    expect(stop.locator(".stop-equipment")).to_contain_text("<b onmouseover=alert(4)>R2</b>")
+    expect(stop.locator(".stop-address")).to_contain_text(bad)
+    expect(stop.locator(".stop-access-notes")).to_contain_text("Key at `${alert(5)}`")
+    expect(stop.locator(".stop-access-point")).to_contain_text(f"Park on {bad}; the equipment is 12 m south-west")
+    expect(stop.locator(".stop-switching li")).to_contain_text(bad)
+    expect(stop.locator(".stop-customers")).to_contain_text(bad)
+    assert stop.locator("textarea").input_value() == "</textarea><script>alert(3)</script>"
+    assert page.inner_text("#crew-name").endswith("${alert(2)}")
+    extra = stop.locator("a.nav-extra")
+    assert extra.inner_text() == "Amap `x`" and "43.730100" in extra.get_attribute("href")
+    assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"], #stops b, #stops script').length") == 0
+    assert w.dialogs == [] and w.page_errors == []
+    page.close()
