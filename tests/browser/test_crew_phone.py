@@ -142,7 +142,7 @@ def test_crew_opens_the_qr_link_and_works_its_stops_offline_too(browser: Any, se
     desk.close()
 
 
-def test_hostile_text_on_the_crew_page_shows_as_text(browser: Any, xss_server: Any) -> None:
+def test_hostile_text_on_the_crew_page_shows_as_text(browser: Any, xss_server: Any) -> None:  # noqa: F811
     """Equipment, address, access notes, reasons, customer names and notes are text, never markup."""
     import json
 
