@@ -10,7 +10,7 @@ from alembic import op
 import app.models
 
 revision = '0010'
-down_revision = '0007'  # LOCAL-ONLY: '0009' in the final commit
+down_revision = '0007'  # MERGE: re-chain to '0009'
 branch_labels = None
 depends_on = None
 
