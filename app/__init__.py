@@ -44,12 +44,14 @@ def create_app(config: dict[str, Any] | None = None, *, environ: dict[str, str] 
     )
     from app.api import init_api
     from app.services import grid as grid_service
+    from app.services import grid_versions
 
     errors.register(app)
     input_policy.init_app(app)
     db.init_app(app)
     app.extensions["grid"] = grid_service.load(app.config["GRID_PATH"])
     app.extensions["roads"] = grid_service.load_roads(app.config.get("ROADS_PATH"), app.extensions["grid"])
+    grid_versions.init_app(app)  # follows the activated grid version (docs/grid-format.md, "Grid versions")
     web.init_app(app)
     auth.init_app(app)
     i18n.init_app(app)
@@ -110,6 +112,8 @@ def settings(config: dict[str, Any] | None = None, *, environ: dict[str, str] | 
 
 
 NAV = (("planner", "Planner"), ("dispatcher", "Dispatcher"), ("crew", "Crew"), ("customer_service", "Customer service"))
+#: Pages for admins only: (endpoint, label).
+ADMIN_NAV = (("pages.grid_versions", "Grid versions"),)
 
 
 def _nav_links(app: Flask) -> list[tuple[str, str]]:
@@ -118,8 +122,10 @@ def _nav_links(app: Flask) -> list[tuple[str, str]]:
 
     from app.auth import has_role
 
-    return [(f"pages.{role}", gettext(label)) for role, label in NAV
-            if f"pages.{role}" in app.view_functions and has_role(role)]
+    links = [(f"pages.{role}", gettext(label)) for role, label in NAV
+             if f"pages.{role}" in app.view_functions and has_role(role)]
+    return links + [(endpoint, gettext(label)) for endpoint, label in ADMIN_NAV
+                    if endpoint in app.view_functions and has_role()]
 
 
 def _landing() -> str | None:
@@ -135,9 +141,12 @@ def _landing() -> str | None:
 
 
 def _register_pages(app: Flask) -> None:
-    """The role pages (``app.pages``)."""
-    from app import route_links
-    from app.pages import bp
+    """The role pages (``app.pages``), the public outage lookup (``app.pages.lookup``, rate-limited)
+    and the crews' route links (``app.route_links``)."""
+    from app import route_links, throttle
+    from app.pages import bp, lookup
 
     app.register_blueprint(bp)
+    app.register_blueprint(lookup.bp)
+    throttle.throttle_lookup(app, lookup.THROTTLED)
     route_links.init_app(app)

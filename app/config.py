@@ -54,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: sqlite:///<instance>/outage.db
     "GRID_PATH": None,  # None: outage_demo/monaco.gpkg, else tests/data/small_ring
     "ROADS_PATH": None,  # None: outage_demo/monaco_roads.graphml when present
+    "GRID_VERSION_CHECK_S": 5.0,  # how often a process checks which grid version is served
     "LOAD_ROADS": True,
     "GENERATORS_PATH": None,  # None: outage_demo/generators.csv when present (generator truck fleet)
     "REDIS_URL": None,
@@ -62,6 +63,7 @@ DEFAULTS: dict[str, Any] = {
     "RUN_HEARTBEAT_S": 10.0,  # how often a process renews the lease of the runs it owns
     "RUN_LEASE_S": 60.0,  # a run whose owner has not beaten for this long is reaped as failed
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    "GRID_UPLOAD_MAX_BYTES": 512 * 1024 * 1024,  # a grid version upload (GeoPackage) may be this large
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -82,6 +84,8 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_TTL_DAYS": 365,
     "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",  # failed logins per username (Flask-Limiter string)
     "LOGIN_LIMIT_PER_ADDRESS": "50 per 15 minutes",  # failed logins per client address
+    "LOOKUP_LIMIT_PER_ADDRESS": "30 per minute",  # public outage lookups per client address
+    "LOOKUP_MISS_LIMIT_PER_ADDRESS": "20 per 10 minutes",  # lookups that found nothing (guessed accounts)
     "RATELIMIT_STORAGE_URI": None,  # None: REDIS_URL when set, else memory:// (one process only)
     "IDEMPOTENCY_WAIT_S": 10.0,  # how long a repeated Idempotency-Key waits for the first answer
     "PASSWORD_HASH_METHOD": "scrypt",  # werkzeug method string
@@ -218,10 +222,11 @@ def validate(cfg: dict[str, Any]) -> None:
         problems.append(f"NOTIFY_SENDER must be file, log or webhook, got {cfg['NOTIFY_SENDER']!r}")
     if cfg["NOTIFY_SENDER"] == "webhook" and not cfg.get("NOTIFY_WEBHOOK_URL"):
         problems.append("NOTIFY_SENDER=webhook needs NOTIFY_WEBHOOK_URL")
-    mcl = cfg.get("MAX_CONTENT_LENGTH")
-    if not isinstance(mcl, int) or mcl <= 0:
-        problems.append(f"MAX_CONTENT_LENGTH must be a positive integer (bytes), got {mcl!r}")
-    for key in ("PLAN_TIME_LIMIT_S", "ROUTING_TIME_LIMIT_S"):
+    for key in ("MAX_CONTENT_LENGTH", "GRID_UPLOAD_MAX_BYTES"):
+        mcl = cfg.get(key)
+        if not isinstance(mcl, int) or mcl <= 0:
+            problems.append(f"{key} must be a positive integer (bytes), got {mcl!r}")
+    for key in ("PLAN_TIME_LIMIT_S", "ROUTING_TIME_LIMIT_S", "GRID_VERSION_CHECK_S"):
         v = cfg.get(key)
         if not isinstance(v, int | float) or not v > 0:
             problems.append(f"{key} must be a positive number of seconds, got {v!r}")
@@ -290,11 +295,11 @@ def _crew_page_problems(cfg: dict[str, Any]) -> list[str]:
 
 
 def _limit_problems(cfg: dict[str, Any]) -> list[str]:
-    """Unparseable login limits (Flask-Limiter strings such as ``10 per 15 minutes``)."""
+    """Unparseable login and lookup limits (Flask-Limiter strings such as ``10 per 15 minutes``)."""
     from limits import parse_many
 
     out: list[str] = []
-    for key in ("LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS"):
+    for key in ("LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS", "LOOKUP_LIMIT_PER_ADDRESS", "LOOKUP_MISS_LIMIT_PER_ADDRESS"):
         try:
             parse_many(str(cfg.get(key)))
         except ValueError:

@@ -83,8 +83,8 @@ _HTTP_CODES = {
 
 
 def _wants_json() -> bool:
-    if request.path.startswith("/api/") or request.path == "/api":
-        return True
+    if request.path.startswith("/api/") or request.path == "/api" or request.path.endswith((".json", ".geojson")):
+        return True  # the API and every JSON document (map data, the public lookup) answer errors in JSON
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"
 

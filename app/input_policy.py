@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, request
+from flask import Flask, current_app, request
 
 from gis.errors import InputError
 from gis.records import MAX_YEAR, MIN_YEAR, find_bad_text, text_problem
@@ -120,7 +120,17 @@ def _check_request_text() -> None:
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
+#: Endpoints whose bodies may exceed ``MAX_CONTENT_LENGTH``, with the config key of their own limit.
+LARGE_BODIES = {"grid_versions.upload_version": "GRID_UPLOAD_MAX_BYTES"}
+
+
+def _body_limit() -> None:
+    key = LARGE_BODIES.get(request.endpoint or "")
+    if key is not None:
+        request.max_content_length = int(current_app.config[key])
+
 
 def init_app(app: Flask) -> None:
     """Check every request's path parts, query values and form fields before its view runs."""
+    app.before_request(_body_limit)  # before anything reads the body
     app.before_request(_check_request_text)

@@ -189,6 +189,7 @@ class Plan(Base):
     run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), default=None)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    grid_version_id: Mapped[int | None] = mapped_column(ForeignKey("grid_versions.id"), default=None)
     outages: Mapped[list[Outage]] = relationship(back_populates="plan", order_by="Outage.id")
 
 
@@ -205,6 +206,9 @@ class Outage(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    grid_version_id: Mapped[int | None] = mapped_column(ForeignKey("grid_versions.id"), default=None)
+    # findings of the re-check against a newer grid version: {"version": id, "findings": [...]}, None = holds
+    grid_flags: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     plan: Mapped[Plan] = relationship(back_populates="outages")
     steps: Mapped[list[OutageStep]] = relationship(order_by="OutageStep.seq", cascade="all, delete-orphan")
     transfers: Mapped[list[OutageTransfer]] = relationship(cascade="all, delete-orphan")
@@ -274,6 +278,7 @@ class Fault(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    grid_version_id: Mapped[int | None] = mapped_column(ForeignKey("grid_versions.id"), default=None)
     stages: Mapped[list[FaultStage]] = relationship(order_by="FaultStage.seq", cascade="all, delete-orphan")
     __mapper_args__ = {"version_id_col": version}
 
@@ -443,6 +448,35 @@ class InterruptionCustomer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     interruption_id: Mapped[int] = mapped_column(ForeignKey("interruptions.id", ondelete="CASCADE"), index=True)
     customer_id: Mapped[str] = mapped_column(String(64))
+
+
+class GridVersion(Base):
+    """One version of the grid file: uploaded, checked, then activated with an effective time.
+
+    The service serves the activated version with the latest ``effective_at`` not after now
+    (:mod:`app.services.grid_versions`); older and future ones stay for the plans, outages
+    and faults computed on them. ``diff`` (against ``base_id``, the version served when it
+    was uploaded) and ``checks`` (the open outages it changes) are JSON as the core gives them.
+    """
+
+    __tablename__ = "grid_versions"
+    __audit_skip__ = ("diff", "checks", "summary")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    base_id: Mapped[int | None] = mapped_column(ForeignKey("grid_versions.id"), default=None)
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    checks: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    activated_at: Mapped[datetime | None] = mapped_column(default=None)
+    effective_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class Notification(Base):

@@ -9,6 +9,11 @@ app process shares them, else this process's memory.
 
 Throttled views: the login form (``POST /login``), ``POST /api/tokens`` and
 ``POST /api/me/password`` (the current password is checked there too).
+
+The public outage lookup (``/lookup/*.json``, :func:`throttle_lookup`) counts every request
+per client address (``LOOKUP_LIMIT_PER_ADDRESS``) and, tighter, the ones that found nothing
+(404: a guessed account number, ``LOOKUP_MISS_LIMIT_PER_ADDRESS``), so account numbers
+cannot be tried in bulk. Over a limit: 429 with the reason and ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -74,4 +79,24 @@ def init_app(app: Flask) -> Limiter:
         view: Any = app.view_functions.get(endpoint)
         if view is not None:
             app.view_functions[endpoint] = per_address(per_account(view))
+    app.extensions["outage_limiter"] = limiter
     return limiter
+
+
+def _missed(resp: Response) -> bool:
+    return resp.status_code == 404
+
+
+def throttle_lookup(app: Flask, endpoints: tuple[str, ...]) -> None:
+    """Limit the public lookup's ``endpoints`` per client address (call after :func:`init_app`
+    and after their blueprint is registered)."""
+    limiter: Limiter = app.extensions["outage_limiter"]
+    every = limiter.shared_limit(app.config["LOOKUP_LIMIT_PER_ADDRESS"], "lookup-address", key_func=_address,
+                                 error_message="too many lookups from this address; wait a minute and try again")
+    misses = limiter.shared_limit(app.config["LOOKUP_MISS_LIMIT_PER_ADDRESS"], "lookup-miss", key_func=_address,
+                                  deduct_when=_missed,
+                                  error_message="too many lookups that found nothing from this address; wait and try again")
+    for endpoint in endpoints:
+        view: Any = app.view_functions.get(endpoint)
+        if view is not None:
+            app.view_functions[endpoint] = every(misses(view))

@@ -137,6 +137,7 @@ LAYERS: dict[str, LayerSchema] = {
                 Column("backup_power", "bool", False, False),
                 Column("dual_supply", "bool", False, False),
                 Column("peak_hours", "str", False),
+                Column("account", "str", False),
             ),
         ),
         LayerSchema("depots", "Point", (Column("id", "str"), Column("name", "str", False, "")), False),

@@ -80,6 +80,7 @@ def check_layers(raw: Mapping[str, pd.DataFrame], *, join_distance_m: float = 50
         )
     _check_geometry(layers, ck)
     _check_ids(layers, ck)
+    _check_accounts(layers, ck)
     _check_enums(layers, ck)
     _check_numbers(layers, ck)
     _check_references(layers, ck)
@@ -230,6 +231,18 @@ def _check_ids(layers: Layers, ck: Checker) -> None:
     if not dup.empty:
         ids = sorted(set(dup["id"]))
         ck.error("duplicate_id", f"{_count(len(ids), 'id')} used more than once (ids are unique across all layers)", ids)
+
+
+def _check_accounts(layers: Layers, ck: Checker) -> None:
+    """Customers' account numbers (optional) are unique: the public lookup answers by them."""
+    df = layers.get("customers")
+    if df is None or "account" not in df.columns:
+        return
+    given = df.loc[df["account"].notna() & (df["account"].astype(str) != ""), ["id", "account"]]
+    dup = given[given["account"].duplicated(keep=False)]
+    if not dup.empty:
+        ck.error("duplicate_account", f"{_count(int(dup['account'].nunique()), 'account number')} given to more than one customer",
+                 sorted(map(str, dup["id"])), "customers")
 
 
 def _check_enums(layers: Layers, ck: Checker) -> None:

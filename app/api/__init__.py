@@ -142,6 +142,7 @@ def init_api(app: Flask) -> OutageApi:
         dispatch,
         faults,
         grid,
+        grid_versions,
         jobs,
         notifications,
         plans,
@@ -150,7 +151,7 @@ def init_api(app: Flask) -> OutageApi:
         runs,
     )
 
-    for module in (grid, jobs, plans, reliability, faults, crews, dispatch, route_links, notifications, runs, admin):
+    for module in (grid, grid_versions, jobs, plans, reliability, faults, crews, dispatch, route_links, notifications, runs, admin):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_bp)
     return api

@@ -8,12 +8,14 @@ from typing import Any, TypeVar
 import marshmallow as ma
 from flask import Response, current_app, request
 from sqlalchemy.orm import Session
+from webargs.fields import DelimitedList
 
 from app.db import get_session
 from app.exports import filename, render
+from app.services.customers import search_customers
 from app.times import local, local_iso
 from gis import Grid
-from gis.errors import ConflictError, NotFoundError
+from gis.errors import ConflictError, InputError, NotFoundError
 
 T = TypeVar("T")
 
@@ -63,9 +65,27 @@ def export_response(df: Any, fmt: str, *, sheet: str, subject: str, subject_id: 
     return file_response(data, mimetype=mimetype, filename=filename(subject, subject_id, what, when, fmt))
 
 
-def by_importance(df: Any, importance: str | None) -> Any:
-    """Rows of one importance grade, or all of them when none is asked for."""
-    return df[df["importance"] == importance] if importance else df
+def by_importance(df: Any, importance: str | list[str] | None) -> Any:
+    """Rows of these importance grades (one or a list), or all of them when none is asked for."""
+    if not importance:
+        return df
+    return df[df["importance"].isin([importance] if isinstance(importance, str) else list(importance))]
+
+
+def customer_view(df: Any, args: dict[str, Any]) -> Any:
+    """``df`` filtered and cut as :class:`CustomerArgs` ask: grades, the caller search, columns
+    (an unknown column is 422 ``unknown_column``; a GeoJSON export keeps ``lon``/``lat``)."""
+    df = search_customers(by_importance(df, args.get("importance")), args.get("q"))
+    columns = list(args.get("columns") or [])
+    if not columns:
+        return df
+    unknown = [c for c in columns if c not in df.columns]
+    if unknown:
+        raise InputError(f"unknown column(s): {', '.join(unknown[:10])}", code="unknown_column",
+                         details={"unknown": unknown, "known": list(df.columns)})
+    if args.get("format") == "geojson":
+        columns += [c for c in ("lon", "lat") if c not in columns and c in df.columns]
+    return df[list(dict.fromkeys(columns))]
 
 
 def utc_now() -> datetime:
@@ -103,6 +123,20 @@ class VersionArgs(ma.Schema):
     version = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 2**31 - 1))
 
 
-class ExportArgs(ma.Schema):
+GRADES = ["special", "first", "second", "temporary", "normal"]
+
+
+class CustomerArgs(ma.Schema):
+    """Which customers of an outage, fault or plan a list or export holds: the customer service
+    page sends the same filter to both, so a file holds what is on screen."""
+
+    importance = DelimitedList(ma.fields.String(validate=ma.validate.OneOf(GRADES)),
+                               metadata={"description": "grades, comma-separated (default: all)"})
+    q = ma.fields.String(validate=ma.validate.Length(max=200),
+                         metadata={"description": "a caller's words or phone digits (app.services.customers.search_customers)"})
+    columns = DelimitedList(ma.fields.String(validate=ma.validate.Length(1, 40)), validate=ma.validate.Length(max=40),
+                            metadata={"description": "columns to keep, in this order (default: all)"})
+
+
+class ExportArgs(CustomerArgs):
     format = ma.fields.String(load_default="csv", validate=ma.validate.OneOf(["csv", "xlsx", "geojson"]))
-    importance = ma.fields.String(validate=ma.validate.OneOf(["special", "first", "second", "temporary", "normal"]))

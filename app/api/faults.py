@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from app.api import ApiBlueprint
 from app.api.common import (
+    CustomerArgs,
     ExportArgs,
     PageArgs,
-    by_importance,
     check_version,
+    customer_view,
     export_response,
     get_or_404,
     grid,
@@ -52,7 +53,7 @@ class FaultPatch(ma.Schema):
 def fault_json(f: Fault, *, full: bool = False) -> dict[str, Any]:
     out = {"id": f.id, "status": f.status, "version": f.version, "tripped_breaker": f.tripped_breaker,
            "fault_indicators": f.fault_indicators, "calls": f.calls, "section": f.section, "now": iso(f.now),
-           "created_at": iso(f.created_at), "candidates": f.candidates, "stages": [stage_json(s) for s in f.stages]}
+           "created_at": iso(f.created_at), "grid_version_id": f.grid_version_id, "candidates": f.candidates, "stages": [stage_json(s) for s in f.stages]}
     if full:
         r = f.result or {}
         out |= {k: r.get(k) for k in ("repair", "generators", "metrics")}
@@ -130,20 +131,31 @@ def fault_stages(fault_id: int) -> Any:
     return {"fault_id": f.id, "stages": [stage_json(s) for s in f.stages], "repair": (f.result or {}).get("repair")}
 
 
-def _customers(f: Fault, importance: str | None) -> Any:
-    df = customers_frame(grid(), faults_service.affected_customer_ids(f), with_phones=sees_phones())
-    return by_importance(df, importance)
+def _customers(f: Fault) -> Any:
+    """Every customer who lost supply, with ``supply_status`` (``restored`` | ``out``, now) and
+    ``restoration`` (when the supply is back or is estimated back; grid time, ISO 8601)."""
+    status = faults_service.supply_status(f, now=utc_now())
+    return customers_frame(grid(), list(status), with_phones=sees_phones(), extra={
+        "supply_status": {c: s for c, (s, _) in status.items()},
+        "restoration": {c: iso(at) for c, (_, at) in status.items()},
+    })
 
 
 @blp.route("/<int:fault_id>/customers")
 @require(*READ_ROLES)
-@blp.arguments(ma.Schema.from_dict({"importance": ExportArgs().fields["importance"]})(), location="query")
+@blp.arguments(CustomerArgs, location="query")
 @blp.response(200)
 def fault_customers(args: dict[str, Any], fault_id: int) -> Any:
-    """Customers who lost supply in this fault (phones for customer_service/admin only)."""
+    """Customers who lost supply in this fault (phones and accounts for customer_service/admin
+    only), each restored or still out with its (estimated) restoration time; ``importance``,
+    ``q`` and ``columns`` as in the export. ``total`` counts the rows listed, ``restored`` and
+    ``still_out`` the whole fault."""
     f = get_or_404(Fault, fault_id, "fault")
-    df = _customers(f, args.get("importance"))
-    return {"fault_id": f.id, "total": len(df), "items": df.to_dict(orient="records")}
+    every = _customers(f)
+    df = customer_view(every, args)
+    out = int((every["supply_status"] == faults_service.OUT).sum()) if len(every) else 0
+    return {"fault_id": f.id, "total": len(df), "restored": len(every) - out, "still_out": out,
+            "items": df.to_dict(orient="records")}
 
 
 @blp.route("/<int:fault_id>/customers/export")
@@ -151,6 +163,7 @@ def fault_customers(args: dict[str, Any], fault_id: int) -> Any:
 @blp.arguments(ExportArgs, location="query")
 @blp.response(200, content_type="application/octet-stream")
 def export_fault_customers(args: dict[str, Any], fault_id: int) -> Any:
+    """The customers of :func:`fault_customers` with the same filter and columns, as a file."""
     f = get_or_404(Fault, fault_id, "fault")
-    df = _customers(f, args.get("importance"))
+    df = customer_view(_customers(f), args)
     return export_response(df, args["format"], sheet=f"fault {f.id}", subject="fault", subject_id=f.id, what="customers", day=f.now)

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from app import maps
 from app.api import ApiBlueprint
 from app.api.common import (
+    CustomerArgs,
     ExportArgs,
     PageArgs,
-    by_importance,
     check_version,
+    customer_view,
     export_response,
     get_or_404,
     grid,
@@ -30,6 +31,7 @@ from app.runs import submit
 from app.services import planning as planning_service
 from app.services.customers import NOTICE_COLUMNS, affected_customers
 from gis.errors import InputError, NotFoundError
+from planning.outages.recheck import work_state
 
 blp = ApiBlueprint("plans", __name__, url_prefix="/api", description="Planned outages: planning runs, outages, exports")
 
@@ -50,7 +52,7 @@ class OutagePatch(ma.Schema):
 def plan_json(p: Plan, *, full: bool = False) -> dict[str, Any]:
     out = {"id": p.id, "status": p.status, "now": iso(p.now), "job_ids": p.job_ids, "options": p.options,
            "metrics": p.metrics, "errors": p.errors, "run_id": p.run_id, "created_at": iso(p.created_at),
-           "outages": [outage_json(o) for o in p.outages]}
+           "grid_version_id": p.grid_version_id, "outages": [outage_json(o) for o in p.outages]}
     if full:
         rows = affected_customers(session(), grid(), outage_ids=[o.id for o in p.outages], with_phones=sees_phones())
         out["result"] = planning_service.result_json(p, rows)
@@ -60,7 +62,8 @@ def plan_json(p: Plan, *, full: bool = False) -> dict[str, Any]:
 def outage_json(o: Outage, *, full: bool = False) -> dict[str, Any]:
     out = {"id": o.id, "plan_id": o.plan_id, "core_id": o.core_id, "jobs": o.jobs, "start": iso(o.start),
            "end": iso(o.end), "valid": o.valid, "status": o.status, "note": o.note, "version": o.version,
-           "customers": (o.data or {}).get("customers_count", 0)}
+           "customers": (o.data or {}).get("customers_count", 0), "grid_version_id": o.grid_version_id,
+           "grid_flags": o.grid_flags}
     if full:
         out |= {"switching_steps": [s.data for s in o.steps], "transfers": [t.data for t in o.transfers],
                 "generators": [g.data for g in o.generators], "data": o.data}
@@ -147,19 +150,23 @@ def update_outage(data: dict[str, Any], outage_id: int) -> Any:
     return outage_json(o, full=True)
 
 
-def _outage_customers(o: Outage, importance: str | None) -> Any:
-    df = affected_customers(session(), grid(), outage_ids=[o.id], with_phones=sees_phones())
-    return by_importance(df.drop(columns="outage_id"), importance)
+def _outage_customers(o: Outage, args: dict[str, Any] | None = None) -> Any:
+    """The outage's customers with its window (``window_start``, ``window_end``: grid time)
+    and the filter and columns of :class:`CustomerArgs`."""
+    df = affected_customers(session(), grid(), outage_ids=[o.id], with_phones=sees_phones()).drop(columns="outage_id")
+    df["window_start"], df["window_end"] = iso(o.start), iso(o.end)
+    return customer_view(df, args or {})
 
 
 @blp.route("/outages/<int:outage_id>/customers")
 @require(*READ_ROLES)
-@blp.arguments(ma.Schema.from_dict({"importance": ExportArgs().fields["importance"]})(), location="query")
+@blp.arguments(CustomerArgs, location="query")
 @blp.response(200)
 def outage_customers(args: dict[str, Any], outage_id: int) -> Any:
-    """Customers who lose supply in this outage (phones for customer_service/admin only)."""
+    """Customers who lose supply in this outage (phones and accounts for customer_service/admin
+    only) with the outage window; ``importance``, ``q`` and ``columns`` as in the export."""
     o = get_or_404(Outage, outage_id, "outage")
-    df = _outage_customers(o, args.get("importance"))
+    df = _outage_customers(o, args)
     return {"outage_id": o.id, "total": len(df), "items": df.to_dict(orient="records")}
 
 
@@ -170,7 +177,7 @@ def outage_customers(args: dict[str, Any], outage_id: int) -> Any:
 def export_outage_customers(args: dict[str, Any], outage_id: int) -> Any:
     """Affected customers as ``format=csv`` (UTF-8 with BOM), ``xlsx`` or ``geojson``."""
     o = get_or_404(Outage, outage_id, "outage")
-    df = _outage_customers(o, args.get("importance"))
+    df = _outage_customers(o, args)
     return export_response(df, args["format"], sheet=f"outage {o.id}", subject="outage", subject_id=o.id, what="customers", day=o.start)
 
 
@@ -182,7 +189,7 @@ def outage_map(outage_id: int) -> Any:
     (``role`` work / dead / transferred) and its stored customers as points (``role`` from
     ``supply``: dead, transferred, generator); no phone numbers. RFC 7946 FeatureCollection."""
     o = get_or_404(Outage, outage_id, "outage")
-    open_switches, close_switches = planning_service.work_state([st.data for st in o.steps])
+    open_switches, close_switches = work_state([st.data for st in o.steps])
     zone = (o.data or {}).get("zone") or {}
     customers = affected_customers(session(), grid(), outage_ids=[o.id], with_phones=False)
     fc = maps.outage_overlay(grid(), customers, open_switches=open_switches, close_switches=close_switches,
@@ -198,7 +205,7 @@ def outage_map(outage_id: int) -> Any:
 def outage_notices(args: dict[str, Any], outage_id: int) -> Any:
     """The notice list: each affected customer with ``notice_due`` (start - 7 d) and ``sms_due`` (start - 10 min)."""
     o = get_or_404(Outage, outage_id, "outage")
-    df = _outage_customers(o, None).rename(columns={"id": "customer_id"})
+    df = _outage_customers(o).rename(columns={"id": "customer_id"})
     cols = [c for c in NOTICE_COLUMNS if c in df.columns] + (["phone"] if "phone" in df.columns else [])
     df = df[cols]
     if args["format"] == "json":
@@ -215,5 +222,5 @@ def export_plan_customers(args: dict[str, Any], plan_id: int) -> Any:
     ``supply`` and the notice and SMS due times (grid's time zone)."""
     p = get_or_404(Plan, plan_id, "plan")
     df = affected_customers(session(), grid(), outage_ids=[o.id for o in p.outages], with_phones=sees_phones())
-    df = by_importance(df, args.get("importance"))
+    df = customer_view(df, args)
     return export_response(df, args["format"], sheet=f"plan {p.id}", subject="plan", subject_id=p.id, what="customers", day=p.now)

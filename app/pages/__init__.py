@@ -176,6 +176,12 @@ def js_labels() -> dict[str, str]:
         "send_to_crew": _("Send to crew"), "crew_link": _("Crew link"), "fault": _("Fault"),
         "customer": _("Customer"), "due": _("Due"), "message": _("Message"), "done_run": _("Done"),
         "name": _("Name"), "address": _("Address"), "phone": _("Phone"), "notice": _("Notice"), "sms": _("SMS"),
+        # customer service's customer table
+        "account": _("Account"), "supply_status": _("Supply now"), "restoration": _("Restoration (estimated until done)"),
+        "window_start": _("Outage from"), "window_end": _("Outage until"), "supply": _("Supply"),
+        "supply_interrupted": _("No supply"), "supply_short_breaks": _("Two short breaks"),
+        "supply_generator": _("Generator truck"), "supply_out": _("Still out"), "supply_restored": _("Restored"),
+        "page_prev": _("Previous"), "page_next": _("Next"), "rows_of": _("of"),
         "status_open": _("Open"), "status_restored": _("Restored"), "status_closed": _("Closed"),
         "status_queued": _("Queued"), "status_running": _("Running"), "status_done": _("Done"),
         "status_failed": _("Failed"), "no_faults": _("No faults yet"), "dispatch": _("Crew routes"),
@@ -490,3 +496,6 @@ def load_data() -> Any:
             s["kw"].append(round(float(kw.loc[s["id"]]), 2))
     payload = {"times": [t.isoformat() for t in times], "series": series}
     return _json_response(json.dumps(payload, ensure_ascii=False).encode())
+
+
+from app.pages import grid_versions as _grid_versions  # noqa: E402,F401  (registers /admin/grid on bp)

@@ -133,17 +133,18 @@ def sheet(grid: Grid, roads: RoadNetwork | None, route: Route, dispatch: Dispatc
 
 
 def service_bounds(app: Flask) -> Bounds:
-    """The extent of the grid and road network ``(min_lon, min_lat, max_lon, max_lat)`` (cached)."""
+    """The extent of the served grid and road network ``(min_lon, min_lat, max_lon, max_lat)``
+    (cached until another grid version or road network is served)."""
+    grid: Grid = app.extensions["grid"]
+    roads: RoadNetwork | None = app.extensions.get("roads")
     cached = app.extensions.get("crew_sheet.bounds")
-    if cached is None:
-        grid: Grid = app.extensions["grid"]
+    if cached is None or cached[0] is not grid or cached[1] is not roads:
         b = [float(x) for x in grid.nodes.total_bounds]
-        roads: RoadNetwork | None = app.extensions.get("roads")
         if roads is not None and roads.num_nodes:
             b = [min(b[0], float(roads.node_lon.min())), min(b[1], float(roads.node_lat.min())),
                  max(b[2], float(roads.node_lon.max())), max(b[3], float(roads.node_lat.max()))]
-        cached = app.extensions["crew_sheet.bounds"] = (b[0], b[1], b[2], b[3])
-    return cached  # type: ignore[no-any-return]
+        cached = app.extensions["crew_sheet.bounds"] = (grid, roads, (b[0], b[1], b[2], b[3]))
+    return cached[2]  # type: ignore[no-any-return]
 
 
 def check_crew_position(app: Flask, lon: float, lat: float) -> PositionCheck:

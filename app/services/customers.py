@@ -12,6 +12,7 @@ grid (``Grid.derived``), not per request.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -26,9 +27,10 @@ from app.times import local_iso
 from gis import Grid
 
 __all__ = ["CUSTOMER_COLUMNS", "NOTICE_COLUMNS", "ROW_COLUMNS", "SUPPLIES", "affected_customers", "customer_table",
-           "customers_frame", "phone_book"]
+           "customers_frame", "phone_book", "search_customers"]
 
-#: Columns of a customer row in the API and the exports (``phone`` goes third when shown).
+#: Columns of a customer row in the API and the exports (``phone`` and ``account`` go third
+#: and fourth when shown: customer service and admin only).
 CUSTOMER_COLUMNS = ["id", "name", "importance", "category", "demand_kw", "node_id", "feeder", "address", "lon", "lat"]
 #: What an ``outage_customers`` row adds: the outage, how the customer is supplied, the due times.
 ROW_COLUMNS = ["outage_id", "supply", "notice_due", "sms_due"]
@@ -37,7 +39,7 @@ NOTICE_COLUMNS = ["customer_id", "name", "importance", "address", "supply", "not
 
 
 def customer_table(grid: Grid) -> pd.DataFrame:
-    """The grid's customers indexed by id, columns ``CUSTOMER_COLUMNS`` and ``phone``.
+    """The grid's customers indexed by id, columns ``CUSTOMER_COLUMNS``, ``phone`` and ``account``.
 
     Missing text is ``""``; ``feeder`` is the normal-state feeder (``""`` when none);
     ``lon``/``lat`` are WGS84 degrees rounded to 7 decimals (about 1 cm). Built on first
@@ -61,6 +63,7 @@ def _build_customer_table(grid: Grid) -> pd.DataFrame:
             "id": ids,
             "name": text("name"),
             "phone": text("phone"),
+            "account": text("account"),
             "importance": c["importance"].astype(str).to_numpy(),
             "category": text("category"),
             "demand_kw": c["demand_kw"].astype(float).to_numpy(),
@@ -85,13 +88,14 @@ def _build_phone_book(grid: Grid) -> dict[str, str]:
 
 
 def _columns(with_phones: bool) -> list[str]:
-    return [*CUSTOMER_COLUMNS[:2], "phone", *CUSTOMER_COLUMNS[2:]] if with_phones else list(CUSTOMER_COLUMNS)
+    return [*CUSTOMER_COLUMNS[:2], "phone", "account", *CUSTOMER_COLUMNS[2:]] if with_phones else list(CUSTOMER_COLUMNS)
 
 
 def customers_frame(grid: Grid, ids: Iterable[str], *, with_phones: bool, extra: Mapping[str, Mapping[str, Any]] | None = None) -> pd.DataFrame:
     """The grid's customers ``ids`` in that order (ids the grid does not know are left out).
 
-    Columns ``CUSTOMER_COLUMNS``, with ``phone`` third only when ``with_phones``; each
+    Columns ``CUSTOMER_COLUMNS``, with ``phone`` and ``account`` third and fourth only when
+    ``with_phones``; each
     entry of ``extra`` (column name -> {customer id: value}) adds a column.
     """
     table = customer_table(grid)
@@ -106,7 +110,7 @@ def affected_customers(session: Session, grid: Grid, *, outage_ids: Sequence[int
     """The stored customers of these outages joined with the grid's customer table.
 
     One row per (outage, customer) in storing order (outage by outage, each in the core's
-    order): ``CUSTOMER_COLUMNS`` (``phone`` third when ``with_phones``) then ``ROW_COLUMNS``,
+    order): ``CUSTOMER_COLUMNS`` (``phone``, ``account`` third when ``with_phones``) then ``ROW_COLUMNS``,
     ``notice_due``/``sms_due`` as ISO 8601 in the grid's time zone (or None). A customer
     the grid no longer has is left out.
     """
@@ -129,3 +133,34 @@ def affected_customers(session: Session, grid: Grid, *, outage_ids: Sequence[int
     out["notice_due"] = pd.Series([iso(r.notice_due) for r in rows], dtype=object)
     out["sms_due"] = pd.Series([iso(r.sms_due) for r in rows], dtype=object)
     return out
+
+
+_PHONE_TYPED = re.compile(r"^[\d\s+().-]+$")
+
+
+def search_customers(df: pd.DataFrame, query: str | None) -> pd.DataFrame:
+    """The rows of ``df`` a caller's words find (customer service's search; ``df`` unchanged).
+
+    Something typed like a number (digits, spaces, ``+ ( ) - .``) with at least 3 digits
+    finds the rows whose ``phone`` or ``account`` holds those digits in a row, whatever the
+    spacing; any other query finds the rows where every word (case-folded) appears in the
+    ``id``, ``account``, ``name`` or ``address``. An empty query finds every row.
+    """
+    q = " ".join((query or "").split()).casefold()
+    if not q or df.empty:
+        return df
+    digits = re.sub(r"\D", "", q)
+    if _PHONE_TYPED.match(q) and len(digits) >= 3:
+        hit = pd.Series(False, index=df.index)
+        for col in ("phone", "account"):
+            if col in df.columns:
+                hit |= df[col].fillna("").astype(str).str.replace(r"\D", "", regex=True).str.contains(digits, regex=False)
+        return df[hit]
+    hay = pd.Series("", index=df.index, dtype=object)
+    for col in ("id", "customer_id", "account", "name", "address"):
+        if col in df.columns:
+            hay = hay + " " + df[col].fillna("").astype(str).str.casefold()
+    hit = pd.Series(True, index=df.index)
+    for word in q.split(" "):
+        hit &= hay.str.contains(word, regex=False)
+    return df[hit]

@@ -135,3 +135,49 @@ def queue_messages(session: Session, fault: Fault, messages: list[Any]) -> int:
             text_zh=texts.get("zh", ""),
         ))
     return len(merged)
+
+
+#: A customer's supply in a fault, as customer service and the public lookup show it.
+RESTORED, OUT = "restored", "out"
+
+
+def restoration_times(fault: Fault) -> dict[str, datetime | None]:
+    """When each customer who lost supply gets it back (aware datetimes, estimates).
+
+    A customer a restoration stage restores is back at the end of that stage; one still
+    out after the last stage at the end of the repair (``result["repair"]["end"]``), or
+    ``None`` when the fault has no repair estimate. First-seen order, like
+    :func:`affected_customer_ids`.
+    """
+    repair = (fault.result or {}).get("repair") or {}
+    repair_end = _aware(repair.get("end") if isinstance(repair, dict) else None)
+    out: dict[str, datetime | None] = {}
+    for st in fault.stages:
+        end = _aware((st.data or {}).get("end"))
+        for c in st.restored_customers:
+            out.setdefault(str(c), end)
+    for c in affected_customer_ids(fault):
+        out.setdefault(c, repair_end)
+    return out
+
+
+def supply_status(fault: Fault, *, now: datetime) -> dict[str, tuple[str, datetime | None]]:
+    """Customer id -> (``"restored"`` | ``"out"``, restoration time) at ``now`` (aware).
+
+    A fault marked restored or closed has every customer restored; otherwise a customer is
+    restored once its restoration time (:func:`restoration_times`) has passed, else out with
+    that time as the estimate (``None``: no estimate).
+    """
+    done = fault.status in ("restored", "closed")
+    return {c: (RESTORED if done or (at is not None and at <= now) else OUT, at)
+            for c, at in restoration_times(fault).items()}
+
+
+def _aware(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None

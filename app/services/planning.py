@@ -86,12 +86,12 @@ def _parse_dt(value: Any) -> datetime | None:
 
 def execute_plan(app: Flask, plan_id: int, *, progress: Callable[[float, str], None]) -> None:
     """Run ``plan_outages`` for a stored plan and store outages, steps, customers, notices."""
-    grid: Grid = app.extensions["grid"]
     db = app.extensions["db"]
     with db.session(actor="planner-run") as s:
         plan = s.get(Plan, plan_id)
         if plan is None:
             raise InputError(f"plan {plan_id} vanished")
+        grid: Grid = app.extensions["grid_versions"].grid(s, plan.grid_version_id)  # the version it was asked on
         plan.status = "running"
         jobs = list(s.scalars(select(Job).where(Job.id.in_(plan.job_ids))))
         core_jobs = [to_core_job(j) for j in jobs]
@@ -243,15 +243,3 @@ def result_json(plan: Plan, customers: pd.DataFrame) -> dict[str, Any] | None:
             out["notices"] = {**o["notices"], "customers": part[keys].to_dict(orient="records")}
         outages.append(out)
     return {**plan.result, "outages": outages}
-
-
-def work_state(steps: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
-    """The switches open and closed during the work: ``(open, close)`` after the outage's
-    ``transfer`` and ``isolate`` steps (``action`` open/close on ``device``), in step order."""
-    state: dict[str, str] = {}
-    for st in steps:
-        device, action = st.get("device"), st.get("action")
-        if st.get("phase") in ("transfer", "isolate") and device and action in ("open", "close"):
-            state.pop(str(device), None)
-            state[str(device)] = str(action)
-    return [d for d, a in state.items() if a == "open"], [d for d, a in state.items() if a == "close"]

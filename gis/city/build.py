@@ -22,6 +22,7 @@ import shapely
 from gis.city import network as nw
 from gis.city.customers import build_customers
 from gis.city.electrical import substation_transformers
+from gis.city.identities import demo_identities
 from gis.city.layout import design_network
 from gis.city.operations import (
     crews_table,
@@ -340,6 +341,9 @@ def build_city(
         crs=4326,
     )
     customers = customers.iloc[order].reset_index(drop=True)
+    # readable names, account numbers and fictitious phones (the same step can be re-run
+    # on a shipped GeoPackage: python -m gis.city.identities GRID.gpkg)
+    customers = demo_identities(customers)
 
     depots, depot_names = _depots(net, roads, fwd, back, names, rng)
     prof_table = profiles_table(arrays)

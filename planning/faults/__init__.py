@@ -1,7 +1,8 @@
 """Faults: location, isolation and restoration — "lights first" (亮灯第一).
 
 * :func:`locate_fault` ranks the sections that may hold a fault from a tripped
-  breaker, fault indicators and trouble calls.
+  breaker, fault indicators and trouble calls; each candidate has a one-line
+  :class:`Summary` and its evidence as :class:`Reason` codes (English, Chinese).
 * :func:`restore` isolates a faulted section and restores healthy customers in
   a remote stage and a manual stage, with the repair task, generator trucks,
   customer messages and reliability metrics.
@@ -14,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from planning.faults.locate import Candidate, Location, locate_fault
+from planning.faults.locate import Candidate, Location, Summary, call_log_likelihood, locate_fault
 from planning.faults.messages import Message
 from planning.faults.options import FaultOptions
+from planning.faults.reasons import REASON_TEMPLATES, Reason
 from planning.faults.restore import (
     DeadArea,
     FeederLoading,
@@ -64,6 +66,7 @@ class FaultReport:
 
 
 __all__ = [
+    "REASON_TEMPLATES",
     "SCHEMA_VERSION",
     "Candidate",
     "DeadArea",
@@ -74,10 +77,13 @@ __all__ = [
     "GeneratorProposal",
     "Location",
     "Message",
+    "Reason",
     "RepairTask",
     "Restoration",
     "Stage",
     "Step",
+    "Summary",
+    "call_log_likelihood",
     "load_generators_csv",
     "locate_fault",
     "restore",

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from planning.faults.reasons import Reason
 from planning.faults.trucks import TruckPlan
 
 
@@ -65,29 +66,25 @@ def return_to_normal(st: Any, *, start: datetime, remote: timedelta, manual: tim
             unplug(ev.customers)
             t += op(ev.switch)
             st.open.remove(ev.switch)
-            steps.append(make_step("close", ev.switch, t, f"after the repair: close again (normal state); restores "
-                                                          f"{len(ev.customers)} customer(s) from feeder {ev.feeder}", ev))
+            steps.append(make_step("close", ev.switch, t, Reason("step_back_close", {
+                "restored": len(ev.customers), "feeder": ev.feeder}), ev))
             continue
         mbb = _make_before_break(st, dead)
         if mbb is not None:
             s, tie = mbb
             t += op(s)
             st.open.remove(s)
-            steps.append(make_step("close", s, t, f"make before break: close {s}, a loop through tie {tie} "
-                                                  "(one substation, passes the power flow)"))
+            steps.append(make_step("close", s, t, Reason("step_back_make_before_break", {"switch": s, "tie": tie})))
             t += op(tie)
             st.close.remove(tie)
-            steps.append(make_step("open", tie, t, "open the tie: the area is back on its own feeder"))
+            steps.append(make_step("open", tie, t, Reason("step_back_open_tie_after_loop")))
             continue
         brk = _break_first(st, dead)
         if brk is not None:
-            tie, why = brk
+            tie, code = brk
             t += op(tie)
             st.close.remove(tie)
-            text = (f"after the repair: open the tie ({why})" if why.startswith("nothing") else
-                    f"break before make ({why}): open the tie first; the area is briefly dark until it is "
-                    "closed on its own feeder")
-            steps.append(make_step("open", tie, t, text))
+            steps.append(make_step("open", tie, t, Reason(code)))
             continue
         break
     if st.close or st.open:
@@ -95,7 +92,7 @@ def return_to_normal(st: Any, *, start: datetime, remote: timedelta, manual: tim
             [f"open {s}" for s in sorted(st.close)] + [f"close {s}" for s in sorted(st.open)]))
     for tie in sorted(st.close):
         t += op(tie)
-        steps.append(make_step("open", tie, t, "after the repair: open the tie (normal state; not checked)"))
+        steps.append(make_step("open", tie, t, Reason("step_back_open_tie_unchecked")))
     st.close.clear()
     while st.open:
         dead = st.dead()
@@ -105,7 +102,7 @@ def return_to_normal(st: Any, *, start: datetime, remote: timedelta, manual: tim
         unplug(ev.customers)
         t += op(s)
         st.open.remove(s)
-        steps.append(make_step("close", s, t, "after the repair: close again (normal state; not checked)", ev))
+        steps.append(make_step("close", s, t, Reason("step_back_close_unchecked"), ev))
     for p in connected:
         steps.append(truck_step(p, t))
     return steps, notes, t
@@ -150,16 +147,17 @@ def _make_before_break(st: Any, dead: set[str]) -> tuple[str, str] | None:
 
 def _break_first(st: Any, dead: set[str]) -> tuple[str, str] | None:
     """A tie to open first: one whose opening drops nothing, else the one dropping the fewest nodes
-    among those after which a switch opened during the fault can close the area back."""
+    among those after which a switch opened during the fault can close the area back; with the
+    reason code of its step."""
     best: tuple[int, str] | None = None
     for tie in sorted(st.close):
         after_close = [x for x in st.close if x != tie]
         after = st.dead(st.open, after_close)
         dropped = after - dead
         if not dropped:
-            return tie, "nothing depends on it any more"
+            return tie, "step_back_open_unused_tie"
         if any(_ends_dead(st, s, after) == 1 for s in st.open) and (best is None or len(dropped) < best[0]):
             best = (len(dropped), tie)
     if best is None:
         return None
-    return best[1], "the loop would join two substations or fail the power flow"
+    return best[1], "step_back_break_before_make"

@@ -163,9 +163,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def _print_text(report: dict[str, Any]) -> None:
     for i, c in enumerate(report["candidates"][:5]):
-        print(f"candidate {i}: {c['section']} score {c['score']:.3f} — {c['reason']}")
+        print(f"candidate {i}: {c['summary']['text']}")
+        print(f"    {c['section']} score {c['score']:.3f} — {c['reason']}")
     f = report["faulted"]
-    print(f"faulted: {', '.join(f['sections'])} (tripped {f['tripped']}); {len(f['customers_out'])} customer(s) out")
+    how = {"reported": "tripped", "assumed": "assumed tripped", "calls": "supply lost below"}[f["tripped_basis"]]
+    print(f"faulted: {', '.join(f['sections'])} ({how} {f['tripped']}); {len(f['customers_out'])} customer(s) out")
     stages = report["stages"] + ([report["return_to_normal"]] if report.get("return_to_normal") else [])
     for s in stages:
         print(f"stage {s['kind']}: {len(s['steps'])} step(s), {len(s['restored_customers'])} restored, "

@@ -11,18 +11,35 @@ candidate sections (Bayes with a prior by exposure):
   ``options.indicator_error_rate``, so a contradiction lowers a candidate's
   score but never crashes the analysis, and missing readings only widen the
   set of candidates.
-* **Trouble calls** (customer ids): the *device* (a closed switch) whose
-  downstream customers best explain the calls — most calls explained, fewest
-  silent customers, few calls from elsewhere — under a model where a customer
-  without supply calls with probability ``call_probability`` and one with
-  supply with ``stray_call_probability``. The fault lies downstream of the
-  device: half of the device's likelihood goes to the section right below it
-  (the device most likely bounds the fault), half is spread over every
-  section it feeds by exposure. With a known tripped breaker the calls cannot
-  say where below it the fault is, and only check the outage extent.
+* **Trouble calls** (customer ids): for every *device* (a closed switch of the
+  supply tree) the likelihood that exactly the customers below it lost supply
+  (:func:`call_log_likelihood`): calls from below it are explained, calls from
+  elsewhere are stray reports (``stray_call_probability`` each), and the share
+  of customers without supply who call is unknown (a Beta prior with mean
+  ``call_probability``, integrated out), so a device that darkens 2,000
+  customers of whom 3 called is far less likely than one that darkens exactly
+  those 3.
+
+  - **Calls only** (no tripped breaker, no indicator readings): every device
+    that explains at least one call is a hypothesis "supply was lost right
+    below it"; its candidate is the section right below it, scored by the
+    device's posterior (uniform prior over devices; equal likelihoods go to the
+    device darkening fewer customers). The best is the smallest device that
+    covers the calls — their common upstream device on the supply tree when
+    several branches called — then larger ones and ones that explain fewer calls.
+  - **Calls with indicators**: half of a device's likelihood goes to the section
+    right below it, half is spread over every section it feeds by exposure;
+    the indicators then say where below it.
+  - **Calls with a tripped breaker**: the calls cannot say where below the
+    breaker the fault is, and only check the outage extent (a warning names
+    calls from outside it).
 
 The prior of a section is its exposure (km of line plus 0.1 km per cabinet).
 Scores are posterior probabilities over the candidates (they sum to 1).
+
+Every candidate carries a one-line :class:`Summary` (where, likelihood, the
+one reason that matters) and its full evidence as :class:`~planning.faults.reasons.Reason`
+items (codes with parameters, English and Chinese texts) for a dispatcher's page.
 """
 
 from __future__ import annotations
@@ -38,6 +55,7 @@ from gis import Grid, InputError, NotFoundError
 from gis.records import parse_bool
 from planning.faults.network import SectionNet, section_net
 from planning.faults.options import FaultOptions
+from planning.faults.reasons import Reason
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +63,82 @@ PROTECTIVE_KINDS = ("breaker", "fuse")
 MIN_RELATIVE_SCORE = 1e-3  # candidates scoring below this share of the best are dropped
 DEVICE_ZONE_SHARE = 0.5  # share of a call-inferred device's likelihood put on the section right below it
 
+# how the outage of a candidate is explained (Candidate.outage_basis)
+BASIS_TRIPPED = "tripped"  # a tripped breaker was reported
+BASIS_CALLS = "calls"  # calls only: supply lost right below outage_device, nobody reported a trip
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One line for a dispatcher: where, how likely, and the one reason that matters.
+
+    Where: the section's main cabinet ``node`` (an RMU, else a distribution room or
+    pole transformer, else its first node; kind ``node_kind``, name ``name``, crew
+    access point ``location`` (lon, lat) EPSG:4326); ``address`` is the node's own
+    when the grid has one, else that of the nearest customer with one. ``device`` is
+    the switch feeding the section in the normal state (where it is isolated from
+    upstream), held in cabinet ``device_node``. ``likelihood`` is the candidate's
+    posterior probability (0..1).
+    """
+
+    rank: int
+    section: str
+    device: str | None
+    device_kind: str | None
+    remote: bool | None
+    device_node: str | None
+    node: str | None
+    node_kind: str | None
+    name: str | None
+    feeder: str | None
+    address: str | None
+    location: tuple[float, float] | None
+    likelihood: float
+    reason: Reason
+
+    def line(self) -> Reason:
+        """The one-line summary as a reason (``summary_line``: where — percent — reason)."""
+        if self.device is not None:
+            where = Reason("where_device", {"device": self.device, "node_name": self.name or self.node,
+                                            "feeder": self.feeder})
+        else:
+            where = Reason("where_section", {"section": self.section, "feeder": self.feeder})
+        percent = round(100 * self.likelihood) if self.likelihood >= 0.01 else round(100 * self.likelihood, 1)
+        return Reason("summary_line", {"where": where, "percent": percent, "reason": self.reason})
+
+    def to_json(self) -> dict[str, Any]:
+        line = self.line()
+        return {
+            "rank": self.rank,
+            "where": {
+                "section": self.section,
+                "device": self.device,
+                "device_kind": self.device_kind,
+                "remote": self.remote,
+                "device_node": self.device_node,
+                "node": self.node,
+                "node_kind": self.node_kind,
+                "name": self.name,
+                "feeder": self.feeder,
+                "address": self.address,
+                "location": None if self.location is None else {"lon": self.location[0], "lat": self.location[1]},
+            },
+            "likelihood": round(self.likelihood, 4),
+            "reason": self.reason.to_json(),
+            "text": line.text,
+            "texts": line.texts(),
+        }
+
 
 @dataclass(frozen=True)
 class Candidate:
-    """One candidate faulted section. ``score`` is its posterior probability (0..1)."""
+    """One candidate faulted section. ``score`` is its posterior probability (0..1).
+
+    ``outage_device`` is the device whose opening explains who is dark, with its
+    ``outage_basis``: ``"tripped"`` (the reported breaker) or ``"calls"`` (calls
+    only: supply was lost right below it; nobody reported it tripped), else None.
+    ``details`` are the evidence items ``reason`` is made of; ``summary`` the one line.
+    """
 
     section: str
     nodes: tuple[str, ...]
@@ -60,6 +150,10 @@ class Candidate:
     reason: str
     geometry: dict[str, Any] | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    outage_device: str | None = None
+    outage_basis: str | None = None
+    details: tuple[Reason, ...] = ()
+    summary: Summary | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +167,11 @@ class Candidate:
             "reason": self.reason,
             "geometry": self.geometry,
             "evidence": self.evidence,
+            "rank": None if self.summary is None else self.summary.rank,
+            "outage_device": self.outage_device,
+            "outage_basis": self.outage_basis,
+            "summary": None if self.summary is None else self.summary.to_json(),
+            "details": [d.to_json() for d in self.details],
         }
 
 
@@ -98,6 +197,29 @@ class Location:
             "candidates": [c.to_json() for c in self.candidates],
             "warnings": list(self.warnings),
         }
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """The parsed signals: the tripped breaker, indicator readings, known callers, warnings."""
+
+    breaker: str | None
+    readings: dict[str, bool]
+    calls: list[str]
+    warnings: list[str]
+
+    @property
+    def calls_only(self) -> bool:
+        return self.breaker is None and not self.readings and bool(self.calls)
+
+
+@dataclass(frozen=True)
+class _Calls:
+    """Trouble-call analysis: prior per section, the most likely device, per-section notes."""
+
+    prior: dict[str, float]
+    best_device: str | None
+    info: dict[str, dict[str, Any]]
 
 
 def _check_now(now: datetime) -> None:
@@ -178,7 +300,8 @@ def locate_fault(
     -------
     Location
         Candidates with posterior ``score`` (sums to 1), reason, nodes, lines,
-        customers and GeoJSON geometry (EPSG:4326).
+        customers, GeoJSON geometry (EPSG:4326), the outage device and a
+        one-line summary with reason codes.
 
     Raises
     ------
@@ -191,7 +314,35 @@ def locate_fault(
     _check_now(now)
     options = options or FaultOptions()
     net = section_net(grid)
-    warnings: list[str] = []
+    ev = _evidence(net, tripped_breaker, fault_indicators, calls)
+    universe = _universe(net, ev)
+    calls_seen = _call_analysis(net, universe, ev, options)
+    weights, ind_info = _posterior(net, universe, ev.readings, calls_seen.prior, options)
+    total = sum(weights.values())
+    if ev.calls_only:  # equal likelihoods: the device darkening fewer customers first
+        def key(s: str) -> tuple[Any, ...]:
+            return (-weights[s], len(net.customers_in(net.tree.subtree(s))), -len(net.tree.path_switches(s)), s)
+    else:
+        def key(s: str) -> tuple[Any, ...]:
+            return (-weights[s], len(net.tree.path_switches(s)), s)
+    ranked = sorted(universe, key=key)
+    best = weights[ranked[0]]
+    if best <= 0.0:
+        raise InputError("the evidence points at no energised distribution section", code="no_candidates")
+    candidates: list[Candidate] = []
+    for sec in ranked:
+        if weights[sec] < MIN_RELATIVE_SCORE * best:
+            break
+        candidates.append(_candidate(net, sec, len(candidates) + 1, weights[sec] / total, ev, ind_info[sec],
+                                     calls_seen.info.get(sec)))
+    log.info("fault location: %d candidate(s), best %s (%.3f)", len(candidates), candidates[0].section,
+             candidates[0].score)
+    return Location(tuple(candidates), now, ev.breaker, calls_seen.best_device, tuple(ev.warnings))
+
+
+def _evidence(net: SectionNet, tripped_breaker: str | None, fault_indicators: Mapping[str, Any] | None,
+              calls: Iterable[Any] | None) -> _Evidence:
+    """Parse and check the signals (see :func:`locate_fault` for the errors)."""
     if tripped_breaker is None and not fault_indicators and not calls:
         raise InputError(
             "no evidence: give a tripped breaker, fault indicator readings or trouble calls",
@@ -199,6 +350,7 @@ def locate_fault(
         )
     readings = _parse_indicators(net, fault_indicators or {})
     known_calls, unknown_calls = _parse_calls(net, calls or [])
+    warnings: list[str] = []
     if unknown_calls:
         warnings.append(
             f"{len(unknown_calls)} call(s) from unknown customer id(s) ignored: {', '.join(unknown_calls[:10])}"
@@ -209,128 +361,119 @@ def locate_fault(
                 code="unknown_customer",
                 details={"ids": unknown_calls},
             )
-
-    # -- the universe of candidate sections -------------------------------------------
     if tripped_breaker is not None:
-        if tripped_breaker not in net.switches:
-            raise NotFoundError(f"unknown breaker id: {tripped_breaker}", code="unknown_breaker",
-                                details={"id": tripped_breaker})
-        info = net.switches[tripped_breaker]
-        if info.kind not in PROTECTIVE_KINDS:
-            raise InputError(
-                f"{tripped_breaker} is a {info.kind} switch, not a breaker or fuse: it cannot trip",
-                code="not_a_breaker", details={"id": tripped_breaker},
-            )
-        below = net.tree.below(tripped_breaker)
-        if not below:
-            raise InputError(
-                f"breaker {tripped_breaker} is normally open or feeds nothing: it cannot have tripped on a fault",
-                code="breaker_feeds_nothing", details={"id": tripped_breaker},
-            )
-        universe = [s for s in below if not net.tree.is_source(s)]
-    else:
-        feeders: set[str] = set()
-        for s, v in readings.items():
-            if v:
-                inf = net.switches[s]
-                feeders.update(f for f in (net.tree.feeder(inf.sec_a), net.tree.feeder(inf.sec_b)) if f)
-        for c in known_calls:
-            f = net.tree.feeder(net.sec_of_node[net.customers[c].node])
-            if f:
-                feeders.add(f)
-        if not feeders:
-            for s in readings:
-                inf = net.switches[s]
-                feeders.update(f for f in (net.tree.feeder(inf.sec_a), net.tree.feeder(inf.sec_b)) if f)
-        universe = [s for s in net.tree.sections if net.tree.feeder(s) in feeders and not net.tree.is_source(s)]
-    if not universe:
-        raise InputError("the evidence points at no energised distribution section", code="no_candidates")
-
-    # -- prior (exposure) and trouble-call analysis -----------------------------------------
-    in_universe = set(universe)
-    prior = {s: net.exposure_km[s] for s in universe}
-    outage_device: str | None = None
-    call_info: dict[str, dict[str, Any]] = {}
-    if known_calls:
-        outside = [c for c in known_calls if net.sec_of_node[net.customers[c].node] not in in_universe]
-        if outside and tripped_breaker is not None:
+        _check_breaker(net, tripped_breaker)
+    if known_calls and tripped_breaker is not None:
+        inside = {net.sec_of_node[net.customers[c].node] for c in known_calls} & set(net.tree.below(tripped_breaker))
+        outside = [c for c in known_calls if net.sec_of_node[net.customers[c].node] not in inside]
+        if outside:
             warnings.append(
                 f"{len(outside)} call(s) come from customers not fed through {tripped_breaker} "
                 f"({', '.join(outside[:10])}): another fault, or a wrong report"
             )
-        prior, outage_device, call_info = _call_analysis(net, universe, known_calls, tripped_breaker, options)
-
-    # -- indicator likelihood ----------------------------------------------------------
-    eps = options.indicator_error_rate
-    post: dict[str, float] = {}
-    ind_info: dict[str, dict[str, Any]] = {}
-    for sec in universe:
-        path = set(net.tree.path_switches(sec))
-        agree: list[str] = []
-        contra: list[str] = []
-        for s, v in readings.items():
-            (agree if (s in path) == v else contra).append(s)
-        missing = [s for s in net.tree.path_switches(sec) if net.switches[s].fault_indicator and s not in readings]
-        ind_info[sec] = {"agree": sorted(agree), "contradict": sorted(contra), "missing_on_path": missing}
-        log_l = len(agree) * math.log1p(-eps) + len(contra) * math.log(eps)
-        post[sec] = math.log(max(prior.get(sec, 0.0), 1e-300)) + log_l
-    top = max(post.values())
-    weights = {s: math.exp(v - top) for s, v in post.items()}
-    total = sum(weights.values())
-    ranked = sorted(universe, key=lambda s: (-weights[s], len(net.tree.path_switches(s)), s))
-    best = weights[ranked[0]]
-    candidates = []
-    for sec in ranked:
-        if weights[sec] < MIN_RELATIVE_SCORE * best:
-            break
-        candidates.append(_candidate(net, sec, weights[sec] / total, readings, ind_info[sec],
-                                     call_info.get(sec), tripped_breaker))
-    log.info("fault location: %d candidate(s), best %s (%.3f)", len(candidates), candidates[0].section,
-             candidates[0].score)
-    return Location(tuple(candidates), now, tripped_breaker, outage_device, tuple(warnings))
+    return _Evidence(tripped_breaker, readings, known_calls, warnings)
 
 
-def _call_analysis(
-    net: SectionNet,
-    universe: list[str],
-    calls: list[str],
-    tripped_breaker: str | None,
-    options: FaultOptions,
-) -> tuple[dict[str, float], str | None, dict[str, dict[str, Any]]]:
-    """Spread the posterior of each outage device over the sections it feeds (exposure-weighted).
+def _check_breaker(net: SectionNet, breaker: str) -> None:
+    if breaker not in net.switches:
+        raise NotFoundError(f"unknown breaker id: {breaker}", code="unknown_breaker", details={"id": breaker})
+    info = net.switches[breaker]
+    if info.kind not in PROTECTIVE_KINDS:
+        raise InputError(
+            f"{breaker} is a {info.kind} switch, not a breaker or fuse: it cannot trip",
+            code="not_a_breaker", details={"id": breaker},
+        )
+    if not net.tree.below(breaker):
+        raise InputError(
+            f"breaker {breaker} is normally open or feeds nothing: it cannot have tripped on a fault",
+            code="breaker_feeds_nothing", details={"id": breaker},
+        )
 
-    Returns the call-based prior per section, the most likely device, and per-section notes.
+
+def _universe(net: SectionNet, ev: _Evidence) -> list[str]:
+    """The candidate sections: below the tripped breaker, else the feeders the evidence touches."""
+    tree = net.tree
+    if ev.breaker is not None:
+        universe = [s for s in tree.below(ev.breaker) if not tree.is_source(s)]
+    else:
+        feeders: set[str] = set()
+        for s, v in ev.readings.items():
+            if v:
+                feeders.update(_switch_feeders(net, s))
+        for c in ev.calls:
+            f = tree.feeder(net.sec_of_node[net.customers[c].node])
+            if f:
+                feeders.add(f)
+        if not feeders:
+            for s in ev.readings:
+                feeders.update(_switch_feeders(net, s))
+        universe = [s for s in tree.sections if tree.feeder(s) in feeders and not tree.is_source(s)]
+    if not universe:
+        raise InputError("the evidence points at no energised distribution section", code="no_candidates")
+    return universe
+
+
+def _switch_feeders(net: SectionNet, switch: str) -> set[str]:
+    info = net.switches[switch]
+    return {f for f in (net.tree.feeder(info.sec_a), net.tree.feeder(info.sec_b)) if f}
+
+
+def call_log_likelihood(explained: int, darkened: int, calls: int, options: FaultOptions) -> float:
+    """Log-likelihood of the calls if exactly ``darkened`` customers lost supply, up to a constant
+    shared by every hypothesis on the same grid and calls.
+
+    ``explained`` of the ``darkened`` customers called; the other ``calls - explained`` calls
+    came from customers with supply, each a stray report with probability
+    ``options.stray_call_probability`` (q). The share p of customers without supply who
+    call is unknown: a Beta(1, b) prior with mean ``options.call_probability`` (b = (1 - p̄)/p̄),
+    integrated out, gives B(k + 1, n - k + b) / B(1, b) for k calls among n dark customers.
     """
-    p, q = options.call_probability, options.stray_call_probability
-    called = set(calls)
+    k, n, m = explained, darkened, calls
+    b = (1.0 - options.call_probability) / options.call_probability
+    q = options.stray_call_probability
+    log_beta = math.lgamma(k + 1) + math.lgamma(n - k + b) - math.lgamma(n + 1 + b) + math.log(b)
+    return log_beta + (m - k) * math.log(q) - (n - k) * math.log1p(-q)
+
+
+def _call_analysis(net: SectionNet, universe: list[str], ev: _Evidence, options: FaultOptions) -> _Calls:
+    """Spread the posterior of each outage device over the sections it feeds.
+
+    With calls only, devices that explain no call are no hypothesis and all of a
+    device's posterior goes to the section right below it; with indicators, half of
+    it (:data:`DEVICE_ZONE_SHARE`), the rest by exposure; with a tripped breaker
+    (the only device) all by exposure. Without calls, the prior is the exposure.
+    """
+    if not ev.calls:
+        return _Calls({s: net.exposure_km[s] for s in universe}, None, {})
+    called = set(ev.calls)
     in_universe = set(universe)
-    if tripped_breaker is not None:
-        devices = [tripped_breaker]
+    if ev.breaker is not None:
+        devices = [ev.breaker]
+    elif ev.calls_only:  # the devices that explain a call: those above a caller
+        devices = sorted({sw for c in ev.calls for sw in net.tree.path_switches(net.sec_of_node[net.customers[c].node])})
     else:
         devices = sorted({sw for sec in universe for sw in net.tree.path_switches(sec)})
     scored: list[tuple[float, str, list[str], int, int, int]] = []
     for d in devices:
-        below = [s for s in net.tree.below(d)]
+        below = net.tree.below(d)
         zone = [s for s in below if s in in_universe]
         if not zone:
             continue
         downstream = net.customers_in(below)
         k = sum(1 for c in downstream if c in called)
         silent = len(downstream) - k
-        elsewhere = len(called) - k
-        # log-likelihood relative to "no outage": explained calls gain, silent customers cost
-        ll = k * (math.log(p) - math.log(q)) + silent * (math.log1p(-p) - math.log1p(-q))
-        scored.append((ll, d, zone, k, silent, elsewhere))
+        ll = call_log_likelihood(k, len(downstream), len(ev.calls), options)
+        scored.append((ll, d, zone, k, silent, len(called) - k))
     if not scored:
-        return {s: 0.0 for s in universe}, None, {}
+        return _Calls({s: 0.0 for s in universe}, None, {})
     top = max(x[0] for x in scored)
     z = sum(math.exp(x[0] - top) for x in scored)
     prior: dict[str, float] = {s: 0.0 for s in universe}
     info: dict[str, dict[str, Any]] = {}
-    best_device = max(scored, key=lambda x: (x[0], -len(x[2])))[1]
+    best_device = max(scored, key=lambda x: (x[0], -x[3] - x[4], len(net.tree.path_switches(x[2][0]))))[1]
     # a device known to have operated (the tripped breaker) says nothing about where below it
     # the fault is; a device inferred from calls most likely bounds the fault in its own zone
-    alpha = 0.0 if tripped_breaker is not None else DEVICE_ZONE_SHARE
+    alpha = 0.0 if ev.breaker is not None else (1.0 if ev.calls_only else DEVICE_ZONE_SHARE)
     for ll, d, zone, k, silent, elsewhere in scored:
         pd_ = math.exp(ll - top) / z
         zone_exposure = sum(net.exposure_km[s] for s in zone)
@@ -339,61 +482,125 @@ def _call_analysis(
             share = pd_ * ((1 - alpha) * net.exposure_km[s] / zone_exposure + (alpha if s == first else 0.0))
             prior[s] += share
             cur = info.get(s)
-            if cur is None or share > cur["_share"]:
+            if share > 0 and (cur is None or share > cur["_share"]):
                 info[s] = {"device": d, "device_likelihood": round(pd_, 6), "calls_explained": k,
                            "silent_customers": silent, "calls_elsewhere": elsewhere, "_share": share}
     for v in info.values():
         v.pop("_share")
-    return prior, best_device, info
+    return _Calls(prior, best_device, info)
 
 
-def _candidate(
-    net: SectionNet,
-    sec: str,
-    score: float,
-    readings: dict[str, bool],
-    ind: dict[str, Any],
-    calls: dict[str, Any] | None,
-    tripped_breaker: str | None,
-) -> Candidate:
-    s = net.sections[sec]
-    parts: list[str] = []
+def _posterior(net: SectionNet, universe: list[str], readings: dict[str, bool], prior: dict[str, float],
+               options: FaultOptions) -> tuple[dict[str, float], dict[str, dict[str, Any]]]:
+    """Unnormalised posterior weight per section (best = 1) and the indicator notes per section."""
+    eps = options.indicator_error_rate
+    post: dict[str, float] = {}
+    ind_info: dict[str, dict[str, Any]] = {}
+    for sec in universe:
+        path_list = net.tree.path_switches(sec)
+        path = set(path_list)
+        agree: list[str] = []
+        contra: list[str] = []
+        for s, v in readings.items():
+            (agree if (s in path) == v else contra).append(s)
+        missing = [s for s in path_list if net.switches[s].fault_indicator and s not in readings]
+        ind_info[sec] = {"agree": sorted(agree), "contradict": sorted(contra), "missing_on_path": missing}
+        log_l = len(agree) * math.log1p(-eps) + len(contra) * math.log(eps)
+        p = prior.get(sec, 0.0)
+        post[sec] = (math.log(p) + log_l) if p > 0 else -math.inf
+    top = max(post.values())
+    if top == -math.inf:
+        return {s: 0.0 for s in universe}, ind_info
+    return {s: math.exp(v - top) for s, v in post.items()}, ind_info
+
+
+def _details(net: SectionNet, sec: str, ev: _Evidence, ind: dict[str, Any],
+             calls: dict[str, Any] | None) -> list[Reason]:
+    """The full evidence list of one candidate, as reasons."""
+    readings = ev.readings
+    out: list[Reason] = []
     path = net.tree.path_switches(sec)
-    if tripped_breaker is not None:
-        parts.append(f"fed through tripped breaker {tripped_breaker}")
+    if ev.breaker is not None:
+        out.append(Reason("tripped_breaker", {"breaker": ev.breaker}))
     if readings:
         seen = [x for x in path if readings.get(x) is True]
-        clear = [x for x in net.switches_of[sec] if readings.get(x) is False and x not in path]
+        clear = sorted(x for x in net.switches_of[sec] if readings.get(x) is False and x not in path)
         if seen:
-            parts.append(f"downstream of {', '.join(seen)} (fault current seen)")
+            out.append(Reason("fault_current_seen", {"switches": seen}))
         if clear:
-            parts.append(f"upstream of {', '.join(sorted(clear))} (no fault current)")
+            out.append(Reason("no_fault_current", {"switches": clear}))
         contra = ind["contradict"]
         if contra:
-            descr = []
-            for x in contra:
-                if readings[x]:
-                    descr.append(f"{x} saw fault current but is not between the source and this section")
-                else:
-                    descr.append(f"{x} saw no fault current but lies between the source and this section")
-            parts.append(f"{len(contra)} contradicting reading(s): " + "; ".join(descr))
+            items = [Reason("indicator_seen_off_path" if readings[x] else "indicator_clear_on_path", {"switch": x})
+                     for x in contra]
+            out.append(Reason("indicators_contradict", {"count": len(contra), "detail": items}))
         else:
-            parts.append(f"consistent with all {len(readings)} indicator reading(s)")
+            out.append(Reason("indicators_consistent", {"count": len(readings)}))
         if ind["missing_on_path"]:
-            parts.append(f"no reading from {', '.join(ind['missing_on_path'])} on the path")
+            out.append(Reason("indicators_missing", {"switches": ind["missing_on_path"]}))
     if calls:
-        parts.append(
-            f"trouble calls point at {calls['device']} (likelihood {calls['device_likelihood']:.2f}: "
-            f"{calls['calls_explained']} call(s) explained, {calls['silent_customers']} silent customer(s), "
-            f"{calls['calls_elsewhere']} call(s) from elsewhere)"
-        )
+        out.append(Reason("calls", {"device": calls["device"], "likelihood": calls["device_likelihood"],
+                                    "explained": calls["calls_explained"], "silent": calls["silent_customers"],
+                                    "elsewhere": calls["calls_elsewhere"]}))
     if not readings and not calls:
-        parts.append(f"no indicator or call evidence: ranked by exposure ({net.exposure_km[sec]:.2f} km)")
-    evidence: dict[str, Any] = {"exposure_km": round(net.exposure_km[sec], 3), "path": path}
+        out.append(Reason("exposure", {"km": round(net.exposure_km[sec], 3)}))
+    return out
+
+
+def _headline(net: SectionNet, sec: str, ev: _Evidence, ind: dict[str, Any], calls: dict[str, Any] | None) -> Reason:
+    """The one reason that matters: the indicators when read, else the calls, else the exposure."""
+    readings = ev.readings
     if readings:
+        if ind["contradict"]:
+            return Reason("indicators_partial", {"agree": len(ind["agree"]), "total": len(readings),
+                                                 "contradict": ind["contradict"]})
+        seen = [x for x in net.tree.path_switches(sec) if readings.get(x) is True]
+        clear = sorted(x for x in net.switches_of[sec] if readings.get(x) is False
+                       and x not in net.tree.path_switches(sec))
+        if seen and clear:
+            return Reason("indicators_bracket", {"seen": seen[-1], "clear": clear})
+        if seen:
+            return Reason("indicator_seen", {"seen": seen[-1]})
+        if clear:
+            return Reason("indicator_clear", {"clear": clear})
+        return Reason("indicators_consistent", {"count": len(readings)})
+    if calls and ev.breaker is None:
+        return Reason("calls_explained", {"explained": calls["calls_explained"], "calls": len(ev.calls),
+                                          "silent": calls["silent_customers"], "device": calls["device"]})
+    if ev.breaker is not None:
+        return Reason("tripped_exposure", {"breaker": ev.breaker, "km": round(net.exposure_km[sec], 3)})
+    return Reason("exposure", {"km": round(net.exposure_km[sec], 3)})
+
+
+def _summary(net: SectionNet, sec: str, rank: int, score: float, headline: Reason) -> Summary:
+    device = net.tree.supply_switch(sec)
+    info = net.switches[device] if device is not None else None
+    node = net.cabinet_of(sec)
+    return Summary(
+        rank=rank, section=sec, device=device, device_kind=None if info is None else info.kind,
+        remote=None if info is None else info.remote, device_node=None if info is None else info.node, node=node,
+        node_kind=None if node is None else net.node_kind[node],
+        name=None if node is None else net.node_name(node), feeder=net.tree.feeder(sec),
+        address=None if node is None else net.address_near(node),
+        location=None if node is None else net.node_location(node), likelihood=score, reason=headline,
+    )
+
+
+def _candidate(net: SectionNet, sec: str, rank: int, score: float, ev: _Evidence, ind: dict[str, Any],
+               calls: dict[str, Any] | None) -> Candidate:
+    s = net.sections[sec]
+    details = _details(net, sec, ev, ind, calls)
+    evidence: dict[str, Any] = {"exposure_km": round(net.exposure_km[sec], 3), "path": net.tree.path_switches(sec)}
+    if ev.readings:
         evidence["indicators"] = ind
     if calls:
         evidence["calls"] = calls
+    if ev.breaker is not None:
+        outage: tuple[str | None, str | None] = (ev.breaker, BASIS_TRIPPED)
+    elif ev.calls_only and calls:
+        outage = (calls["device"], BASIS_CALLS)
+    else:
+        outage = (None, None)
     return Candidate(
         section=sec,
         nodes=tuple(s.nodes),
@@ -402,7 +609,11 @@ def _candidate(
         customers=tuple(net.customers_of[sec]),
         feeder=net.tree.feeder(sec),
         score=score,
-        reason="; ".join(parts),
+        reason="; ".join(d.text for d in details),
         geometry=net.geometry([sec]),
         evidence=evidence,
+        outage_device=outage[0],
+        outage_basis=outage[1],
+        details=tuple(details),
+        summary=_summary(net, sec, rank, score, _headline(net, sec, ev, ind, calls)),
     )

@@ -10,8 +10,10 @@ Section ids are the grid's own (``section:<first node id>``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+import numpy as np
 from shapely.geometry import mapping
 from shapely.ops import unary_union
 
@@ -147,6 +149,61 @@ class SectionNet:
     def node_location(self, node_id: str) -> tuple[float, float]:
         lon, lat = self.grid.access_point(node_id)
         return (round(lon, 7), round(lat, 7))
+
+    def cabinet_of(self, sec: str) -> str | None:
+        """The main cabinet of a section: its first RMU, else distribution room, else pole transformer
+        (by node id), else its first node."""
+        nodes = sorted(self.sections[sec].nodes)
+        for kind in CABINET_KINDS:
+            found = next((n for n in nodes if self.node_kind[n] == kind), None)
+            if found is not None:
+                return found
+        return nodes[0] if nodes else None
+
+    @cached_property
+    def _node_names(self) -> dict[str, str]:
+        nodes = self.grid.nodes
+        if "name" not in nodes.columns:
+            return {}
+        return {str(i): str(n).strip() for i, n in zip(nodes["id"], nodes["name"], strict=True)
+                if isinstance(n, str) and n.strip()}
+
+    def node_name(self, node_id: str) -> str | None:
+        """The node's name in the grid, None when it has none."""
+        return self._node_names.get(node_id)
+
+    @cached_property
+    def _addresses(self) -> tuple[dict[str, str], dict[str, tuple[float, float]], list[str], np.ndarray]:
+        """Node addresses (a node ``address`` column, when the grid has one), node positions and the
+        customers with an address with their positions, in metres (the grid's metric CRS)."""
+        crs = self.grid.metric_crs
+        nodes = self.grid.nodes
+        own: dict[str, str] = {}
+        if "address" in nodes.columns:
+            own = {str(i): str(a).strip() for i, a in zip(nodes["id"], nodes["address"], strict=True)
+                   if isinstance(a, str) and a.strip()}
+        pts = nodes.geometry.to_crs(crs)
+        xy = {str(i): (float(p.x), float(p.y)) for i, p in zip(nodes["id"], pts, strict=True)}
+        cust = self.grid.customers
+        if "address" not in cust.columns or cust.empty:
+            return own, xy, [], np.empty((0, 2))
+        mask = cust["address"].map(lambda a: isinstance(a, str) and bool(a.strip())).to_numpy(dtype=bool)
+        with_address = cust[mask]
+        cpts = with_address.geometry.to_crs(crs)
+        coords = np.column_stack([cpts.x.to_numpy(), cpts.y.to_numpy()]) if len(cpts) else np.empty((0, 2))
+        return own, xy, [str(a).strip() for a in with_address["address"]], coords
+
+    def address_near(self, node_id: str) -> str | None:
+        """The node's own address when the grid gives one, else the address of the nearest customer
+        that has one (straight-line, metric CRS); None when no customer has an address."""
+        own, xy, addresses, coords = self._addresses
+        if node_id in own:
+            return own[node_id]
+        if not addresses or node_id not in xy:
+            return None
+        x, y = xy[node_id]
+        d2 = (coords[:, 0] - x) ** 2 + (coords[:, 1] - y) ** 2
+        return addresses[int(np.argmin(d2))]
 
 
 def section_net(grid: Grid) -> SectionNet:

@@ -1,7 +1,10 @@
 """Isolation and restoration after a fault — "lights first" (亮灯第一).
 
-Starting state: the normal state with the protective device upstream of the
-fault open (tripped). Then:
+Starting state: the normal state with one device upstream of the fault open:
+the breaker reported tripped; with calls only, the switch right above the
+located section, below which supply was lost (it is opened to isolate the
+section and never reclosed before the repair: nobody reported a trip); else the
+nearest breaker or fuse, assumed tripped (its closing says so). Then:
 
 * **Stage 1 (remote, seconds).** Grow the dead region from the faulted section
   across closed *manual* switches until it is bounded by remote-controlled
@@ -39,14 +42,26 @@ from gis import Grid, InputError, NotFoundError
 from planning.faults.back import return_to_normal
 from planning.faults.flow import FlowChecker
 from planning.faults.flow import reason as flow_reason
-from planning.faults.locate import PROTECTIVE_KINDS, Candidate, _check_now
+from planning.faults.locate import (
+    BASIS_CALLS,
+    BASIS_TRIPPED,
+    PROTECTIVE_KINDS,
+    Candidate,
+    _check_now,
+)
 from planning.faults.messages import Message, build_messages
 from planning.faults.network import CABINET_KINDS, SectionNet, section_net
 from planning.faults.options import FaultOptions
+from planning.faults.reasons import Reason
 from planning.faults.trucks import TruckPlan, blocks, plan_trucks, travel_min
 from planning.fleet import Generator
 
 log = logging.getLogger(__name__)
+
+# how the device open at the start of the study is known (Restoration.tripped_basis)
+TRIP_REPORTED = "reported"  # the caller reported it tripped
+TRIP_ASSUMED = "assumed"  # nobody reported a trip: the nearest breaker or fuse upstream is assumed open
+SUPPLY_LOST = "calls"  # calls only: supply was lost right below it; it is opened to isolate, never reclosed
 
 SINGLE_CUTS = 3  # single-switch splits of an overloading transfer that are validated, best estimates first
 FLOW_HALVINGS = 5  # times the headroom of a split is halved when the power flow refuses every split
@@ -71,6 +86,7 @@ class Step:
     restores: tuple[str, ...] = ()  # customer ids this step gives supply back to
     feeder: str | None = None  # the feeder that carries what the step restores
     power_flow: dict[str, Any] | None = None  # the resulting state's power flow (closings; FlowChecker.summary)
+    why: Reason | None = None  # ``reason`` as a code with parameters and texts in every language
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +101,7 @@ class Step:
             "restores": list(self.restores),
             "feeder": self.feeder,
             "power_flow": self.power_flow,
+            "why": None if self.why is None else self.why.to_json(),
         }
 
 
@@ -262,6 +279,7 @@ class Restoration:
     restored_at: dict[str, datetime] = field(default_factory=dict)
     return_stage: Stage | None = None  # after the repair: back to the normal state
     power_flow: dict[str, Any] | None = None  # the check's settings: times, limits, states solved
+    tripped_basis: str = TRIP_REPORTED  # how ``tripped`` is known: TRIP_REPORTED, TRIP_ASSUMED or SUPPLY_LOST
 
     def switching_states(self) -> Iterator[tuple[Step, tuple[str, ...], tuple[str, ...]]]:
         """``(step, open, closed)`` after every switching step, from the tripped state through both
@@ -273,7 +291,7 @@ class Restoration:
                 if s.action == "open":
                     if s.switch in closed:
                         closed.remove(s.switch)
-                    else:
+                    elif s.switch not in opened:  # (a device below which supply was lost is open already)
                         opened.append(s.switch)
                 elif s.action == "close":
                     if s.switch in opened:
@@ -291,6 +309,7 @@ class Restoration:
                 "nodes": list(self.faulted_nodes),
                 "equipment": self.equipment,
                 "tripped": self.tripped,
+                "tripped_basis": self.tripped_basis,
                 "time": self.time.isoformat(),
                 "customers_out": list(self.customers_out),
             },
@@ -354,6 +373,8 @@ class _Study:
         self.options = options
         self.open: list[str] = []
         self.close: list[str] = []
+        self.tripped: str | None = None  # the device open at the start (see _Fault)
+        self.tripped_basis = TRIP_REPORTED
         self.node_customers = net.node_customers
         self.load_kw = grid.customer_load_kw(now).to_dict()
         caps = grid.feeders.set_index("id")["capacity_kw"]
@@ -587,6 +608,7 @@ def restore(
     options: FaultOptions | None = None,
     tripped_breaker: str | None = None,
     crew_eta: datetime | None = None,
+    outage_device: str | None = None,
 ) -> Restoration:
     """Isolate a faulted section and restore every healthy customer that can be restored.
 
@@ -604,11 +626,19 @@ def restore(
     options
         :class:`FaultOptions` (durations in minutes, capacity margin, generator fleet ...).
     tripped_breaker
-        The breaker (or fuse) that tripped; default: the nearest breaker or fuse
-        upstream of the fault in the normal state.
+        The breaker (or fuse) reported tripped: it starts open and stage 1 may
+        reclose it. Default: a :class:`Candidate`'s reported breaker or, for a
+        calls-only candidate, its ``outage_device`` (see below); else the nearest
+        breaker or fuse upstream of the fault is *assumed* open, and any step
+        closing it says that no trip was reported.
     crew_eta
         When the first crew is expected on site (from routing); default
         ``now + remote stage + options.crew_arrival_min``.
+    outage_device
+        Calls only (no reported trip): the switch right above the faulted section
+        below which supply was lost (default: a calls-only candidate's). Only what
+        hangs below it is out; it is opened to isolate the section (remote in stage 1,
+        else by the crew) and never reclosed before the repair.
 
     Returns
     -------
@@ -620,7 +650,8 @@ def restore(
     ------
     gis.InputError
         A busbar fault, a naive time, equipment that is not grid equipment, a
-        breaker that does not feed the faulted section.
+        breaker that does not feed the faulted section, an ``outage_device`` that is
+        not the switch right above it.
     gis.NotFoundError
         Unknown equipment or breaker ids.
     """
@@ -629,19 +660,24 @@ def restore(
         _check_now(crew_eta)
     options = options or FaultOptions()
     net = section_net(grid)
-    fault = _resolve(grid, net, faulted_section, tripped_breaker, options)
+    fault = _resolve(grid, net, faulted_section, tripped_breaker, outage_device, options)
     flow = _flow_checker(grid, now=now, crew_eta=crew_eta, n_isolation=len(fault.isolation),
                          duration_min=fault.duration_min, options=options)
     st = _Study(grid, net, frozenset(net.nodes_of(fault.sections)), now, options, flow)
     st.open = [fault.tripped]
+    st.tripped, st.tripped_basis = fault.tripped, fault.basis
     customers_out = st.customers_of_nodes(st.dead())
     clock = _Clock(net, timedelta(seconds=options.remote_switching_s), timedelta(minutes=options.manual_switching_min))
     restored_at: dict[str, datetime] = {}
-    stage1 = _stage_remote(st, fault.sections, fault.path, fault.tripped, now, clock, customers_out, restored_at)
+    confirm = fault.to_confirm
+    remote_confirm = confirm is not None and net.switches[confirm].remote
+    stage1 = _stage_remote(st, fault.sections, fault.path, fault.tripped, now, clock, customers_out, restored_at,
+                           confirm=confirm if remote_confirm else None)
     crew_on_site = max(crew_eta if crew_eta is not None else stage1.end + timedelta(minutes=options.crew_arrival_min),
                        stage1.end)
     stage2, isolated_at = _stage_manual(st, fault.sections, fault.isolation, fault.tripped, crew_on_site, clock,
-                                        customers_out, stage1, restored_at)
+                                        customers_out, stage1, restored_at,
+                                        confirm=None if remote_confirm else confirm)
     if st.dead() & st.fn != st.fn:  # pragma: no cover - guarded by every step
         raise AssertionError("faulted section energised")
     return _after_isolation(st, fault, clock, (stage1, stage2), isolated_at=isolated_at, crew_eta=crew_eta,
@@ -661,15 +697,27 @@ class _Fault:
     tripped: str
     path: list[str]
     isolation: tuple[str, ...]
+    basis: str = TRIP_REPORTED  # how ``tripped`` is known (TRIP_REPORTED, TRIP_ASSUMED, SUPPLY_LOST)
+
+    @property
+    def to_confirm(self) -> str | None:
+        """The device below which supply was lost (calls only): open in the study from the start,
+        but a crew (or telecontrol) still has to open it to isolate the section."""
+        return self.tripped if self.basis == SUPPLY_LOST else None
 
 
 def _resolve(grid: Grid, net: SectionNet, faulted_section: str | Candidate | Iterable[str], tripped_breaker: str | None,
-             options: FaultOptions) -> _Fault:
+             outage_device: str | None, options: FaultOptions) -> _Fault:
     secs, equipment = _resolve_faulted(net, faulted_section)
-    tripped, path = _tripped_device(net, secs, tripped_breaker)
+    if isinstance(faulted_section, Candidate) and tripped_breaker is None and outage_device is None:
+        if faulted_section.outage_basis == BASIS_TRIPPED:
+            tripped_breaker = faulted_section.outage_device
+        elif faulted_section.outage_basis == BASIS_CALLS:
+            outage_device = faulted_section.outage_device
+    tripped, path, basis = _tripped_device(net, secs, tripped_breaker, outage_device)
     kind = _equipment_kind(net, secs, equipment)
     iso = grid.isolate([net.sections[s].nodes[0] for s in secs])
-    return _Fault(secs, equipment, kind, options.repair_minutes(kind), tripped, path, iso.switches)
+    return _Fault(secs, equipment, kind, options.repair_minutes(kind), tripped, path, iso.switches, basis)
 
 
 def _after_isolation(st: _Study, fault: _Fault, clock: _Clock, stages: tuple[Stage, Stage], *, isolated_at: datetime,
@@ -707,7 +755,7 @@ def _after_isolation(st: _Study, fault: _Fault, clock: _Clock, stages: tuple[Sta
         tripped=fault.tripped, time=now, customers_out=customers_out, stages=stages, repair=repair,
         generators=gens, messages=tuple(messages), metrics=metrics, final_open=final_open,
         final_closed=final_closed, warnings=tuple(warnings + list(back.notes)), restored_at=restored_at,
-        return_stage=back, power_flow=_flow_settings(st.flow),
+        return_stage=back, power_flow=_flow_settings(st.flow), tripped_basis=fault.basis,
     )
 
 
@@ -720,38 +768,49 @@ class _Clock:
     def op(self, switch: str) -> timedelta:
         return self.remote if self.net.switches[switch].remote else self.manual
 
-    def step(self, action: str, s: str, t: datetime, reason: str, ev: _Eval | None = None) -> Step:
+    def step(self, action: str, s: str, t: datetime, why: Reason, ev: _Eval | None = None) -> Step:
         info = self.net.switches[s]
         self.seq += 1
-        return Step(self.seq, action, s, info.remote, info.node, self.net.node_location(info.node), t, reason,
-                    ev.customers if ev else (), ev.feeder if ev else None, ev.power_flow if ev else None)
+        return Step(self.seq, action, s, info.remote, info.node, self.net.node_location(info.node), t, why.text,
+                    ev.customers if ev else (), ev.feeder if ev else None, ev.power_flow if ev else None, why)
 
     def truck(self, plan: TruckPlan, t: datetime) -> Step:
         """Disconnecting a truck at its block (``switch`` is the truck's id)."""
         node = plan.block.node if plan.block is not None else ""
         self.seq += 1
+        why = Reason("step_disconnect_generator")
         return Step(self.seq, "disconnect_generator", ",".join(g.id for g in plan.generators), False, node,
-                    self.net.node_location(node) if node else (0.0, 0.0), t,
-                    "after the repair: disconnect the generator truck before the block is switched back")
+                    self.net.node_location(node) if node else (0.0, 0.0), t, why.text, why=why)
 
 
-def _tripped_device(net: SectionNet, secs: list[str], tripped_breaker: str | None) -> tuple[str, list[str]]:
-    """The device that tripped (given, or the nearest breaker/fuse upstream) and the path to the top section."""
+def _tripped_device(net: SectionNet, secs: list[str], tripped_breaker: str | None,
+                    outage_device: str | None = None) -> tuple[str, list[str], str]:
+    """The device open at the start — reported tripped, the one below which calls say supply was lost,
+    or (assumed) the nearest breaker/fuse upstream —, the path to the top section and the basis."""
     top = min(secs, key=lambda s: len(net.tree.path_switches(s)))
     path = net.tree.path_switches(top)
     if not path:
         raise InputError(f"{', '.join(secs)} has no supply in the normal state: nothing trips, nothing to restore",
                          code="not_energised")
+    if tripped_breaker is None and outage_device is not None:
+        if outage_device not in net.switches:
+            raise NotFoundError(f"unknown switch id: {outage_device}", code="unknown_switch",
+                                details={"id": outage_device})
+        if outage_device != path[-1]:
+            raise InputError(f"{outage_device} is not the switch right above the faulted section {top} "
+                             f"(that is {path[-1]})", code="outage_device_not_above",
+                             details={"id": outage_device, "section": top, "expected": path[-1]})
+        return outage_device, path, SUPPLY_LOST
     if tripped_breaker is None:
         prot = [s for s in path if net.switches[s].kind in PROTECTIVE_KINDS]
-        return (prot[-1] if prot else path[0]), path
+        return (prot[-1] if prot else path[0]), path, TRIP_ASSUMED
     if tripped_breaker not in net.switches:
         raise NotFoundError(f"unknown breaker id: {tripped_breaker}", code="unknown_breaker",
                             details={"id": tripped_breaker})
     if tripped_breaker not in path:
         raise InputError(f"breaker {tripped_breaker} does not feed the faulted section {top}",
                          code="breaker_not_upstream", details={"id": tripped_breaker, "section": top})
-    return tripped_breaker, path
+    return tripped_breaker, path, TRIP_REPORTED
 
 
 def _flow_checker(grid: Grid, *, now: datetime, crew_eta: datetime | None, n_isolation: int, duration_min: float,
@@ -774,23 +833,32 @@ def _stage_summary(st: _Study) -> dict[str, Any] | None:
     return st.flow.summary(st.flow.check(st.open, st.close))
 
 
+def _confirm_reason(switch: str) -> Reason:
+    return Reason("step_isolate_located", {"switch": switch})
+
+
 def _stage_remote(st: _Study, secs: list[str], path: list[str], tripped: str, now: datetime, clock: _Clock,
-                  customers_out: tuple[str, ...], restored_at: dict[str, datetime]) -> Stage:
-    """Stage 1: open the remote switches bounding the dead region around the fault, then close
-    every remote switch that restores something safely."""
+                  customers_out: tuple[str, ...], restored_at: dict[str, datetime], *,
+                  confirm: str | None = None) -> Stage:
+    """Stage 1: open the remote switches bounding the dead region around the fault (``confirm`` first:
+    the remote switch below which calls say supply was lost), then close every remote switch that
+    restores something safely."""
     remote_open = _remote_boundary(st, secs)
     t = now
     steps: list[Step] = []
+    if confirm is not None:
+        t += clock.remote
+        steps.append(clock.step("open", confirm, t, _confirm_reason(confirm)))
     for s in remote_open:
         t += clock.remote
         st.open.append(s)
         side = "upstream" if s in path else "downstream"
-        steps.append(clock.step("open", s, t, f"isolate the fault ({side} remote switch nearest to it)"))
+        steps.append(clock.step("open", s, t, Reason(f"step_isolate_remote_{side}")))
     t, closes, rejected = _restore_loop(st, lambda info: info.remote, t, clock)
     steps.extend(closes)
     _mark_restored(closes, restored_at)
     notes: list[str] = []
-    if not remote_open and not closes:
+    if not remote_open and not closes and confirm is None:
         notes.append("no remote-controlled switch around the fault: nothing can be done before a crew arrives")
     elif not closes:
         notes.append("remote isolation done, but no remote closing restores anything safely")
@@ -826,20 +894,24 @@ def _remote_boundary(st: _Study, secs: list[str]) -> list[str]:
 
 def _stage_manual(st: _Study, secs: list[str], isolation: Iterable[str], tripped: str, crew_on_site: datetime,
                   clock: _Clock, customers_out: tuple[str, ...], stage1: Stage,
-                  restored_at: dict[str, datetime]) -> tuple[Stage, datetime]:
-    """Stage 2: the crew opens the nearest switches around the faulted section (upstream first), then
-    any switch whose closing restores something safely closes. Returns the stage and when the
-    faulted section was isolated (the repair may start)."""
+                  restored_at: dict[str, datetime], *, confirm: str | None = None) -> tuple[Stage, datetime]:
+    """Stage 2: the crew opens the nearest switches around the faulted section (upstream first;
+    ``confirm``, the manual switch below which calls say supply was lost, is open in the study
+    already but not yet on site), then any switch whose closing restores something safely closes.
+    Returns the stage and when the faulted section was isolated (the repair may start)."""
     net = st.net
-    boundary = [s for s in isolation if not st.is_open(s)]
+    boundary = [s for s in isolation if not st.is_open(s) or s == confirm]
     depth = {s: len(net.tree.path_switches(net.switches[s].sec_a)) for s in boundary}
     boundary.sort(key=lambda s: (depth[s], s))
     t = crew_on_site
     steps: list[Step] = []
     for s in boundary:
         t += clock.op(s)
+        if s == confirm:
+            steps.append(clock.step("open", s, t, _confirm_reason(s)))
+            continue
         st.open.append(s)
-        steps.append(clock.step("open", s, t, "isolate the faulted section (nearest switch on this side)"))
+        steps.append(clock.step("open", s, t, Reason("step_isolate_section")))
     isolated_at = t
     t, closes, rejected = _restore_loop(st, lambda info: True, t, clock)
     steps.extend(closes)
@@ -964,18 +1036,23 @@ def _restore_loop(st: _Study, allowed: Any, t: datetime,
         for cut in best.split:
             t += clock.op(cut)
             st.open.append(cut)
-            steps.append(clock.step("open", cut, t, f"split the transfer so that closing {best.switch} stays "
-                                                    "within capacity and passes the power flow"))
+            steps.append(clock.step("open", cut, t, Reason("step_split", {"switch": best.switch})))
         t += clock.op(best.switch)
         if best.switch in st.open:
             st.open.remove(best.switch)
-            what = "reclose the tripped breaker" if st.net.switches[best.switch].kind in PROTECTIVE_KINDS \
-                else "close again now that the fault is isolated"
+            code = _reclose_code(st, best.switch)
         else:
             st.close.append(best.switch)
-            what = "close the tie: transfer to another feeder"
-        steps.append(clock.step("close", best.switch, t,
-                                f"{what}; restores {len(best.customers)} customer(s) from feeder {best.feeder}", best))
+            code = "step_close_tie"
+        params = {"switch": best.switch, "restored": len(best.customers), "feeder": best.feeder}
+        steps.append(clock.step("close", best.switch, t, Reason(code, params), best))
+
+
+def _reclose_code(st: _Study, switch: str) -> str:
+    """Why a switch open in the study closes again: only a reported trip is "the tripped breaker"."""
+    if switch == st.tripped and st.net.switches[switch].kind in PROTECTIVE_KINDS:
+        return "step_reclose_tripped" if st.tripped_basis == TRIP_REPORTED else "step_close_assumed"
+    return "step_close_again"
 
 
 def _split_closings(st: _Study, evals: list[_Eval], dead: set[str], allowed: Any) -> list[_Eval]:

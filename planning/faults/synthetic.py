@@ -9,7 +9,7 @@ and customers of every importance grade.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -38,11 +38,13 @@ def build_grid(
     *,
     name: str = "synthetic",
     positions: dict[str, tuple[float, float]] | None = None,
+    addresses: Mapping[str, str] | None = None,
 ) -> Grid:
     """A validated grid from tuples (see the ``*Spec`` aliases). Loads are flat (demand_kw at all times).
 
     ``positions`` maps node ids to lattice ``(x, y)`` (1 unit = about 80 m);
-    nodes without one are laid out row by row.
+    nodes without one are laid out row by row. ``addresses`` maps customer ids to
+    their address (the others have none).
     """
     pos: dict[str, tuple[float, float]] = {}
     width = max(8, int(np.ceil(np.sqrt(len(nodes)))))
@@ -103,6 +105,7 @@ def build_grid(
             "importance": [c[2] for c in customers],
             "demand_kw": [float(c[3]) for c in customers],
             "backup_power": [bool(c[4]) for c in customers],
+            "address": [(addresses or {}).get(c[0]) for c in customers],
         },
         geometry=[pt(c[1]) for c in customers],
         crs=WGS84,

@@ -106,3 +106,23 @@ def test_fault_exports_read_back(client: Any, tokens: Any) -> None:
     assert fc["type"] == "FeatureCollection" and {f["properties"]["id"] for f in fc["features"]} == expected
     assert "phone" not in fc["features"][0]["properties"]
     assert client.get(f"/api/faults/{fid}/customers/export?format=pdf", headers=h).status_code == 422
+
+
+def test_fault_from_calls_only_explains_the_calls_and_recloses_nothing(client: Any, tokens: Any) -> None:
+    # C1 and C2 (room D1, section s2 = {x1, R2, D1} below S1) called; nobody reported a trip
+    r = create_fault(client, tokens, calls=["C1", "C2"])
+    assert r.status_code == 201, r.json
+    best = r.json["candidates"][0]
+    assert sorted(best["nodes"]) == ["D1", "R2", "x1"]
+    assert (best["rank"], best["outage_device"], best["outage_basis"]) == (1, "S1", "calls")
+    reason = best["summary"]["reason"]
+    assert reason["code"] == "calls_explained" and reason["params"]["explained"] == reason["params"]["calls"] == 2
+    assert best["summary"]["where"]["feeder"] == "F1" and best["summary"]["texts"]["zh-Hans"]
+    assert [d["code"] for d in best["details"]] == ["calls"]
+    stages = client.get(f"/api/faults/{r.json['id']}/stages", headers=tokens["viewer"]).json["stages"]
+    steps = [s for st in stages for s in st["steps"]]
+    assert not [s for s in steps if s["action"] == "close" and s["switch"] in ("F1", "F2", "S1")]
+    assert not [s for s in steps if "reclose" in s["reason"]]
+    custs = client.get(f"/api/faults/{r.json['id']}/customers", headers=tokens["customer_service"]).json
+    # only what hangs below S1 lost supply (s2, s3); C6 on the S3 branch near the breaker never did
+    assert {c["id"] for c in custs["items"]} == {"C1", "C2", "C3", "C7"}

@@ -245,8 +245,8 @@ def test_positions_far_from_every_road_are_refused(app: Any, client: Any, tokens
     for u, v in ((0, 1), (1, 2)):
         for a, b in ((u, v), (v, u)):
             g.add_edge(a, b, length=480.0, travel_time=40.0, highway="residential", name="Rue du Test")
+    assert client.get("/api/crews", headers=tokens["crew"]).status_code == 200  # the served grid version is settled
     app.extensions["roads"] = load_roads(g)
-    app.extensions.pop("crew_sheet.bounds", None)
     ok = client.post("/api/crews/K1/positions", json={"lon": 7.424, "lat": 43.7335}, headers=tokens["crew"])
     assert ok.status_code == 201 and ok.json["street"] == "Rue du Test" and ok.json["road_distance_m"] < 60
     off = client.post("/api/crews/K1/positions", json={"lon": 7.424, "lat": 43.737}, headers=tokens["crew"])  # ~440 m north
@@ -316,6 +316,7 @@ def test_sheet_shows_the_grids_address_and_access_notes_as_given(app: Any, clien
     nodes.loc[nodes["id"] == "R2", ["address", "access_notes"]] = ["1 Rue <i>Grimaldi</i>", "Key at the guard house <img src=x onerror=alert(1)>"]
     nodes.loc[nodes["id"] == "R2", ["access_lon", "access_lat"]] = [7.4241, 43.7321]
     layers["nodes"] = nodes
+    assert client.get("/api/crews", headers=tokens["crew"]).status_code == 200  # the served grid version is settled
     app.extensions["grid"] = Grid.from_layers(layers)
     stop = client.get(f"/api/routes/{routes['K1']}/sheet", headers=tokens["crew"]).json["route"]["stops"][0]
     eq = stop["details"]["equipment"]

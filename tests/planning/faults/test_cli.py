@@ -52,6 +52,9 @@ def test_calls_file_and_breaker(capsys, grid_dir, tmp_path):
     code, out, _ = run(capsys, "--grid", str(grid_dir), "--calls", str(calls), "--now", NOW, "--json")
     assert code == 0
     assert json.loads(out)["candidates"][0]["customers"] == ["E1", "E2"]
+    code, out, _ = run(capsys, "--grid", str(grid_dir), "--calls", str(calls), "--now", NOW)
+    assert code == 0 and "candidate 0: Node R4 below S4, feeder F1 — " in out and "explains 2 of 2 call(s)" in out
+    assert "(supply lost below S4)" in out
     code, out, _ = run(capsys, "--grid", str(grid_dir), "--breaker", "F1", "--now", NOW)
     assert code == 0 and "stage remote" in out
 
