@@ -38,10 +38,36 @@ def _fault_with_routes(service: Service, api: Any, h: dict[str, str]) -> dict[st
     return got
 
 
+def _forget(service: Service, dispatch: dict[str, Any]) -> None:
+    """Delete the fault and dispatch this test made (the service is shared by the session's tests,
+    and the dispatcher page opens the newest fault)."""
+    from sqlalchemy import delete
+
+    from app.models import CrewPosition, Dispatch, Fault
+
+    app = service.app
+    with app.app_context(), app.extensions["db"].session(actor="browser-tests") as s:
+        d = s.get(Dispatch, dispatch["id"])
+        if d is not None:
+            s.delete(d)
+            s.flush()
+        f = s.get(Fault, dispatch["fault_id"])
+        if f is not None:
+            s.delete(f)
+        s.execute(delete(CrewPosition))
+
+
 def test_crew_opens_the_qr_link_and_works_its_stops_offline_too(browser: Any, service: Service) -> None:
     api = service.app.test_client()
     h = _dispatcher_token(service)
     dispatch = _fault_with_routes(service, api, h)
+    try:
+        _walk(browser, service, api, h, dispatch)
+    finally:
+        _forget(service, dispatch)
+
+
+def _walk(browser: Any, service: Service, api: Any, h: dict[str, str], dispatch: dict[str, Any]) -> None:
     route = next(r for r in dispatch["routes"] if len(r["stops"]) >= 2)
 
     # the dispatcher's page: the route's phone link as a QR code, and an SMS in the outbox
