@@ -116,6 +116,7 @@ def js_labels() -> dict[str, str]:
         "work": _("Work zone"), "dead": _("Without supply"), "transferred": _("Transferred"),
         "generator": _("Generator truck"), "stop": _("Stop"), "arrived": _("Arrived"), "done": _("Done"),
         "arrived_at": _("arrived at"), "done_at": _("done at"),
+        "working": _("Working"), "working_at": _("working since"),
         "planned": _("Planned"), "pending": _("Pending"), "sent": _("Sent"), "failed": _("Failed"),
         "queued": _("Queued"), "running": _("Running"), "finished": _("Finished"),
         "loading": _("Loading…"), "no_results": _("Nothing found"), "error": _("Error"),
