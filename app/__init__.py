@@ -143,9 +143,10 @@ def _landing() -> str | None:
 
 
 def _register_pages(app: Flask) -> None:
-    """The role pages (``app.pages``), the admin's quality map (``app.pages.quality``) and the
-    public outage lookup (``app.pages.lookup``, rate-limited)."""
-    from app import throttle
+    """The role pages (``app.pages``), the admin's quality map (``app.pages.quality``), the
+    public outage lookup (``app.pages.lookup``, rate-limited) and the crews' route links
+    (``app.route_links``)."""
+    from app import route_links, throttle
     from app.pages import bp, lookup
     from app.pages.quality import bp as quality_bp
 
@@ -153,3 +154,4 @@ def _register_pages(app: Flask) -> None:
     app.register_blueprint(lookup.bp)
     app.register_blueprint(quality_bp)
     throttle.throttle_lookup(app, lookup.THROTTLED)
+    route_links.init_app(app)

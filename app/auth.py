@@ -135,7 +135,12 @@ def bearer_token() -> str | None:
 
 @login_manager.user_loader
 def _load_user(session_id: str) -> User | None:
-    """The session's user when the cookie's session version is still the user's."""
+    """The session's user when the cookie's session version is still the user's (a route
+    link's session, ``link:...``, is the link's user while the link is usable)."""
+    if session_id.startswith("link:"):
+        from app.route_links import load_user
+
+        return load_user(session_id)  # type: ignore[return-value]
     uid, _, version = session_id.partition(":")
     try:
         user = get_session().get(User, int(uid))

@@ -95,6 +95,18 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": None,  # None: REDIS_URL when set, else memory:// (one process only)
     "IDEMPOTENCY_WAIT_S": 10.0,  # how long a repeated Idempotency-Key waits for the first answer
     "PASSWORD_HASH_METHOD": "scrypt",  # werkzeug method string
+    # The crew's phone page and route links (docs/deploy.md)
+    "PUBLIC_URL": None,  # e.g. https://outage.example.org: the base of links sent by SMS (None: the request's host)
+    "ROUTE_LINK_TTL_MIN": 720,  # how long a crew's route link opens its route (minutes)
+    "PHOTO_MAX_BYTES": 8 * 1024 * 1024,  # largest stop photo accepted (bytes)
+    "CLIENT_TIME_MAX_AGE_S": 86400.0,  # how late a phone's report may arrive with its own time
+    "CLIENT_TIME_MAX_AHEAD_S": 300.0,  # how far a phone's clock may run ahead of the server's
+    "CREW_POSITION_INTERVAL_S": 30,  # how often the crew page sends the phone's position
+    "POSITION_MAX_ROAD_M": 300.0,  # farthest a reported position may be from a drivable road
+    "POSITION_AREA_MARGIN_M": 5000.0,  # how far outside the grid's extent a position may be
+    # Extra navigation links on each stop: [{"name": "Amap", "url": "https://uri.amap.com/navigation?to={lon},{lat},{label}"}]
+    # ({lat}, {lon}: WGS84 degrees; {label}: the stop's name, URL-encoded). geo: and Apple Maps are always shown.
+    "NAV_LINK_TEMPLATES": None,  # a list, or its JSON text (OUTAGE_NAV_LINK_TEMPLATES)
     "TESTING": False,
 }
 
@@ -231,6 +243,7 @@ def validate(cfg: dict[str, Any]) -> None:
         problems.append(f"RUN_HEARTBEAT_S must be a positive number of seconds, got {beat!r}")
     elif not isinstance(lease, int | float) or not lease >= 2 * beat:
         problems.append(f"RUN_LEASE_S must be at least twice RUN_HEARTBEAT_S ({2 * beat} s), got {lease!r}")
+    problems.extend(_crew_page_problems(cfg))
     if cfg["ROUTING_OBJECTIVE"] not in ("weighted_restoration", "distance"):
         problems.append("ROUTING_OBJECTIVE must be weighted_restoration or distance")
     if problems:
@@ -251,6 +264,57 @@ def _planning_problems(cfg: dict[str, Any]) -> list[str]:
             parse_aware_datetime(pinned)
         except InputError:
             out.append(f"PLANNING_NOW must be an ISO 8601 time with a UTC offset, got {pinned!r}")
+    return out
+
+
+#: Schemes a navigation link template may use (web maps and the map apps' own schemes).
+NAV_SCHEMES = ("https", "http", "geo", "maps", "comgooglemaps", "iosamap", "androidamap", "amapuri", "baidumap", "intent")
+
+
+def nav_templates(raw: Any) -> list[dict[str, str]]:
+    """``NAV_LINK_TEMPLATES`` as a list of ``{"name", "url"}`` (a JSON string from the environment
+    is parsed); :class:`ConfigError` for anything else."""
+    import json
+
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw) if raw.strip() else []
+        except ValueError as exc:
+            raise ConfigError(f"NAV_LINK_TEMPLATES is not JSON: {exc}") from None
+    if not isinstance(raw, list | tuple):
+        raise ConfigError("NAV_LINK_TEMPLATES must be a list of {name, url}")
+    out = []
+    for i, t in enumerate(raw):
+        if not (isinstance(t, dict) and isinstance(t.get("name"), str) and isinstance(t.get("url"), str)
+                and 1 <= len(t["name"]) <= 40 and 1 <= len(t["url"]) <= 500):
+            raise ConfigError(f"NAV_LINK_TEMPLATES[{i}] must be {{\"name\": 1-40 characters, \"url\": 1-500 characters}}")
+        scheme = t["url"].split(":", 1)[0].lower()
+        if scheme not in NAV_SCHEMES or ("{lat}" not in t["url"] or "{lon}" not in t["url"]):
+            raise ConfigError(f"NAV_LINK_TEMPLATES[{i}]: the url must use one of {', '.join(NAV_SCHEMES)} "
+                              "and contain {lat} and {lon}")
+        out.append({"name": t["name"], "url": t["url"]})
+    return out
+
+
+def _crew_page_problems(cfg: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    try:
+        nav_templates(cfg.get("NAV_LINK_TEMPLATES"))
+    except ConfigError as exc:
+        out.append(exc.message)
+    for key in ("ROUTE_LINK_TTL_MIN", "PHOTO_MAX_BYTES", "CREW_POSITION_INTERVAL_S"):
+        v = cfg.get(key)
+        if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+            out.append(f"{key} must be a positive integer, got {v!r}")
+    for key in ("CLIENT_TIME_MAX_AGE_S", "CLIENT_TIME_MAX_AHEAD_S", "POSITION_MAX_ROAD_M", "POSITION_AREA_MARGIN_M"):
+        v = cfg.get(key)
+        if not isinstance(v, int | float) or isinstance(v, bool) or v < 0:
+            out.append(f"{key} must be a number >= 0, got {v!r}")
+    url = cfg.get("PUBLIC_URL")
+    if url and not (isinstance(url, str) and url.split("://", 1)[0] in ("http", "https") and "://" in url):
+        out.append(f"PUBLIC_URL must be an http(s) URL, got {url!r}")
     return out
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -359,6 +360,8 @@ class CrewPosition(Base):
     lat: Mapped[float] = mapped_column(Float)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    #: When the server received it (``at`` is the phone's time, kept when a report arrives late).
+    received_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
 
 class Dispatch(Base):
@@ -394,10 +397,12 @@ class Route(Base):
 
 
 class RouteStop(Base):
-    """A crew's progress at one stop of its route: planned -> arrived -> done (UTC times).
+    """A crew's progress at one stop of its route: planned -> arrived -> working -> done (UTC times).
 
     The stop itself (task, place, ETA) stays in ``routes.stops`` as the core produced it;
-    this row holds only what the crew reports, so it can be audited and locked.
+    this row holds only what the crew reports, so it can be audited and locked. The times
+    are the phone's (kept when a report reaches the server late, within bounds); ``*_received_at``
+    are the server's receive times.
     """
 
     __tablename__ = "route_stops"
@@ -405,12 +410,56 @@ class RouteStop(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     route_id: Mapped[int] = mapped_column(ForeignKey("routes.id", ondelete="CASCADE"), index=True)
     task_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned arrived done
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned arrived working done
     arrived_at: Mapped[datetime | None] = mapped_column(default=None)
+    working_at: Mapped[datetime | None] = mapped_column(default=None)
     done_at: Mapped[datetime | None] = mapped_column(default=None)
+    arrived_received_at: Mapped[datetime | None] = mapped_column(default=None)
+    working_received_at: Mapped[datetime | None] = mapped_column(default=None)
+    done_received_at: Mapped[datetime | None] = mapped_column(default=None)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}
+
+
+class StopPhoto(Base):
+    """A photo a crew took at a stop (checked to be a JPEG, PNG or WebP image; bytes in the database,
+    so every app process sees it and a failed upload leaves nothing behind)."""
+
+    __tablename__ = "stop_photos"
+    __audit_skip__ = ("data",)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("routes.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    note: Mapped[str] = mapped_column(Text, default="")
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    route_link_id: Mapped[int | None] = mapped_column(ForeignKey("route_links.id", ondelete="SET NULL"), default=None)
+
+
+class RouteLink(Base):
+    """A crew's phone link to one route: a signed, expiring token whose SHA-256 is stored
+    (the plain token is never stored), revocable. Opening it logs the phone in for that
+    route only (:mod:`app.route_links`)."""
+
+    __tablename__ = "route_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("routes.id", ondelete="CASCADE"), index=True)
+    crew_id: Mapped[str] = mapped_column(ForeignKey("crews.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="SET NULL"), default=None)
 
 
 class Interruption(Base):
@@ -480,11 +529,13 @@ class Notification(Base):
     __tablename__ = "notifications"
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # notice | sms | cancel (planned outages) | fault
+    kind: Mapped[str] = mapped_column(String(16))  # notice | sms | cancel (planned outages) | fault | crew_link
     channel: Mapped[str] = mapped_column(String(16), default="sms")
     outage_id: Mapped[int | None] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), default=None)
     fault_id: Mapped[int | None] = mapped_column(ForeignKey("faults.id", ondelete="CASCADE"), default=None)
     customer_id: Mapped[str] = mapped_column(String(64))
+    #: A phone number for a message to someone who is not a customer (a crew's route link).
+    recipient: Mapped[str | None] = mapped_column(String(32), default=None)
     due_at: Mapped[datetime] = mapped_column(index=True)
     text_en: Mapped[str] = mapped_column(Text, default="")
     text_zh: Mapped[str] = mapped_column(Text, default="")

@@ -66,8 +66,10 @@ def make_sender(config: dict[str, Any]) -> Sender:
 
 
 def message_of(n: Notification, phone: str | None, *, tz: tzinfo) -> dict[str, Any]:
-    """What a sender gets: the message with the recipient's phone and ``due_at`` in ``tz``."""
-    return {"id": n.id, "kind": n.kind, "customer_id": n.customer_id, "phone": phone, "due_at": local_iso(n.due_at, tz),
+    """What a sender gets: the message with the recipient's phone (a message to someone who is not
+    a customer, e.g. a crew's route link, carries its own ``recipient``) and ``due_at`` in ``tz``."""
+    return {"id": n.id, "kind": n.kind, "customer_id": n.customer_id, "phone": n.recipient or phone,
+            "due_at": local_iso(n.due_at, tz),
             "text_en": n.text_en, "text_zh": n.text_zh, "outage_id": n.outage_id, "fault_id": n.fault_id}
 
 

@@ -92,6 +92,8 @@ def _user_key() -> str | None:
         return None
     if header.startswith("Bearer "):
         return "t:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    if u.id is None:  # a route link's phone (app.route_links): its keys are its own
+        return f"l:{getattr(u, 'link_id', '')}"
     return f"u:{u.id}"
 
 

@@ -9,6 +9,7 @@ Public API::
     gpx_text = plan_gpx(plan, crew_id)                      # GPX 1.1 for the crew's phone
     fc = plan_geojson(plan)                                 # RFC 7946 FeatureCollection
     result = solve_vrplib("C101.vrp", time_limit_s=10)     # VRPTW benchmark
+    check_position(lon, lat, bounds=..., roads=roads)       # a crew's GPS fix: in the area, near a road
 
 Coordinates are WGS84 ``(lon, lat)``; times in seconds, lengths in metres,
 datetimes timezone-aware. See ``docs/routing.md``.
@@ -27,11 +28,13 @@ from routing.model import (
     Task,
     geo_uri,
 )
+from routing.positions import PositionCheck, check_position, compass_bearing, street_name
 from routing.roads import LoadReport, RoadNetwork, RoadPath, SnappedPoint, load_roads
 from routing.vrptw import read_vrptw, solve_vrplib
 
 __all__ = [
     "OBJECTIVES",
+    "PositionCheck",
     "Crew",
     "CrewRoute",
     "DroppedTask",
@@ -46,6 +49,8 @@ __all__ = [
     "Stop",
     "Task",
     "UnknownLocationError",
+    "check_position",
+    "compass_bearing",
     "geo_uri",
     "greedy_routes",
     "load_roads",
@@ -54,5 +59,6 @@ __all__ = [
     "plan_routes",
     "read_vrptw",
     "solve_vrplib",
+    "street_name",
     "write_gpx",
 ]

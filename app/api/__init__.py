@@ -147,12 +147,13 @@ def init_api(app: Flask) -> OutageApi:
         notifications,
         plans,
         reliability,
+        route_links,
         runs,
         sheets,
         workflow,
     )
 
-    for module in (grid, grid_versions, jobs, plans, sheets, workflow, reliability, faults, crews, dispatch, notifications, runs, admin):
+    for module in (grid, grid_versions, jobs, plans, sheets, workflow, reliability, faults, crews, dispatch, route_links, notifications, runs, admin):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_bp)
     return api

@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app
 from sqlalchemy import select
 
 from app.api import ApiBlueprint
-from app.api.common import check_version, get_or_404, iso, session
+from app.api.common import check_version, get_or_404, iso, session, utc_now
 from app.api.records import described_schema
 from app.auth import crew_scope, require, user
 from app.input_policy import PolicyDateTime
 from app.models import Crew, CrewPosition
+from app.services import crew_sheet
 from app.services import crews as crews_service
+from app.services.routing import client_time
 from routing.crews import CrewRecord
 
 blp = ApiBlueprint("crews", __name__, url_prefix="/api/crews", description="Crews, shifts and positions")
@@ -30,7 +33,8 @@ CrewPatch = described_schema(CrewRecord, name="CrewPatch", partial=True, exclude
 class PositionIn(ma.Schema):
     lon = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180))
     lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
-    at = PolicyDateTime()
+    at = PolicyDateTime(metadata={"description": "the phone's time of the fix (kept when sent late; default: receive time)"})
+    accuracy_m = ma.fields.Float(validate=ma.validate.Range(0, 1e6), metadata={"description": "the fix's accuracy (m), not stored"})
 
 
 def crew_json(c: Crew, position: CrewPosition | None = None) -> dict[str, Any]:
@@ -112,16 +116,27 @@ def update_crew(data: dict[str, Any], crew_id: str) -> Any:
 @blp.arguments(PositionIn)
 @blp.response(201)
 def add_position(data: dict[str, Any], crew_id: str) -> Any:
-    """Report a crew's GPS position (a crew user only for its own crew)."""
+    """Report a crew's GPS position (a crew user only for its own crew).
+
+    The position must lie in the service area (the grid's and road network's extent plus
+    ``POSITION_AREA_MARGIN_M``) and within ``POSITION_MAX_ROAD_M`` of a drivable road: 422
+    ``position_swapped`` / ``position_outside_area`` / ``position_off_road`` otherwise.
+    ``at`` (the phone's time) is kept when the report arrives late; ``received_at`` is the
+    server's time.
+    """
     crew_scope(crew_id)
     get_or_404(Crew, crew_id, "crew")
     u = user()
-    p = CrewPosition(crew_id=crew_id, lon=data["lon"], lat=data["lat"], recorded_by=u.id if u else None)
-    if data.get("at"):
-        p.at = data["at"]
+    received = utc_now()
+    at = client_time(data.get("at"), received=received, max_age_s=float(current_app.config["CLIENT_TIME_MAX_AGE_S"]),
+                     max_ahead_s=float(current_app.config["CLIENT_TIME_MAX_AHEAD_S"]))
+    checked = crew_sheet.check_crew_position(current_app._get_current_object(), data["lon"], data["lat"])  # type: ignore[attr-defined]
+    p = CrewPosition(crew_id=crew_id, lon=data["lon"], lat=data["lat"], recorded_by=u.id if u else None,
+                     at=at, received_at=received)
     session().add(p)
     session().commit()
-    return {"id": p.id, "crew_id": crew_id, "lon": p.lon, "lat": p.lat, "at": iso(p.at)}
+    return {"id": p.id, "crew_id": crew_id, "lon": p.lon, "lat": p.lat, "at": iso(p.at),
+            "received_at": iso(p.received_at), "road_distance_m": checked.road_distance_m, "street": checked.street}
 
 
 @blp.route("/<string:crew_id>/positions")
@@ -133,4 +148,4 @@ def list_positions(crew_id: str) -> Any:
     get_or_404(Crew, crew_id, "crew")
     rows = session().scalars(select(CrewPosition).where(CrewPosition.crew_id == crew_id)
                              .order_by(CrewPosition.at.desc(), CrewPosition.id.desc()).limit(100))
-    return {"items": [{"lon": p.lon, "lat": p.lat, "at": iso(p.at)} for p in rows]}
+    return {"items": [{"lon": p.lon, "lat": p.lat, "at": iso(p.at), "received_at": iso(p.received_at)} for p in rows]}

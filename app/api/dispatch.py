@@ -58,10 +58,13 @@ class DispatchIn(ma.Schema):
 
 
 class StopStatusIn(ma.Schema):
-    status = ma.fields.String(required=True, validate=ma.validate.OneOf(["arrived", "done"]),
-                              metadata={"description": "arrived, then done (or done directly); done is final"})
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(["arrived", "working", "done"]),
+                              metadata={"description": "arrived, then working, then done, strictly in order; done is final"})
     version = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1),
                                 metadata={"description": "optional: the stop's version you read (stale -> 409)"})
+    at = PolicyDateTime(metadata={"description": "when it happened on the phone (kept when the report arrives late; "
+                                                 "default: when the server receives it)"})
+    note = ma.fields.String(validate=ma.validate.Length(max=2000), metadata={"description": "the crew's note for the stop"})
 
 
 def route_json(r: Route) -> dict[str, Any]:
@@ -183,16 +186,22 @@ def get_route(route_id: int) -> Any:
 @blp.arguments(StopStatusIn)
 @blp.response(200)
 def set_stop_status(data: dict[str, Any], route_id: int, task_id: str) -> Any:
-    """A crew reports a stop: ``arrived`` or ``done`` (time recorded by the server, UTC).
+    """A crew reports a stop: ``arrived``, ``working``, ``done``, strictly in this order.
 
-    A crew user only on its own route. ``arrived`` -> ``done`` or ``done`` directly;
-    repeating the current status changes nothing; a done stop cannot go back (409
-    ``stop_done``). Answers the route with every stop's ``status``, ``arrived_at``, ``done_at``.
+    A crew user only on its own route. ``at`` is the phone's time (kept when the report
+    arrives late, within ``CLIENT_TIME_MAX_AGE_S``; the receive time is stored too);
+    repeating the current status changes nothing but the ``note``; a skipped step or a step
+    back is 409 ``stop_out_of_order`` / ``stop_done``. Answers the route with every stop's
+    ``status``, ``arrived_at``, ``working_at``, ``done_at``, ``received`` and ``note``.
     """
     r = _route_for(route_id)
     u = user()
-    routing_service.set_stop_status(session(), r, task_id, data["status"], at=utc_now(),
-                                    user_id=u.id if u else None, version=data.get("version"))
+    received = utc_now()
+    at = routing_service.client_time(data.get("at"), received=received,
+                                     max_age_s=float(current_app.config["CLIENT_TIME_MAX_AGE_S"]),
+                                     max_ahead_s=float(current_app.config["CLIENT_TIME_MAX_AHEAD_S"]))
+    routing_service.set_stop_status(session(), r, task_id, data["status"], at=at, received_at=received,
+                                    user_id=u.id if u else None, version=data.get("version"), note=data.get("note"))
     session().commit()
     return route_json(r)
 

@@ -37,9 +37,10 @@ blp = ApiBlueprint("notifications", __name__, url_prefix="/api/notifications", d
 STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
-KINDS = ("notice", "sms", "cancel", "fault")
-#: ``planned``: messages of planned outages (notice, sms, cancel); ``fault``: of faults.
-GROUPS = ("planned", "fault")
+KINDS = ("notice", "sms", "cancel", "fault", "crew_link")
+#: ``planned``: messages of planned outages (notice, sms, cancel); ``fault``: of faults; ``crew``:
+#: route links sent to crews (``crew_link``, to ``recipient``).
+GROUPS = ("planned", "fault", "crew")
 #: Columns of the outbox export (``phone`` after ``customer_id`` for customer service and admin).
 EXPORT_COLUMNS = ["id", "group", "kind", "channel", "outage_id", "fault_id", "customer_id", "due_at", "status",
                   "attempts", "sent_at", "last_error", "text_en", "text_zh"]
@@ -81,6 +82,8 @@ def filtered(args: dict[str, Any]) -> Select[Any]:
         q = q.where(Notification.outage_id.is_not(None))
     elif args.get("group") == "fault":
         q = q.where(Notification.fault_id.is_not(None))
+    elif args.get("group") == "crew":
+        q = q.where(Notification.outage_id.is_(None), Notification.fault_id.is_(None))
     if "due_before" in args:
         q = q.where(Notification.due_at <= args["due_before"])
     return q.order_by(Notification.due_at, Notification.id)
@@ -95,7 +98,8 @@ def totals(q: Select[Any]) -> dict[str, dict[str, int]]:
         out[name] = {str(k): int(n) for k, n in s.execute(select(col, func.count()).group_by(col))}
     planned = s.scalar(select(func.count()).where(sub.c.outage_id.is_not(None))) or 0
     fault = s.scalar(select(func.count()).where(sub.c.fault_id.is_not(None))) or 0
-    out["by_group"] = {"planned": int(planned), "fault": int(fault)}
+    crew = s.scalar(select(func.count()).where(sub.c.outage_id.is_(None), sub.c.fault_id.is_(None))) or 0
+    out["by_group"] = {"planned": int(planned), "fault": int(fault), "crew": int(crew)}
     return out
 
 
@@ -104,13 +108,17 @@ def phones() -> Mapping[str, str] | None:
     return phone_book(grid()) if sees_phones() else None
 
 
+def group_of(n: Notification) -> str:
+    return "fault" if n.fault_id is not None else "planned" if n.outage_id is not None else "crew"
+
+
 def notification_json(n: Notification, book: Mapping[str, str] | None) -> dict[str, Any]:
-    out = {"id": n.id, "group": "fault" if n.fault_id is not None else "planned", "kind": n.kind, "channel": n.channel,
+    out = {"id": n.id, "group": group_of(n), "kind": n.kind, "channel": n.channel,
            "outage_id": n.outage_id, "fault_id": n.fault_id,
            "customer_id": n.customer_id, "due_at": iso(n.due_at), "status": n.status, "attempts": n.attempts,
            "sent_at": iso(n.sent_at), "last_error": n.last_error, "text_en": n.text_en, "text_zh": n.text_zh}
     if book is not None:
-        out["phone"] = book.get(n.customer_id)
+        out["phone"] = n.recipient or book.get(n.customer_id)
     return out
 
 

@@ -38,6 +38,7 @@ from jinja2 import TemplateNotFound
 
 from app import maps
 from app.errors import domain_error_json, json_error, status_of
+from app.pages.crew_labels import crew_labels
 from app.pages.workflow import workflow_labels
 from gis import Grid, OutageError
 from gis.records import MAX_YEAR, MIN_YEAR
@@ -116,6 +117,7 @@ def js_labels() -> dict[str, str]:
         "work": _("Work zone"), "dead": _("Without supply"), "transferred": _("Transferred"),
         "generator": _("Generator truck"), "stop": _("Stop"), "arrived": _("Arrived"), "done": _("Done"),
         "arrived_at": _("arrived at"), "done_at": _("done at"),
+        "working": _("Working"), "working_at": _("working since"),
         "planned": _("Planned"), "pending": _("Pending"), "sent": _("Sent"), "failed": _("Failed"),
         "queued": _("Queued"), "running": _("Running"), "finished": _("Finished"),
         "loading": _("Loading…"), "no_results": _("Nothing found"), "error": _("Error"),
@@ -334,19 +336,32 @@ def dispatcher() -> Any:
 
 
 @bp.route("/crew")
+@bp.route("/crew/")
 @bp.route("/crew/<crew_id>")
 @roles(*PAGES["crew"])
 def crew(crew_id: str | None = None) -> Any:
+    """The crew's phone page (docs/pages.md); a crew user (or a route link's phone) without a crew
+    in the URL is sent to its own, inside the service worker's scope ``/crew/``."""
     auth = _auth()
+    route = request.args.get("route")
+    link = getattr(auth.user(), "route_id", None) if auth is not None else None
     if crew_id is None and auth is not None:
-        u = auth.user()
-        crew_id = getattr(u, "crew_id", None)
+        crew_id = getattr(auth.user(), "crew_id", None)
+        if crew_id is not None:
+            return redirect(url_for("pages.crew", crew_id=crew_id, route=link or route))
     if auth is not None and crew_id is not None:
         try:
             auth.crew_scope(crew_id)
         except OutageError as exc:
             abort(status_of(exc))
-    return _page("crew", "pages/crew.html", crew_id=crew_id, config={"crew_id": crew_id, "route": request.args.get("route")})
+    if link is not None:
+        route = str(link)  # a route link opens only its route
+    installable = "crew_link.service_worker" in current_app.view_functions  # app.route_links registered
+    return _page("crew", "pages/crew.html", crew_id=crew_id,
+                 manifest_url=url_for("crew_link.manifest") if installable else None, config={
+                     "crew_id": crew_id, "route": route, "link": link is not None, "crew_labels": crew_labels(),
+                     "sw": url_for("crew_link.service_worker") if installable else None,
+                 })
 
 
 @bp.route("/service")

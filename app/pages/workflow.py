@@ -29,9 +29,9 @@ def workflow_labels() -> dict[str, str]:
         "wfe_transition_not_allowed": _("This step is not possible from the outage's current status."),
         "wfe_forbidden": _("Your role may not take this step."),
         # the notices section
-        "ng_planned": _("Planned outage"), "ng_fault": _("Fault"),
+        "ng_planned": _("Planned outage"), "ng_fault": _("Fault"), "ng_crew": _("Crew route link"),
         "nk_notice": _("Notice (7 days ahead)"), "nk_sms": _("SMS (10 minutes ahead)"), "nk_cancel": _("Cancellation"),
-        "nk_fault": _("Fault message"),
+        "nk_fault": _("Fault message"), "nk_crew_link": _("Crew route link"),
         "ns_pending": _("Pending"), "ns_sending": _("Sending"), "ns_sent": _("Sent"), "ns_failed": _("Failed"),
         "ns_cancelled": _("Cancelled"),
         "nt_customer": _("Customer"), "nt_kind": _("Kind"), "nt_event": _("Outage / fault"), "nt_due": _("Due"),

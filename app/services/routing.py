@@ -172,20 +172,27 @@ def gpx_from_route(route: Route, crew_name: str) -> str:
 
 # -- stop progress reported by crews ----------------------------------------------------
 
-STOP_STATUSES = ("planned", "arrived", "done")
+#: A stop's statuses in the only order a crew may report them.
+STOP_STATUSES = ("planned", "arrived", "working", "done")
 
 
 def stops_with_progress(route: Route, *, tz: tzinfo) -> list[dict[str, Any]]:
     """The route's stops as the core produced them, each with the crew's progress:
-    ``status`` (planned | arrived | done), ``arrived_at`` and ``done_at`` (ISO 8601 in ``tz``, the
-    grid's zone, or null) and the progress row's ``version`` (optional optimistic locking of the stop)."""
+    ``status`` (planned | arrived | working | done), ``arrived_at``, ``working_at`` and ``done_at``
+    (the phone's times, ISO 8601 in ``tz``, the grid's zone, or null), ``received`` (when the
+    server got each report), the crew's ``note`` and the progress row's ``version`` (optional
+    optimistic locking of the stop)."""
     states = {st.task_id: st for st in route.stop_states}
     out = []
     for stop in route.stops or []:
         st = states.get(str(stop.get("task_id")))
         out.append({**stop, "status": st.status if st else "planned",
                     "arrived_at": local_iso(st.arrived_at, tz) if st else None,
+                    "working_at": local_iso(st.working_at, tz) if st else None,
                     "done_at": local_iso(st.done_at, tz) if st else None,
+                    "received": {k: local_iso(getattr(st, f"{k}_received_at"), tz) if st else None
+                                 for k in ("arrived", "working", "done")},
+                    "note": st.note if st else "",
                     "version": st.version if st else 1})
     return out
 
@@ -203,33 +210,77 @@ def _stop_rows(session: Session, route: Route) -> dict[str, RouteStop]:
     return rows
 
 
-def set_stop_status(session: Session, route: Route, task_id: str, status: str, *, at: datetime,
-                    user_id: int | None, version: int | None = None) -> RouteStop:
-    """Record a crew's progress at one stop.
-
-    planned -> arrived -> done, or planned -> done directly; repeating the current status
-    changes nothing (a double tap is harmless); a stop that is done cannot go back (409).
-    """
-    if status not in ("arrived", "done"):
-        raise InputError(f"status must be 'arrived' or 'done', not {status!r}", details={"status": status})
-    rows = _stop_rows(session, route)
-    row = rows.get(task_id)
+def stop_row(session: Session, route: Route, task_id: str) -> RouteStop:
+    """The progress row of one stop of ``route`` (404 for a task that is not on it)."""
+    row = _stop_rows(session, route).get(task_id)
     if row is None:
         raise NotFoundError(f"route {route.id} has no stop {task_id!r}", details={"route": route.id, "task_id": task_id})
+    return row
+
+
+def client_time(at: datetime | None, *, received: datetime, max_age_s: float, max_ahead_s: float) -> datetime:
+    """The time a phone says something happened, kept when the report arrives late.
+
+    None -> ``received``. A time more than ``max_ahead_s`` seconds after ``received`` (a
+    phone clock far ahead) or more than ``max_age_s`` before it is refused (422
+    ``bad_client_time``) rather than stored wrong.
+    """
+    if at is None:
+        return received
+    if at > received + timedelta(seconds=max_ahead_s):
+        raise InputError(f"the time {at.isoformat()} is in the future (the server's time is {received.isoformat()}); "
+                         "check the phone's clock", code="bad_client_time",
+                         details={"at": at.isoformat(), "received_at": received.isoformat(), "max_ahead_s": max_ahead_s})
+    if at < received - timedelta(seconds=max_age_s):
+        raise InputError(f"the time {at.isoformat()} is more than {max_age_s:.0f} s before the server's time "
+                         f"{received.isoformat()}", code="bad_client_time",
+                         details={"at": at.isoformat(), "received_at": received.isoformat(), "max_age_s": max_age_s})
+    return at
+
+
+def set_stop_status(session: Session, route: Route, task_id: str, status: str, *, at: datetime,
+                    user_id: int | None, version: int | None = None, received_at: datetime | None = None,
+                    note: str | None = None) -> RouteStop:
+    """Record a crew's progress at one stop.
+
+    planned -> arrived -> working -> done, strictly in this order: a step that skips one
+    is refused (409 ``stop_out_of_order``), going back too (409 ``stop_done`` once done,
+    ``stop_out_of_order`` otherwise); repeating the current status changes nothing (a double
+    tap, or a queued report replayed, is harmless). ``at`` is the phone's time of the
+    step (see :func:`client_time`), ``received_at`` the server's (default ``at``); a step's
+    time is never before the previous step's. ``note`` replaces the crew's note of the stop.
+    """
+    if status not in STOP_STATUSES[1:]:
+        raise InputError(f"status must be one of {', '.join(STOP_STATUSES[1:])}, not {status!r}", details={"status": status})
+    row = stop_row(session, route, task_id)
     if version is not None and row.version != version:
         raise ConflictError(f"stale version: you sent {version}, the stop is at {row.version}; reload and retry",
                             code="stale_version", details={"current_version": row.version, "sent_version": version})
     if row.status == status:
+        if note is not None and note != row.note:
+            row.note = note
+            row.updated_by = user_id
+            session.flush()
         return row
+    current = STOP_STATUSES.index(row.status)
+    wanted = STOP_STATUSES.index(status)
     if row.status == "done":
         raise ConflictError(f"stop {task_id!r} is already done; it cannot go back to {status!r}", code="stop_done",
                             details={"task_id": task_id, "status": row.status, "requested": status,
                                      "done_at": row.done_at.isoformat() if row.done_at else None})
+    if wanted != current + 1:
+        expected = STOP_STATUSES[current + 1]
+        raise ConflictError(f"stop {task_id!r} is {row.status}: the next step is {expected!r}, not {status!r}",
+                            code="stop_out_of_order",
+                            details={"task_id": task_id, "status": row.status, "requested": status, "expected": expected})
+    previous = getattr(row, f"{row.status}_at", None) if row.status != "planned" else None
+    if previous is not None and at < previous:
+        at = previous  # a phone clock that jumped back: never before the step before
     row.status = status
-    if status == "arrived":
-        row.arrived_at = at
-    else:
-        row.done_at = at
+    setattr(row, f"{status}_at", at)
+    setattr(row, f"{status}_received_at", received_at or at)
+    if note is not None:
+        row.note = note
     row.updated_by = user_id
     session.flush()
     return row

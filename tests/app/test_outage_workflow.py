@@ -221,7 +221,7 @@ def test_outbox_paging_filters_totals_and_export(client: Any, tokens: Any, outag
     every = outbox(client, tokens, limit=1000)
     planned, fault = outbox(client, tokens, group="planned"), outbox(client, tokens, group="fault")
     assert planned["total"] == 8 and fault["total"] > 0 and planned["total"] + fault["total"] == every["total"]
-    assert every["totals"]["by_group"] == {"planned": 8, "fault": fault["total"]}
+    assert every["totals"]["by_group"] == {"planned": 8, "fault": fault["total"], "crew": 0}
     assert sum(every["totals"]["by_status"].values()) == every["total"]
     assert every["totals"]["by_kind"]["notice"] == every["totals"]["by_kind"]["sms"] == 4
     assert {n["group"] for n in fault["items"]} == {"fault"} and {n["kind"] for n in fault["items"]} == {"fault"}

@@ -1,4 +1,4 @@
-"""Crew stop progress: ``POST /api/routes/<id>/stops/<task_id> {status}`` (arrived / done).
+"""Crew stop progress: ``POST /api/routes/<id>/stops/<task_id> {status}`` (arrived -> working -> done).
 
 Routes are stored directly (no road network needed), so this runs on SQLite and, with
 TEST_DATABASE_URL, on PostgreSQL like the other database tests.
@@ -57,14 +57,19 @@ def test_crew_marks_its_own_stops_and_the_dispatcher_sees_them(client: Any, toke
     assert arrived_at.utcoffset() == arrived_at.astimezone(ZoneInfo("Europe/Monaco")).utcoffset()  # the grid's zone
     assert stop(r.json, "T1-a")["name"] == "RMU 5"  # the core's stop fields are kept
     assert stop(r.json, "T1-b")["status"] == "planned"
+    assert post(client, crew, routes["K1"], "T1-a", {"status": "working"}).status_code == 200
     r = post(client, crew, routes["K1"], "T1-a", {"status": "done"})
     assert r.status_code == 200
     a = stop(r.json, "T1-a")
     assert a["status"] == "done" and a["arrived_at"] == arrived_at.isoformat()
-    assert datetime.fromisoformat(a["done_at"]) >= arrived_at
-    # done directly (no arrived reported first)
+    assert datetime.fromisoformat(a["done_at"]) >= datetime.fromisoformat(a["working_at"]) >= arrived_at
+    # done directly (no arrived reported first) is out of order and changes nothing
     r = post(client, crew, routes["K1"], "T1-b", {"status": "done"})
-    assert r.status_code == 200 and stop(r.json, "T1-b")["status"] == "done" and stop(r.json, "T1-b")["arrived_at"] is None
+    assert r.status_code == 409 and r.json["code"] == "stop_out_of_order" and r.json["details"]["expected"] == "arrived"
+    for status in ("arrived", "working", "done"):
+        r = post(client, crew, routes["K1"], "T1-b", {"status": status})
+        assert r.status_code == 200, r.json
+    assert stop(r.json, "T1-b")["status"] == "done" and stop(r.json, "T1-b")["arrived_at"] is not None
     # every reader sees the progress: the route, the crew's latest route, the dispatch
     for url, h in ((f"/api/routes/{routes['K1']}", disp), ("/api/crews/K1/route", crew), ("/api/crews/K1/route", tokens["viewer"])):
         got = client.get(url, headers=h).json
@@ -82,9 +87,16 @@ def test_repeating_a_status_changes_nothing(client: Any, tokens: Any, routes: di
     assert again.status_code == 200 and stop(again.json, "T1-a") == first
 
 
+def _to_done(client: Any, headers: dict[str, str], route: int, task: str) -> Any:
+    for status in ("arrived", "working", "done"):
+        r = post(client, headers, route, task, {"status": status})
+        assert r.status_code == 200, r.json
+    return r
+
+
 def test_done_cannot_go_back(client: Any, tokens: Any, routes: dict[str, int]) -> None:
     crew = tokens["crew"]
-    done = stop(post(client, crew, routes["K1"], "T1-a", {"status": "done"}).json, "T1-a")
+    done = stop(_to_done(client, crew, routes["K1"], "T1-a").json, "T1-a")
     r = post(client, crew, routes["K1"], "T1-a", {"status": "arrived"})
     assert r.status_code == 409 and r.json["code"] == "stop_done"
     assert "already done" in r.json["message"]
@@ -94,8 +106,8 @@ def test_done_cannot_go_back(client: Any, tokens: Any, routes: dict[str, int]) -
 def test_dispatcher_and_admin_may_report_any_route(client: Any, tokens: Any, routes: dict[str, int]) -> None:
     r = post(client, tokens["dispatcher"], routes["K2"], "T2-a", {"status": "arrived"})
     assert r.status_code == 200 and stop(r.json, "T2-a")["status"] == "arrived"
-    r = post(client, tokens["admin"], routes["K1"], "T1-b", {"status": "done"})
-    assert r.status_code == 200 and stop(r.json, "T1-b")["status"] == "done"
+    r = _to_done(client, tokens["admin"], routes["K1"], "T1-b")
+    assert stop(r.json, "T1-b")["status"] == "done"
 
 
 def test_crew_cannot_touch_another_crews_route(client: Any, tokens: Any, routes: dict[str, int]) -> None:
@@ -124,7 +136,8 @@ def test_unknown_route_or_stop_is_404(client: Any, tokens: Any, routes: dict[str
 
 @pytest.mark.parametrize("body", [
     {"status": "planned"}, {"status": "finished"}, {"status": None}, {"status": 1}, {},
-    {"status": "arrived", "at": "2026-12-01T10:00:00+01:00"},  # unknown field
+    {"status": "arrived", "when": "2026-12-01T10:00:00+01:00"},  # unknown field
+    {"status": "arrived", "at": "yesterday"}, {"status": "arrived", "note": 5},
     {"status": "arrived", "version": 0}, {"status": "arrived", "version": "x"},
 ])
 def test_bad_bodies_are_422_and_change_nothing(client: Any, tokens: Any, routes: dict[str, int], body: Any) -> None:
@@ -144,7 +157,7 @@ def test_optional_version_locks_the_stop(client: Any, tokens: Any, routes: dict[
     crew = tokens["crew"]
     r = post(client, crew, routes["K1"], "T1-a", {"status": "arrived", "version": 1})
     assert r.status_code == 200 and stop(r.json, "T1-a")["version"] == 2
-    r = post(client, crew, routes["K1"], "T1-a", {"status": "done", "version": 1})
+    r = post(client, crew, routes["K1"], "T1-a", {"status": "working", "version": 1})
     assert r.status_code == 409 and r.json["code"] == "stale_version" and r.json["details"]["current_version"] == 2
     assert stop(client.get(f"/api/routes/{routes['K1']}", headers=crew).json, "T1-a")["status"] == "arrived"
 
@@ -165,15 +178,17 @@ def test_idempotent_replay(client: Any, tokens: Any, routes: dict[str, int]) -> 
 
 def test_audit_rows_record_who_what_before_after(client: Any, tokens: Any, routes: dict[str, int]) -> None:
     post(client, tokens["crew"], routes["K1"], "T1-a", {"status": "arrived"})
+    post(client, tokens["crew"], routes["K1"], "T1-a", {"status": "working"})
     post(client, tokens["crew"], routes["K1"], "T1-a", {"status": "done"})
     items = client.get("/api/audit?entity=route_stops", headers=tokens["admin"]).json["items"]
     updates = [i for i in items if i["action"] == "update"]
-    assert len(updates) == 2
-    done, arrived = updates  # newest first
+    assert len(updates) == 3
+    done, working, arrived = updates  # newest first
+    assert working["before"]["status"] == "arrived" and working["after"]["status"] == "working"
     assert arrived["actor"] == done["actor"] == "crew-user"
     assert arrived["before"]["status"] == "planned" and arrived["after"]["status"] == "arrived"
     assert arrived["before"]["arrived_at"] is None and arrived["after"]["arrived_at"]
-    assert done["before"]["status"] == "arrived" and done["after"]["status"] == "done" and done["after"]["done_at"]
+    assert done["before"]["status"] == "working" and done["after"]["status"] == "done" and done["after"]["done_at"]
     assert datetime.fromisoformat(arrived["at"]) <= datetime.fromisoformat(done["at"])
     # a rejected change adds no row
     post(client, tokens["crew"], routes["K1"], "T1-a", {"status": "arrived"})
@@ -182,11 +197,11 @@ def test_audit_rows_record_who_what_before_after(client: Any, tokens: Any, route
 
 def test_route_stored_before_0003_gets_progress_rows_on_first_report(client: Any, tokens: Any, routes: dict[str, int]) -> None:
     h = tokens["dispatcher"]
-    r = post(client, h, routes["K2"], "T2-b", {"status": "done"})
+    r = post(client, h, routes["K2"], "T2-b", {"status": "arrived"})
     assert r.status_code == 200
-    assert [(s["task_id"], s["status"]) for s in r.json["stops"]] == [("T2-a", "planned"), ("T2-b", "done")]
+    assert [(s["task_id"], s["status"]) for s in r.json["stops"]] == [("T2-a", "planned"), ("T2-b", "arrived")]
     items = client.get("/api/audit?entity=route_stops", headers=tokens["admin"]).json["items"]
-    update = next(i for i in items if i["action"] == "update" and i["after"].get("status") == "done")
+    update = next(i for i in items if i["action"] == "update" and i["after"].get("status") == "arrived")
     assert update["before"]["status"] == "planned" and update["actor"] == "dispatcher-user"
 
 
@@ -200,7 +215,7 @@ def test_csrf_is_required_with_a_session_cookie(app: Any, client: Any, tokens: A
     r = c.post("/login", data={"username": "crew-user", "password": "correct horse", "csrf_token": token.group(1)})
     assert r.status_code == 302
     assert c.post(f"/api/routes/{routes['K1']}/stops/T1-a", json={"status": "arrived"}).status_code == 400
-    page = c.get("/crew").get_data(as_text=True)
+    page = c.get("/crew", follow_redirects=True).get_data(as_text=True)
     meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
     assert meta
     r = c.post(f"/api/routes/{routes['K1']}/stops/T1-a", json={"status": "arrived"}, headers={"X-CSRFToken": meta.group(1)})

@@ -305,7 +305,7 @@ def test_dispatcher_flow_and_crew_phone(browser: Any, service: Service) -> None:
     assert nav.startswith("geo:")
     cpage.wait_for_timeout(500)
 
-    # the crew reports the first stop: arrived, then done (the buttons follow the status)
+    # the crew reports the first stop: arrived, working, then done (only the next step can be pressed)
     stop = cpage.locator("#stops li").first
     task = stop.get_attribute("data-task")
     mine = cpage.locator(f'#stops li[data-task="{task}"]')
@@ -313,9 +313,10 @@ def test_dispatcher_flow_and_crew_phone(browser: Any, service: Service) -> None:
     mine.locator("button.stop-arrived").click()
     expect(mine).to_have_attribute("data-status", "arrived")
     expect(mine.locator("button.stop-arrived")).to_be_disabled()
-    expect(mine.locator("button.stop-done")).to_be_enabled()
+    expect(mine.locator("button.stop-done")).to_be_disabled()
     expect(mine.locator(".stop-progress")).to_contain_text("arrived at")
-    shot(cpage, "crew")
+    mine.locator("button.stop-working").click()
+    expect(mine).to_have_attribute("data-status", "working")
     mine.locator("button.stop-done").click()
     expect(mine).to_have_attribute("data-status", "done")
     expect(mine.locator("button.stop-done")).to_be_disabled()

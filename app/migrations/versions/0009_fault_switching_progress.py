@@ -1,7 +1,7 @@
 """fault switching progress: executed restoration steps (who, when) and the fault's repaired/normal times
 
 Revision ID: 0009
-Revises: 0011 (to be 0008 when that lands)
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import app.models
 
 revision = '0009'
-down_revision = '0011'  # MERGE: re-chain to '0008' (the task's chain: 0008 -> 0009); 0011 is the head on main today
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

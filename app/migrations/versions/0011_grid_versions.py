@@ -9,7 +9,7 @@ from alembic import op
 import app.models
 
 revision = '0011'
-down_revision = '0008'  # MERGE: re-chain to '0010' (0008: h13flow's outage workflow; 0009, 0010 not merged yet)
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -59,14 +59,16 @@
     return Array.prototype.map.call(a, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
   };
 
-  /* fetch JSON; rejects with {status, code, message} on HTTP errors. */
-  P.api = function (method, url, body) {
+  /* fetch JSON; rejects with {status, code, message} on HTTP errors (a network failure rejects
+   * with the browser's TypeError, which has no status). opts.idempotencyKey: the key of a POST
+   * that may be sent again (a queued report replayed); default a new one per call. */
+  P.api = function (method, url, body, opts) {
     var headers = {Accept: 'application/json'};
     var init = {method: method, credentials: 'same-origin', headers: headers};
     if (method !== 'GET') {
       var t = csrf();
       if (t) { headers['X-CSRFToken'] = t; }
-      if (method === 'POST') { headers['Idempotency-Key'] = P.idempotencyKey(); }
+      if (method === 'POST') { headers['Idempotency-Key'] = (opts && opts.idempotencyKey) || P.idempotencyKey(); }
     }
     if (body instanceof FormData) { init.body = body; }
     else if (body !== undefined) { headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
