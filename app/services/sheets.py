@@ -4,8 +4,9 @@ A switching sheet is what a crew and a dispatcher sign: a header (outage, window
 feeders, jobs, crews, issued-by / approved-by blanks) and the ordered steps of
 ``outage_steps`` (number, time, device, location, operation, who, why) with
 checked-by / executed-by signature columns. Its texts are in the language asked for
-(the caller sets it with ``flask_babel.force_locale``); the devices, locations and the
-core's notes are data and stay as written. :mod:`app.exports` writes it as XLSX, the
+(the caller sets it with ``flask_babel.force_locale``), the core's notes too (their
+``why.texts``, :mod:`planning.outages.step_notes`); the devices and locations are data and
+stay as written. :mod:`app.exports` writes it as XLSX, the
 template ``sheets/switching.html`` as printable HTML.
 
 The plan workbook is one sheet per concept of a plan: outages, switching steps,
@@ -21,6 +22,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 import pandas as pd
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -141,8 +143,18 @@ def _why(step: Mapping[str, Any]) -> str:
         ("restore", "close"): _("Re-energise and hand transferred customers back"),
         ("restore", "open"): _("Return the tie to normally open"),
     }.get((phase, action), "")
-    note = str(step.get("note") or "")
+    note = _note(step)
     return f"{purpose}: {note}" if purpose and note else purpose or note
+
+
+def _note(step: Mapping[str, Any]) -> str:
+    """The core's note in the sheet's language (``why.texts``, planning.outages.step_notes), else as stored."""
+    texts = (step.get("why") or {}).get("texts") if isinstance(step.get("why"), Mapping) else None
+    if isinstance(texts, Mapping):
+        lang = "zh-Hans" if str(get_locale() or "en").startswith("zh") else "en"
+        if isinstance(texts.get(lang), str):
+            return str(texts[lang])
+    return str(step.get("note") or "")
 
 
 def switching_sheet(s: Session, grid: Grid, outage: Outage) -> SwitchingSheet:

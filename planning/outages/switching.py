@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planning.outages import step_notes
 from planning.outages.timeline import Timeline
 from planning.outages.zones import TransferOption, Zone
 
@@ -47,6 +48,8 @@ class Step:
     note: str = ""
     customers_off: list[str] = field(default_factory=list)
     customers_on: list[str] = field(default_factory=list)
+    note_code: str = ""  # planning.outages.step_notes: the note as a code with params, in every language
+    note_params: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +59,7 @@ class Step:
             "device": self.device,
             "at": self.at.isoformat(),
             "note": self.note,
+            **({"why": step_notes.why(self.note_code, self.note_params)} if self.note_code else {}),
             "customers_off": len(self.customers_off),
             "customers_on": len(self.customers_on),
         }
@@ -66,8 +70,9 @@ def build_steps(zone: Zone, chosen: list[TransferOption | None], *, start: datet
     iso = zone.isolation
     steps: list[Step] = []
 
-    def add(phase: str, action: str, device: str | None, at: datetime, note: str = "") -> None:
-        steps.append(Step(len(steps) + 1, phase, action, device, at, note))
+    def add(phase: str, action: str, device: str | None, at: datetime, code: str, **params: Any) -> None:
+        note = step_notes.render(code, params, "en")
+        steps.append(Step(len(steps) + 1, phase, action, device, at, note, note_code=code, note_params=params))
 
     opened: set[str] = set()
     # switches opened inside a block to split it: opened once, closed last (after every hand-back)
@@ -75,58 +80,58 @@ def build_steps(zone: Zone, chosen: list[TransferOption | None], *, start: datet
     for blk, opt in zip(zone.blocks, chosen, strict=True):
         if opt is None:
             continue
-        what = f"block of {len(blk.customers)} customer(s) to {opt.feeder}"
+        what: dict[str, Any] = {"code": "block", "customers": len(blk.customers), "feeder": opt.feeder}
         if blk.split_switch:
-            what = f"part of a block split at {blk.split_switch} ({len(blk.customers)} customer(s)) to {opt.feeder}"
+            what = {"code": "split_block", "switch": blk.split_switch, "customers": len(blk.customers), "feeder": opt.feeder}
         if opt.make_before_break:
-            add("transfer", "close", opt.tie, start, f"make-before-break: {what} (same substation {opt.substation})")
+            add("transfer", "close", opt.tie, start, "mbb_close_tie", what=what, substation=opt.substation)
             for s in blk.isolating_switches:
-                add("transfer", "open", s, start, f"{what} now fed through {opt.tie}")
+                add("transfer", "open", s, start, "mbb_fed_through", what=what, tie=opt.tie)
         else:
             for s in blk.isolating_switches:
                 if s not in opened:
-                    add("transfer", "open", s, start, f"break-before-make: {what} dark until {opt.tie} closes")
+                    add("transfer", "open", s, start, "bbm_open", what=what, tie=opt.tie)
                     opened.add(s)
-            add("transfer", "close", opt.tie, start, f"break-before-make: {what} (substation {opt.substation})")
+            add("transfer", "close", opt.tie, start, "bbm_close_tie", what=what, substation=opt.substation)
         opened.update(blk.isolating_switches)
     for s in zone.upstream_switches:
         if s not in opened:
-            add("isolate", "open", s, start, "supply side of the work zone")
+            add("isolate", "open", s, start, "supply_side")
             opened.add(s)
     for s in iso.switches:
         if s not in opened:
-            add("isolate", "open", s, start, "far side of the work zone")
+            add("isolate", "open", s, start, "far_side")
             opened.add(s)
     for t in iso.ties:
-        add("isolate", "keep_open", t, start, "normally-open tie touching the work zone: verify open, lock and tag")
-    add("isolate", "verify_dead", None, start, f"test the work zone dead ({len(iso.work_nodes)} node(s))")
+        add("isolate", "keep_open", t, start, "keep_tie_open")
+    add("isolate", "verify_dead", None, start, "verify_dead", nodes=len(iso.work_nodes))
     for s in (*iso.switches, *iso.ties):
-        add("earth", "apply_earth", s, start, "portable earth on the work-zone side")
-    add("work", "start_work", None, start, ", ".join(zone.equipment))
-    add("work", "end_work", None, end, "work finished, crews clear")
+        add("earth", "apply_earth", s, start, "portable_earth")
+    add("work", "start_work", None, start, "work_on", equipment=list(zone.equipment))
+    add("work", "end_work", None, end, "work_finished")
     for s in (*iso.switches, *iso.ties):
-        add("restore", "remove_earth", s, end, "")
+        add("restore", "remove_earth", s, end, "remove_earth")
     transferred = {s for blk, opt in zip(zone.blocks, chosen, strict=True) if opt is not None for s in blk.isolating_switches}
     rest = [s for s in iso.switches if s not in transferred and s not in zone.upstream_switches]
     for s in rest:
-        add("restore", "close", s, end, "far side of the work zone (still dark)")
+        add("restore", "close", s, end, "far_side_still_dark")
     for s in zone.upstream_switches:
         if s not in transferred:
-            add("restore", "close", s, end, "re-energise the work zone")
+            add("restore", "close", s, end, "reenergise")
     for blk, opt in zip(zone.blocks, chosen, strict=True):
         if opt is None:
             continue
         if opt.make_before_break:
             for s in blk.isolating_switches:
-                add("restore", "close", s, end, f"make-before-break back to {blk.own_feeder}")
-            add("restore", "open", opt.tie, end, "tie back to normally open")
+                add("restore", "close", s, end, "mbb_back", feeder=blk.own_feeder)
+            add("restore", "open", opt.tie, end, "tie_back_open")
         else:
             back = [s for s in blk.isolating_switches if s not in splits]
-            add("restore", "open", opt.tie, end, f"break-before-make: block dark until {', '.join(back or blk.isolating_switches)} closes")
+            add("restore", "open", opt.tie, end, "bbm_back_open_tie", switches=list(back or blk.isolating_switches))
             for s in back:
-                add("restore", "close", s, end, f"block back on {blk.own_feeder}")
+                add("restore", "close", s, end, "block_back", feeder=blk.own_feeder)
     for s in splits:
-        add("restore", "close", s, end, f"rejoin the block split at {s}: all of it back on its own feeder")
+        add("restore", "close", s, end, "rejoin_split", switch=s)
     return steps
 
 

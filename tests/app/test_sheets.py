@@ -119,6 +119,11 @@ def test_chinese_sheet(planned: Any) -> None:
     assert "验电" in [b[5] for b in body] and "拉开开关" in [b[5] for b in body]  # a switch opened (not "处理中", an open fault)
     page = c.get(f"/api/outages/{oid}/sheet?lang=zh", headers=tokens["viewer"]).get_data(as_text=True)
     assert '<html lang="zh-CN">' in page and "倒闸操作票" in page and "审核人" in page
+    # the core's notes in Chinese too: the verify-dead row counts the work zone's nodes in Chinese
+    why = [b[7] for b in body]
+    verify = next(w for w, st in zip(why, steps, strict=True) if st["action"] == "verify_dead")
+    assert "验明作业区无电" in verify and "node(s)" not in verify
+    assert not any("work zone" in str(w) for w in why)
 
 
 def test_html_sheet_has_every_step_in_order_and_escapes(planned: Any) -> None:

@@ -125,3 +125,15 @@ def test_plan_that_cannot_be_made_safe_is_returned_invalid_without_steps(small_r
     (o,) = plan.to_json()["outages"]
     assert o["valid"] is False and o["switching_steps"] == [] and "always unsafe" in o["problems"]
     assert plan.metrics["plan"]["invalid_outages"] == 1
+
+
+def test_every_step_carries_its_note_in_both_languages(small_ring, mk) -> None:  # noqa: ANN001
+    tl, zone, start, end, _s, _e = _setup(small_ring, mk)
+    chosen = [b.options[0] if b.options else None for b in zone.blocks]
+    steps = [st.to_dict() for st in build_steps(zone, chosen, start=start, end=end)]
+    assert any(st["phase"] == "transfer" for st in steps)  # R2's block is re-fed through T1
+    for st in steps:
+        assert st["why"]["texts"]["en"] == st["note"]
+        assert set(st["why"]["texts"]) == {"en", "zh-Hans"}
+    verify = next(st for st in steps if st["action"] == "verify_dead")
+    assert verify["why"]["texts"]["zh-Hans"].startswith("验明作业区无电")

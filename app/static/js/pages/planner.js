@@ -588,7 +588,8 @@
         {key: 'blocked_by', label: t('window_blocked_by'), format: function (v) { return v && v.length ? v.join(', ') : t('window_free'); }}]);
       sec.appendChild(table);
     }
-    if (w.explanation) { sec.appendChild(P.el('p', 'pg-detail pl-explanation', w.explanation)); }
+    // the planner's own sentence (English); the lines above say the same in the page's language
+    if (w.explanation && (P.config.locale || 'en') === 'en') { sec.appendChild(P.el('p', 'pg-detail pl-explanation', w.explanation)); }
     return sec;
   }
 
