@@ -67,7 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "RUN_HEARTBEAT_S": 10.0,  # how often a process renews the lease of the runs it owns
     "RUN_LEASE_S": 60.0,  # a run whose owner has not beaten for this long is reaped as failed
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
-    "GRID_UPLOAD_MAX_BYTES": 512 * 1024 * 1024,  # a grid version upload (GeoPackage) may be this large
+    "GRID_UPLOAD_MAX_BYTES": 256 * 1024 * 1024,  # a grid version upload (GeoPackage) may be this large
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -137,8 +137,9 @@ def register(app: Flask) -> None:
         message = exc.description or exc.name
         if status == 422:
             message = "the request failed validation"
-        if status == 413:
-            message = f"request body larger than the limit of {app.config['MAX_CONTENT_LENGTH']} bytes"
+        if status == 413:  # the request's own limit (a grid upload has a larger one than MAX_CONTENT_LENGTH)
+            limit = request.max_content_length or app.config["MAX_CONTENT_LENGTH"]
+            message = f"request body larger than the limit of {limit} bytes ({limit / 2**20:.1f} MiB)"
         return error_response(status, code, message, _http_details(exc))
 
     @app.errorhandler(StaleDataError)

@@ -161,3 +161,21 @@ def test_another_process_follows_the_activated_version(make_config: Any, make_to
     assert node_of(b, tokens["viewer"], "C1") == "D2"
     for app in (first, second):
         app.extensions["db"].engine.dispose()
+
+
+def test_an_upload_over_its_limit_is_413_naming_the_limit(make_config: Any, make_tokens: Any, small_ring: Grid,
+                                                          tmp_path: Path) -> None:
+    """The grid upload has its own limit (GRID_UPLOAD_MAX_BYTES), larger than other requests'; over it,
+    a 413 names that limit and the served grid stays."""
+    from app import create_app
+
+    app = create_app(make_config(GRID_UPLOAD_MAX_BYTES=100_000), environ={})
+    tokens = make_tokens(app)
+    client = app.test_client()
+    data = gpkg(small_ring, tmp_path, "big.gpkg", move_c1_to_d2)
+    assert len(data) > 100_000
+    r = upload(client, tokens["admin"], data)
+    assert r.status_code == 413 and r.json["code"] == "too_large" and "100000 bytes" in r.json["message"], r.json
+    assert [v["id"] for v in client.get("/api/grid/versions", headers=tokens["admin"]).json["items"]] == [1]
+    assert node_of(client, tokens["admin"], "C1") == "D1"
+    app.extensions["db"].engine.dispose()
