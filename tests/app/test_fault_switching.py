@@ -198,6 +198,7 @@ def test_replan_takes_every_open_fault_and_names_idle_crews(rclient: Any, rtoken
     tl = {e["kind"]: e for e in c.get(f"/api/faults/{first['id']}", headers=h).json["timeline"]}
     assert tl["crew_arrived"]["at"] is not None and tl["crew_arrived"]["crew_id"] == route["crew_id"]
     assert tl["repaired"]["at"] is None
+    assert c.post(f"/api/routes/{route['id']}/stops/{repair}", json={"status": "working"}, headers=h).status_code == 200
     assert c.post(f"/api/routes/{route['id']}/stops/{repair}", json={"status": "done"}, headers=h).status_code == 200
     tl = {e["kind"]: e for e in c.get(f"/api/faults/{first['id']}", headers=h).json["timeline"]}
     assert tl["repaired"]["at"] is not None and tl["repaired"]["since_trip_s"] >= tl["crew_arrived"]["since_trip_s"]
