@@ -271,6 +271,10 @@ def _planning_problems(cfg: dict[str, Any]) -> list[str]:
 NAV_SCHEMES = ("https", "http", "geo", "maps", "comgooglemaps", "iosamap", "androidamap", "amapuri", "baidumap", "intent")
 
 
+#: Apple Maps directions, offered on every stop beside ``geo:`` (iPhones do not open ``geo:`` links).
+APPLE_MAPS_URL = "https://maps.apple.com/?daddr={lat},{lon}&dirflg=d"
+
+
 def nav_templates(raw: Any) -> list[dict[str, str]]:
     """``NAV_LINK_TEMPLATES`` as a list of ``{"name", "url"}`` (a JSON string from the environment
     is parsed); :class:`ConfigError` for anything else."""

@@ -13,7 +13,7 @@ from app.api import ApiBlueprint
 from app.api.common import get_or_404, grid, iso, session, utc_now
 from app.api.dispatch import route_json
 from app.auth import crew_scope, require, user
-from app.config import nav_templates
+from app.config import APPLE_MAPS_URL, nav_templates
 from app.input_policy import PolicyDateTime
 from app.models import Crew, Dispatch, Fault, Route, RouteLink, StopPhoto
 from app.route_links import link_user
@@ -126,7 +126,7 @@ def route_sheet(route_id: int) -> Any:
     lu = link_user()
     return {"route": out, "crew": {"id": r.crew_id, "name": crew.name if crew else r.crew_id},
             "fault_id": d.fault_id, "link_expires_at": iso(lu.expires_at) if lu is not None else None,
-            "nav_templates": nav_templates(current_app.config.get("NAV_LINK_TEMPLATES")),
+            "nav_templates": nav_templates(current_app.config.get("NAV_LINK_TEMPLATES")), "apple_maps_url": APPLE_MAPS_URL,
             "position_interval_s": int(current_app.config["CREW_POSITION_INTERVAL_S"])}
 
 

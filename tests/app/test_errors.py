@@ -14,6 +14,7 @@ from app.config import ConfigError
 from app.errors import Forbidden, NotAvailable, Unauthorized, status_of
 from app.services import grid as grid_service
 from app.services.options import BadOptions
+from app.services.route_links import RouteLinkError
 from gis import ConflictError, GridValidationError, InputError, NotFoundError, OutageError, Problem
 from gis.records import FieldProblem, RecordError
 from routing import RoadNetworkError, RoutingError, RoutingInputError, UnknownLocationError
@@ -34,6 +35,7 @@ EXPECTED_STATUS: dict[type[OutageError], int] = {
     NotAvailable: 503,
     Forbidden: 403,
     Unauthorized: 401,
+    RouteLinkError: 401,  # an expired, revoked or forged route link
     ConfigError: 422,
     BadOptions: 422,
     RecordError: 422,

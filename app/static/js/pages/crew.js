@@ -135,14 +135,15 @@
 
   /* -- navigation links ------------------------------------------------------------------- */
   function fixed(v) { return Number(v).toFixed(6); }
+  /* a link template from the server ({lat}, {lon}, {label}): the phone's own map app opens it */
+  function fill(url, lat, lon, label) {
+    return url.split('{lat}').join(fixed(lat)).split('{lon}').join(fixed(lon)).split('{label}').join(encodeURIComponent(label || ''));
+  }
   function navLinks(lat, lon, label) {
-    var links = [
-      {cls: 'nav-link nav-geo', text: t('navigate') + ' · ' + t('nav_geo'), href: P.geoUri(lat, lon, label)},
-      {cls: 'nav-link nav-apple', text: t('nav_apple'), href: 'https://maps.apple.com/?daddr=' + fixed(lat) + ',' + fixed(lon) + '&dirflg=d'}
-    ];
+    var links = [{cls: 'nav-link nav-geo', text: t('navigate') + ' · ' + t('nav_geo'), href: P.geoUri(lat, lon, label)}];
+    if (sheet.apple_maps_url) { links.push({cls: 'nav-link nav-apple', text: t('nav_apple'), href: fill(sheet.apple_maps_url, lat, lon, label)}); }
     (sheet.nav_templates || []).forEach(function (tpl) {
-      links.push({cls: 'nav-link nav-extra', text: tpl.name, href: tpl.url.split('{lat}').join(fixed(lat)).split('{lon}').join(fixed(lon))
-        .split('{label}').join(encodeURIComponent(label || ''))});
+      links.push({cls: 'nav-link nav-extra', text: tpl.name, href: fill(tpl.url, lat, lon, label)});
     });
     return links;
   }
