@@ -91,7 +91,7 @@ def _step_json(grid: Grid, stage_seq: int, stage_kind: str, step: dict[str, Any]
     switch = str(step.get("switch") or "")
     return {"stage": stage_seq, "stage_kind": stage_kind, "seq": step.get("seq"), "action": step.get("action"),
             "switch": switch, "switch_kind": _switch_kind(grid, switch), "remote": bool(step.get("remote")),
-            "reason": step.get("reason") or ""}
+            "reason": step.get("reason") or "", "why": step.get("why")}
 
 
 def stop_details(grid: Grid, roads: RoadNetwork | None, task: dict[str, Any] | None, task_id: str,

@@ -133,6 +133,12 @@
     renderStops();
   }
 
+  /* A switching step's reason in the page's language (the core's ``why`` texts), else its English text. */
+  function whyText(x) {
+    var texts = (x.why && x.why.texts) || {};
+    return (P.config.locale === 'zh' ? texts['zh-Hans'] : texts.en) || x.reason || '';
+  }
+
   /* -- navigation links ------------------------------------------------------------------- */
   function fixed(v) { return Number(v).toFixed(6); }
   /* a link template from the server ({lat}, {lon}, {label}): the phone's own map app opens it */
@@ -188,7 +194,7 @@
       var ol = P.el('ol', 'stop-switching');
       sw.forEach(function (x) {
         ol.appendChild(P.el('li', null, t('action_' + x.action) + ' ' + x.switch + (x.switch_kind ? ' (' + kindLabel(x.switch_kind) + ')' : '') +
-          ' · ' + (x.remote ? t('remote') : t('manual')) + (x.reason ? ' — ' + x.reason : '')));
+          ' · ' + (x.remote ? t('remote') : t('manual')) + (whyText(x) ? ' — ' + whyText(x) : '')));
       });
       li.appendChild(ol);
     } else if (!det.repair) {

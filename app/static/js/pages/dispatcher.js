@@ -326,7 +326,7 @@
         // the reason under the step, across the table (the core's words)
         var why = P.el('tr', 'step-why' + (s.executed ? ' executed' : ''));
         why.dataset.seq = String(s.seq);
-        var td = P.el('td', 'step-reason', t('col_reason') + ': ' + (s.reason || ''));
+        var td = P.el('td', 'step-reason', t('col_reason') + ': ' + (s.why ? reasonText(s.why) : (s.reason || '')));
         td.colSpan = 7;
         why.appendChild(td);
         body.appendChild(why);

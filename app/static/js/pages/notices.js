@@ -6,7 +6,8 @@
   'use strict';
   var P = window.Pages, t = P.t;
   var PAGE = 25;
-  var state = {offset: 0, total: 0, lateOffset: 0, lateTotal: 0, items: [], compliance: null};
+  // listSeq/lateSeq: only the latest request's answer is shown (an older one may arrive after it)
+  var state = {offset: 0, total: 0, lateOffset: 0, lateTotal: 0, items: [], compliance: null, listSeq: 0, lateSeq: 0};
   window.NoticesState = state;
 
   function label(prefix, v) { return v === null || v === undefined || v === '' ? '' : t(prefix + v); }
@@ -54,7 +55,9 @@
     var q = filters();
     q.set('limit', PAGE);
     q.set('offset', state.offset);
+    var seq = ++state.listSeq;
     return P.api('GET', P.API.notifications + '?' + q.toString()).then(function (data) {
+      if (seq !== state.listSeq) { return; }
       var zh = P.config.locale === 'zh';
       state.items = P.items(data);
       state.total = data.total || 0;
@@ -78,7 +81,9 @@
     var q = new URLSearchParams({limit: PAGE, offset: state.lateOffset});
     var outage = filters().get('outage_id');
     if (outage) { q.set('outage_id', outage); }
+    var seq = ++state.lateSeq;
     return P.api('GET', P.API.notifications + '/compliance?' + q.toString()).then(function (c) {
+      if (seq !== state.lateSeq) { return; }
       state.compliance = c;
       var tot = c.totals || {};
       var outages = c.outages || [];
