@@ -146,8 +146,7 @@ class Registry:
     def _serve(self, s: Session, row: GridVersion) -> None:
         from app.services import grid as grid_service
 
-        grid = self.grid(s, row.id) if self.current_id is not None else (
-            self._boot_grid if row.sha256 == self.boot_sha else _load(row.path))
+        grid = self.grid(s, row.id)
         previous = self.app.extensions.get("grid")
         if grid is not previous:
             roads = grid_service.load_roads(self.app.config.get("ROADS_PATH"), grid)

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from planning.texts import LANGUAGES
+
 if TYPE_CHECKING:  # pragma: no cover
     from planning.faults.network import SectionNet
     from planning.faults.restore import Stage
-
-LANGUAGES = ("en", "zh-Hans")
 
 TEMPLATES: dict[str, dict[str, str]] = {
     "fault_start": {

@@ -3,7 +3,7 @@
 A :class:`Reason` is one piece of evidence (or the headline of a candidate) as
 data: a ``code`` (one of :data:`REASON_TEMPLATES`), its ``params`` (ids,
 counts, probabilities — JSON values) and the texts made from the templates in
-every language of :data:`planning.faults.messages.LANGUAGES`. A shell that
+every language of :data:`planning.texts.LANGUAGES`. A shell that
 renders its own translations uses ``code`` and ``params``; one that does not
 shows ``texts[language]``.
 
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from planning.faults.messages import LANGUAGES
+from planning.texts import LANGUAGES, LIST_SEPARATORS
 
 REASON_TEMPLATES: dict[str, dict[str, str]] = {
     # -- details (the full evidence list of a candidate) --------------------------------
@@ -174,9 +174,6 @@ REASON_TEMPLATES: dict[str, dict[str, str]] = {
         "zh-Hans": "区段{section}，馈线{feeder}",
     },
 }
-
-LIST_SEPARATORS = {"en": ", ", "zh-Hans": "、"}
-
 
 def render(code: str, params: Mapping[str, Any], language: str) -> str:
     """The text of a reason code in one language (lists joined, nested reasons rendered)."""

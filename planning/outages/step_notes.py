@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-LANGUAGES = ("en", "zh-Hans")
+from planning.texts import LANGUAGES, LIST_SEPARATORS
 
 NOTE_TEMPLATES: dict[str, dict[str, str]] = {
     "mbb_close_tie": {"en": "make-before-break: {what} (same substation {substation})",
@@ -65,6 +65,4 @@ def why(code: str, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _value(v: Any, lang: str) -> Any:
-    if isinstance(v, list | tuple):
-        return ("、" if lang == "zh-Hans" else ", ").join(str(x) for x in v)
-    return v
+    return LIST_SEPARATORS[lang].join(str(x) for x in v) if isinstance(v, list | tuple) else v
